@@ -1,0 +1,174 @@
+"""Application factory: configuration, extensions, blueprints, CLI and error handlers."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from hilogistics import config as default_config
+from hilogistics.db import engine_options, install_sqlite_events
+from hilogistics.extensions import babel, csrf, db, login_manager, migrate
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+_MIN_SECRET_LENGTH = 32
+_WEAK_SECRETS = frozenset({"dev", "development", "secret", "changeme", "change-me", "test"})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: defaults → instance/config.py → environment → ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    _configure(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    _init_babel(app)
+    _init_login(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from hilogistics.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from hilogistics.cli import hilo
+
+    app.cli.add_command(hilo)
+    return app
+
+
+def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config.from_object(default_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env("HILOGISTICS")
+    if test_config is not None:
+        app.config.update(test_config)
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if not (app.debug or app.testing):
+        key = str(app.config["SECRET_KEY"])
+        if len(key) < _MIN_SECRET_LENGTH or key.lower() in _WEAK_SECRETS:
+            raise RuntimeError(
+                "SECRET_KEY is too weak for production: use at least 32 random characters, "
+                "or unset it to have one generated in the instance folder."
+            )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` spellings and select the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the generated key, or create it (mode 0600) on first run."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _init_babel(app: Flask) -> None:
+    from hilogistics.i18n import html_lang, select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _i18n_context() -> dict[str, Any]:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {"current_locale": locale, "html_lang": html_lang(locale)}
+
+
+def _init_login(app: Flask) -> None:
+    from hilogistics.auth.services import load_session_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_session_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hilogistics.auth.views import bp as auth_bp
+    from hilogistics.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from hilogistics.auth.access import enforce_policy
+    from hilogistics.auth.sessions import check_timeouts
+
+    @app.before_request
+    def _before() -> Response | None:
+        if request.endpoint == "static":
+            return None  # assets are public; skip loading the user for each of them
+        check_timeouts()
+        return enforce_policy(app)
+
+    @app.context_processor
+    def _shell_context() -> dict[str, Any]:
+        from flask_login import current_user
+
+        from hilogistics.main.forms import LanguageForm
+        from hilogistics.main.navigation import menu_for
+
+        menu = menu_for(current_user) if current_user.is_authenticated else []
+        return {
+            "menu": menu,
+            "language_form": LanguageForm(),
+            "languages": app.config["LANGUAGES"],
+            "organisation_name": app.config["ORGANISATION_NAME"],
+            "partner_name": app.config["PARTNER_NAME"],
+        }
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static":
+            # Pages show stock and names: never keep them in a shared computer's cache.
+            headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,111 @@
+"""Sign-in, password and user administration forms (input shape only)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from hilogistics.auth.models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.LOGISTICS: _l("Logistics staff"),
+    Role.TECHNICIAN: _l("Centre technician"),
+    Role.VIEWER: _l("Viewer (read only)"),
+}
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Sign in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, then the new one twice."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        description=_l("At least 8 characters. A few unrelated words make a strong password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class UserForm(FlaskForm):
+    """Fields an administrator edits on any account."""
+
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(
+        _l("Role"),
+        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    location_id = SelectField(
+        _l("Location"),
+        coerce=lambda value: int(value) if value not in (None, "", "None") else None,
+        validators=[Optional()],
+        description=_l("Required for centre technicians: the one place whose stock they see."),
+    )
+    locale = SelectField(_l("Preferred language"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+
+class CreateUserForm(UserForm):
+    """A new account: a username and a first password as well."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=2, max=64)],
+        description=_l("Letters, digits, dots, dashes or underscores. Used to sign in."),
+        render_kw={"autocomplete": "off"},
+    )
+    password = PasswordField(
+        _l("First password"),
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        description=_l("At least 8 characters. Give it to the person privately."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password chosen by an administrator."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        description=_l("At least 8 characters. The person is signed out everywhere."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: the CSRF token and a button, for confirmed actions."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,128 @@
+"""``flask hilo …`` commands: thin wrappers over services that commit once and print a summary."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from hilogistics.auth import services as auth_services
+from hilogistics.auth.models import Role, User
+from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.locations.models import Location, LocationKind
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+@click.group()
+def hilo() -> None:
+    """Hilogistics administration commands."""
+
+
+@hilo.command("create-user")
+@click.option("--username", required=True, help="Login name (letters, digits, . _ -).")
+@click.option("--display-name", required=True, help="The person's full name.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="What they may do.",
+)
+@click.option("--location", "location_code", help="Location code; required for technicians.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(
+    username: str, display_name: str, role: str, location_code: str | None, password_stdin: bool
+) -> None:
+    """Create an account; the password is prompted for or read from stdin, never an argument."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    location_id = None
+    if location_code:
+        location_id = db.session.scalar(select(Location.id).where(Location.code == location_code))
+        if location_id is None:
+            raise click.ClickException(f"no location with code {location_code}")
+    try:
+        user = auth_services.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name,
+            role=Role(role),
+            password=password,
+            location_id=location_id,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.username}")
+
+
+DEMO_LOCATIONS = [
+    ("PY-WH", LocationKind.WAREHOUSE, "Central warehouse, Pyongyang", "평양 중앙창고"),
+    ("PY-ORC", LocationKind.CENTRE, "Pyongyang Orthopaedic Centre", "평양정형외과쎈터"),
+]
+DEMO_ACCOUNTS = [
+    ("admin", "Demo administrator", Role.ADMIN, None),
+    ("logistics", "Demo logistics officer", Role.LOGISTICS, None),
+    ("technician", "Demo technician", Role.TECHNICIAN, "PY-ORC"),
+    ("viewer", "Demo programme manager", Role.VIEWER, None),
+]
+
+
+@hilo.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create demo locations and one account per role when the database has no users."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("the database already has users; demo data not loaded")
+        return
+    locations: dict[str, Location] = {}
+    for code, kind, name, name_ko in DEMO_LOCATIONS:
+        location = db.session.scalar(select(Location).where(Location.code == code))
+        if location is None:
+            location = Location(code=code, kind=kind, name=name, name_ko=name_ko, is_active=True)
+            db.session.add(location)
+        locations[code] = location
+    db.session.flush()
+    lines = []
+    for username, display_name, role, location_code in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        auth_services.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name,
+            role=role,
+            password=password,
+            location_id=locations[location_code].id if location_code else None,
+        )
+        lines.append(f"{role.value:<11} {username:<11} {password}")
+    _write_private(Path(current_app.instance_path) / DEMO_LOGINS_FILE, "\n".join(lines) + "\n")
+    db.session.commit()
+    click.echo(f"demo data loaded: {len(DEMO_ACCOUNTS)} accounts, {len(DEMO_LOCATIONS)} locations")
+
+
+@hilo.command("demo-logins")
+@with_appcontext
+def demo_logins_command() -> None:
+    """Print the demo accounts and their generated passwords, if demo data was loaded."""
+    path = Path(current_app.instance_path) / DEMO_LOGINS_FILE
+    if not path.exists():
+        click.echo("no demo logins (the database was not seeded with demo accounts)")
+        return
+    click.echo("Demo logins (role, username, password):")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)

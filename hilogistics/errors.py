@@ -1,0 +1,103 @@
+"""DomainError hierarchy, and the HTML/JSON error pages (which always roll the session back)."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from hilogistics.db import db
+
+
+class DomainError(Exception):
+    """A business rule refused the operation; the message is shown to the user as it is."""
+
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(DomainError):
+    """The thing asked for does not exist or is not visible to the actor."""
+
+    status_code = 404
+
+
+class PermissionDeniedError(DomainError):
+    """The actor may not perform this operation."""
+
+    status_code = 403
+
+
+class ConflictError(DomainError):
+    """The operation clashes with the current state (a duplicate, a stale version)."""
+
+    status_code = 409
+
+
+_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Upload too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+_EXPLANATIONS = {
+    400: _l("The request could not be understood. Go back, reload the page and try again."),
+    403: _l("Your account is not allowed to open this page."),
+    404: _l("There is no page at this address. Check the address or use the menu."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("The file or form you sent is larger than the allowed size."),
+    429: _l("Too many attempts. Wait a few minutes and try again."),
+    500: _l("The server could not finish your request. Nothing was saved. Try again later."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _render(code: int, detail: str | None = None) -> tuple[Response | str, int]:
+    # Whatever failed, never leave a half-done transaction for the next use of the session.
+    db.session.rollback()
+    if _wants_json():
+        body = {
+            "error": str(_TITLES.get(code, code)),
+            "message": detail or str(_EXPLANATIONS[code]),
+        }
+        return jsonify(body), code
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=_TITLES.get(code, _TITLES[500]),
+            explanation=detail or _EXPLANATIONS.get(code, _EXPLANATIONS[500]),
+        ),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Attach the error pages to the app."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> tuple[Response | str, int]:
+        return _render(
+            400, str(_l("The form expired or was sent twice. Reload the page and try again."))
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response | tuple[Response | str, int]:
+        code = error.code or 500
+        if code not in _EXPLANATIONS:
+            return error.get_response()
+        return _render(code)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(_error: InternalServerError) -> tuple[Response | str, int]:
+        return _render(500)

@@ -1,0 +1,1 @@
+"""Locations: physical places that hold stock and the virtual ends of the ledger."""

@@ -1,0 +1,1 @@
+"""The page shell: home page per role and the language switch."""

@@ -27,7 +27,9 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults → instance/config.py → environment → ``test_config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    # Tests give their own instance folder so they never touch the real one.
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     _configure(app, test_config)
 
     db.init_app(app)
@@ -151,7 +153,7 @@ def _register_hooks(app: Flask) -> None:
         menu = menu_for(current_user) if current_user.is_authenticated else []
         return {
             "menu": menu,
-            "language_form": LanguageForm(),
+            "language_form": LanguageForm(formdata=None),
             "languages": app.config["LANGUAGES"],
             "organisation_name": app.config["ORGANISATION_NAME"],
             "partner_name": app.config["PARTNER_NAME"],

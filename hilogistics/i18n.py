@@ -1,6 +1,6 @@
 """Interface language: choose the locale per request, and helpers for templates."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 # Browsers send "ko" or "ko-KR"; the interface's Korean is the North's standard, ko_KP.
@@ -9,6 +9,8 @@ _PRIMARY_TO_LOCALE = {"en": "en", "ko": "ko_KP", "fr": "fr"}
 
 def select_locale() -> str:
     """Session choice, then the account's preference, then the browser's languages, then English."""
+    if not has_request_context():  # command line, background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
     if chosen in languages:

@@ -2,10 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from hilogistics.auth.models import Role
+
+PASSWORD_RULES = [
+    DataRequired(),
+    Length(min=8, message=_l("The password must have at least 8 characters.")),
+    Length(max=1024, message=_l("The password must have at most 1024 characters.")),
+]
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -41,7 +47,7 @@ class ChangePasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=8, max=1024)],
+        validators=PASSWORD_RULES,
         description=_l("At least 8 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )
@@ -62,7 +68,7 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
         _l("Role"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         validators=[InputRequired()],
     )
     location_id = SelectField(
@@ -86,7 +92,7 @@ class CreateUserForm(UserForm):
     )
     password = PasswordField(
         _l("First password"),
-        validators=[DataRequired(), Length(min=8, max=1024)],
+        validators=PASSWORD_RULES,
         description=_l("At least 8 characters. Give it to the person privately."),
         render_kw={"autocomplete": "new-password"},
     )
@@ -98,7 +104,7 @@ class ResetPasswordForm(FlaskForm):
 
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=8, max=1024)],
+        validators=PASSWORD_RULES,
         description=_l("At least 8 characters. The person is signed out everywhere."),
         render_kw={"autocomplete": "new-password"},
     )

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from hilogistics.auth import services
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
@@ -112,12 +113,13 @@ def _attach_error(
 
 def _fill_choices(form: UserForm) -> None:
     locations = db.session.scalars(physical_locations_query()).all()
-    form.location_id.choices = [("", _("— none —"))] + [
-        (location.id, location.display_name(_current_locale())) for location in locations
+    form.location_id.choices = [SelectChoice("", _("— none —"))] + [
+        SelectChoice(str(location.id), location.display_name(_current_locale()))
+        for location in locations
     ]
-    form.locale.choices = [("", _("— browser default —"))] + list(
-        current_app.config["LANGUAGES"].items()
-    )
+    form.locale.choices = [SelectChoice("", _("— browser default —"))] + [
+        SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
+    ]
 
 
 def _current_locale() -> str:

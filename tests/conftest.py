@@ -1,0 +1,187 @@
+"""Fixtures: a migrated database per backend (SQLite and a throwaway PostgreSQL), app, client, login."""
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask, has_app_context
+from flask.globals import _cv_app
+from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.test import TestResponse
+
+from hilogistics import create_app
+from hilogistics.auth.models import Role, User
+from hilogistics.db import db
+from tests import factories
+from tests.pg import Cluster
+
+BACKENDS = ["sqlite", "postgres"]
+TEST_SECRET = "test-secret-key-" * 4
+
+
+def base_config(url: str, instance: Path) -> dict[str, object]:
+    """Settings every test app shares."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": str(instance),
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One PostgreSQL server for the whole run; fails (never skips) when PostgreSQL is missing."""
+    try:
+        cluster = Cluster().start()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+def migrate_to_head(url: str, instance: Path) -> None:
+    """Build the schema the way production does: Alembic migrations, not create_all()."""
+    app = create_app(base_config(url, instance))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head, once per backend per session."""
+    instance = tmp_path_factory.mktemp("instance")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database("hilo_test")
+    migrate_to_head(url, instance)
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Flask reuses an app context that is already pushed; the ``app`` fixture pushes one for the
+    test's own database work, so without this, requests would share the test's session and
+    Flask-Login's per-request user cache in ``g``, hiding bugs. The test's transaction is
+    committed first so that a request is never blocked by a lock the test holds.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:  # noqa: D102
+        if has_app_context():
+            db.session.commit()
+        token = _cv_app.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+def delete_all_rows() -> None:
+    """Empty every table (children first) so the next test starts from the migrated state."""
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on the current backend, inside an app context; rows are removed afterwards."""
+    app = create_app(base_config(database_url, tmp_path / "instance"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            delete_all_rows()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps on the current database with changed settings; engines closed after."""
+    made: list[Flask] = []
+
+    def _make(**overrides: object) -> Flask:
+        extra = create_app({**base_config(database_url, tmp_path / "instance"), **overrides})
+        extra.test_client_class = IsolatedClient
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    """'sqlite' or 'postgresql'."""
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser without cookies."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Runs `flask ...` commands against the test app."""
+    return app.test_cli_runner()
+
+
+def sign_in(client: FlaskClient, user: User) -> None:
+    """Put ``user``'s session in ``client``'s cookie, as a successful login would."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["auth_at"] = time.time()
+        session["seen_at"] = time.time()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[Role], User]:
+    """``login_as(Role.ADMIN)`` makes a user of that role, commits, and signs ``client`` in."""
+
+    def _login(role: Role, **overrides: object) -> User:
+        user = factories.make_user(role, **overrides)
+        db.session.commit()
+        sign_in(client, user)
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    """Factory fixture: ``make_user(Role.VIEWER, username=...)``, committed."""
+
+    def _make(role: Role = Role.LOGISTICS, **overrides: object) -> User:
+        user = factories.make_user(role, **overrides)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], list[str]]:
+    """Start recording SQL statements; call the returned function to read them."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def _record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", _record)
+    return lambda: statements

@@ -1,4 +1,4 @@
-"""Fixtures: a migrated database per backend (SQLite and a throwaway PostgreSQL), app, client, login."""
+"""Fixtures: a migrated database per backend (SQLite, throwaway PostgreSQL), app, client, login."""
 
 import time
 from collections.abc import Callable, Iterator

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def create_user_command(
         )
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message) from error
+        prefix = f"{error.field.replace('_', '-')}: " if error.field else ""
+        raise click.ClickException(prefix + error.message) from error
     db.session.commit()
     click.echo(f"created {user.role.value} {user.username}")
 
@@ -126,3 +128,28 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.chmod(path, 0o600)
+
+
+@hilo.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def backup_command(destination: Path) -> None:
+    """Copy the SQLite database to DESTINATION while the app keeps running (online backup).
+
+    For PostgreSQL use pg_dump instead (see README).
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException("backup copies SQLite databases; for PostgreSQL use pg_dump")
+    if destination.exists():
+        raise click.ClickException(f"{destination} exists; choose a new file name")
+    source = engine.raw_connection()
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            source.driver_connection.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    click.echo(f"backed up to {destination}")

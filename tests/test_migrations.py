@@ -1,0 +1,65 @@
+"""Alembic migrations: empty → head → one step down → head, and head equals the models."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from hilogistics import create_app
+from hilogistics.db import db
+from tests.conftest import BACKENDS, base_config
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """An app on a brand-new, empty database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database("hilo_migrations")
+    app = create_app(base_config(url, tmp_path / "instance"))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def differences() -> list:
+    """What autogenerate would write: schema in the database versus the models."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": False}
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_downgrade_upgrade_and_no_pending_model_changes(empty_app) -> None:
+    flask_migrate.upgrade()
+    assert differences() == []
+    flask_migrate.downgrade(revision="-1")
+    flask_migrate.upgrade()
+    assert differences() == []
+
+
+def test_downgrade_to_base_leaves_only_the_version_table(empty_app) -> None:
+    flask_migrate.upgrade()
+    flask_migrate.downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+
+
+def test_there_is_one_head_and_file_names_carry_the_date() -> None:
+    directory = Path(__file__).resolve().parent.parent / "migrations"
+    from alembic.config import Config
+
+    config = Config(str(directory / "alembic.ini"))
+    config.set_main_option("script_location", str(directory))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1
+    for path in (directory / "versions").glob("*.py"):
+        date_part = path.name.split("_")[0]
+        assert len(date_part) == 8 and date_part.isdigit(), path.name

@@ -32,6 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     _configure(app, test_config)
 
+    from hilogistics import models  # noqa: F401  (every table on the metadata, for Alembic)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
@@ -126,10 +128,16 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hilogistics.auth.views import bp as auth_bp
+    from hilogistics.catalogue.views import bp as catalogue_bp
+    from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
+    from hilogistics.stock.views import bp as stock_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(locations_bp)
+    app.register_blueprint(stock_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -153,3 +153,17 @@ def backup_command(destination: Path) -> None:
     finally:
         source.close()
     click.echo(f"backed up to {destination}")
+
+
+@hilo.command("check-ledger")
+@with_appcontext
+def check_ledger_command() -> None:
+    """Recompute balances from the movements, check conservation; exit 1 on any difference."""
+    from hilogistics.stock.audit import ledger_differences
+
+    differences = ledger_differences()
+    for difference in differences:
+        click.echo(difference.describe(), err=True)
+    if differences:
+        raise click.ClickException(f"{len(differences)} difference(s) between ledger and balances")
+    click.echo("ledger and balances agree")

@@ -43,7 +43,9 @@ _TITLES = {
     403: _l("Access denied"),
     404: _l("Page not found"),
     405: _l("Method not allowed"),
+    409: _l("The operation was refused"),
     413: _l("Upload too large"),
+    422: _l("The operation was refused"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
 }
@@ -52,7 +54,9 @@ _EXPLANATIONS = {
     403: _l("Your account is not allowed to open this page."),
     404: _l("There is no page at this address. Check the address or use the menu."),
     405: _l("This address does not accept that kind of request."),
+    409: _l("It clashes with what was recorded meanwhile. Nothing was changed."),
     413: _l("The file or form you sent is larger than the allowed size."),
+    422: _l("A rule does not allow it. Nothing was changed."),
     429: _l("Too many attempts. Wait a few minutes and try again."),
     500: _l("The server could not finish your request. Nothing was saved. Try again later."),
 }
@@ -90,6 +94,19 @@ def register_error_handlers(app: Flask) -> None:
         return _render(
             400, str(_l("The form expired or was sent twice. Reload the page and try again."))
         )
+
+    @app.errorhandler(NotFoundError)
+    def _not_found(_error: NotFoundError) -> tuple[Response | str, int]:
+        return _render(404)
+
+    @app.errorhandler(PermissionDeniedError)
+    def _denied(_error: PermissionDeniedError) -> tuple[Response | str, int]:
+        return _render(403)
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> tuple[Response | str, int]:
+        # A rule refused an operation that the view did not handle itself: say why, change nothing.
+        return _render(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | tuple[Response | str, int]:

@@ -1,6 +1,31 @@
 """Every domain's models, imported in one place so Alembic autogenerate sees all tables."""
 
 from hilogistics.auth.models import LoginThrottle, User
-from hilogistics.locations.models import Location
+from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.locations.models import Location, Province
+from hilogistics.stock.models import (
+    AdjustmentReason,
+    Balance,
+    Grant,
+    Lot,
+    Movement,
+    ReorderLevel,
+    StockTransaction,
+)
 
-__all__ = ["Location", "LoginThrottle", "User"]
+__all__ = [
+    "AdjustmentReason",
+    "Balance",
+    "Category",
+    "Grant",
+    "Item",
+    "Location",
+    "LoginThrottle",
+    "Lot",
+    "Movement",
+    "Province",
+    "ReorderLevel",
+    "StockTransaction",
+    "Unit",
+    "User",
+]

@@ -44,11 +44,21 @@ def pg_cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
+# Rows the migrations insert (virtual locations, categories, units, reasons), per database URL:
+# restored after each test, because the cleanup empties every table.
+REFERENCE_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
 def migrate_to_head(url: str, instance: Path) -> None:
     """Build the schema the way production does: Alembic migrations, not create_all()."""
     app = create_app(base_config(url, instance))
     with app.app_context():
         flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            REFERENCE_ROWS[url] = {
+                table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+                for table in db.metadata.sorted_tables
+            }
         db.engine.dispose()
 
 
@@ -83,11 +93,31 @@ class IsolatedClient(FlaskClient):
             _cv_app.reset(token)
 
 
-def delete_all_rows() -> None:
-    """Empty every table (children first) so the next test starts from the migrated state."""
+def reset_to_migrated_state(url: str) -> None:
+    """Empty every table and put back the migrations' reference rows, in one transaction.
+
+    Movements are append-only by trigger; the reset lifts that for itself only (PostgreSQL:
+    replica mode for this transaction; SQLite: drop and recreate the triggers inside it).
+    """
     with db.engine.begin() as connection:
+        triggers: list[str] = []
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        else:
+            found = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).fetchall()
+            for name, sql in found:
+                connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+                triggers.append(sql)
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+        for table in db.metadata.sorted_tables:
+            rows = REFERENCE_ROWS[url].get(table.name)
+            if rows:
+                connection.execute(table.insert(), rows)
+        for sql in triggers:
+            connection.exec_driver_sql(sql)
 
 
 @pytest.fixture
@@ -98,10 +128,27 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         try:
             yield app
+            db.session.remove()
+            assert_ledger_holds()
         finally:
             db.session.remove()
-            delete_all_rows()
+            reset_to_migrated_state(database_url)
             db.engine.dispose()
+
+
+def assert_ledger_holds() -> None:
+    """After every test: balances equal the movements, each item sums to zero, none negative."""
+    from sqlalchemy import func, select
+
+    from hilogistics.stock.audit import ledger_differences
+    from hilogistics.stock.models import Balance
+
+    differences = ledger_differences()
+    assert not differences, [d.describe() for d in differences]
+    negative = db.session.scalar(
+        select(func.count()).select_from(Balance).where(Balance.is_guarded, Balance.quantity < 0)
+    )
+    assert negative == 0, "a guarded balance is negative"
 
 
 @pytest.fixture

@@ -1,13 +1,18 @@
 """Test data factories: plain functions that build valid rows with unique defaults."""
 
 import itertools
+import uuid
+from datetime import date
 from functools import cache
 
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from hilogistics.auth.models import Role, User
+from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.stock.models import Grant, Lot, StockTransaction
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -54,3 +59,80 @@ def make_user(role: Role = Role.LOGISTICS, password: str = PASSWORD, **overrides
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_item(**overrides: object) -> Item:
+    """An active consumable in the first seeded category, counted in pieces."""
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "code": f"ITEM-{n}",
+        "name": f"Test item {n}",
+        "name_ko": f"시험품 {n}",
+        "name_fr": f"Article d'essai {n}",
+        "pack_size": 1,
+        "kind": ItemKind.CONSUMABLE,
+        "tracks_expiry": False,
+        "tracks_serial": False,
+        "is_active": True,
+    }
+    values.update(overrides)
+    if "category" not in values and "category_id" not in values:
+        values["category"] = db.session.scalar(select(Category).order_by(Category.id).limit(1))
+    if "unit" not in values and "unit_id" not in values:
+        values["unit"] = db.session.scalar(select(Unit).where(Unit.code == "piece"))
+    item = Item(**values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def make_warehouse(**overrides: object) -> Location:
+    """An active warehouse."""
+    return make_location(kind=LocationKind.WAREHOUSE, **{"name": "Test warehouse", **overrides})
+
+
+def make_grant(**overrides: object) -> Grant:
+    """A grant running through the current year."""
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "code": f"GR-{n}",
+        "donor": "Test donor",
+        "title": f"Test grant {n}",
+        "starts_on": date(2026, 1, 1),
+        "ends_on": date(2027, 12, 31),
+    }
+    values.update(overrides)
+    grant = Grant(**values)
+    db.session.add(grant)
+    db.session.flush()
+    return grant
+
+
+def make_lot(item: Item, **overrides: object) -> Lot:
+    """A lot of ``item`` (found or created through the service, as receipts do)."""
+    from hilogistics.stock.services import find_or_create_lot
+
+    return find_or_create_lot(item=item, **overrides)
+
+
+def operation_key() -> str:
+    """A fresh one-time key, as a form would carry."""
+    return uuid.uuid4().hex
+
+
+def receive(item: Item, quantity: int, warehouse: Location, **lot: object) -> StockTransaction:
+    """Post a receipt of ``quantity`` of ``item`` into ``warehouse`` (flushed, not committed)."""
+    from hilogistics.stock.services import ReceiptLine, record_receipt
+
+    return record_receipt(
+        actor=None,
+        warehouse_id=warehouse.id,
+        occurred_on=lot.pop("occurred_on", date.today()),  # type: ignore[arg-type]
+        lines=[ReceiptLine(item_id=item.id, quantity=quantity, **lot)],  # type: ignore[arg-type]
+        operation_key=operation_key(),
+    )
+
+
+def virtual(code: str) -> Location:
+    """A virtual location by code (SUPPLIER, TRANSIT, RECIPIENTS, LOSS, COUNT)."""
+    return db.session.scalar(select(Location).where(Location.code == code))

@@ -1,9 +1,9 @@
-"""Location model: a warehouse, centre, school or camp, or a virtual end of the ledger."""
+"""Locations (physical places and the virtual ends of the ledger) and provinces."""
 
 import enum
 
-from sqlalchemy import Boolean, String, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Integer, String, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.db import db, str_enum
 
@@ -26,10 +26,34 @@ class LocationKind(enum.StrEnum):
         """True for places that hold stock (never below zero)."""
         return self in PHYSICAL_KINDS
 
+    @property
+    def is_guarded(self) -> bool:
+        """True where a balance may never go below zero: physical places and transit."""
+        return self in PHYSICAL_KINDS or self is LocationKind.TRANSIT
+
 
 PHYSICAL_KINDS = frozenset(
     {LocationKind.WAREHOUSE, LocationKind.CENTRE, LocationKind.SCHOOL, LocationKind.CAMP}
 )
+VIRTUAL_KINDS = frozenset(LocationKind) - PHYSICAL_KINDS
+
+
+class Province(db.Model):
+    """The capital and the provinces where the programme works (an editable list)."""
+
+    __tablename__ = "provinces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_ko: Mapped[str] = mapped_column(String(120))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def display_name(self, locale: str | None = None) -> str:
+        """Name in the reader's language."""
+        if locale and locale.startswith("ko") and self.name_ko:
+            return self.name_ko
+        return self.name
 
 
 class Location(db.Model):
@@ -43,6 +67,17 @@ class Location(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     name_ko: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
+    # The warehouse that normally supplies this place.
+    supplied_by_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+
+    province: Mapped[Province | None] = relationship(lazy="joined")
+    supplied_by: Mapped["Location | None"] = relationship(remote_side=[id])
+
+    @property
+    def is_virtual(self) -> bool:
+        """True for supplier, transit, recipients, loss and count."""
+        return self.kind in VIRTUAL_KINDS
 
     def display_name(self, locale: str | None = None) -> str:
         """The name in the reader's language when there is one, else English."""

@@ -1,7 +1,10 @@
-"""Read-only location queries."""
+"""Read-only location queries, and which locations a user may see."""
 
 from sqlalchemy import Select, select
 
+from hilogistics.auth.models import Role, User
+from hilogistics.db import db
+from hilogistics.errors import NotFoundError
 from hilogistics.locations.models import PHYSICAL_KINDS, Location
 
 
@@ -11,3 +14,29 @@ def physical_locations_query(*, active_only: bool = True) -> Select[tuple[Locati
     if active_only:
         stmt = stmt.where(Location.is_active)
     return stmt.order_by(Location.kind, Location.name)
+
+
+def visible_locations_query(user: User, *, active_only: bool = True) -> Select[tuple[Location]]:
+    """The physical locations whose stock ``user`` may see: a technician only their own."""
+    stmt = physical_locations_query(active_only=active_only)
+    if user.role is Role.TECHNICIAN:
+        stmt = stmt.where(Location.id == user.location_id)
+    return stmt
+
+
+def can_see_location(user: User, location: Location) -> bool:
+    """True when ``user`` may see stock and history at ``location``."""
+    if user.role is Role.TECHNICIAN:
+        return location.id == user.location_id
+    return True
+
+
+def visible_location(user: User, location_id: int) -> Location:
+    """The location, or NotFoundError (a 404) when it does not exist or ``user`` may not see it.
+
+    Technicians get the same answer for another centre as for a made-up number.
+    """
+    location = db.session.get(Location, location_id)
+    if location is None or not can_see_location(user, location):
+        raise NotFoundError("no such location")
+    return location

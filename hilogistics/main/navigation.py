@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
@@ -18,13 +19,29 @@ class NavItem:
     roles: frozenset[Role]
 
 
+_ADMIN = frozenset({Role.ADMIN})
+_STAFF = frozenset({Role.ADMIN, Role.LOGISTICS})
+
 NAV_ITEMS: list[NavItem] = [
     NavItem("main.home", _l("Home"), ALL_ROLES),
-    NavItem("auth.users", _l("Users"), frozenset({Role.ADMIN})),
+    NavItem("stock.index", _l("Stock"), ALL_ROLES),
+    NavItem("stock.transactions", _l("Transactions"), ALL_ROLES),
+    NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
+    NavItem("stock.grants", _l("Grants"), _STAFF),
+    NavItem("catalogue.items", _l("Items"), _ADMIN),
+    NavItem("catalogue.categories", _l("Categories"), _ADMIN),
+    NavItem("catalogue.units", _l("Units"), _ADMIN),
+    NavItem("locations.index", _l("Locations"), _ADMIN),
+    NavItem("locations.provinces", _l("Provinces"), _ADMIN),
+    NavItem("auth.users", _l("Users"), _ADMIN),
     NavItem("auth.password", _l("My password"), ALL_ROLES),
 ]
 
 
 def menu_for(user: User) -> list[NavItem]:
     """The entries ``user`` may open, in menu order."""
-    return [item for item in NAV_ITEMS if user.role in item.roles]
+    return [
+        item
+        for item in NAV_ITEMS
+        if user.role in item.roles and item.endpoint in current_app.view_functions
+    ]

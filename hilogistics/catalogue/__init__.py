@@ -1,0 +1,1 @@
+"""Catalogue: categories, units of issue and items — what can be stocked."""

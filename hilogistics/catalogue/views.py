@@ -1,0 +1,5 @@
+"""Catalogue administration views."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalogue", __name__)

@@ -1,0 +1,113 @@
+"""Spreadsheet export and import helpers shared by every page that offers CSV or XLSX."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response
+from openpyxl import Workbook, load_workbook
+
+# A cell starting with one of these is a formula to spreadsheet programs (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with a quote; leave numbers alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, date, datetime)):
+        return value
+    return neutralise(str(value))
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs show Hangul correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in headers])
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1"
+) -> bytes:
+    """An XLSX workbook with one sheet; text cells are neutralised like CSV cells."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
+    sheet.append([neutralise(h) for h in headers])
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def download(
+    fmt: str, filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Response:
+    """A CSV (default) or XLSX attachment response."""
+    if fmt == "xlsx":
+        body, mimetype, extension = xlsx_bytes(headers, rows, filename), XLSX_MIMETYPE, "xlsx"
+    else:
+        body, mimetype, extension = csv_bytes(headers, rows), CSV_MIMETYPE, "csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
+class SpreadsheetError(ValueError):
+    """The uploaded file is not a readable CSV or XLSX file."""
+
+
+def read_table(data: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
+    """Rows of an uploaded CSV (UTF-8, with or without BOM) or XLSX file.
+
+    Each row is (row number as the spreadsheet shows it, header → text). Header names are
+    stripped and lower-cased; blank rows are skipped. Raises SpreadsheetError.
+    """
+    if filename.lower().endswith(".xlsx"):
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a bad file
+            raise SpreadsheetError("not a readable XLSX file") from error
+        sheet = workbook.worksheets[0]
+        values = [
+            [
+                "" if v is None else (v.isoformat() if isinstance(v, (date, datetime)) else str(v))
+                for v in row
+            ]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        workbook.close()
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise SpreadsheetError("the CSV file is not UTF-8") from error
+        values = list(csv.reader(io.StringIO(text)))
+    if not values:
+        raise SpreadsheetError("the file is empty")
+    headers = [h.strip().lower() for h in values[0]]
+    rows = []
+    for number, raw in enumerate(values[1:], start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        padded = list(raw) + [""] * (len(headers) - len(raw))
+        rows.append(
+            (number, {headers[i]: padded[i].strip() for i in range(len(headers)) if headers[i]})
+        )
+    return rows

@@ -1,0 +1,13 @@
+"""Errors the stock ledger raises."""
+
+from hilogistics.errors import DomainError
+
+
+class InsufficientStockError(DomainError):
+    """A movement would take a guarded balance below zero."""
+
+    status_code = 409
+
+
+class InvalidMovementError(DomainError):
+    """A line is malformed: bad quantity, inactive item, lot of another item, missing expiry."""

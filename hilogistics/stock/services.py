@@ -1,0 +1,406 @@
+"""Stock operations: lots, receipts, adjustments, reversals, grants and reorder levels.
+
+Every change of stock goes through ``ledger.post``; these functions check permissions and
+business rules, flush, and never commit.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hilogistics.auth.models import Role, User
+from hilogistics.catalogue.models import Item
+from hilogistics.db import db, insert_ignoring_conflict
+from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.locations.models import Location, LocationKind
+from hilogistics.stock import ledger
+from hilogistics.stock.models import (
+    AdjustmentDirection,
+    AdjustmentReason,
+    Grant,
+    Lot,
+    ReorderLevel,
+    StockTransaction,
+    TransactionKind,
+)
+
+STOCK_ROLES = frozenset({Role.ADMIN, Role.LOGISTICS})
+
+
+def require_stock_role(actor: User | None) -> None:
+    """Only logistics staff and administrators post stock (None: the command line)."""
+    if actor is not None and actor.role not in STOCK_ROLES:
+        raise PermissionDeniedError(_("Only logistics staff may record stock operations."))
+
+
+def virtual_location(code: str) -> Location:
+    """One of the virtual locations the first stock migration created (SUPPLIER, LOSS…)."""
+    location = db.session.scalar(select(Location).where(Location.code == code))
+    if location is None or not location.is_virtual:
+        raise LookupError(f"virtual location {code} is missing: run flask db upgrade")
+    return location
+
+
+def _check_business_date(occurred_on: date, today: date | None = None) -> None:
+    if occurred_on > (today or date.today()):
+        raise DomainError(_("The date cannot be in the future."), field="occurred_on")
+
+
+def find_or_create_lot(
+    *,
+    item: Item,
+    code: str = "",
+    expires_on: date | None = None,
+    serial: str | None = None,
+    grant_id: int | None = None,
+) -> Lot:
+    """The lot of ``item`` with this code, serial and grant; created when new.
+
+    Raises DomainError when the lot exists with another expiry date, or a serial number is
+    already known for this item under another grant.
+    """
+    code = (code or "").strip()
+    serial = (serial or "").strip() or None
+    identity = Lot.make_identity(code, serial, grant_id)
+    lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.identity == identity))
+    if lot is None:
+        if serial is not None:
+            clash = db.session.scalar(
+                select(Lot).where(Lot.item_id == item.id, Lot.serial == serial)
+            )
+            if clash is not None:
+                raise DomainError(
+                    _(
+                        "Serial number %(serial)s of %(item)s is already recorded.",
+                        serial=serial,
+                        item=item.code,
+                    ),
+                    field="serials",
+                )
+        # Concurrent receipts of the same new lot: the second insert is ignored, both read one row.
+        db.session.execute(
+            insert_ignoring_conflict(
+                Lot.__table__,
+                {
+                    "item_id": item.id,
+                    "code": code,
+                    "expires_on": expires_on,
+                    "serial": serial,
+                    "grant_id": grant_id,
+                    "identity": identity,
+                },
+            )
+        )
+        lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.identity == identity))
+    if lot is None:  # pragma: no cover - the serial constraint fired for a concurrent insert
+        raise ConflictError(_("This lot was being recorded at the same time; try again."))
+    if item.tracks_expiry and expires_on is not None and lot.expires_on != expires_on:
+        raise DomainError(
+            _(
+                "Lot %(lot)s of %(item)s is already recorded with expiry %(expiry)s.",
+                lot=code or "—",
+                item=item.code,
+                expiry=lot.expires_on.isoformat() if lot.expires_on else "—",
+            ),
+            field="expires_on",
+        )
+    return lot
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of a receipt as entered: quantity in units, lot code, expiry, serial numbers."""
+
+    item_id: int
+    quantity: int
+    lot_code: str = ""
+    expires_on: date | None = None
+    serials: Sequence[str] = field(default_factory=tuple)
+
+
+def record_receipt(
+    *,
+    actor: User | None,
+    warehouse_id: int,
+    occurred_on: date,
+    lines: Sequence[ReceiptLine],
+    operation_key: str,
+    supplier: str = "",
+    grant_id: int | None = None,
+    reference: str = "",
+    note: str = "",
+) -> StockTransaction:
+    """Record goods arriving from outside into a warehouse: supplier → warehouse.
+
+    Raises DomainError (field names like ``lines-2-quantity``) or InvalidMovementError.
+    """
+    require_stock_role(actor)
+    earlier = ledger.find_by_operation_key(operation_key)
+    if earlier is not None:
+        return earlier
+    warehouse = db.session.get(Location, warehouse_id)
+    if warehouse is None or warehouse.kind is not LocationKind.WAREHOUSE or not warehouse.is_active:
+        raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
+    _check_business_date(occurred_on)
+    if grant_id is not None and db.session.get(Grant, grant_id) is None:
+        raise DomainError(_("Choose a grant from the list."), field="grant_id")
+    if not lines:
+        raise DomainError(_("Enter at least one line."), field="lines")
+    supplier_location = virtual_location("SUPPLIER")
+    items = {
+        i.id: i
+        for i in db.session.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in lines})))
+    }
+    ledger_lines: list[ledger.Line] = []
+    for index, line in enumerate(lines):
+        prefix = f"lines-{index}-"
+        item = items.get(line.item_id)
+        if item is None or not item.is_active:
+            raise DomainError(_("Choose an active item."), field=prefix + "item")
+        if line.quantity <= 0:
+            raise DomainError(_("The quantity must be at least 1."), field=prefix + "quantity")
+        if item.tracks_expiry and line.expires_on is None:
+            raise DomainError(
+                _("%(item)s tracks expiry: enter the expiry date.", item=item.code),
+                field=prefix + "expires_on",
+            )
+        if item.tracks_serial:
+            serials = [s.strip() for s in line.serials if s.strip()]
+            if len(serials) != line.quantity:
+                raise DomainError(
+                    _(
+                        "%(item)s tracks serial numbers: enter one per unit "
+                        "(%(n)d expected, %(got)d given).",
+                        item=item.code,
+                        n=line.quantity,
+                        got=len(serials),
+                    ),
+                    field=prefix + "serials",
+                )
+            if len(set(serials)) != len(serials):
+                raise DomainError(_("A serial number is repeated."), field=prefix + "serials")
+            known = db.session.scalars(
+                select(Lot.serial).where(Lot.item_id == item.id, Lot.serial.in_(serials))
+            ).all()
+            if known:
+                raise DomainError(
+                    _(
+                        "Serial number %(serial)s of %(item)s is already recorded.",
+                        serial=", ".join(sorted(known)),
+                        item=item.code,
+                    ),
+                    field=prefix + "serials",
+                )
+            for serial in serials:
+                lot = _lot_for_line(item, line, prefix, serial=serial, grant_id=grant_id)
+                ledger_lines.append(
+                    ledger.Line(item.id, lot.id, 1, supplier_location.id, warehouse.id)
+                )
+        else:
+            lot = _lot_for_line(item, line, prefix, serial=None, grant_id=grant_id)
+            ledger_lines.append(
+                ledger.Line(item.id, lot.id, line.quantity, supplier_location.id, warehouse.id)
+            )
+    posted = ledger.post(
+        kind=TransactionKind.RECEIPT,
+        lines=ledger_lines,
+        actor=actor,
+        occurred_on=occurred_on,
+        operation_key=operation_key,
+        location_id=warehouse.id,
+        reference=reference.strip(),
+        supplier=supplier.strip(),
+        grant_id=grant_id,
+        note=note.strip(),
+    )
+    return posted.transaction
+
+
+def _lot_for_line(
+    item: Item, line: ReceiptLine, prefix: str, *, serial: str | None, grant_id: int | None
+) -> Lot:
+    try:
+        return find_or_create_lot(
+            item=item,
+            code=line.lot_code,
+            expires_on=line.expires_on if item.tracks_expiry else None,
+            serial=serial,
+            grant_id=grant_id,
+        )
+    except DomainError as error:
+        error.field = prefix + (error.field or "lot_code")
+        raise
+
+
+def adjust_stock(
+    *,
+    actor: User | None,
+    location_id: int,
+    item_id: int,
+    lot_id: int,
+    quantity: int,
+    direction: AdjustmentDirection,
+    reason_id: int,
+    occurred_on: date,
+    operation_key: str,
+    note: str = "",
+) -> StockTransaction:
+    """Correct the stock of one lot at a location, with a reason.
+
+    Out: location → loss/count; in: loss/count → location. Raises DomainError or
+    InsufficientStockError.
+    """
+    require_stock_role(actor)
+    earlier = ledger.find_by_operation_key(operation_key)
+    if earlier is not None:
+        return earlier
+    location = db.session.get(Location, location_id)
+    if location is None or not location.kind.is_physical or not location.is_active:
+        raise DomainError(
+            _("Choose an active warehouse, centre, school or camp."), field="location_id"
+        )
+    reason = db.session.get(AdjustmentReason, reason_id)
+    if reason is None or not reason.is_active:
+        raise DomainError(_("Choose a reason from the list."), field="reason_id")
+    if direction is AdjustmentDirection.BOTH:
+        raise DomainError(_("Choose whether stock goes out or comes in."), field="direction")
+    if reason.direction is not AdjustmentDirection.BOTH and reason.direction is not direction:
+        raise DomainError(
+            _("The reason “%(reason)s” does not fit this direction.", reason=reason.name),
+            field="reason_id",
+        )
+    lot = db.session.get(Lot, lot_id)
+    if lot is None or lot.item_id != item_id:
+        raise DomainError(_("Choose a lot of this item."), field="lot_id")
+    if quantity <= 0:
+        raise DomainError(_("The quantity must be at least 1."), field="quantity")
+    if not note.strip():
+        raise DomainError(_("Explain the adjustment in a note."), field="note")
+    _check_business_date(occurred_on)
+    counterpart = virtual_location(reason.counterpart_code)
+    source, target = (
+        (location.id, counterpart.id)
+        if direction is AdjustmentDirection.OUT
+        else (counterpart.id, location.id)
+    )
+    posted = ledger.post(
+        kind=TransactionKind.ADJUSTMENT,
+        lines=[ledger.Line(item_id, lot.id, quantity, source, target)],
+        actor=actor,
+        occurred_on=occurred_on,
+        operation_key=operation_key,
+        location_id=location.id,
+        reason_id=reason.id,
+        note=note.strip(),
+    )
+    return posted.transaction
+
+
+def reverse_transaction(
+    *,
+    actor: User | None,
+    transaction_id: int,
+    note: str,
+    operation_key: str,
+    occurred_on: date | None = None,
+) -> StockTransaction:
+    """Post the mirror image of a transaction (every line back where it came from).
+
+    Raises DomainError when it was already reversed or is itself a reversal, and
+    InsufficientStockError when the stock has moved on since.
+    """
+    require_stock_role(actor)
+    earlier = ledger.find_by_operation_key(operation_key)
+    if earlier is not None:
+        return earlier
+    original = db.session.get(StockTransaction, transaction_id)
+    if original is None:
+        raise NotFoundError(_("No such transaction."))
+    if original.kind is TransactionKind.REVERSAL:
+        raise DomainError(_("A reversal cannot be reversed; record the operation again instead."))
+    if original.reversed_by is not None:
+        raise DomainError(_("This transaction has already been reversed."))
+    if not note.strip():
+        raise DomainError(_("Explain why in a note."), field="note")
+    occurred_on = occurred_on or date.today()
+    _check_business_date(occurred_on)
+    lines = [
+        ledger.Line(m.item_id, m.lot_id, m.quantity, m.to_location_id, m.from_location_id)
+        for m in original.movements
+    ]
+    try:
+        posted = ledger.post(
+            kind=TransactionKind.REVERSAL,
+            lines=lines,
+            actor=actor,
+            occurred_on=occurred_on,
+            operation_key=operation_key,
+            location_id=original.location_id,
+            reference=original.reference,
+            grant_id=original.grant_id,
+            note=note.strip(),
+            reverses_id=original.id,
+        )
+    except IntegrityError as error:  # a concurrent reversal won the unique reverses_id
+        raise DomainError(_("This transaction has already been reversed.")) from error
+    return posted.transaction
+
+
+def save_grant(
+    *,
+    actor: User | None,
+    code: str,
+    donor: str,
+    title: str,
+    starts_on: date,
+    ends_on: date,
+    is_active: bool = True,
+    grant: Grant | None = None,
+) -> Grant:
+    """Create or update a grant. Raises DomainError on a taken code or a reversed period."""
+    require_stock_role(actor)
+    code = code.strip()
+    if not code:
+        raise DomainError(_("Enter the grant code."), field="code")
+    if ends_on < starts_on:
+        raise DomainError(_("The grant cannot end before it starts."), field="ends_on")
+    clash = db.session.scalar(select(Grant).where(Grant.code == code))
+    if clash is not None and clash is not grant:
+        raise ConflictError(_("The grant code %(code)s is already used.", code=code), field="code")
+    if grant is None:
+        grant = Grant()
+        db.session.add(grant)
+    grant.code, grant.donor, grant.title = code, donor.strip(), title.strip()
+    grant.starts_on, grant.ends_on, grant.is_active = starts_on, ends_on, is_active
+    db.session.flush()
+    return grant
+
+
+def set_reorder_level(
+    *, actor: User | None, location_id: int, item_id: int, minimum: int | None, maximum: int | None
+) -> ReorderLevel | None:
+    """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
+    require_stock_role(actor)
+    level = db.session.scalar(
+        select(ReorderLevel).where(
+            ReorderLevel.location_id == location_id, ReorderLevel.item_id == item_id
+        )
+    )
+    if minimum is None and maximum is None:
+        if level is not None:
+            db.session.delete(level)
+            db.session.flush()
+        return None
+    minimum = minimum or 0
+    if minimum < 0 or (maximum is not None and maximum < minimum):
+        raise DomainError(_("The maximum must be at least the minimum."), field="maximum")
+    if level is None:
+        level = ReorderLevel(location_id=location_id, item_id=item_id)
+        db.session.add(level)
+    level.minimum, level.maximum = minimum, maximum
+    db.session.flush()
+    return level

@@ -1,0 +1,3 @@
+"""Stock operations views."""
+
+from hilogistics.stock.views.blueprint import bp  # noqa: F401

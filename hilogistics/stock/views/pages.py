@@ -1,0 +1,3 @@
+"""Stock pages views."""
+
+from hilogistics.stock.views.blueprint import bp  # noqa: F401

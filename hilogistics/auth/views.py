@@ -23,6 +23,7 @@ from hilogistics.auth.queries import users_query
 from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.db import db
 from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
 from hilogistics.locations.queries import physical_locations_query
 
 bp = Blueprint("auth", __name__)
@@ -92,23 +93,13 @@ def password() -> Response | str:
             )
         except DomainError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             start_session(acting_user())  # this session goes on under the new version
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
-
-
-def _attach_error(
-    form: UserForm | CreateUserForm | ChangePasswordForm | ResetPasswordForm, error: DomainError
-) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _fill_choices(form: UserForm) -> None:
@@ -157,7 +148,7 @@ def user_new() -> Response | str:
             )
         except DomainError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
@@ -187,7 +178,7 @@ def user_edit(user_id: int) -> Response | str:
             )
         except DomainError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Account %(name)s saved.", name=user.username), "success")
@@ -214,7 +205,7 @@ def user_password(user_id: int) -> Response | str:
             )
         except DomainError as error:
             db.session.rollback()
-            _attach_error(reset_form, error)
+            attach_error(reset_form, error)
         else:
             db.session.commit()
             flash(_("New password set for %(name)s.", name=user.username), "success")

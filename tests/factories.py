@@ -136,3 +136,67 @@ def receive(item: Item, quantity: int, warehouse: Location, **lot: object) -> St
 def virtual(code: str) -> Location:
     """A virtual location by code (SUPPLIER, TRANSIT, RECIPIENTS, LOSS, COUNT)."""
     return db.session.scalar(select(Location).where(Location.code == code))
+
+
+def make_category(**overrides: object) -> Category:
+    """A top-level category unless a ``parent`` is given."""
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "code": f"CAT-{n}",
+        "name": f"Test category {n}",
+        "name_ko": f"시험부류 {n}",
+        "name_fr": f"Catégorie d'essai {n}",
+        "sort_order": n,
+    }
+    values.update(overrides)
+    category = Category(**values)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def make_unit(**overrides: object) -> Unit:
+    """A unit of issue with a unique lower-case code."""
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "code": f"unit{n}",
+        "name": f"test unit {n}",
+        "name_ko": f"시험단위 {n}",
+    }
+    values.update(overrides)
+    unit = Unit(**values)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_province(**overrides: object) -> "Province":  # noqa: F821 (imported in the body)
+    """A province with a unique code, listed after the seeded ones."""
+    from hilogistics.locations.models import Province
+
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "code": f"PR{n}",
+        "name": f"Test province {n}",
+        "name_ko": f"시험도 {n}",
+        "sort_order": 100 + n,
+    }
+    values.update(overrides)
+    province = Province(**values)
+    db.session.add(province)
+    db.session.flush()
+    return province
+
+
+def seeded_province(code: str = "PY") -> "Province":  # noqa: F821
+    """A province the migration created (PY is the capital)."""
+    from hilogistics.locations.models import Province
+
+    return db.session.scalar(select(Province).where(Province.code == code))
+
+
+def adjustment_reason(code: str) -> "AdjustmentReason":  # noqa: F821 (imported in the body)
+    """An adjustment reason the migration created (damaged, expired, lost, stolen, found…)."""
+    from hilogistics.stock.models import AdjustmentReason
+
+    return db.session.scalar(select(AdjustmentReason).where(AdjustmentReason.code == code))

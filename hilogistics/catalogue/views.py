@@ -1,5 +1,406 @@
-"""Catalogue administration views."""
+"""Catalogue administration views: items (with export and import), categories, units."""
 
-from flask import Blueprint
+from pathlib import Path
 
-bp = Blueprint("catalogue", __name__)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from hilogistics.auth.access import acting_user, allow
+from hilogistics.auth.models import Role
+from hilogistics.catalogue import importing, queries, services
+from hilogistics.catalogue.forms import (
+    FAMILIES_LIST_ID,
+    KIND_LABELS,
+    CategoryForm,
+    ConfirmImportForm,
+    ImportItemsForm,
+    ItemFilterForm,
+    ItemForm,
+    UnitForm,
+)
+from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
+from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.exports import download
+from hilogistics.forms import attach_error
+
+bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+
+EXPORT_COLUMNS = list(importing.COLUMNS)
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return str(locale) if locale else "en"
+
+
+def _category_choices(empty_label: str) -> list[SelectChoice]:
+    categories = queries.category_tree(db.session.scalars(queries.categories_query()).all())
+    locale = _locale()
+    return [SelectChoice("", empty_label)] + [
+        SelectChoice(str(category.id), category.display_name(locale)) for category in categories
+    ]
+
+
+def _families() -> list[str]:
+    return list(db.session.scalars(queries.families_query()))
+
+
+# Items ------------------------------------------------------------------------------------------
+
+
+def _item_filters() -> tuple[ItemFilterForm, queries.ItemFilters]:
+    form = ItemFilterForm(formdata=request.args)
+    form.category.choices = _category_choices(_("All categories"))
+    status = form.status.data if form.status.data in set(queries.ItemStatus) else ""
+    filters = queries.ItemFilters(
+        search=(form.q.data or "")[:100],
+        category_id=form.category.data if isinstance(form.category.data, int) else None,
+        family=(form.family.data or "")[:64],
+        status=queries.ItemStatus(status),
+    )
+    return form, filters
+
+
+@bp.get("/items")
+@allow(Role.ADMIN)
+def items() -> str:
+    """List items with search, filters and pages; links to edit, export and import."""
+    form, filters = _item_filters()
+    page = db.paginate(
+        queries.items_query(filters), per_page=current_app.config["PER_PAGE"], max_per_page=200
+    )
+    export_args = {
+        k: v for k, v in request.args.items() if k in ("q", "category", "family", "status")
+    }
+    return render_template(
+        "catalogue/items.html",
+        page=page,
+        form=form,
+        filtered=filters != queries.ItemFilters(),
+        families=_families(),
+        families_list_id=FAMILIES_LIST_ID,
+        kind_labels=KIND_LABELS,
+        export_args=export_args,
+    )
+
+
+def _fill_item_choices(form: ItemForm) -> None:
+    form.category_id.choices = _category_choices(_("— choose —"))
+    locale = _locale()
+    units = db.session.scalars(queries.units_query()).all()
+    form.unit_id.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(str(unit.id), _unit_label(unit, locale)) for unit in units
+    ]
+
+
+def _unit_label(unit: Unit, locale: str) -> str:
+    name = unit.display_name(locale)
+    return name if name == unit.code else f"{name} ({unit.code})"
+
+
+def _item_fields(form: ItemForm) -> dict[str, object]:
+    return {
+        "code": form.code.data or "",
+        "name": form.name.data or "",
+        "name_ko": form.name_ko.data or "",
+        "name_fr": form.name_fr.data,
+        "category_id": form.category_id.data,
+        "unit_id": form.unit_id.data,
+        "pack_size": form.pack_size.data,
+        "kind": ItemKind(form.kind.data),
+        "tracks_expiry": form.tracks_expiry.data,
+        "tracks_serial": form.tracks_serial.data,
+        "family": form.family.data,
+        "is_active": form.is_active.data,
+    }
+
+
+def _render_item_form(form: ItemForm, item: Item | None, *, locked: bool = False) -> str:
+    return render_template(
+        "catalogue/item_form.html",
+        form=form,
+        item=item,
+        locked=locked,
+        families=_families(),
+        families_list_id=FAMILIES_LIST_ID,
+    )
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def item_new() -> Response | str:
+    """Add an item to the catalogue."""
+    form = ItemForm()
+    _fill_item_choices(form)
+    if form.validate_on_submit():
+        try:
+            item = services.create_item(actor=acting_user(), **_item_fields(form))  # type: ignore[arg-type]
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item %(code)s created.", code=item.code), "success")
+            return redirect(url_for("catalogue.items"))
+    return _render_item_form(form, None)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def item_edit(item_id: int) -> Response | str:
+    """Edit an item; unit, serial and expiry tracking are fixed once it has stock movements."""
+    item = db.get_or_404(Item, item_id)
+    form = ItemForm(obj=item if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = item.kind.value
+    _fill_item_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_item(actor=acting_user(), item=item, **_item_fields(form))  # type: ignore[arg-type]
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item %(code)s saved.", code=item.code), "success")
+            return redirect(url_for("catalogue.items"))
+    return _render_item_form(form, item, locked=services.item_has_movements(item))
+
+
+@bp.get("/items/export")
+@allow(Role.ADMIN)
+def items_export() -> Response:
+    """Download the items matching the list's filters as CSV or XLSX (same columns as import)."""
+    _form, filters = _item_filters()
+    items = db.session.scalars(queries.items_query(filters))
+    rows = (
+        [
+            item.code,
+            item.name,
+            item.name_ko,
+            item.name_fr,
+            item.category.code,
+            item.unit.code,
+            item.pack_size,
+            item.kind.value,
+            item.tracks_expiry,
+            item.tracks_serial,
+            item.family,
+            item.is_active,
+        ]
+        for item in items
+    )
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    return download(fmt, "items", EXPORT_COLUMNS, rows)
+
+
+def _uploads() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def _render_preview(plan: importing.ImportPlan, token: str | None) -> str:
+    return render_template(
+        "catalogue/import_preview.html",
+        plan=plan,
+        token=token,
+        form=ImportItemsForm(formdata=None),
+        confirm_form=ConfirmImportForm(formdata=None),
+        actions=importing.RowAction,
+    )
+
+
+@bp.route("/items/import", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def items_import() -> str:
+    """Upload a CSV or XLSX file and preview what importing it would do; nothing is written."""
+    form = ImportItemsForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or ""
+        data = upload.read()
+        try:
+            plan = importing.plan_item_import(actor=acting_user(), data=data, filename=filename)
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.rollback()  # a preview never writes
+            token = None
+            if not plan.problems:
+                extension = importing.file_extension(filename) or "csv"
+                token = importing.store_upload(_uploads(), data, extension)
+            return _render_preview(plan, token)
+    return render_template("catalogue/import.html", form=form)
+
+
+@bp.post("/items/import/<token>")
+@allow(Role.ADMIN)
+def items_import_confirm(token: str) -> Response | str:
+    """Apply a previewed import: all rows in one transaction, or nothing if any row is bad."""
+    if not importing.TOKEN_PATTERN.fullmatch(token):
+        abort(404)
+    claimed = importing.claim_upload(_uploads(), token)
+    if claimed is None:
+        flash(_("That import is no longer waiting. Upload the file again."), "warning")
+        return redirect(url_for("catalogue.items_import"))
+    data, filename = claimed
+    try:
+        plan = importing.import_items(actor=acting_user(), data=data, filename=filename)
+    except importing.ImportRejectedError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_preview(error.plan, None)
+    except DomainError as error:
+        db.session.rollback()
+        form = ImportItemsForm(formdata=None)
+        attach_error(form, error)
+        return render_template("catalogue/import.html", form=form)
+    db.session.commit()
+    flash(_("Import done: %(summary)s.", summary=plan.summary()), "success")
+    return redirect(url_for("catalogue.items"))
+
+
+# Categories -------------------------------------------------------------------------------------
+
+
+@bp.get("/categories")
+@allow(Role.ADMIN)
+def categories() -> str:
+    """The category tree, with the number of items in each category."""
+    tree = queries.category_tree(db.session.scalars(queries.categories_query()).all())
+    counts = queries.item_counts_by_category()
+    totals = dict(counts)
+    for category in tree:
+        if category.parent_id is not None:
+            totals[category.parent_id] = totals.get(category.parent_id, 0) + counts.get(
+                category.id, 0
+            )
+    return render_template("catalogue/categories.html", tree=tree, counts=counts, totals=totals)
+
+
+def _fill_parent_choices(form: CategoryForm, category: Category | None) -> None:
+    locale = _locale()
+    parents = db.session.scalars(queries.top_level_categories_query()).all()
+    form.parent_id.choices = [SelectChoice("", _("— none (top level) —"))] + [
+        SelectChoice(str(parent.id), parent.display_name(locale))
+        for parent in parents
+        if category is None or parent.id != category.id
+    ]
+
+
+def _category_fields(form: CategoryForm) -> dict[str, object]:
+    return {
+        "code": form.code.data or "",
+        "name": form.name.data or "",
+        "name_ko": form.name_ko.data or "",
+        "name_fr": form.name_fr.data,
+        "parent_id": form.parent_id.data,
+        "sort_order": form.sort_order.data or 0,
+    }
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def category_new() -> Response | str:
+    """Add a category."""
+    form = CategoryForm()
+    _fill_parent_choices(form, None)
+    if form.validate_on_submit():
+        try:
+            category = services.create_category(actor=acting_user(), **_category_fields(form))  # type: ignore[arg-type]
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Category %(code)s created.", code=category.code), "success")
+            return redirect(url_for("catalogue.categories"))
+    return render_template("catalogue/category_form.html", form=form, category=None)
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def category_edit(category_id: int) -> Response | str:
+    """Edit a category: names, code, parent, position."""
+    category = db.get_or_404(Category, category_id)
+    form = CategoryForm(obj=category if request.method == "GET" else None)
+    _fill_parent_choices(form, category)
+    if form.validate_on_submit():
+        try:
+            services.update_category(
+                actor=acting_user(),
+                category=category,
+                **_category_fields(form),  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Category %(code)s saved.", code=category.code), "success")
+            return redirect(url_for("catalogue.categories"))
+    return render_template("catalogue/category_form.html", form=form, category=category)
+
+
+# Units of issue ---------------------------------------------------------------------------------
+
+
+@bp.get("/units")
+@allow(Role.ADMIN)
+def units() -> str:
+    """Units of issue, with the number of items counted in each."""
+    return render_template(
+        "catalogue/units.html",
+        units=db.session.scalars(queries.units_query()).all(),
+        counts=queries.item_counts_by_unit(),
+    )
+
+
+def _unit_fields(form: UnitForm) -> dict[str, object]:
+    return {
+        "code": form.code.data or "",
+        "name": form.name.data or "",
+        "name_ko": form.name_ko.data or "",
+        "name_fr": form.name_fr.data,
+    }
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def unit_new() -> Response | str:
+    """Add a unit of issue."""
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = services.create_unit(actor=acting_user(), **_unit_fields(form))  # type: ignore[arg-type]
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit %(code)s created.", code=unit.code), "success")
+            return redirect(url_for("catalogue.units"))
+    return render_template("catalogue/unit_form.html", form=form, unit=None)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def unit_edit(unit_id: int) -> Response | str:
+    """Rename a unit of issue."""
+    unit = db.get_or_404(Unit, unit_id)
+    form = UnitForm(obj=unit if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.update_unit(actor=acting_user(), unit=unit, **_unit_fields(form))  # type: ignore[arg-type]
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit %(code)s saved.", code=unit.code), "success")
+            return redirect(url_for("catalogue.units"))
+    return render_template("catalogue/unit_form.html", form=form, unit=unit)

@@ -1,0 +1,110 @@
+"""Read-only catalogue queries: item search and filters, the category tree, units, counts."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, func, or_, select
+
+from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.db import db
+
+
+class ItemStatus(StrEnum):
+    """The active/inactive filter of the item list ("" shows both)."""
+
+    ALL = ""
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """What the item list and its export are narrowed to."""
+
+    search: str = ""
+    category_id: int | None = None
+    family: str = ""
+    status: ItemStatus = ItemStatus.ALL
+
+
+def items_query(filters: ItemFilters | None = None) -> Select[tuple[Item]]:
+    """Items matching ``filters``, by code; category and unit are eager-loaded (joined).
+
+    The search matches code and every name (English, Korean, French) anywhere in the text,
+    ignoring case for Latin letters. A top-level category includes its sub-categories.
+    """
+    filters = filters or ItemFilters()
+    stmt = select(Item).order_by(Item.code)
+    search = filters.search.strip()
+    if search:
+        columns = (Item.code, Item.name, Item.name_ko, Item.name_fr)
+        matches = [func.lower(c).contains(search.lower(), autoescape=True) for c in columns]
+        if search != search.lower():
+            # SQLite's lower() only folds ASCII: also match accented capitals as typed (É).
+            matches += [c.contains(search, autoescape=True) for c in columns]
+        stmt = stmt.where(or_(*matches))
+    if filters.category_id is not None:
+        in_tree = select(Category.id).where(
+            or_(Category.id == filters.category_id, Category.parent_id == filters.category_id)
+        )
+        stmt = stmt.where(Item.category_id.in_(in_tree))
+    family = filters.family.strip().lower()
+    if family:
+        stmt = stmt.where(func.lower(Item.family) == family)
+    if filters.status is ItemStatus.ACTIVE:
+        stmt = stmt.where(Item.is_active)
+    elif filters.status is ItemStatus.INACTIVE:
+        stmt = stmt.where(~Item.is_active)
+    return stmt
+
+
+def families_query() -> Select[tuple[str]]:
+    """The distinct item families, alphabetically."""
+    return select(Item.family).where(Item.family.is_not(None)).distinct().order_by(Item.family)
+
+
+def categories_query() -> Select[tuple[Category]]:
+    """Every category; callers put them in tree order with :func:`category_tree`."""
+    return select(Category).order_by(Category.sort_order, Category.name, Category.id)
+
+
+def top_level_categories_query() -> Select[tuple[Category]]:
+    """Categories without a parent: the only ones that may be parents."""
+    return categories_query().where(Category.parent_id.is_(None))
+
+
+def category_tree(categories: list[Category]) -> list[Category]:
+    """Order categories as a tree: each top-level category followed by its sub-categories."""
+    children: dict[int, list[Category]] = {}
+    roots = []
+    for category in categories:
+        if category.parent_id is None:
+            roots.append(category)
+        else:
+            children.setdefault(category.parent_id, []).append(category)
+    ordered = []
+    for root in roots:
+        ordered.append(root)
+        ordered.extend(children.pop(root.id, []))
+    for orphans in children.values():  # a parent outside ``categories``: keep them visible
+        ordered.extend(orphans)
+    return ordered
+
+
+def item_counts_by_category() -> dict[int, int]:
+    """Number of items directly in each category, in one grouped query."""
+    rows = db.session.execute(
+        select(Item.category_id, func.count(Item.id)).group_by(Item.category_id)
+    )
+    return {category_id: count for category_id, count in rows}
+
+
+def units_query() -> Select[tuple[Unit]]:
+    """Every unit of issue, by code."""
+    return select(Unit).order_by(Unit.code)
+
+
+def item_counts_by_unit() -> dict[int, int]:
+    """Number of items counted in each unit, in one grouped query."""
+    rows = db.session.execute(select(Item.unit_id, func.count(Item.id)).group_by(Item.unit_id))
+    return {unit_id: count for unit_id, count in rows}

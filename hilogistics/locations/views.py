@@ -1,5 +1,286 @@
 """Location and province administration views."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from hilogistics.auth.access import acting_user, allow
+from hilogistics.auth.models import Role
+from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
+from hilogistics.locations import services
+from hilogistics.locations.forms import (
+    KIND_LABELS,
+    PHYSICAL_KIND_ORDER,
+    VIRTUAL_PURPOSES,
+    LocationFilterForm,
+    LocationForm,
+    ProvinceForm,
+)
+from hilogistics.locations.models import (
+    PHYSICAL_KINDS,
+    VIRTUAL_KINDS,
+    Location,
+    LocationKind,
+    Province,
+)
 
 bp = Blueprint("locations", __name__)
+
+
+def _current_locale() -> str:
+    locale = get_locale()
+    return str(locale) if locale else "en"
+
+
+def _like(search: str) -> str:
+    """A case-insensitive LIKE pattern matching ``search`` literally (``%`` and ``_`` too)."""
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# Read-only statements; they belong in locations/queries.py (owned elsewhere for now).
+def locations_query(
+    *,
+    kind: LocationKind | None = None,
+    province_id: int | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+) -> Select[tuple[Location]]:
+    """Physical locations filtered by kind, province, status and code or name; by code.
+
+    Loads province and supplying warehouse with the rows, so a page of them costs two queries.
+    """
+    stmt = (
+        select(Location)
+        .where(Location.kind.in_(PHYSICAL_KINDS))
+        .options(selectinload(Location.supplied_by))
+        .order_by(Location.code)
+    )
+    if kind is not None:
+        stmt = stmt.where(Location.kind == kind)
+    if province_id is not None:
+        stmt = stmt.where(Location.province_id == province_id)
+    if active is not None:
+        stmt = stmt.where(Location.is_active.is_(active))
+    if search:
+        pattern = _like(search)
+        stmt = stmt.where(
+            or_(
+                func.lower(Location.code).like(pattern, escape="\\"),
+                func.lower(Location.name).like(pattern, escape="\\"),
+                func.lower(Location.name_ko).like(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def provinces_query() -> Select[tuple[Province]]:
+    """Provinces in list order."""
+    return select(Province).order_by(Province.sort_order, Province.name)
+
+
+def _province_choices(first: str) -> list[SelectChoice]:
+    locale = _current_locale()
+    return [SelectChoice("", first)] + [
+        SelectChoice(str(province.id), province.display_name(locale))
+        for province in db.session.scalars(provinces_query())
+    ]
+
+
+def _fill_choices(form: LocationForm, location: Location | None) -> None:
+    """Provinces, and the active warehouses that may supply this location (itself excluded).
+
+    A supplier deactivated since stays in the list so that the form shows what is recorded.
+    """
+    locale = _current_locale()
+    form.province_id.choices = _province_choices(_("— choose a province —"))
+    stmt = select(Location).where(Location.kind == LocationKind.WAREHOUSE)
+    if location is not None:
+        stmt = stmt.where(
+            Location.id != location.id,
+            or_(Location.is_active, Location.id == location.supplied_by_id),
+        )
+    else:
+        stmt = stmt.where(Location.is_active)
+    choices = [SelectChoice("", _("— none —"))]
+    for warehouse in db.session.scalars(stmt.order_by(Location.code)):
+        label = f"{warehouse.display_name(locale)} ({warehouse.code})"
+        if not warehouse.is_active:
+            label = _("%(name)s — inactive", name=label)
+        choices.append(SelectChoice(str(warehouse.id), label))
+    form.supplied_by_id.choices = choices
+
+
+@bp.get("/locations")
+@allow(Role.ADMIN)
+def index() -> str:
+    """List physical locations with filters and pages; the virtual ones below, read-only."""
+    filters = LocationFilterForm(formdata=request.args)
+    filters.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(kind.value, KIND_LABELS[kind]) for kind in PHYSICAL_KIND_ORDER
+    ]
+    filters.province.choices = _province_choices(_("All provinces"))
+    filters.validate()
+    # A value that does not fit (an old bookmark, a hand-edited address) filters nothing.
+    kind = filters.kind.data if filters.kind.data and not filters.kind.errors else None
+    province_id = filters.province.data if not filters.province.errors else None
+    status = filters.status.data if not filters.status.errors else None
+    search = (filters.q.data or "").strip() if not filters.q.errors else ""
+    active = {"active": True, "inactive": False}.get(status or "")
+    page = db.paginate(
+        locations_query(
+            kind=LocationKind(kind) if kind else None,
+            province_id=province_id,
+            active=active,
+            search=search,
+        ),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
+    )
+    virtual = db.session.scalars(
+        select(Location).where(Location.kind.in_(VIRTUAL_KINDS)).order_by(Location.id)
+    ).all()
+    return render_template(
+        "locations/index.html",
+        page=page,
+        filters=filters,
+        filtered=bool(kind or province_id or active is not None or search),
+        virtual=virtual,
+        kind_labels=KIND_LABELS,
+        virtual_purposes=VIRTUAL_PURPOSES,
+    )
+
+
+@bp.route("/locations/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def new() -> Response | str:
+    """Add a warehouse, centre, school or camp."""
+    form = LocationForm()
+    _fill_choices(form, None)
+    if form.validate_on_submit():
+        try:
+            location = services.save_location(
+                actor=acting_user(),
+                code=form.code.data,
+                kind=LocationKind(form.kind.data),
+                name=form.name.data,
+                name_ko=form.name_ko.data,
+                province_id=form.province_id.data,
+                supplied_by_id=form.supplied_by_id.data,
+                is_active=form.is_active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Location %(code)s added.", code=location.code), "success")
+            return redirect(url_for("locations.index"))
+    return render_template("locations/location_form.html", form=form, location=None)
+
+
+@bp.route("/locations/<int:location_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit(location_id: int) -> Response | str:
+    """Edit a physical location, or deactivate it once it holds no stock and no one works there."""
+    location = db.get_or_404(Location, location_id)
+    if location.is_virtual:
+        abort(404)  # the ledger's ends are not places to edit; they have no edit page
+    form = LocationForm(obj=location if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = location.kind.value
+    _fill_choices(form, location)
+    if form.validate_on_submit():
+        try:
+            services.save_location(
+                actor=acting_user(),
+                location=location,
+                code=form.code.data,
+                kind=LocationKind(form.kind.data),
+                name=form.name.data,
+                name_ko=form.name_ko.data,
+                province_id=form.province_id.data,
+                supplied_by_id=form.supplied_by_id.data,
+                is_active=form.is_active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Location %(code)s saved.", code=location.code), "success")
+            return redirect(url_for("locations.index"))
+    return render_template("locations/location_form.html", form=form, location=location)
+
+
+@bp.get("/provinces")
+@allow(Role.ADMIN)
+def provinces() -> str:
+    """List the capital and the provinces, with how many locations each has."""
+    counts = (
+        select(Location.province_id, func.count(Location.id).label("locations"))
+        .group_by(Location.province_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Province, func.coalesce(counts.c.locations, 0))
+        .outerjoin(counts, counts.c.province_id == Province.id)
+        .order_by(Province.sort_order, Province.name)
+    ).all()
+    return render_template("locations/provinces.html", rows=rows)
+
+
+@bp.route("/provinces/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def province_new() -> Response | str:
+    """Add a province."""
+    form = ProvinceForm()
+    if form.validate_on_submit():
+        try:
+            province = services.save_province(
+                actor=acting_user(),
+                code=form.code.data,
+                name=form.name.data,
+                name_ko=form.name_ko.data,
+                sort_order=form.sort_order.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Province %(code)s added.", code=province.code), "success")
+            return redirect(url_for("locations.provinces"))
+    return render_template("locations/province_form.html", form=form, province=None)
+
+
+@bp.route("/provinces/<int:province_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def province_edit(province_id: int) -> Response | str:
+    """Edit a province's code, names and position in lists."""
+    province = db.get_or_404(Province, province_id)
+    form = ProvinceForm(obj=province if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.save_province(
+                actor=acting_user(),
+                province=province,
+                code=form.code.data,
+                name=form.name.data,
+                name_ko=form.name_ko.data,
+                sort_order=form.sort_order.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Province %(code)s saved.", code=province.code), "success")
+            return redirect(url_for("locations.provinces"))
+    return render_template("locations/province_form.html", form=form, province=province)

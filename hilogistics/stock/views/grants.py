@@ -1,3 +1,113 @@
-"""Stock grants views."""
+"""Grant administration: the donors' grants that receipts and lots carry."""
 
-from hilogistics.stock.views.blueprint import bp  # noqa: F401
+from collections.abc import Sequence
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from werkzeug.wrappers import Response
+
+from hilogistics.auth.access import acting_user, allow
+from hilogistics.auth.models import Role
+from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
+from hilogistics.stock.forms_grants import GrantForm
+from hilogistics.stock.models import Grant, Lot
+from hilogistics.stock.services import save_grant
+from hilogistics.stock.views.blueprint import bp
+
+
+# Read-only statements; they belong in stock/queries.py (owned elsewhere for now).
+def grants_query(search: str | None = None) -> Select[tuple[Grant]]:
+    """Grants, active first, latest start first; optionally matching donor, code or title."""
+    stmt = select(Grant).order_by(Grant.is_active.desc(), Grant.starts_on.desc(), Grant.code)
+    if search:
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Grant.donor).like(pattern, escape="\\"),
+                func.lower(Grant.code).like(pattern, escape="\\"),
+                func.lower(Grant.title).like(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def lot_counts(grant_ids: Sequence[int]) -> dict[int, int]:
+    """How many lots each of these grants paid for, in one grouped query."""
+    if not grant_ids:
+        return {}
+    rows = db.session.execute(
+        select(Lot.grant_id, func.count(Lot.id))
+        .where(Lot.grant_id.in_(grant_ids))
+        .group_by(Lot.grant_id)
+    ).all()
+    return {grant_id: count for grant_id, count in rows}
+
+
+@bp.get("/grants")
+@allow(Role.ADMIN, Role.LOGISTICS)
+def grants() -> str:
+    """List grants with search and pages, and how many lots each paid for."""
+    search = request.args.get("q", "").strip()[:100]
+    page = db.paginate(
+        grants_query(search), per_page=current_app.config["PER_PAGE"], max_per_page=200
+    )
+    counts = lot_counts([grant.id for grant in page.items])
+    return render_template("stock/grants.html", page=page, search=search, lot_counts=counts)
+
+
+@bp.route("/grants/new", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LOGISTICS)
+def grant_new() -> Response | str:
+    """Record a new grant."""
+    form = GrantForm()
+    if form.validate_on_submit():
+        try:
+            grant = save_grant(
+                actor=acting_user(),
+                code=form.code.data,
+                donor=form.donor.data,
+                title=form.title.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                is_active=form.is_active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Grant %(code)s added.", code=grant.code), "success")
+            return redirect(url_for("stock.grants"))
+    return render_template("stock/grants_form.html", form=form, grant=None)
+
+
+@bp.route("/grants/<int:grant_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LOGISTICS)
+def grant_edit(grant_id: int) -> Response | str:
+    """Edit a grant's donor, code, title, period or status; its lots keep pointing to it."""
+    grant = db.get_or_404(Grant, grant_id)
+    form = GrantForm(obj=grant if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            save_grant(
+                actor=acting_user(),
+                grant=grant,
+                code=form.code.data,
+                donor=form.donor.data,
+                title=form.title.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                is_active=form.is_active.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Grant %(code)s saved.", code=grant.code), "success")
+            return redirect(url_for("stock.grants"))
+    return render_template("stock/grants_form.html", form=form, grant=grant)

@@ -1,0 +1,259 @@
+"""Locations and provinces: administration pages, deactivation rules, virtual locations."""
+
+import pytest
+from sqlalchemy import select
+
+from hilogistics.auth.models import Role
+from hilogistics.db import db
+from hilogistics.errors import DomainError, PermissionDeniedError
+from hilogistics.locations import services
+from hilogistics.locations.models import Location, LocationKind, Province
+from tests.factories import (
+    make_item,
+    make_location,
+    make_province,
+    make_user,
+    make_warehouse,
+    receive,
+    seeded_province,
+    virtual,
+)
+
+
+def location_data(**overrides: object) -> dict[str, str]:
+    """A valid location form as a browser sends it; None leaves a field out (an unticked box)."""
+    data = {
+        "code": "ctr-hamhung",
+        "kind": "centre",
+        "name": "Hamhung Orthopaedic Centre",
+        "name_ko": "함흥정형외과쎈터",
+        "province_id": str(seeded_province("SHG").id),
+        "supplied_by_id": "",
+        "is_active": "y",
+    }
+    data.update({key: str(value) for key, value in overrides.items()})
+    return {key: value for key, value in data.items() if overrides.get(key, "") is not None}
+
+
+def reload(location: Location) -> Location:
+    """The row as the database has it now (requests ran in their own sessions)."""
+    db.session.expire_all()
+    return db.session.get(Location, location.id)
+
+
+def test_admin_adds_a_centre_with_an_upper_cased_code_and_a_supplier(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    warehouse = make_warehouse(code="WH-HAMHUNG", name="Hamhung warehouse")
+    response = client.post("/locations/new", data=location_data(supplied_by_id=warehouse.id))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/locations"
+    location = db.session.scalar(select(Location).where(Location.code == "CTR-HAMHUNG"))
+    assert location.kind is LocationKind.CENTRE and location.is_active
+    assert location.name_ko == "함흥정형외과쎈터"
+    assert location.province.code == "SHG" and location.supplied_by_id == warehouse.id
+
+
+def test_location_form_shows_field_errors(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    make_location(code="CTR-TAKEN")
+    missing = client.post("/locations/new", data=location_data(name_ko="", province_id=""))
+    body = missing.get_data(as_text=True)
+    assert missing.status_code == 200
+    assert 'aria-describedby="name_ko-error"' in body
+    assert 'aria-describedby="province_id-error"' in body
+    taken = client.post("/locations/new", data=location_data(code=" ctr-taken "))
+    body = taken.get_data(as_text=True)
+    assert "The code CTR-TAKEN is already used by another location." in body
+    assert 'id="code-error"' in body
+    bad = client.post("/locations/new", data=location_data(code="CTR HAMHUNG", kind="supplier"))
+    assert 'aria-describedby="kind-error"' in bad.get_data(as_text=True)
+    assert db.session.scalar(select(Location).where(Location.name.like("Hamhung%"))) is None
+
+
+def test_admin_edits_a_location_and_the_list_shows_it(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    warehouse = make_warehouse(code="WH-PY", name="Pyongyang warehouse")
+    school = make_location(code="SCH-1", kind=LocationKind.SCHOOL, name="School for the Blind")
+    form = client.get(f"/locations/{school.id}/edit").get_data(as_text=True)
+    assert 'value="SCH-1"' in form and '<option selected value="school">' in form
+    assert f'<option value="{warehouse.id}">Pyongyang warehouse (WH-PY)</option>' in form
+    assert "(SCH-1)</option>" not in form  # not offered as its own supplier
+    response = client.post(
+        f"/locations/{school.id}/edit",
+        data=location_data(
+            code="sch-hamhung",
+            kind="school",
+            name="Hamhung School for the Blind",
+            name_ko="함흥맹학교",
+            supplied_by_id=warehouse.id,
+        ),
+    )
+    assert response.status_code == 302
+    page = client.get("/locations").get_data(as_text=True)
+    assert "SCH-HAMHUNG" in page and "Hamhung School for the Blind" in page
+    assert '<td lang="ko">함흥맹학교</td>' in page
+    assert "Special school" in page and "South Hamgyong" in page
+    assert f'href="/locations/{school.id}/edit">Edit<span class="visually-hidden"> SCH-HAMHUNG' in (
+        page
+    )
+
+
+def test_locations_list_filters_and_paginates_and_shows_virtual_ones_read_only(
+    client, login_as, app
+) -> None:
+    login_as(Role.ADMIN)
+    app.config["PER_PAGE"] = 3
+    capital, north = seeded_province("PY"), seeded_province("NPY")
+    for n in range(4):
+        make_location(code=f"CTR-{n}", province=capital)
+    make_location(code="SCH-NORTH", kind=LocationKind.SCHOOL, province=north)
+    make_location(code="CTR-OLD", province=north, is_active=False)
+    page = client.get("/locations").get_data(as_text=True)
+    assert "Page 1 of 2 (6 in all)" in page
+    schools = client.get("/locations?kind=school").get_data(as_text=True)
+    assert "SCH-NORTH" in schools and "CTR-0" not in schools
+    response = client.get(f"/locations?province={north.id}&status=inactive")
+    north_page = response.get_data(as_text=True)
+    assert "CTR-OLD" in north_page and "SCH-NORTH" not in north_page
+    assert "Clear the filters" in north_page
+    found = client.get("/locations?q=ctr-3").get_data(as_text=True)
+    assert "CTR-3" in found and "CTR-1" not in found
+    # Nonsense in the address filters nothing rather than failing.
+    odd = client.get("/locations?kind=moon&province=x&status=maybe&page=2")
+    assert odd.status_code == 200 and "Page 2 of 2" in odd.get_data(as_text=True)
+    assert "No location matches." in client.get("/locations?q=zzz").get_data(as_text=True)
+    supplier = virtual("SUPPLIER")
+    assert "Suppliers and donors" in page and "cannot be edited" in page
+    assert f"/locations/{supplier.id}/edit" not in page
+
+
+def test_virtual_locations_cannot_be_edited_or_deactivated(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    transit = virtual("TRANSIT")
+    assert client.get(f"/locations/{transit.id}/edit").status_code == 404
+    posted = client.post(f"/locations/{transit.id}/edit", data=location_data(code="TRANSIT"))
+    assert posted.status_code == 404
+    with pytest.raises(DomainError, match="Virtual locations"):
+        services.save_location(
+            actor=None,
+            location=transit,
+            code="TRANSIT",
+            kind=LocationKind.TRANSIT,
+            name="In transit",
+            name_ko="수송중",
+            province_id=None,
+            is_active=False,
+        )
+    db.session.rollback()
+    assert reload(transit).is_active
+
+
+def test_deactivation_is_refused_while_stock_is_on_hand(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    warehouse = make_warehouse(code="WH-NAMPO", name="Nampo warehouse")
+    receive(make_item(), 7, warehouse)
+    receive(make_item(), 5, warehouse)
+    empty = make_warehouse(code="WH-EMPTY")
+    db.session.commit()
+    data = location_data(code="WH-NAMPO", kind="warehouse", name="Nampo warehouse", is_active=None)
+    response = client.post(f"/locations/{warehouse.id}/edit", data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nampo warehouse still holds 12 units of stock." in body
+    assert reload(warehouse).is_active
+    data = location_data(code="WH-EMPTY", kind="warehouse", is_active=None)
+    assert client.post(f"/locations/{empty.id}/edit", data=data).status_code == 302
+    assert not reload(empty).is_active
+
+
+def test_deactivation_is_refused_while_active_technicians_belong_to_it(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    centre = make_location(code="CTR-RI", name="Rason centre")
+    make_user(Role.TECHNICIAN, location=centre, display_name="Ri Yong Nam", username="ri.yn")
+    make_user(Role.TECHNICIAN, location=centre, display_name="Old Hand", is_active=False)
+    db.session.commit()
+    data = location_data(code="CTR-RI", name="Rason centre", is_active=None)
+    body = client.post(f"/locations/{centre.id}/edit", data=data).get_data(as_text=True)
+    assert "1 active technician belongs to Rason centre: Ri Yong Nam (ri.yn)." in body
+    assert "Old Hand" not in body
+    assert reload(centre).is_active
+
+
+def test_supplied_by_must_be_another_active_warehouse(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    centre = make_location(code="CTR-A")
+    closed = make_warehouse(code="WH-CLOSED", is_active=False)
+    response = client.post("/locations/new", data=location_data(supplied_by_id=centre.id))
+    assert 'id="supplied_by_id-error"' in response.get_data(as_text=True)
+    central = make_warehouse(code="WH-CENTRAL")
+    regional = make_warehouse(code="WH-REGIONAL", supplied_by=central)
+    province_id = seeded_province().id
+    db.session.commit()  # each refusal below is rolled back
+    for supplier in (centre, closed, central, regional):
+        with pytest.raises(DomainError) as refused:
+            services.save_location(
+                actor=None,
+                location=central,
+                code="WH-CENTRAL",
+                kind=LocationKind.WAREHOUSE,
+                name="Central",
+                name_ko="중앙",
+                province_id=province_id,
+                supplied_by_id=supplier.id,
+            )
+        assert refused.value.field == "supplied_by_id"
+        db.session.rollback()
+
+
+def test_a_warehouse_supplying_active_locations_stays_an_active_warehouse(app) -> None:
+    warehouse = make_warehouse(code="WH-S", name="Sinuiju warehouse")
+    make_location(code="CTR-S", name="Sinuiju centre", supplied_by=warehouse)
+    values = {
+        "actor": None,
+        "location": warehouse,
+        "code": "WH-S",
+        "name": "Sinuiju warehouse",
+        "name_ko": "신의주창고",
+        "province_id": seeded_province("NPY").id,
+    }
+    db.session.commit()  # each refusal below is rolled back
+    with pytest.raises(DomainError, match=r"supplies 1 active location \(Sinuiju centre\)"):
+        services.save_location(**values, kind=LocationKind.CENTRE)
+    db.session.rollback()
+    with pytest.raises(DomainError, match="before deactivating this warehouse"):
+        services.save_location(**values, kind=LocationKind.WAREHOUSE, is_active=False)
+
+
+def test_admin_adds_and_edits_provinces(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    listing = client.get("/provinces").get_data(as_text=True)
+    for name in ("Pyongyang", "평양시", "South Pyongan", "South Hamgyong"):
+        assert name in listing
+    data = {"code": "nhg", "name": "North Hamgyong", "name_ko": "함경북도", "sort_order": "8"}
+    assert client.post("/provinces/new", data=data).status_code == 302
+    province = db.session.scalar(select(Province).where(Province.code == "NHG"))
+    assert province.name_ko == "함경북도" and province.sort_order == 8
+    again = client.post("/provinces/new", data=data).get_data(as_text=True)
+    assert "The code NHG is already used by another province." in again
+    blank = client.post("/provinces/new", data={**data, "code": "RY", "name_ko": ""})
+    assert 'aria-describedby="name_ko-error"' in blank.get_data(as_text=True)
+    edited = {**data, "code": "NHG", "name": "North Hamgyong Province", "sort_order": "9"}
+    assert client.post(f"/provinces/{province.id}/edit", data=edited).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Province, province.id).name == "North Hamgyong Province"
+    make_location(province=province)
+    listing = client.get("/provinces").get_data(as_text=True)
+    assert "North Hamgyong Province" in listing
+    assert '<td class="number">1</td>' in listing
+
+
+def test_logistics_cannot_manage_locations_or_provinces(client, login_as) -> None:
+    logistics = login_as(Role.LOGISTICS)
+    centre = make_location()
+    province = make_province()
+    db.session.commit()
+    for url in ("/locations", f"/locations/{centre.id}/edit", "/provinces/new"):
+        assert client.get(url).status_code == 403
+    assert client.post("/locations/new", data=location_data()).status_code == 403
+    with pytest.raises(PermissionDeniedError):
+        services.save_province(actor=logistics, province=province, code="X", name="X", name_ko="X")

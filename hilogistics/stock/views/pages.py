@@ -1,3 +1,507 @@
-"""Stock pages views."""
+"""Stock pages: overview, on hand, below minimum, reorder levels, item, stock card, transactions.
 
-from hilogistics.stock.views.blueprint import bp  # noqa: F401
+Read-only pages read balances (never a sum of the ledger); the stock card pages through movements.
+"""
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from hilogistics import exports
+from hilogistics.auth.access import ALL_ROLES, STAFF, acting_user, allow
+from hilogistics.auth.models import Role, User
+from hilogistics.catalogue.models import Item
+from hilogistics.db import db
+from hilogistics.errors import DomainError, NotFoundError
+from hilogistics.forms import attach_error
+from hilogistics.locations.models import Location, LocationKind
+from hilogistics.locations.queries import visible_location, visible_locations_query
+from hilogistics.stock.forms_pages import (
+    LOCATION_KIND_LABELS,
+    SORT_LABELS,
+    TRANSACTION_KIND_LABELS,
+    AddReorderLevelForm,
+    CardFilterForm,
+    ItemSearchForm,
+    OnHandFilterForm,
+    ReorderLevelsForm,
+    TransactionFilterForm,
+)
+from hilogistics.stock.models import TransactionKind
+from hilogistics.stock.queries import (
+    MAX_PER_PAGE,
+    OnHandFilters,
+    OnHandRow,
+    RowPage,
+    TransactionFilters,
+    below_minimum_query,
+    categories_query,
+    current_balance,
+    existing_item_ids,
+    families_query,
+    item_balances,
+    item_by_code,
+    items_matching_query,
+    location_summaries,
+    on_hand_query,
+    on_hand_row_converter,
+    reorder_levels_for,
+    stock_card,
+    transaction_row,
+    transactions_query,
+    visible_transaction,
+)
+from hilogistics.stock.services import set_reorder_level
+from hilogistics.stock.views.blueprint import bp
+
+SEARCH_RESULTS_LIMIT = 50
+MAX_ID = 2**31 - 1  # the largest INTEGER key
+MAX_PAGE = 100_000
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return str(locale) if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _is_staff(user: User) -> bool:
+    return user.role in STAFF
+
+
+def _page_args() -> tuple[int, int]:
+    """The page number and page size asked for, within bounds."""
+    page = request.args.get("page", 1, type=int)
+    per_page = request.args.get("per_page", current_app.config["PER_PAGE"], type=int)
+    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+def _check_ids(*ids: int) -> None:
+    """404 for an id no row can have (PostgreSQL would refuse it as out of range)."""
+    if any(i > MAX_ID for i in ids):
+        abort(404)
+
+
+def _stock_location(location_id: int, *, physical_only: bool = False) -> Location:
+    """A place whose stock the user may see: physical, or transit unless ``physical_only``."""
+    _check_ids(location_id)
+    location = visible_location(acting_user(), location_id)
+    holds_stock = location.kind.is_physical or (
+        not physical_only and location.kind is LocationKind.TRANSIT
+    )
+    if not holds_stock:
+        raise NotFoundError("no stock page for this location")
+    return location
+
+
+def _endpoint_exists(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+@bp.get("/stock")
+@allow(ALL_ROLES)
+def index() -> Response | str:
+    """The places and their stock at a glance, and a quick item search."""
+    user = acting_user()
+    if user.role is Role.TECHNICIAN:
+        return redirect(url_for("stock.on_hand", location_id=user.location_id))
+    form = ItemSearchForm(request.args)
+    form.validate_or_default()
+    text = (form.q.data or "").strip()
+    matches = None
+    if text:
+        item = item_by_code(text)
+        if item is not None:
+            return redirect(url_for("stock.item", item_id=item.id))
+        matches = db.session.scalars(items_matching_query(text).limit(SEARCH_RESULTS_LIMIT)).all()
+    return render_template(
+        "stock/index.html",
+        form=form,
+        text=text,
+        matches=matches,
+        limit=SEARCH_RESULTS_LIMIT,
+        groups=location_summaries(user),
+        kind_labels=LOCATION_KIND_LABELS,
+    )
+
+
+def _on_hand_form(locale: str) -> OnHandFilterForm:
+    form = OnHandFilterForm(request.args)
+    categories = db.session.scalars(categories_query()).all()
+    form.category.choices = [SelectChoice("", _("All categories"))] + [
+        SelectChoice(str(c.id), c.display_name(locale)) for c in categories
+    ]
+    form.family.choices = [SelectChoice("", _("All families"))] + [
+        SelectChoice(f, f) for f in db.session.scalars(families_query())
+    ]
+    form.validate_or_default()
+    return form
+
+
+def _on_hand_filters(form: OnHandFilterForm) -> OnHandFilters:
+    return OnHandFilters(
+        category_id=int(form.category.data) if form.category.data else None,
+        family=form.family.data or None,
+        text=(form.q.data or "").strip() or None,
+        only_flagged=bool(form.flagged.data),
+        expiring_days=form.days.data if form.days.data is not None else 90,
+        sort=form.sort.data or "code",
+        descending=form.order.data == "desc",
+    )
+
+
+def _filter_args() -> dict[str, str]:
+    """The query arguments of the page other than its page number."""
+    return {k: v for k, v in request.args.items() if k not in ("page", "per_page", "format")}
+
+
+@bp.get("/stock/locations/<int:location_id>")
+@allow(ALL_ROLES)
+def on_hand(location_id: int) -> str:
+    """Stock on hand at one place, one row per item, with flags, filters, sort and pages."""
+    location = _stock_location(location_id)
+    locale = _locale()
+    form = _on_hand_form(locale)
+    filters = _on_hand_filters(form)
+    page_number, per_page = _page_args()
+    page = RowPage(
+        on_hand_query(location.id, filters, locale=locale),
+        page=page_number,
+        per_page=per_page,
+        convert=on_hand_row_converter(filters),
+    )
+    return render_template(
+        "stock/on_hand.html",
+        location=location,
+        form=form,
+        filters=filters,
+        page=page,
+        filter_args=_filter_args(),
+        sort_label=SORT_LABELS.get(filters.sort, SORT_LABELS["code"]),
+        is_staff=_is_staff(acting_user()),
+        kind_labels=LOCATION_KIND_LABELS,
+        today=date.today(),
+    )
+
+
+def _flag_texts(row: OnHandRow) -> list[str]:
+    flags = []
+    if row.below_minimum:
+        flags.append(_("Below minimum"))
+    if row.expired:
+        flags.append(_("Expired"))
+    if row.expiring:
+        flags.append(_("Expiring within %(days)d days", days=row.expiring_days))
+    return flags
+
+
+@bp.get("/stock/locations/<int:location_id>/export")
+@allow(ALL_ROLES)
+def on_hand_export(location_id: int) -> Response:
+    """Every row the stock-on-hand page would show with these filters, as CSV or XLSX."""
+    location = _stock_location(location_id)
+    locale = _locale()
+    form = _on_hand_form(locale)
+    filters = _on_hand_filters(form)
+    convert = on_hand_row_converter(filters)
+    stmt = on_hand_query(location.id, filters, locale=locale)
+    rows = [convert(row) for row in db.session.execute(stmt)]
+    headers = [
+        _("Code"),
+        _("Name"),
+        _("Category"),
+        _("Unit"),
+        _("On hand"),
+        _("Reserved"),
+        _("Available"),
+        _("Earliest expiry"),
+        _("Minimum"),
+        _("Maximum"),
+        _("Flags"),
+    ]
+    cells = (
+        [
+            row.item.code,
+            row.item.display_name(locale),
+            row.item.category.display_name(locale),
+            row.item.unit.display_name(locale),
+            row.on_hand,
+            row.reserved,
+            row.available,
+            row.earliest_expiry,
+            row.minimum,
+            row.maximum,
+            "; ".join(_flag_texts(row)),
+        ]
+        for row in rows
+    )
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    filename = f"stock-{location.code}-{date.today().isoformat()}"
+    return exports.download(fmt, filename, headers, cells)
+
+
+@bp.get("/stock/locations/<int:location_id>/below-minimum")
+@allow(ALL_ROLES)
+def below_minimum(location_id: int) -> str:
+    """Items under their reorder minimum at one place (zero stock included), with what to order."""
+    location = _stock_location(location_id, physical_only=True)
+    page_number, per_page = _page_args()
+
+    def convert(row: Any) -> OnHandRow:
+        item, minimum, maximum, quantity = row
+        return OnHandRow(item, int(quantity), 0, None, minimum, maximum, date.today(), 0)
+
+    page = RowPage(
+        below_minimum_query(location.id), page=page_number, per_page=per_page, convert=convert
+    )
+    return render_template(
+        "stock/below_minimum.html",
+        location=location,
+        page=page,
+        is_staff=_is_staff(acting_user()),
+        today=date.today(),
+    )
+
+
+@bp.route("/stock/locations/<int:location_id>/reorder-levels", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LOGISTICS)
+def reorder_levels(location_id: int) -> Response | str:
+    """Edit the minimum and maximum of the items held or tracked at one place, a page at a time."""
+    location = _stock_location(location_id, physical_only=True)
+    locale = _locale()
+    search = request.args.get("q", "").strip()[:100]
+    here = url_for("stock.reorder_levels", location_id=location.id, **request.args.to_dict())
+    add_form = AddReorderLevelForm(prefix="add")
+    form = ReorderLevelsForm()
+    # Two forms post here; the add form's fields carry the "add-" prefix.
+    adding = request.method == "POST" and "add-item_code" in request.form
+    saving = request.method == "POST" and not adding
+    if adding and add_form.validate():
+        saved = _add_level(add_form, location)
+        if saved is not None:
+            db.session.commit()
+            flash(_("Reorder level of %(item)s saved.", item=saved.code), "success")
+            return redirect(url_for("stock.reorder_levels", location_id=location.id, q=saved.code))
+        db.session.rollback()
+    elif saving:
+        # One transaction for the whole page: saved together, or nothing when a row fails.
+        # Rows that pass the form still go to the service, so every row shows its error at once.
+        valid = form.validate()
+        if _save_levels(form, location) and valid:
+            db.session.commit()
+            flash(_("Reorder levels saved."), "success")
+            return redirect(here)
+        db.session.rollback()
+
+    filters = OnHandFilters(text=search or None)
+    convert = on_hand_row_converter(filters)
+    page = None
+    if saving:
+        # Show the rows as sent, with their errors, beside today's figures.
+        sent = [_int(entry.form.item_id.data) for entry in form.rows]
+        stmt = on_hand_query(
+            location.id, OnHandFilters(item_ids=[i for i in sent if i is not None]), locale=locale
+        )
+        infos = {row.item.id: row for row in map(convert, db.session.execute(stmt))}
+    else:
+        page_number, per_page = _page_args()
+        page = RowPage(
+            on_hand_query(location.id, filters, locale=locale),
+            page=page_number,
+            per_page=per_page,
+            convert=convert,
+        )
+        infos = {row.item.id: row for row in page.items}
+        form = ReorderLevelsForm(
+            formdata=None,
+            data={
+                "rows": [
+                    {"item_id": str(row.item.id), "minimum": row.minimum, "maximum": row.maximum}
+                    for row in page.items
+                ]
+            },
+        )
+    return render_template(
+        "stock/reorder_levels.html",
+        location=location,
+        form=form,
+        add_form=add_form,
+        infos=infos,
+        page=page,
+        search=search,
+        action=here,
+    )
+
+
+def _add_level(add_form: AddReorderLevelForm, location: Location) -> Item | None:
+    """Set the level of the item named by code; None (with the error on the form) on failure."""
+    found = item_by_code(add_form.item_code.data)
+    if found is None:
+        add_form.item_code.errors = [*add_form.item_code.errors, _("No item has this code.")]
+        return None
+    try:
+        set_reorder_level(
+            actor=acting_user(),
+            location_id=location.id,
+            item_id=found.id,
+            minimum=add_form.minimum.data,
+            maximum=add_form.maximum.data,
+        )
+    except DomainError as error:
+        attach_error(add_form, error)
+        return None
+    return found
+
+
+def _int(value: Any) -> int | None:
+    """A row's item id as sent, or None when it cannot be one."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def _save_levels(form: ReorderLevelsForm, location: Location) -> bool:
+    """Apply the changed rows through the service; False (errors on the rows) when any fails.
+
+    Rows the form already refused are skipped; the caller rolls back unless all went through.
+    """
+    entries = [(entry, _int(entry.form.item_id.data)) for entry in form.rows]
+    item_ids = [item_id for _entry, item_id in entries if item_id is not None]
+    known = existing_item_ids(item_ids)
+    levels = reorder_levels_for(location.id, item_ids)
+    ok = True
+    for entry, item_id in entries:
+        if entry.errors:
+            ok = False
+            continue
+        if item_id is None or item_id not in known:
+            entry.form.minimum.errors = [*entry.form.minimum.errors, _("Unknown item.")]
+            ok = False
+            continue
+        minimum, maximum = entry.form.minimum.data, entry.form.maximum.data
+        level = levels.get(item_id)
+        current = (level.minimum, level.maximum) if level is not None else (None, None)
+        if (minimum, maximum) == current:
+            continue
+        try:
+            set_reorder_level(
+                actor=acting_user(),
+                location_id=location.id,
+                item_id=item_id,
+                minimum=minimum,
+                maximum=maximum,
+            )
+        except DomainError as error:
+            target = entry.form._fields.get(error.field or "") or entry.form.maximum
+            target.errors = [*target.errors, error.message]
+            ok = False
+    return ok
+
+
+@bp.get("/stock/items/<int:item_id>")
+@allow(ALL_ROLES)
+def item(item_id: int) -> str:
+    """An item, and its stock at every place the user may see, lot by lot."""
+    user = acting_user()
+    _check_ids(item_id)
+    found = db.get_or_404(Item, item_id)
+    groups = item_balances(user, found.id)
+    staff = _is_staff(user)
+    bookkeeping = item_balances(user, found.id, virtual=True) if staff else []
+    return render_template(
+        "stock/item.html",
+        item=found,
+        groups=groups,
+        bookkeeping=bookkeeping,
+        total=sum(g.quantity for g in groups),
+        total_reserved=sum(g.reserved for g in groups),
+        can_adjust=staff and _endpoint_exists("stock.adjust"),
+        kind_labels=LOCATION_KIND_LABELS,
+    )
+
+
+@bp.get("/stock/locations/<int:location_id>/items/<int:item_id>")
+@allow(ALL_ROLES)
+def card(location_id: int, item_id: int) -> str:
+    """The stock card of an item at a place: every movement in or out, with running balances."""
+    _check_ids(location_id, item_id)
+    location = visible_location(acting_user(), location_id)
+    found = db.get_or_404(Item, item_id)
+    form = CardFilterForm(request.args)
+    form.validate_or_default()
+    as_of = form.as_of.data
+    page_number, per_page = _page_args()
+    stock = stock_card(found.id, location.id, as_of=as_of, page=page_number, per_page=per_page)
+    recorded = current_balance(found.id, location.id) if as_of is None else None
+    return render_template(
+        "stock/card.html",
+        location=location,
+        item=found,
+        form=form,
+        as_of=as_of,
+        card=stock,
+        recorded=recorded,
+        check_negative=location.kind.is_guarded,
+        kind_labels=TRANSACTION_KIND_LABELS,
+    )
+
+
+@bp.get("/stock/transactions")
+@allow(ALL_ROLES)
+def transactions() -> str:
+    """Recent stock transactions, newest first, with filters; technicians see their place's."""
+    user = acting_user()
+    locale = _locale()
+    form = TransactionFilterForm(request.args)
+    locations = db.session.scalars(visible_locations_query(user, active_only=False)).all()
+    form.location.choices = [SelectChoice("", _("All locations"))] + [
+        SelectChoice(str(location.id), location.display_name(locale)) for location in locations
+    ]
+    form.validate_or_default()
+    filters = TransactionFilters(
+        kind=TransactionKind(form.kind.data) if form.kind.data else None,
+        location_id=int(form.location.data) if form.location.data else None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    page_number, per_page = _page_args()
+    page = RowPage(
+        transactions_query(user, filters),
+        page=page_number,
+        per_page=per_page,
+        convert=transaction_row,
+    )
+    return render_template(
+        "stock/transactions.html", form=form, page=page, kind_labels=TRANSACTION_KIND_LABELS
+    )
+
+
+@bp.get("/stock/transactions/<int:transaction_id>")
+@allow(ALL_ROLES)
+def transaction(transaction_id: int) -> str:
+    """One transaction: its lines, who recorded it when, and its reversal links."""
+    _check_ids(transaction_id)
+    user = acting_user()
+    found = visible_transaction(user, transaction_id)
+    lines = found.movements
+    if user.role is Role.TECHNICIAN:
+        lines = [m for m in lines if user.location_id in (m.from_location_id, m.to_location_id)]
+    can_reverse = (
+        _is_staff(user)
+        and found.kind is not TransactionKind.REVERSAL
+        and found.reversed_by is None
+        and _endpoint_exists("stock.reverse")
+    )
+    return render_template(
+        "stock/transaction.html",
+        transaction=found,
+        lines=lines,
+        can_reverse=can_reverse,
+        kind_labels=TRANSACTION_KIND_LABELS,
+    )

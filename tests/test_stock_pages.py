@@ -1,0 +1,740 @@
+"""Stock pages: on hand from balances, flags, export, reorder levels, item, card, transactions."""
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from hilogistics.auth.models import Role, User
+from hilogistics.catalogue.models import Category, Item
+from hilogistics.db import db
+from hilogistics.locations.models import Location
+from hilogistics.stock.models import (
+    AdjustmentDirection,
+    AdjustmentReason,
+    Balance,
+    ReorderLevel,
+    StockTransaction,
+)
+from hilogistics.stock.services import (
+    ReceiptLine,
+    adjust_stock,
+    record_receipt,
+    reverse_transaction,
+    set_reorder_level,
+)
+from tests.conftest import sign_in
+from tests.factories import (
+    make_grant,
+    make_item,
+    make_location,
+    make_warehouse,
+    operation_key,
+    receive,
+    virtual,
+)
+
+TODAY = date.today()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class _Tables(HTMLParser):
+    """Collects every table of a page: caption → body rows → cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: list[str] | None = None
+        self._rows: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "caption":
+            self._caption = []
+        elif tag in ("tbody", "tfoot"):
+            self._in_body = True
+        elif tag == "tr" and self._in_body and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._in_body:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption" and self._caption is not None:
+            self._current = " ".join("".join(self._caption).split())
+            self._caption = None
+        elif tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("tbody", "tfoot"):
+            self._in_body = False
+        elif tag == "table" and self._rows is not None:
+            self.tables[self._current] = self._rows
+            self._rows = None
+
+    def handle_data(self, data: str) -> None:
+        if self._caption is not None:
+            self._caption.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(html: str) -> dict[str, list[list[str]]]:
+    """Caption → rows of cell texts, for every table on the page."""
+    parser = _Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def table(html: str, caption_start: str) -> list[list[str]]:
+    """The rows of the one table whose caption starts with ``caption_start``."""
+    [rows] = [rows for caption, rows in tables(html).items() if caption.startswith(caption_start)]
+    return rows
+
+
+def page(client: FlaskClient, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def reason(code: str) -> AdjustmentReason:
+    return db.session.scalar(select(AdjustmentReason).where(AdjustmentReason.code == code))
+
+
+def category(code: str) -> Category:
+    return db.session.scalar(select(Category).where(Category.code == code))
+
+
+def adjust(
+    location: Location,
+    item: Item,
+    lot_id: int,
+    quantity: int,
+    *,
+    direction: AdjustmentDirection = AdjustmentDirection.OUT,
+    days_ago: int = 0,
+) -> StockTransaction:
+    """Take stock out as damaged, or bring it in as found, on a business date in the past."""
+    return adjust_stock(
+        actor=None,
+        location_id=location.id,
+        item_id=item.id,
+        lot_id=lot_id,
+        quantity=quantity,
+        direction=direction,
+        reason_id=reason("damaged" if direction is AdjustmentDirection.OUT else "found").id,
+        occurred_on=TODAY - timedelta(days=days_ago),
+        operation_key=operation_key(),
+        note="test adjustment",
+    )
+
+
+def receipt(
+    item: Item, quantity: int, warehouse: Location, *, days_ago: int = 0, reference: str = ""
+) -> StockTransaction:
+    """A receipt with a reference, on a business date in the past."""
+    return record_receipt(
+        actor=None,
+        warehouse_id=warehouse.id,
+        occurred_on=TODAY - timedelta(days=days_ago),
+        operation_key=operation_key(),
+        reference=reference,
+        lines=[ReceiptLine(item.id, quantity)],
+    )
+
+
+def lot_id(transaction: StockTransaction) -> int:
+    return transaction.movements[0].lot_id
+
+
+def stock_at(location: Location, item: Item, quantity: int, **lot: object) -> int:
+    """Give a place stock: received into a warehouse, found at any other place. Returns the lot."""
+    if location.kind.value == "warehouse":
+        return lot_id(receive(item, quantity, location, **lot))
+    warehouse = make_warehouse()
+    lot_of_item = lot_id(receive(item, quantity, warehouse, **lot))
+    adjust(warehouse, item, lot_of_item, quantity)
+    adjust(location, item, lot_of_item, quantity, direction=AdjustmentDirection.IN)
+    return lot_of_item
+
+
+def level(location: Location, item: Item, minimum: int, maximum: int | None = None) -> None:
+    set_reorder_level(
+        actor=None, location_id=location.id, item_id=item.id, minimum=minimum, maximum=maximum
+    )
+
+
+@pytest.fixture
+def staff(login_as: Callable[..., User]) -> User:
+    return login_as(Role.LOGISTICS)
+
+
+# --- stock on hand ----------------------------------------------------------------------------
+
+
+def test_on_hand_sums_each_item_over_its_lots_with_reserved_and_earliest_expiry(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse = make_warehouse()
+    item = make_item(code="ORT-KNEE-01", tracks_expiry=True)
+    soon, later = TODAY + timedelta(days=20), TODAY + timedelta(days=200)
+    first = stock_at(warehouse, item, 4, lot_code="A", expires_on=soon)
+    stock_at(warehouse, item, 10, lot_code="B", expires_on=later)
+    emptied = stock_at(warehouse, item, 1, lot_code="C", expires_on=TODAY + timedelta(days=5))
+    adjust(warehouse, item, emptied, 1)
+    db.session.execute(
+        update(Balance)
+        .where(Balance.lot_id == first, Balance.location_id == warehouse.id)
+        # Reservations come from approved requests; set one directly for the page to show.
+        .values(reserved=3)
+    )
+    db.session.commit()
+
+    html = page(client, f"/stock/locations/{warehouse.id}")
+
+    [row] = table(html, "Items at")
+    code, _name, _cat, unit, on_hand, available, expiry, minimum, flags, _card = row
+    assert (code, unit, on_hand, available) == ("ORT-KNEE-01", "piece", "14", "11")
+    assert expiry == soon.isoformat()  # lot C expires sooner but holds nothing
+    assert (minimum, flags) == ("—", "Expiring within 90 days")
+    assert f"/stock/locations/{warehouse.id}/items/{item.id}" in html
+    assert f"/stock/items/{item.id}" in html
+
+
+def test_on_hand_filters_by_category_with_children_family_and_text_in_any_language(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse = make_warehouse()
+    foot = make_item(code="ORT-FOOT-22", category=category("ORTHO-PROS"), family="sach")
+    make_item(code="ORT-FOOT-24", category=category("ORTHO-PROS"), family="sach")
+    braille = make_item(code="EDU-BRL-1", category=category("EDU-BRL"), name_ko="점자판")
+    paint = make_item(code="RENO-PAINT", category=category("RENO"), name_fr="Peinture blanche")
+    for item in db.session.scalars(select(Item)):
+        stock_at(warehouse, item, 5)
+    db.session.commit()
+    base = f"/stock/locations/{warehouse.id}"
+
+    def codes(query: str) -> list[str]:
+        return [row[0] for row in table(page(client, f"{base}?{query}"), "Items at")]
+
+    assert codes(f"category={category('ORTHO').id}") == ["ORT-FOOT-22", "ORT-FOOT-24"]
+    assert codes(f"category={category('EDU-BRL').id}") == [braille.code]
+    assert codes("family=sach&q=FOOT-22") == [foot.code]
+    assert codes("q=점자") == [braille.code]
+    assert codes("q=peinture") == [paint.code]
+    assert codes("q=%25") == ["No item matches."]  # a wildcard is searched for, not obeyed
+
+
+def test_flags_are_words_and_only_flagged_keeps_short_expiring_and_expired_items(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse = make_warehouse()
+    short = make_item(code="A-SHORT")
+    expiring = make_item(code="B-EXPIRING", tracks_expiry=True)
+    expired = make_item(code="C-EXPIRED", tracks_expiry=True)
+    fine = make_item(code="D-FINE", tracks_expiry=True)
+    stock_at(warehouse, short, 5)
+    level(warehouse, short, 10)
+    stock_at(warehouse, expiring, 5, lot_code="E", expires_on=TODAY + timedelta(days=30))
+    stock_at(warehouse, expired, 5, lot_code="X", expires_on=TODAY - timedelta(days=1))
+    stock_at(warehouse, fine, 5, lot_code="F", expires_on=TODAY + timedelta(days=400))
+    db.session.commit()
+    base = f"/stock/locations/{warehouse.id}"
+
+    flags = {row[0]: row[8] for row in table(page(client, base), "Items at")}
+    assert flags == {
+        "A-SHORT": "Below minimum",
+        "B-EXPIRING": "Expiring within 90 days",
+        "C-EXPIRED": "Expired",
+        "D-FINE": "",
+    }
+    flagged = [row[0] for row in table(page(client, f"{base}?flagged=y"), "Items at")]
+    assert flagged == ["A-SHORT", "B-EXPIRING", "C-EXPIRED"]
+    by_expiry = [row[0] for row in table(page(client, f"{base}?sort=expiry"), "Items at")]
+    assert by_expiry == ["C-EXPIRED", "B-EXPIRING", "D-FINE", "A-SHORT"]  # no expiry: last
+    by_expiry = [
+        row[0] for row in table(page(client, f"{base}?sort=expiry&order=desc"), "Items at")
+    ]
+    assert by_expiry == ["D-FINE", "B-EXPIRING", "C-EXPIRED", "A-SHORT"]
+    flagged = [row[0] for row in table(page(client, f"{base}?flagged=y&days=10"), "Items at")]
+    assert flagged == ["A-SHORT", "C-EXPIRED"]
+    html = page(client, f"{base}?days=500")
+    assert {row[0]: row[8] for row in table(html, "Items at")}["D-FINE"] == (
+        "Expiring within 500 days"
+    )
+
+
+def test_on_hand_sorts_by_whitelisted_keys_only_and_pages(client: FlaskClient, staff: User) -> None:
+    warehouse = make_warehouse()
+    for code, quantity in [("P-1", 30), ("P-2", 10), ("P-3", 50), ("P-4", 20), ("P-5", 40)]:
+        stock_at(warehouse, make_item(code=code), quantity)
+    db.session.commit()
+    base = f"/stock/locations/{warehouse.id}"
+
+    def codes(query: str) -> list[str]:
+        return [row[0] for row in table(page(client, f"{base}?{query}"), "Items at")]
+
+    assert codes("sort=quantity&order=desc") == ["P-3", "P-5", "P-1", "P-4", "P-2"]
+    assert codes("sort=quantity") == ["P-2", "P-4", "P-1", "P-5", "P-3"]
+    assert codes("sort=id%3Bdrop%20table%20items&order=sideways") == [
+        "P-1",
+        "P-2",
+        "P-3",
+        "P-4",
+        "P-5",
+    ]
+    assert codes("per_page=2&page=2") == ["P-3", "P-4"]
+    html = page(client, f"{base}?sort=quantity&per_page=2&page=3")
+    assert [row[0] for row in table(html, "Items at")] == ["P-3"]
+    assert "Page 3 of 3 (5 in all)" in html
+    assert "sort=quantity" in html.split('rel="prev"')[0].rsplit("<a", 1)[1]  # filters kept
+
+
+def test_the_export_is_a_bom_csv_or_an_xlsx_with_neutralised_cells(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse = make_warehouse()
+    stock_at(warehouse, make_item(code="X-1", name='=HYPERLINK("http://evil")'), 7)
+    stock_at(warehouse, make_item(code="X-2", name="Crutch"), 3)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}/export?q=X-1&format="
+
+    response = client.get(url + "csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["Code", "Name", "Category", "Unit", "On hand"]
+    assert rows[1][:2] == ["X-1", '\'=HYPERLINK("http://evil")'] and rows[1][4] == "7"
+    assert len(rows) == 2  # the filter applies
+
+    response = client.get(url + "xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][:2] == ("X-1", '\'=HYPERLINK("http://evil")') and values[1][4] == 7
+
+
+def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_60_items(
+    client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
+) -> None:
+    small, large = make_warehouse(), make_warehouse()
+    categories = db.session.scalars(select(Category)).all()
+    for location, count in ((small, 5), (large, 60)):
+        items = [
+            make_item(category=categories[n % len(categories)], tracks_expiry=n % 2 == 0)
+            for n in range(count)
+        ]
+        record_receipt(
+            actor=None,
+            warehouse_id=location.id,
+            occurred_on=TODAY,
+            operation_key=operation_key(),
+            lines=[
+                ReceiptLine(item.id, 3, "L", TODAY + timedelta(days=30) if n % 2 == 0 else None)
+                for n, item in enumerate(items)
+            ],
+        )
+        level(location, items[0], 10)
+    db.session.commit()
+
+    def statements_for(url: str) -> list[str]:
+        before = len(count_queries())
+        page(client, url)
+        return count_queries()[before:]
+
+    small_page = statements_for(f"/stock/locations/{small.id}")
+    large_page = statements_for(f"/stock/locations/{large.id}")
+    assert len(small_page) == len(large_page) <= 10
+    assert not any("movements" in statement for statement in small_page + large_page)
+
+
+def test_below_minimum_includes_items_never_stocked_here_with_a_suggested_order(
+    client: FlaskClient, staff: User
+) -> None:
+    centre = make_location()
+    low, empty, enough = make_item(code="M-LOW"), make_item(code="M-EMPTY"), make_item(code="M-OK")
+    stock_at(centre, low, 4)
+    stock_at(centre, enough, 8)
+    level(centre, low, 5, 20)
+    level(centre, empty, 6)
+    level(centre, enough, 8)
+    db.session.commit()
+
+    rows = table(page(client, f"/stock/locations/{centre.id}/below-minimum"), "Items below")
+    assert [(r[0], r[3], r[4], r[5], r[6]) for r in rows] == [
+        ("M-EMPTY", "6", "—", "0", "6"),
+        ("M-LOW", "5", "20", "4", "16"),
+    ]
+    flagged = table(page(client, f"/stock/locations/{centre.id}?flagged=y"), "Items at")
+    assert [row[0] for row in flagged] == ["M-EMPTY", "M-LOW"]
+
+
+# --- reorder levels ---------------------------------------------------------------------------
+
+
+def test_reorder_levels_are_saved_together_and_emptied_ones_removed(
+    client: FlaskClient, staff: User
+) -> None:
+    centre = make_location()
+    first, second = make_item(code="R-1"), make_item(code="R-2")
+    stock_at(centre, first, 2)
+    stock_at(centre, second, 2)
+    level(centre, second, 3, 9)
+    db.session.commit()
+    url = f"/stock/locations/{centre.id}/reorder-levels"
+    rows = table(page(client, url), "Minimum and maximum")
+    assert [row[0] for row in rows] == ["R-1", "R-2"]
+
+    response = client.post(
+        url,
+        data={
+            "rows-0-item_id": first.id,
+            "rows-0-minimum": "5",
+            "rows-0-maximum": "15",
+            "rows-1-item_id": second.id,
+            "rows-1-minimum": "",
+            "rows-1-maximum": "",
+        },
+    )
+    assert response.status_code == 302
+    levels = db.session.scalars(select(ReorderLevel).where(ReorderLevel.location_id == centre.id))
+    assert [(lv.item_id, lv.minimum, lv.maximum) for lv in levels] == [(first.id, 5, 15)]
+    assert "Reorder levels saved." in page(client, response.headers["Location"])
+
+
+def test_a_bad_row_shows_its_error_beside_it_and_nothing_is_saved(
+    client: FlaskClient, staff: User
+) -> None:
+    centre = make_location()
+    first, second = make_item(code="R-1"), make_item(code="R-2")
+    stock_at(centre, first, 2)
+    stock_at(centre, second, 2)
+    db.session.commit()
+    url = f"/stock/locations/{centre.id}/reorder-levels"
+
+    response = client.post(
+        url,
+        data={
+            "rows-0-item_id": first.id,
+            "rows-0-minimum": "5",
+            "rows-1-item_id": second.id,
+            "rows-1-minimum": "9",
+            "rows-1-maximum": "4",
+            "rows-2-item_id": second.id,
+            "rows-2-minimum": "-1",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nothing was saved" in html
+    assert 'id="rows-1-maximum-error"' in html and "at least the minimum" in html
+    assert 'id="rows-2-minimum-error"' in html
+    assert 'id="rows-0-minimum-error"' not in html
+    assert db.session.scalars(select(ReorderLevel)).all() == []
+
+
+def test_a_level_is_added_by_item_code_and_an_unknown_code_is_refused(
+    client: FlaskClient, staff: User
+) -> None:
+    centre = make_location()
+    item = make_item(code="NEW-ITEM")
+    db.session.commit()
+    url = f"/stock/locations/{centre.id}/reorder-levels"
+
+    response = client.post(url, data={"add-item_code": "NOPE", "add-minimum": "2"})
+    assert response.status_code == 200
+    assert "No item has this code." in response.get_data(as_text=True)
+
+    response = client.post(url, data={"add-item_code": "new-item", "add-minimum": "2"})
+    assert response.status_code == 302
+    rows = table(page(client, response.headers["Location"]), "Minimum and maximum")
+    assert [row[0] for row in rows] == ["NEW-ITEM"]
+    assert db.session.scalar(select(ReorderLevel.minimum).where(ReorderLevel.item_id == item.id))
+
+
+# --- item page --------------------------------------------------------------------------------
+
+
+def test_the_item_page_shows_each_place_by_lot_without_the_ledger_ends_for_viewers(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    warehouse, centre = make_warehouse(name="Central store"), make_location(name="Hamhung centre")
+    item = make_item(code="WHEEL-1", name_ko="바퀴", tracks_expiry=True)
+    grant = make_grant(code="ECHO-26")
+    record_receipt(
+        actor=None,
+        warehouse_id=warehouse.id,
+        occurred_on=TODAY,
+        operation_key=operation_key(),
+        grant_id=grant.id,
+        lines=[ReceiptLine(item.id, 6, "L1", TODAY + timedelta(days=100))],
+    )
+    stock_at(warehouse, item, 4, lot_code="L2", expires_on=TODAY + timedelta(days=50))
+    stock_at(centre, item, 2, lot_code="L3", expires_on=TODAY + timedelta(days=70))
+    viewer = make_user(Role.VIEWER)
+    sign_in(client, viewer)
+
+    html = page(client, f"/stock/items/{item.id}")
+    rows = table(html, "Stock of WHEEL-1")
+    assert [row[:6] for row in rows] == [
+        ["Central store", "L2", (TODAY + timedelta(days=50)).isoformat(), "—", "4", "0"],
+        ["Central store", "L1", (TODAY + timedelta(days=100)).isoformat(), "ECHO-26", "6", "0"],
+        ["Total at Central store", "10", "0", ""],
+        ["Hamhung centre", "L3", (TODAY + timedelta(days=70)).isoformat(), "—", "2", "0"],
+        ["Total at the places shown", "12", "0", ""],
+    ]
+    assert "바퀴" in html
+    assert f"/stock/locations/{centre.id}/items/{item.id}" in html
+    assert "Suppliers and donors" not in html and "Adjust" not in html
+
+    sign_in(client, make_user(Role.LOGISTICS))
+    html = page(client, f"/stock/items/{item.id}")
+    assert "<details" in html and "Suppliers and donors" in html
+    if "stock.adjust" in app.view_functions:
+        assert html.count(">Adjust<span") == 3
+
+
+def test_the_item_page_query_count_does_not_grow_with_places_and_lots(
+    client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
+) -> None:
+    lonely, spread = make_item(tracks_expiry=True), make_item(tracks_expiry=True)
+    stock_at(make_warehouse(), lonely, 1, lot_code="A", expires_on=TODAY + timedelta(days=9))
+    for n in range(3):
+        place = make_warehouse()
+        for lot in "ABC":
+            stock_at(place, spread, 1 + n, lot_code=lot, expires_on=TODAY + timedelta(days=9))
+    db.session.commit()
+
+    counts = []
+    for item in (lonely, spread):
+        before = len(count_queries())
+        page(client, f"/stock/items/{item.id}")
+        counts.append(len(count_queries()) - before)
+    assert counts[0] == counts[1] <= 8
+
+
+# --- stock card -------------------------------------------------------------------------------
+
+
+def test_the_stock_card_carries_the_running_balance_across_pages(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse, item = make_warehouse(), make_item(code="CARD-1")
+    for n, quantity in enumerate([5, 7, 2, 9, 4]):
+        stock_at(warehouse, item, quantity, occurred_on=TODAY - timedelta(days=10 - n))
+    adjust(warehouse, item, lot_id(receive(item, 1, warehouse)), 6)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}/items/{item.id}?per_page=2"
+
+    balances: list[int] = []
+    for number in (1, 2, 3, 4):
+        html = page(client, f"{url}&page={number}")
+        brought_forward, *lines = table(html, "Movements of CARD-1")
+        assert brought_forward == [
+            "Balance brought forward",
+            str(balances[-1] if balances else 0),
+            "",
+        ]
+        balances += [int(line[6]) for line in lines if line[0] != "Closing balance"]
+        assert f"Page {number} of 4 (7 in all)" in html
+    assert balances == [5, 12, 14, 23, 27, 28, 22]
+    assert lines[-1] == ["Closing balance", "22", ""]
+    assert "matches the card" in html
+
+
+def test_backdated_entries_take_their_place_and_a_history_below_zero_is_flagged(
+    client: FlaskClient, staff: User
+) -> None:
+    warehouse, item = make_warehouse(), make_item(code="BACK-1")
+    lot = lot_id(receipt(item, 10, warehouse, reference="GRN-TODAY"))
+    # Keyed today, dated in the past: today's balance allows them, history would have gone short.
+    adjust(warehouse, item, lot, 4, days_ago=5)
+    receipt(item, 2, warehouse, days_ago=3, reference="GRN-LATE")
+    db.session.commit()
+
+    html = page(client, f"/stock/locations/{warehouse.id}/items/{item.id}")
+    rows = table(html, "Movements of BACK-1")
+    assert rows[0] == ["Balance brought forward", "0", ""]
+    lines = [(r[0], r[4], r[5], r[6], r[7]) for r in rows[1:4]]
+    flag = "Check: balance below zero on this date"
+    assert lines == [
+        ((TODAY - timedelta(days=5)).isoformat(), "", "4", "-4", flag),
+        ((TODAY - timedelta(days=3)).isoformat(), "2", "", "-2", flag),
+        (TODAY.isoformat(), "10", "", "8", ""),
+    ]
+    assert "GRN-LATE" in rows[2][1] and "from Suppliers and donors" in rows[2][3]
+    assert rows[4] == ["Closing balance", "8", ""]
+    assert "matches the card" in html
+
+    html = page(
+        client, f"/stock/locations/{warehouse.id}/items/{item.id}?as_of={TODAY - timedelta(days=4)}"
+    )
+    assert f"BACK-1 at Test warehouse as of {(TODAY - timedelta(days=4)).isoformat()}</h1>" in html
+    assert f"Balance as of {(TODAY - timedelta(days=4)).isoformat()}" in html
+    rows = table(html, "Movements of BACK-1 at")
+    assert [r[6] for r in rows[1:-1]] == ["-4"]
+    assert rows[-1][-2] == "-4" and "Balance recorded now" not in html
+
+
+def test_a_stock_card_at_a_ledger_end_never_flags_negative_balances(
+    client: FlaskClient, staff: User
+) -> None:
+    item = make_item(code="SUP-1")
+    receive(item, 3, make_warehouse())
+    db.session.commit()
+    html = page(client, f"/stock/locations/{virtual('SUPPLIER').id}/items/{item.id}")
+    assert [r[6] for r in table(html, "Movements of SUP-1")[1:2]] == ["-3"]
+    assert "Check: balance below zero" not in html
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+
+def test_transactions_link_reversals_both_ways_and_offer_reverse_to_staff_only(
+    app: Flask, client: FlaskClient, staff: User, make_user: Callable[..., User]
+) -> None:
+    warehouse, item = make_warehouse(name="Central store"), make_item(code="REV-1")
+    original = receipt(item, 5, warehouse, reference="GRN-9")
+    other = receive(item, 2, warehouse)
+    reversal = reverse_transaction(
+        actor=None, transaction_id=original.id, note="keyed twice", operation_key=operation_key()
+    )
+    db.session.execute(
+        update(StockTransaction)
+        .where(StockTransaction.id == original.id)
+        .values(recorded_at=datetime(2026, 1, 1, 0, 30, tzinfo=UTC))
+    )
+    db.session.commit()
+
+    rows = table(page(client, "/stock/transactions"), "Stock transactions")
+    assert [(r[0], r[2], r[5], r[7]) for r in rows] == [
+        (f"Transaction #{reversal.id}", "Reversal", "1", f"reverses #{original.id}"),
+        (f"Transaction #{other.id}", "Receipt", "1", "no"),
+        (f"Transaction #{original.id}", "Receipt", "1", f"reversed by #{reversal.id}"),
+    ]
+    html = page(client, f"/stock/transactions/{original.id}")
+    assert "2026-01-01 09:30" in html  # recorded at, in Pyongyang time
+    assert f"/stock/transactions/{reversal.id}" in html and "GRN-9" in html
+    assert [r[3:] for r in table(html, "Lines of")] == [
+        ["5", "piece", "Suppliers and donors", "Central store"]
+    ]
+    reverse_link = "Reverse this transaction"
+    assert reverse_link not in html
+    assert reverse_link not in page(client, f"/stock/transactions/{reversal.id}")
+    has_reverse = "stock.reverse" in app.view_functions
+    assert (reverse_link in page(client, f"/stock/transactions/{other.id}")) is has_reverse
+
+    sign_in(client, make_user(Role.VIEWER))
+    assert reverse_link not in page(client, f"/stock/transactions/{other.id}")
+
+
+def test_transactions_filter_by_kind_place_and_dates(client: FlaskClient, staff: User) -> None:
+    first, second, item = make_warehouse(), make_warehouse(), make_item()
+    old = receive(item, 5, first, occurred_on=TODAY - timedelta(days=30))
+    new = receive(item, 5, second)
+    fix = adjust(first, item, lot_id(old), 1, days_ago=2)
+    db.session.commit()
+
+    def numbers(query: str) -> list[str]:
+        rows = table(page(client, f"/stock/transactions?{query}"), "Stock transactions")
+        return [row[0].removeprefix("Transaction #") for row in rows]
+
+    assert numbers(f"location={first.id}") == [str(fix.id), str(old.id)]
+    assert numbers("kind=receipt") == [str(new.id), str(old.id)]
+    assert numbers(
+        f"date_from={TODAY - timedelta(days=3)}&date_to={TODAY - timedelta(days=1)}"
+    ) == [str(fix.id)]
+    assert numbers("kind=nonsense&date_from=yesterday") == [str(new.id), str(fix.id), str(old.id)]
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+def test_a_technician_sees_only_their_own_place(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    own, elsewhere = make_location(name="Own centre"), make_location(name="Other centre")
+    item = make_item(code="TECH-1")
+    own_lot = stock_at(own, item, 3)
+    stock_at(elsewhere, item, 9)
+    theirs = db.session.scalar(
+        select(StockTransaction)
+        .where(StockTransaction.location_id == own.id)
+        .order_by(StockTransaction.id.desc())
+    )
+    foreign = db.session.scalar(
+        select(StockTransaction)
+        .where(StockTransaction.location_id == elsewhere.id)
+        .order_by(StockTransaction.id.desc())
+    )
+    assert own_lot
+    technician = login_as(Role.TECHNICIAN, location=own)
+
+    response = client.get("/stock")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/stock/locations/{own.id}")
+    assert [row[0] for row in table(page(client, f"/stock/locations/{own.id}"), "Items at")] == [
+        "TECH-1"
+    ]
+    for url in (
+        f"/stock/locations/{elsewhere.id}",
+        f"/stock/locations/{elsewhere.id}/export",
+        f"/stock/locations/{elsewhere.id}/below-minimum",
+        f"/stock/locations/{elsewhere.id}/items/{item.id}",
+        f"/stock/locations/{virtual('TRANSIT').id}",
+        f"/stock/locations/{virtual('SUPPLIER').id}/items/{item.id}",
+        f"/stock/transactions/{foreign.id}",
+        "/stock/locations/999999",
+        "/stock/transactions/999999",
+        "/stock/locations/99999999999",
+    ):
+        page(client, url, 404)
+    page(client, f"/stock/locations/{own.id}/reorder-levels", 403)
+    page(client, f"/stock/locations/{own.id}/items/{item.id}")
+    page(client, f"/stock/transactions/{theirs.id}")
+
+    html = page(client, f"/stock/items/{item.id}")
+    assert [row[0] for row in table(html, "Stock of TECH-1")] == [
+        "Own centre",
+        "Total at the places shown",
+    ]
+    assert "Other centre" not in html and "<details" not in html
+    rows = table(page(client, "/stock/transactions"), "Stock transactions")
+    assert {row[3] for row in rows} == {"Own centre"}
+    assert technician.location_id == own.id
+
+
+def test_a_viewer_sees_every_place_read_only_and_finds_items(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    warehouse = make_warehouse(name="Pyongyang store")
+    centre = make_location(name="Rason centre")
+    item = make_item(code="FIND-ME", name_ko="목발", name="Crutch")
+    stock_at(warehouse, item, 4)
+    level(centre, item, 2)
+    login_as(Role.VIEWER)
+
+    html = page(client, "/stock")
+    rows = {row[0]: (row[2], row[3].split()[0]) for rows in tables(html).values() for row in rows}
+    assert rows["Pyongyang store"] == ("1", "0")
+    assert rows["Rason centre"] == ("0", "1")
+    response = client.get("/stock?q=find-me")
+    assert response.headers["Location"].endswith(f"/stock/items/{item.id}")
+    assert [r[0] for r in table(page(client, "/stock?q=목"), "Items matching")] == ["FIND-ME"]
+
+    html = page(client, f"/stock/locations/{warehouse.id}")
+    assert "Reorder levels" not in html and "Export CSV" in html
+    page(client, f"/stock/locations/{warehouse.id}/reorder-levels", 403)
+    assert client.post(f"/stock/locations/{warehouse.id}/reorder-levels").status_code == 403

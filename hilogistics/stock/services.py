@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from hilogistics.auth.models import Role, User
@@ -136,7 +136,8 @@ def record_receipt(
 ) -> StockTransaction:
     """Record goods arriving from outside into a warehouse: supplier → warehouse.
 
-    Raises DomainError (field names like ``lines-2-quantity``) or InvalidMovementError.
+    Raises DomainError (field names like ``lines-2-quantity``, counting ``lines`` from 0; a
+    quantity above the ledger's maximum included) or InvalidMovementError.
     """
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
@@ -163,6 +164,11 @@ def record_receipt(
             raise DomainError(_("Choose an active item."), field=prefix + "item")
         if line.quantity <= 0:
             raise DomainError(_("The quantity must be at least 1."), field=prefix + "quantity")
+        if line.quantity > ledger.MAX_QUANTITY:
+            raise DomainError(
+                _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
+                field=prefix + "quantity",
+            )
         if item.tracks_expiry and line.expires_on is None:
             raise DomainError(
                 _("%(item)s tracks expiry: enter the expiry date.", item=item.code),
@@ -310,8 +316,8 @@ def reverse_transaction(
 ) -> StockTransaction:
     """Post the mirror image of a transaction (every line back where it came from).
 
-    Raises DomainError when it was already reversed or is itself a reversal, and
-    InsufficientStockError when the stock has moved on since.
+    Raises DomainError when it was already reversed, is itself a reversal, or the reversal
+    would be dated before it; InsufficientStockError when the stock has moved on since.
     """
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
@@ -328,6 +334,14 @@ def reverse_transaction(
         raise DomainError(_("Explain why in a note."), field="note")
     occurred_on = occurred_on or date.today()
     _check_business_date(occurred_on)
+    if occurred_on < original.occurred_on:
+        raise DomainError(
+            _(
+                "A reversal cannot be dated before the transaction it reverses (%(date)s).",
+                date=original.occurred_on.isoformat(),
+            ),
+            field="occurred_on",
+        )
     lines = [
         ledger.Line(m.item_id, m.lot_id, m.quantity, m.to_location_id, m.from_location_id)
         for m in original.movements
@@ -361,22 +375,38 @@ def save_grant(
     is_active: bool = True,
     grant: Grant | None = None,
 ) -> Grant:
-    """Create or update a grant. Raises DomainError on a taken code or a reversed period."""
+    """Create a grant, or update ``grant``; no stock moves.
+
+    Codes compare without case (``ECHO-2026`` and ``echo-2026`` are one grant). Raises
+    PermissionDeniedError for viewers and technicians, DomainError on a missing or too long
+    code, donor or title or a period that ends before it starts, ConflictError on a taken code.
+    """
     require_stock_role(actor)
-    code = code.strip()
-    if not code:
-        raise DomainError(_("Enter the grant code."), field="code")
+    code = (code or "").strip()
+    for name, value, limit, missing in (
+        ("code", code, 40, _("Enter the grant code.")),
+        ("donor", (donor or "").strip(), 120, _("Enter the donor.")),
+        ("title", (title or "").strip(), 200, _("Enter the title of the grant.")),
+    ):
+        if not value:
+            raise DomainError(missing, field=name)
+        if len(value) > limit:
+            raise DomainError(_("At most %(n)d characters.", n=limit), field=name)
     if ends_on < starts_on:
         raise DomainError(_("The grant cannot end before it starts."), field="ends_on")
-    clash = db.session.scalar(select(Grant).where(Grant.code == code))
+    taken = _("The grant code %(code)s is already used.", code=code)
+    clash = db.session.scalar(select(Grant).where(func.lower(Grant.code) == code.lower()))
     if clash is not None and clash is not grant:
-        raise ConflictError(_("The grant code %(code)s is already used.", code=code), field="code")
+        raise ConflictError(taken, field="code")
     if grant is None:
         grant = Grant()
         db.session.add(grant)
     grant.code, grant.donor, grant.title = code, donor.strip(), title.strip()
     grant.starts_on, grant.ends_on, grant.is_active = starts_on, ends_on, is_active
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same code saved at the same moment; caller rolls back
+        raise ConflictError(taken, field="code") from error
     return grant
 
 

@@ -16,8 +16,17 @@ from tests.factories import make_location
 
 def test_create_user_reads_the_password_from_stdin(app: Flask, runner) -> None:
     result = runner.invoke(
-        args=["hilo", "create-user", "--username", "Chief", "--display-name", "Chief Admin",
-              "--role", "admin", "--password-stdin"],
+        args=[
+            "hilo",
+            "create-user",
+            "--username",
+            "Chief",
+            "--display-name",
+            "Chief Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         input="a long enough secret\n",
     )
     assert result.exit_code == 0, result.output
@@ -31,8 +40,19 @@ def test_create_user_binds_a_technician_to_a_location_code(app: Flask, runner) -
     make_location(code="WS-SCH")
     db.session.commit()
     result = runner.invoke(
-        args=["hilo", "create-user", "--username", "tech", "--display-name", "T",
-              "--role", "technician", "--location", "WS-SCH", "--password-stdin"],
+        args=[
+            "hilo",
+            "create-user",
+            "--username",
+            "tech",
+            "--display-name",
+            "T",
+            "--role",
+            "technician",
+            "--location",
+            "WS-SCH",
+            "--password-stdin",
+        ],
         input="a long enough secret\n",
     )
     assert result.exit_code == 0, result.output
@@ -41,21 +61,43 @@ def test_create_user_binds_a_technician_to_a_location_code(app: Flask, runner) -
 
 def test_create_user_fails_with_a_message_on_bad_input(app: Flask, runner) -> None:
     result = runner.invoke(
-        args=["hilo", "create-user", "--username", "xy", "--display-name", "X", "--role", "viewer",
-              "--password-stdin"],
+        args=[
+            "hilo",
+            "create-user",
+            "--username",
+            "xy",
+            "--display-name",
+            "X",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
         input="short\n",
     )
     assert result.exit_code != 0
     assert "at least 8 characters" in result.output
     missing = runner.invoke(
-        args=["hilo", "create-user", "--username", "tech2", "--display-name", "T",
-              "--role", "technician", "--location", "NOPE", "--password-stdin"],
+        args=[
+            "hilo",
+            "create-user",
+            "--username",
+            "tech2",
+            "--display-name",
+            "T",
+            "--role",
+            "technician",
+            "--location",
+            "NOPE",
+            "--password-stdin",
+        ],
         input="a long enough secret\n",
     )
     assert missing.exit_code != 0 and "no location with code NOPE" in missing.output
 
 
-def test_seed_demo_creates_one_account_per_role_with_private_random_passwords(app: Flask, runner) -> None:
+def test_seed_demo_creates_one_account_per_role_with_private_random_passwords(
+    app: Flask, runner
+) -> None:
     result = runner.invoke(args=["hilo", "seed-demo"])
     assert result.exit_code == 0, result.output
     logins = Path(app.instance_path) / "demo-logins.txt"
@@ -89,7 +131,9 @@ def test_demo_passwords_differ_between_databases(app: Flask, runner) -> None:
     assert first != second
 
 
-def test_backup_copies_a_consistent_sqlite_database(app: Flask, runner, make_user, tmp_path: Path, backend: str) -> None:
+def test_backup_copies_a_consistent_sqlite_database(
+    app: Flask, runner, make_user, tmp_path: Path, backend: str
+) -> None:
     make_user(Role.VIEWER, username="kept")
     target = tmp_path / "backup.sqlite"
     result = runner.invoke(args=["hilo", "backup", str(target)])

@@ -19,8 +19,8 @@ from tests.conftest import sign_in
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "hilogistics" / "translations"
 LOCALES = ["ko_KP", "fr"]
-# The keywords scripts/translations.sh gives pybabel (-k _l -k lazy_gettext) besides the defaults.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The keywords scripts/translations.sh gives pybabel besides the defaults.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 # A %-format directive: %(name)s, %d, %%.
 DIRECTIVE = re.compile(r"%(?:\(\w+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]")
 
@@ -185,3 +185,19 @@ def test_a_signed_in_user_keeps_the_chosen_language_on_the_account(app, client, 
     sign_in(elsewhere, user)
     page = elsewhere.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="ko-KP">' in page and "나가기" in page
+
+
+def test_built_in_form_messages_use_the_interfaces_korean(client, login_as) -> None:
+    login_as(Role.VIEWER)
+    client.post("/language", data={"locale": "ko_KP", "next": "/"})
+    body = client.post("/account/password", data={}).get_data(as_text=True)
+    assert "반드시 입력하여야 합니다." in body
+    assert "This field is required." not in body
+
+
+def test_the_partner_name_follows_the_language(client) -> None:
+    assert "Korean Federation for the Protection of the Disabled" in client.get("/login").get_data(
+        as_text=True
+    )
+    client.post("/language", data={"locale": "ko_KP", "next": "/login"})
+    assert "조선장애자보호련맹" in client.get("/login").get_data(as_text=True)

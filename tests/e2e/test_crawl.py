@@ -264,7 +264,7 @@ def test_admin_creates_a_user_through_the_browser(page: Page, live_server: LiveS
     page.get_by_role("link", name="New account").click()
     expect(page.get_by_role("heading", level=1, name="New account")).to_be_visible()
 
-    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Username (required)", exact=True).fill(username)
     page.get_by_label("Full name").fill("Pak New Technician")
     page.get_by_label("Role").select_option(label="Centre technician")
     location = page.get_by_label("Location")

@@ -34,5 +34,10 @@ MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
 
 PER_PAGE = 50
-ORGANISATION_NAME = "Handicap International"
-PARTNER_NAME = "Korean Federation for the Protection of the Disabled"
+# Names are configuration: a plain string, or one name per interface language.
+ORGANISATION_NAME: str | dict[str, str] = "Handicap International"
+PARTNER_NAME: str | dict[str, str] = {
+    "en": "Korean Federation for the Protection of the Disabled",
+    "ko_KP": "조선장애자보호련맹",
+    "fr": "Fédération coréenne pour la protection des personnes handicapées",
+}

@@ -1,6 +1,10 @@
 """Declarative base with a naming convention, the db object, and shared column types."""
 
 import enum
+import random
+import sqlite3
+import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +69,7 @@ class UTCDateTime(TypeDecorator):
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HOLDS_GATE = "hilogistics_holds_write_gate"
 
 
 def engine_options(uri: str, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,10 +103,63 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+    # Writers of this process queue on a lock instead of all polling SQLite at once; other
+    # processes (several gunicorn workers) still meet at SQLite's own lock, in _begin_immediate.
+    gate = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = has_request_context() and request.method in _SAFE_METHODS
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if has_request_context() and request.method in _SAFE_METHODS:
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not gate.acquire(timeout=busy_timeout_ms / 1000):
+            raise sqlite3.OperationalError("database is locked (waited for another writer)")
+        try:
+            _begin_immediate(connection.connection.dbapi_connection, busy_timeout_ms)
+        except BaseException:
+            gate.release()
+            raise
+        connection.info[_HOLDS_GATE] = True
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_GATE, False):
+            gate.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)
+
+
+def _begin_immediate(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    """Take the SQLite write lock, waiting up to the busy timeout.
+
+    SQLite's own busy handler sleeps in steps growing to 100 ms, so under contention the lock
+    sits free while every waiter sleeps (measured: 200 concurrent writers took ~4 s). Polling
+    with short, jittered sleeps keeps the lock busy; the pragma is restored for other waits.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.0002
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not security
+            delay = min(delay * 2, 0.004)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def str_enum(enum_class: type[enum.Enum]) -> Enum:

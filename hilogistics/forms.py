@@ -1,11 +1,63 @@
-"""Form pieces shared by several domains."""
+"""Form pieces shared by every domain: the base form and its translated built-in messages."""
 
 import uuid
 
+from flask_babel import get_translations, lazy_ngettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, HiddenField
 
 from hilogistics.errors import DomainError
+
+# WTForms' own messages, marked so that pybabel puts them in our catalogues. WTForms ships a
+# South Korean catalogue only; these give the interface's ko_KP (and French) wording instead.
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Invalid input."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+    _l("Not a valid date value."),
+    _l("Not a valid datetime value."),
+    _l("Field must be equal to %(other_name)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    lazy_ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    ),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    ),
+)
+
+
+class _CatalogueTranslations:
+    """WTForms' translation hook, answered from the app's own catalogues.
+
+    No formatting here: WTForms fills in %(min)d and friends itself.
+    """
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """Base of every form: CSRF from Flask-WTF, built-in messages in the reader's language."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> _CatalogueTranslations:
+            return _CatalogueTranslations()
 
 
 def new_operation_key() -> str:
@@ -18,6 +70,8 @@ class OperationKeyField(HiddenField):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(default=new_operation_key, **kwargs)
+        # Macros treat it like any hidden input (rendered once, by form.hidden_tag()).
+        self.type = "HiddenField"
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:

@@ -1,5 +1,7 @@
 """Interface language: choose the locale per request, and helpers for templates."""
 
+from collections.abc import Mapping
+
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
@@ -22,6 +24,13 @@ def select_locale() -> str:
         if locale:
             return locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def localised_setting(value: str | Mapping[str, str], locale: str) -> str:
+    """A configured name: the string itself, or its entry for ``locale`` (else English)."""
+    if isinstance(value, str):
+        return value
+    return value.get(locale) or value.get("en") or next(iter(value.values()), "")
 
 
 def html_lang(locale: str) -> str:

@@ -1,6 +1,7 @@
 """The factory, configuration, database engine settings, security headers and error pages."""
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -87,25 +88,26 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
 
 
 def test_sqlite_writes_take_the_lock_at_begin(app: Flask, backend: str) -> None:
-    statements: list[str] = []
-    from sqlalchemy import event
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    db.session.execute(text("SELECT 1"))
-    db.session.commit()
     if backend != "sqlite":
         # PostgreSQL has no BEGIN IMMEDIATE; its writers wait on row locks instead.
-        assert "BEGIN IMMEDIATE" not in statements
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
         return
-    assert "BEGIN IMMEDIATE" in statements
-    statements.clear()
-    with app.test_request_context("/", method="GET"):
-        db.session.execute(text("SELECT 1"))
+    path = db.engine.url.database
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        db.session.execute(text("SELECT 1"))  # outside a GET request: a writer
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
         db.session.commit()
-    assert "BEGIN" in statements and "BEGIN IMMEDIATE" not in statements
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        with app.test_request_context("/", method="GET"):
+            db.session.execute(text("SELECT 1"))  # a page view only reads: no write lock
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            db.session.commit()
+    finally:
+        other.close()
 
 
 def test_every_response_carries_the_security_headers(client) -> None:

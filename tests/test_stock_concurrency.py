@@ -71,7 +71,9 @@ def stock_with(quantity: int) -> tuple[int, int, int, int]:
     """A fresh item with ``quantity`` in a fresh warehouse: (item, warehouse, lot, reason) ids."""
     item, warehouse = make_item(), make_warehouse()
     transaction = receive(item, quantity, warehouse)
-    reason_id = db.session.scalar(select(AdjustmentReason.id).where(AdjustmentReason.code == "lost"))
+    reason_id = db.session.scalar(
+        select(AdjustmentReason.id).where(AdjustmentReason.code == "lost")
+    )
     lot_id = transaction.movements[0].lot_id
     ids = (item.id, warehouse.id, lot_id, reason_id)
     db.session.commit()
@@ -102,18 +104,22 @@ def quantity_at(item_id: int, warehouse_id: int) -> int:
     )
 
 
-def test_200_one_unit_takers_against_100_on_hand_exactly_100_win(app: Flask, race_app: Flask) -> None:
+def test_200_one_unit_takers_against_100_on_hand_exactly_100_win(
+    app: Flask, race_app: Flask
+) -> None:
     for _ in range(REPEATS):
-        item_id, warehouse_id, lot_id, reason_id = stock_with(100)
-        outcomes = race(race_app, 200, lambda _i: take(item_id, warehouse_id, lot_id, reason_id, 1))
+        ids = stock_with(100)
+        outcomes = race(race_app, 200, lambda _i, ids=ids: take(*ids, 1))
+        item_id, warehouse_id = ids[0], ids[1]
         assert outcomes == Counter({"ok": 100, "short": 100}), outcomes
         assert quantity_at(item_id, warehouse_id) == 0
 
 
 def test_the_last_three_units_go_to_exactly_one_of_16_takers(app: Flask, race_app: Flask) -> None:
     for _ in range(REPEATS):
-        item_id, warehouse_id, lot_id, reason_id = stock_with(3)
-        outcomes = race(race_app, 16, lambda _i: take(item_id, warehouse_id, lot_id, reason_id, 3))
+        ids = stock_with(3)
+        outcomes = race(race_app, 16, lambda _i, ids=ids: take(*ids, 3))
+        item_id, warehouse_id = ids[0], ids[1]
         assert outcomes == Counter({"ok": 1, "short": 15}), outcomes
         assert quantity_at(item_id, warehouse_id) == 0
 
@@ -126,7 +132,9 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
         item_id, warehouse_id, key = item.id, warehouse.id, operation_key()
         db.session.commit()
 
-        def send(_index: int) -> None:
+        def send(
+            _index: int, item_id: int = item_id, warehouse_id: int = warehouse_id, key: str = key
+        ) -> None:
             record_receipt(
                 actor=None,
                 warehouse_id=warehouse_id,
@@ -139,7 +147,9 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
         assert outcomes == Counter({"ok": 8}), outcomes
         db.session.expire_all()
         posted = db.session.scalar(
-            select(func.count()).select_from(StockTransaction).where(StockTransaction.operation_key == key)
+            select(func.count())
+            .select_from(StockTransaction)
+            .where(StockTransaction.operation_key == key)
         )
         assert posted == 1
         assert quantity_at(item_id, warehouse_id) == 10

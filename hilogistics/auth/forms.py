@@ -1,11 +1,11 @@
 """Sign-in, password and user administration forms (input shape only)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from hilogistics.auth.models import Role
+from hilogistics.forms import Form
 
 PASSWORD_RULES = [
     DataRequired(),
@@ -21,7 +21,7 @@ ROLE_LABELS = {
 }
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password."""
 
     username = StringField(
@@ -37,7 +37,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     """The current password, then the new one twice."""
 
     current_password = PasswordField(
@@ -62,7 +62,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Fields an administrator edits on any account."""
 
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
@@ -99,7 +99,7 @@ class CreateUserForm(UserForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     """A new password chosen by an administrator."""
 
     new_password = PasswordField(
@@ -111,7 +111,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: the CSRF token and a button, for confirmed actions."""
 
     submit = SubmitField(_l("Confirm"))

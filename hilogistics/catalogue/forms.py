@@ -1,7 +1,6 @@
 """Catalogue forms: items, categories, units, the item filters and the import upload."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from hilogistics.catalogue.importing import EXTENSIONS
 from hilogistics.catalogue.models import ItemKind
 from hilogistics.catalogue.queries import ItemStatus
 from hilogistics.catalogue.services import MAX_PACK_SIZE
+from hilogistics.forms import Form
 
 KIND_LABELS = {
     ItemKind.CONSUMABLE: _l("Consumable"),
@@ -33,7 +33,7 @@ def optional_id(value: object) -> int | None:
     return int(value)  # type: ignore[call-overload]
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     """Every editable field of an item."""
 
     code = StringField(
@@ -90,7 +90,7 @@ class ItemForm(FlaskForm):
     submit = SubmitField(_l("Save item"))
 
 
-class ItemFilterForm(FlaskForm):
+class ItemFilterForm(Form):
     """The item list's search and filters, read from the query string."""
 
     class Meta:
@@ -120,7 +120,7 @@ class ItemFilterForm(FlaskForm):
     )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """A category's code, names, parent and position."""
 
     code = StringField(
@@ -156,7 +156,7 @@ class CategoryForm(FlaskForm):
     submit = SubmitField(_l("Save category"))
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     """A unit of issue's code and names."""
 
     code = StringField(
@@ -179,7 +179,7 @@ class UnitForm(FlaskForm):
     submit = SubmitField(_l("Save unit"))
 
 
-class ImportItemsForm(FlaskForm):
+class ImportItemsForm(Form):
     """The CSV or XLSX file to import."""
 
     file = FileField(
@@ -197,7 +197,7 @@ class ImportItemsForm(FlaskForm):
     submit = SubmitField(_l("Check the file"))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     """The button that applies a previewed import."""
 
     submit = SubmitField(_l("Import these rows"))

@@ -1,7 +1,6 @@
 """Location and province forms (input shape only; the services check the business rules)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from hilogistics.forms import Form
 from hilogistics.locations.models import LocationKind
 
 KIND_LABELS = {
@@ -55,7 +55,7 @@ def kind_choices() -> list[SelectChoice]:
     return [SelectChoice(kind.value, KIND_LABELS[kind]) for kind in PHYSICAL_KIND_ORDER]
 
 
-class LocationForm(FlaskForm):
+class LocationForm(Form):
     """A warehouse, centre, school or camp; the view fills the province and supplier lists."""
 
     code = StringField(
@@ -81,7 +81,7 @@ class LocationForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class LocationFilterForm(FlaskForm):
+class LocationFilterForm(Form):
     """Filters of the locations list, read from the query string (no CSRF: a GET search)."""
 
     class Meta:
@@ -102,7 +102,7 @@ class LocationFilterForm(FlaskForm):
     )
 
 
-class ProvinceForm(FlaskForm):
+class ProvinceForm(Form):
     """The capital or a province: code, names and place in lists."""
 
     code = StringField(

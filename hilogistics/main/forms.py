@@ -1,11 +1,12 @@
 """Forms of the page shell."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from hilogistics.forms import Form
 
-class LanguageForm(FlaskForm):
+
+class LanguageForm(Form):
     """The language switcher in the page header."""
 
     locale = StringField(validators=[DataRequired(), Length(max=8)])

@@ -1,12 +1,13 @@
 """Grant forms (input shape only; ``save_grant`` checks the period and the code)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from hilogistics.forms import Form
 
-class GrantForm(FlaskForm):
+
+class GrantForm(Form):
     """A donor's grant and the period it covers."""
 
     donor = StringField(

@@ -4,7 +4,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -25,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from hilogistics.forms import OperationKeyField
+from hilogistics.forms import Form, OperationKeyField
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import AdjustmentDirection
 
@@ -50,13 +49,13 @@ def _today_iso() -> str:
     return date.today().isoformat()
 
 
-def _not_in_future(_form: FlaskForm, field: DateField) -> None:
+def _not_in_future(_form: Form, field: DateField) -> None:
     # The services refuse it too; saying it here puts the message next to the field at once.
     if field.data is not None and field.data > date.today():
         raise ValidationError(_l("The date cannot be in the future."))
 
 
-class ReceiptLineForm(FlaskForm):
+class ReceiptLineForm(Form):
     """One line of a receipt: item code, packs and/or units, lot, expiry, serial numbers."""
 
     class Meta:
@@ -116,7 +115,7 @@ class ReceiptLineForm(FlaskForm):
         return [line.strip() for line in (self.serials.data or "").splitlines() if line.strip()]
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     """Goods arriving into a warehouse, with their lines."""
 
     warehouse_id = SelectField(_l("Warehouse"), coerce=optional_id, validators=[DataRequired()])
@@ -175,7 +174,7 @@ class ReceiptForm(FlaskForm):
         return valid
 
 
-class AdjustTargetForm(FlaskForm):
+class AdjustTargetForm(Form):
     """First step of an adjustment, sent by GET: the place and the item."""
 
     class Meta:
@@ -197,7 +196,7 @@ DIRECTION_CHOICES = [
 ]
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(Form):
     """A reasoned correction of one lot at one place."""
 
     lot_id = SelectField(_l("Lot"), coerce=optional_id, validators=[DataRequired()])
@@ -234,7 +233,7 @@ class AdjustForm(FlaskForm):
         self.occurred_on.render_kw = {"max": _today_iso()}
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     """Confirm a reversal: why, and on what date."""
 
     note = TextAreaField(

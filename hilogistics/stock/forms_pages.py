@@ -3,12 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -20,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from hilogistics.forms import Form
 from hilogistics.locations.models import LocationKind
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import TransactionKind
@@ -50,7 +49,7 @@ SORT_LABELS = {
 MAX_EXPIRY_DAYS = 3650
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """A GET form read from the query string: no CSRF token, bad values fall back to defaults."""
 
     class Meta:
@@ -143,19 +142,22 @@ _LEVEL_RANGE = NumberRange(
 class ReorderLevelRowForm(Form):
     """One item's minimum and maximum; both empty removes the level."""
 
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
     item_id = HiddenField()
     minimum = IntegerField(_l("Minimum"), validators=[Optional(), _LEVEL_RANGE])
     maximum = IntegerField(_l("Maximum"), validators=[Optional(), _LEVEL_RANGE])
 
 
-class ReorderLevelsForm(FlaskForm):
+class ReorderLevelsForm(Form):
     """The reorder levels of one page of items, saved together."""
 
     rows = FieldList(FormField(ReorderLevelRowForm))
     submit = SubmitField(_l("Save reorder levels"))
 
 
-class AddReorderLevelForm(FlaskForm):
+class AddReorderLevelForm(Form):
     """Set a level for an item not listed yet, found by its code."""
 
     item_code = StringField(

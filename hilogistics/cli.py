@@ -1,9 +1,9 @@
 """``flask hilo …`` commands: thin wrappers over services that commit once and print a summary."""
 
 import os
-import secrets
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -15,7 +15,7 @@ from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.errors import DomainError
-from hilogistics.locations.models import Location, LocationKind
+from hilogistics.locations.models import Location
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 
@@ -67,48 +67,88 @@ def create_user_command(
     click.echo(f"created {user.role.value} {user.username}")
 
 
-DEMO_LOCATIONS = [
-    ("PY-WH", LocationKind.WAREHOUSE, "Central warehouse, Pyongyang", "평양 중앙창고"),
-    ("PY-ORC", LocationKind.CENTRE, "Pyongyang Orthopaedic Centre", "평양정형외과쎈터"),
-]
-DEMO_ACCOUNTS = [
-    ("admin", "Demo administrator", Role.ADMIN, None),
-    ("logistics", "Demo logistics officer", Role.LOGISTICS, None),
-    ("technician", "Demo technician", Role.TECHNICIAN, "PY-ORC"),
-    ("viewer", "Demo programme manager", Role.VIEWER, None),
-]
-
-
 @hilo.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Create demo locations and one account per role when the database has no users."""
+    """Load a demo programme and one account per role when the database has no users.
+
+    On a database without items or stock it also loads the catalogue, grants, reorder levels
+    and about six months of stock history at warehouses, centres, schools and a camp.
+    """
+    from hilogistics.demo import load_demo
+
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("the database already has users; demo data not loaded")
         return
-    locations: dict[str, Location] = {}
-    for code, kind, name, name_ko in DEMO_LOCATIONS:
-        location = db.session.scalar(select(Location).where(Location.code == code))
-        if location is None:
-            location = Location(code=code, kind=kind, name=name, name_ko=name_ko, is_active=True)
-            db.session.add(location)
-        locations[code] = location
-    db.session.flush()
-    lines = []
-    for username, display_name, role, location_code in DEMO_ACCOUNTS:
-        password = secrets.token_urlsafe(9)
-        auth_services.create_user(
-            actor=None,
-            username=username,
-            display_name=display_name,
-            role=role,
-            password=password,
-            location_id=locations[location_code].id if location_code else None,
-        )
-        lines.append(f"{role.value:<11} {username:<11} {password}")
+    started = time.perf_counter()
+    try:
+        summary = load_demo()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    lines = [
+        f"{role.value:<11} {username:<11} {password}"
+        for role, username, password in summary.accounts
+    ]
     _write_private(Path(current_app.instance_path) / DEMO_LOGINS_FILE, "\n".join(lines) + "\n")
     db.session.commit()
-    click.echo(f"demo data loaded: {len(DEMO_ACCOUNTS)} accounts, {len(DEMO_LOCATIONS)} locations")
+    stock = (
+        f", {summary.items} items, {summary.transactions} stock transactions"
+        if summary.programme_loaded
+        else " (items or stock already present: no demo history)"
+    )
+    click.echo(
+        f"demo data loaded: {len(summary.accounts)} accounts, {summary.locations} locations"
+        f"{stock} in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@hilo.command("seed-scale")
+@click.option(
+    "--items", default=5000, show_default=True, type=click.IntRange(min=1), help="Catalogue size."
+)
+@click.option(
+    "--locations",
+    default=120,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Warehouses, centres, schools and camps.",
+)
+@click.option(
+    "--movements",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Movements of history.",
+)
+@with_appcontext
+def seed_scale_command(items: int, locations: int, movements: int) -> None:
+    """Fill an EMPTY ledger with a large synthetic history, for benchmarks only.
+
+    Inserts items, locations, lots and MOVEMENTS movements (about three years of receipts,
+    transfers, consumption and adjustments) in bulk, then computes every balance from them.
+    Refuses to run when the database already has stock transactions.
+    """
+    from hilogistics.stock import bulk
+
+    started = time.perf_counter()
+    try:
+        bulk.ensure_empty_ledger()
+        with click.progressbar(length=movements, label="movements") as bar:
+            summary = bulk.seed_scale(
+                items=items, locations=locations, movements=movements, progress=bar.update
+            )
+    except bulk.SeedRefusedError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo("committing…")
+    db.session.commit()
+    bulk.compact_sqlite()
+    click.echo(
+        f"seeded {summary.items} items, {summary.locations} locations, {summary.lots} lots, "
+        f"{summary.transactions} transactions, {summary.movements} movements, "
+        f"{summary.balances} balances in {time.perf_counter() - started:.1f} s"
+    )
 
 
 @hilo.command("demo-logins")

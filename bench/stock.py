@@ -1,0 +1,274 @@
+"""Time the stock pages against synthetic histories of growing size (SQLite, Flask test client).
+
+    python bench/stock.py [--sizes 20000,1000000] [--repeat 15] [--out bench/out]
+
+For each size: a fresh SQLite database in a temporary folder (or reused from --out), migrated
+with Alembic, filled by the seed-scale code, a logistics user signed in through POST /login;
+then each page is requested ``--repeat`` times after a warm-up and the median is printed with
+the number of SQL statements one request runs. The on-hand and item pages read balances only,
+so their time should barely grow with the history (target: large/small <= 1.3).
+"""
+
+import argparse
+import math
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402
+from flask import Flask  # noqa: E402
+from sqlalchemy import event, func, or_, select  # noqa: E402
+
+from hilogistics import create_app  # noqa: E402
+from hilogistics.auth import services as auth_services  # noqa: E402
+from hilogistics.auth.models import Role, User  # noqa: E402
+from hilogistics.db import db  # noqa: E402
+from hilogistics.locations.models import PHYSICAL_KINDS, Location  # noqa: E402
+from hilogistics.stock import bulk  # noqa: E402
+from hilogistics.stock.models import Balance, Movement  # noqa: E402
+
+PAGES = [
+    # name, endpoint, whether the large/small target applies
+    ("on-hand", "stock.on_hand", True),
+    ("item", "stock.item", True),
+    ("card p.1", "stock.card", False),
+    ("card last", "stock.card", False),
+]
+TARGET_RATIO = 1.3
+PASSWORD = secrets.token_urlsafe(16)
+
+
+@dataclass
+class Result:
+    status: int | None = None
+    median_ms: float | None = None
+    queries: int | None = None
+    note: str = ""
+
+
+def config(url: str, instance: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": str(instance),
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+def build_database(app: Flask, size: int, items: int, locations: int) -> None:
+    with app.app_context():
+        flask_migrate.upgrade()
+        if db.session.scalar(select(func.count()).select_from(Movement)):
+            return
+        started = time.perf_counter()
+        bulk.seed_scale(items=items, locations=locations, movements=size)
+        db.session.commit()
+        bulk.compact_sqlite()
+        print(f"  seeded {size} movements in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def busy_targets(app: Flask) -> dict[str, int]:
+    """The place with the most items on hand, the item on hand at most places, the longest card."""
+    with app.app_context():
+        physical = select(Location.id).where(Location.kind.in_(PHYSICAL_KINDS))
+        location_id = db.session.execute(
+            select(Balance.location_id)
+            .where(Balance.quantity > 0, Balance.location_id.in_(physical))
+            .group_by(Balance.location_id)
+            .order_by(func.count().desc(), Balance.location_id)
+            .limit(1)
+        ).scalar_one()
+        item_id = db.session.execute(
+            select(Balance.item_id)
+            .where(Balance.quantity > 0, Balance.location_id.in_(physical))
+            .group_by(Balance.item_id)
+            .order_by(func.count().desc(), Balance.item_id)
+            .limit(1)
+        ).scalar_one()
+        card_location, card_item = db.session.execute(
+            select(Movement.to_location_id, Movement.item_id)
+            .where(Movement.to_location_id.in_(physical))
+            .group_by(Movement.to_location_id, Movement.item_id)
+            .order_by(func.count().desc(), Movement.to_location_id, Movement.item_id)
+            .limit(1)
+        ).one()
+    return {
+        "location": location_id,
+        "item": item_id,
+        "card_location": card_location,
+        "card_item": card_item,
+    }
+
+
+def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
+    """Count the card's lines at this size and (re)create the benchmark user."""
+    with app.app_context():
+        lines = db.session.scalar(
+            select(func.count())
+            .select_from(Movement)
+            .where(
+                Movement.item_id == targets["card_item"],
+                or_(
+                    Movement.to_location_id == targets["card_location"],
+                    Movement.from_location_id == targets["card_location"],
+                ),
+            )
+        )
+        per_page = int(app.config.get("PER_PAGE", 50))
+        db.session.execute(db.delete(User).where(User.username == "bench"))
+        auth_services.create_user(
+            actor=None,
+            username="bench",
+            display_name="Benchmark",
+            role=Role.LOGISTICS,
+            password=PASSWORD,
+        )
+        db.session.commit()
+    return {**targets, "card_lines": lines, "last_page": max(1, math.ceil(lines / per_page))}
+
+
+def page_urls(targets: dict[str, int]) -> dict[str, str]:
+    card = f"/stock/locations/{targets['card_location']}/items/{targets['card_item']}"
+    return {
+        "on-hand": f"/stock/locations/{targets['location']}",
+        "item": f"/stock/items/{targets['item']}",
+        "card p.1": f"{card}?page=1",
+        "card last": f"{card}?page={targets['last_page']}",
+    }
+
+
+def measure(app: Flask, urls: dict[str, str], repeat: int) -> dict[str, Result]:
+    client = app.test_client()
+    login = client.post("/login", data={"username": "bench", "password": PASSWORD})
+    if login.status_code != 302:
+        raise SystemExit(f"login failed: HTTP {login.status_code}")
+    with app.app_context():
+        engine = db.engine
+    counter = {"n": 0}
+
+    def count(*_args: object) -> None:
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    results: dict[str, Result] = {}
+    try:
+        for name, endpoint, _target in PAGES:
+            if endpoint not in app.view_functions:
+                results[name] = Result(note="page not available yet")
+                continue
+            url = urls[name]
+            for _ in range(2):  # warm-up: compiled statements, template cache, OS page cache
+                response = client.get(url)
+            if response.status_code != 200:
+                results[name] = Result(
+                    status=response.status_code, note=f"HTTP {response.status_code}"
+                )
+                continue
+            timings = []
+            for _ in range(repeat):
+                counter["n"] = 0
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+            results[name] = Result(
+                status=response.status_code,
+                median_ms=statistics.median(timings),
+                queries=counter["n"],
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return results
+
+
+def run_size(
+    size: int, args: argparse.Namespace, stack: ExitStack, targets: dict[str, int] | None
+) -> tuple[dict[str, Result], dict[str, int]]:
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        database = folder / f"stock-bench-{size}.sqlite"
+    else:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-bench-")))
+        database = folder / "bench.sqlite"
+    instance = folder / f"instance-{size}"
+    instance.mkdir(exist_ok=True)
+    app = create_app(config(f"sqlite:///{database}", instance))
+    print(f"size {size}: {database}", flush=True)
+    build_database(app, size, args.items, args.locations)
+    # The same place, item and card at every size (the seeding is deterministic, so ids match):
+    # chosen on the largest history, where they are busiest.
+    targets = prepare(app, targets or busy_targets(app))
+    print(
+        f"  location {targets['location']}, item {targets['item']}, card "
+        f"{targets['card_location']}/{targets['card_item']} ({targets['card_lines']} lines, "
+        f"{targets['last_page']} pages)",
+        flush=True,
+    )
+    results = measure(app, page_urls(targets), args.repeat)
+    with app.app_context():
+        db.engine.dispose()
+    return results, targets
+
+
+def report(sizes: list[int], results: dict[int, dict[str, Result]]) -> int:
+    print()
+    header = f"{'page':<10}" + "".join(f"{size:>14,} mvts" for size in sizes)
+    print(header.replace(",", " "))
+    for name, _endpoint, _target in PAGES:
+        cells = []
+        for size in sizes:
+            result = results[size][name]
+            if result.median_ms is None:
+                cells.append(f"{result.note:>19}"[-19:])
+            else:
+                cells.append(f"{result.median_ms:>9.1f} ms {result.queries:>3} q")
+        print(f"{name:<10}" + "".join(f"{cell:>19}" for cell in cells))
+    failed = 0
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        print(f"\nratio {large}/{small} (target <= {TARGET_RATIO} for on-hand and item):")
+        for name, _endpoint, target in PAGES:
+            a, b = results[small][name].median_ms, results[large][name].median_ms
+            if a is None or b is None:
+                print(
+                    f"  {name:<10} n/a ({results[large][name].note or results[small][name].note})"
+                )
+                continue
+            ratio = b / a
+            verdict = ""
+            if target:
+                verdict = "ok" if ratio <= TARGET_RATIO else "ABOVE TARGET"
+                failed += ratio > TARGET_RATIO
+            print(f"  {name:<10} {ratio:5.2f} {verdict}")
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="20000,1000000", help="movement counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--locations", type=int, default=120)
+    parser.add_argument("--out", help="keep (and reuse) the databases in this folder")
+    args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    results = {}
+    targets = None
+    with ExitStack() as stack:
+        for size in sorted(sizes, reverse=True):
+            results[size], targets = run_size(size, args, stack, targets)
+    failed = report(sizes, results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,770 @@
+"""Demo programme builder: places, catalogue, grants and months of stock history for `seed-demo`.
+
+Everything is posted through the stock services (``record_receipt``, ``adjust_stock``,
+``reverse_transaction``) or ``ledger.post``, so the ledger is exact and ``check-ledger`` agrees.
+Quantities and choices come from ``random.Random(2026)``; dates are counted back from ``today``
+so that "expires within 90 days" and "expired" stay true whenever the demo is loaded. Names of
+places and goods are data in three languages (English, the North's standard Korean, French),
+not interface strings.
+"""
+
+# ruff: noqa: E501  (the data tables below read best one row per line)
+
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import partial
+
+from sqlalchemy import func, select
+
+from hilogistics.auth import services as auth_services
+from hilogistics.auth.models import Role
+from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
+from hilogistics.db import db
+from hilogistics.locations.models import Location, LocationKind, Province
+from hilogistics.stock import ledger
+from hilogistics.stock.models import (
+    AdjustmentDirection,
+    AdjustmentReason,
+    Balance,
+    Grant,
+    Lot,
+    Movement,
+    StockTransaction,
+    TransactionKind,
+)
+from hilogistics.stock.services import (
+    ReceiptLine,
+    adjust_stock,
+    record_receipt,
+    reverse_transaction,
+    save_grant,
+    set_reorder_level,
+)
+
+SEED = 2026
+HISTORY_DAYS = 182
+# Most goods an issue to a place lists (per place code; others: 10).
+MAX_ISSUE_LINES = {"PY-ORC": 24, "HH-WH": 20, "SW-WH": 20, "WS-WH": 14}
+
+
+@dataclass(frozen=True)
+class DemoPlace:
+    """A demo location: code, kind, names, province code, supplying warehouse, who it serves."""
+
+    code: str
+    kind: LocationKind
+    name: str
+    name_ko: str
+    province: str
+    supplied_by: str | None = None
+    # Which goods it stocks besides renovation supplies: "ortho", "blind", "deaf" or "all".
+    serves: str = "all"
+
+
+# fmt: off
+PLACES = [
+    DemoPlace("PY-WH", LocationKind.WAREHOUSE, "Central warehouse, Pyongyang", "평양 중앙창고", "PY"),
+    DemoPlace("HH-WH", LocationKind.WAREHOUSE, "Provincial store, Hamhung", "함흥 도창고", "SHG", "PY-WH"),
+    DemoPlace("SW-WH", LocationKind.WAREHOUSE, "Provincial store, Sariwon", "사리원 도창고", "NHW", "PY-WH"),
+    DemoPlace("WS-WH", LocationKind.WAREHOUSE, "Provincial store, Wonsan", "원산 도창고", "KW", "PY-WH"),
+    DemoPlace("PY-ORC", LocationKind.CENTRE, "Pyongyang Orthopaedic Centre", "평양정형외과쎈터", "PY", "PY-WH", "ortho"),
+    DemoPlace("HH-ORC", LocationKind.CENTRE, "Hamhung Orthopaedic Centre", "함흥정형외과쎈터", "SHG", "HH-WH", "ortho"),
+    DemoPlace("SR-ORC", LocationKind.CENTRE, "Songrim Orthopaedic Clinic", "송림정형외과진료소", "NHW", "SW-WH", "ortho"),
+    DemoPlace("SNJ-ORC", LocationKind.CENTRE, "Sinuiju Orthopaedic Clinic", "신의주정형외과진료소", "NPY", "PY-WH", "ortho"),
+    DemoPlace("HJ-ORC", LocationKind.CENTRE, "Haeju Rehabilitation Clinic", "해주회복치료진료소", "SHW", "SW-WH", "ortho"),
+    DemoPlace("TD-SCB", LocationKind.SCHOOL, "Taedong School for Blind Children", "대동맹학교", "SPY", "PY-WH", "blind"),
+    DemoPlace("JJ-SCB", LocationKind.SCHOOL, "Jongju School for Blind Children", "정주맹학교", "NPY", "PY-WH", "blind"),
+    DemoPlace("HH-SCB", LocationKind.SCHOOL, "Hamhung School for Blind Children", "함흥맹학교", "SHG", "HH-WH", "blind"),
+    DemoPlace("SC-SCD", LocationKind.SCHOOL, "Songchon School for Deaf Children", "성천농학교", "SPY", "PY-WH", "deaf"),
+    DemoPlace("WS-SCD", LocationKind.SCHOOL, "Wonsan School for Deaf Children", "원산농학교", "KW", "WS-WH", "deaf"),
+    DemoPlace("HJ-SCD", LocationKind.SCHOOL, "Haeju School for Deaf Children", "해주농학교", "SHW", "SW-WH", "deaf"),
+    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동회복치료반 (황해북도)", "NHW", "SW-WH", "ortho"),
+]
+# fmt: on
+
+
+@dataclass(frozen=True)
+class DemoItem:
+    """A catalogue entry of the demo, with what the history needs to know about it."""
+
+    code: str
+    category: str
+    unit: str
+    pack_size: int
+    name: str
+    name_ko: str
+    name_fr: str
+    # Usual quantity of one consignment line, in units of issue.
+    typical: int
+    # Who uses it: "ortho", "blind", "deaf", "school" (both kinds), "reno" (every place), "all".
+    serves: str
+    shelf_days: int | None = None  # set: tracks expiry, lots expire this long after making
+    serial: bool = False  # equipment followed by serial number
+    family: str | None = None
+
+
+def _sach_feet() -> list[DemoItem]:
+    feet = []
+    for size in range(22, 29):
+        for side, en, ko, fr in (
+            ("L", "left", "왼쪽", "gauche"),
+            ("R", "right", "오른쪽", "droit"),
+        ):
+            feet.append(
+                DemoItem(
+                    f"ORT-FOOT-SACH-{size}{side}",
+                    "ORTHO-PROS",
+                    "piece",
+                    10,
+                    f"SACH foot {size} cm, {en}",
+                    f"SACH 의족 {size}cm, {ko}",
+                    f"Pied SACH {size} cm, {fr}",
+                    12 if 24 <= size <= 26 else 6,
+                    "ortho",
+                    family="SACH-FOOT",
+                )
+            )
+    return feet
+
+
+# fmt: off
+CATALOGUE: list[DemoItem] = [
+    *_sach_feet(),
+    DemoItem("ORT-KNEE-SA", "ORTHO-PROS", "piece", 5, "Single-axis knee joint with lock", "단축 무릎관절 (잠금식)", "Genou monoaxial à verrou", 10, "ortho"),
+    DemoItem("ORT-KNEE-PC", "ORTHO-PROS", "piece", 5, "Polycentric knee joint", "다축 무릎관절", "Genou polycentrique", 6, "ortho"),
+    DemoItem("ORT-PYL-30", "ORTHO-PROS", "piece", 20, "Aluminium pylon 30 mm", "알루미니움 의족기둥 30mm", "Tube aluminium 30 mm", 20, "ortho"),
+    DemoItem("ORT-ADP-TUBE", "ORTHO-PROS", "piece", 20, "Tube clamp adaptor", "관 조임 련결구", "Adaptateur de serrage de tube", 30, "ortho"),
+    DemoItem("ORT-ADP-PYR", "ORTHO-PROS", "piece", 20, "Pyramid adaptor", "피라미드 련결구", "Adaptateur pyramidal", 30, "ortho"),
+    DemoItem("ORT-ADP-SOCK", "ORTHO-PROS", "piece", 20, "Socket adaptor", "소케트 련결구", "Adaptateur d'emboîture", 25, "ortho"),
+    DemoItem("ORT-SOCKS", "ORTHO-PROS", "box", 10, "Stump socks, wool (box of 10)", "절단부 양말 (털실, 10개들이)", "Manchons de moignon en laine (boîte de 10)", 20, "ortho"),
+    DemoItem("ORT-COVER-BK", "ORTHO-PROS", "piece", 10, "Cosmetic foam cover, below knee", "무릎아래 의족 미용덮개 (스폰지)", "Revêtement esthétique en mousse, tibial", 15, "ortho"),
+    DemoItem("ORT-OJ-KNEE", "ORTHO-ORTH", "pair", 5, "Orthotic knee joint, drop lock", "보조기 무릎관절 (고리잠금식)", "Articulation de genou d'orthèse à verrou", 15, "ortho"),
+    DemoItem("ORT-OJ-ANKLE", "ORTHO-ORTH", "pair", 10, "Orthotic ankle joint, free motion", "보조기 발목관절 (자유운동식)", "Articulation de cheville d'orthèse libre", 15, "ortho"),
+    DemoItem("ORT-VELC-50", "ORTHO-ORTH", "roll", 5, "Hook-and-loop tape 50 mm (25 m roll)", "붙임띠 50mm (25m 두루마리)", "Bande auto-agrippante 50 mm (rouleau 25 m)", 10, "ortho"),
+    DemoItem("ORT-VELC-25", "ORTHO-ORTH", "roll", 5, "Hook-and-loop tape 25 mm (25 m roll)", "붙임띠 25mm (25m 두루마리)", "Bande auto-agrippante 25 mm (rouleau 25 m)", 10, "ortho"),
+    DemoItem("ORT-BAR-AL", "ORTHO-ORTH", "piece", 20, "Aluminium orthotic side bar 20×5 mm", "알루미니움 보조기 막대 20×5mm", "Montant d'orthèse aluminium 20×5 mm", 40, "ortho"),
+    DemoItem("ORT-RIVET-4", "ORTHO-ORTH", "box", 10, "Copper rivets 4 mm (box of 500)", "동 리베트 4mm (500개들이)", "Rivets cuivre 4 mm (boîte de 500)", 5, "ortho"),
+    DemoItem("ORT-BUCKLE", "ORTHO-ORTH", "box", 10, "D-rings and buckles (box of 100)", "D형 고리와 띠고리 (100개들이)", "Anneaux en D et boucles (boîte de 100)", 5, "ortho"),
+    DemoItem("MOB-CRUT-AX-AD", "ORTHO-ORTH", "pair", 10, "Axillary crutches, adult", "겨드랑이 목발 (어른용)", "Béquilles axillaires, adulte", 40, "ortho"),
+    DemoItem("MOB-CRUT-AX-CH", "ORTHO-ORTH", "pair", 10, "Axillary crutches, child", "겨드랑이 목발 (어린이용)", "Béquilles axillaires, enfant", 25, "ortho"),
+    DemoItem("MOB-CRUT-EL", "ORTHO-ORTH", "pair", 10, "Elbow crutches", "팔굽 목발", "Cannes anglaises", 30, "ortho"),
+    DemoItem("MOB-FRAME", "ORTHO-ORTH", "piece", 4, "Walking frame, folding", "접이식 보행보조틀", "Déambulateur pliant", 10, "ortho"),
+    DemoItem("MAT-PP-3", "ORTHO-MAT", "sheet", 10, "Polypropylene sheet 3 mm, 1×2 m", "폴리프로필렌판 3mm (1×2m)", "Plaque de polypropylène 3 mm, 1×2 m", 30, "ortho"),
+    DemoItem("MAT-PP-5", "ORTHO-MAT", "sheet", 10, "Polypropylene sheet 5 mm, 1×2 m", "폴리프로필렌판 5mm (1×2m)", "Plaque de polypropylène 5 mm, 1×2 m", 30, "ortho"),
+    DemoItem("MAT-PPC-4", "ORTHO-MAT", "sheet", 10, "Copolymer polypropylene sheet 4 mm", "공중합 폴리프로필렌판 4mm", "Plaque de copolymère 4 mm", 20, "ortho"),
+    DemoItem("MAT-PE-5", "ORTHO-MAT", "sheet", 10, "Polyethylene foam sheet 5 mm", "폴리에틸렌 스폰지판 5mm", "Plaque de mousse polyéthylène 5 mm", 20, "ortho"),
+    DemoItem("MAT-EVA-10", "ORTHO-MAT", "sheet", 10, "EVA sheet 10 mm", "EVA 고무판 10mm", "Plaque d'EVA 10 mm", 15, "ortho"),
+    DemoItem("MAT-POP-10", "ORTHO-MAT", "box", 6, "Plaster of Paris bandage 10 cm (box of 12)", "석고붕대 10cm (12개들이)", "Bande plâtrée 10 cm (boîte de 12)", 80, "ortho", shelf_days=1095),
+    DemoItem("MAT-POP-15", "ORTHO-MAT", "box", 6, "Plaster of Paris bandage 15 cm (box of 12)", "석고붕대 15cm (12개들이)", "Bande plâtrée 15 cm (boîte de 12)", 60, "ortho", shelf_days=1095),
+    DemoItem("MAT-POP-PWD", "ORTHO-MAT", "bag", 1, "Plaster of Paris powder, 25 kg bag", "석고가루 25kg", "Plâtre de Paris en poudre, sac de 25 kg", 20, "ortho", shelf_days=730),
+    DemoItem("MAT-RESIN", "ORTHO-MAT", "can", 6, "Acrylic lamination resin, 1 kg", "적층용 아크릴수지 1kg", "Résine acrylique de stratification, 1 kg", 30, "ortho", shelf_days=365),
+    DemoItem("MAT-HARD", "ORTHO-MAT", "bottle", 12, "Hardener powder, 100 g", "경화제 가루 100g", "Durcisseur en poudre, 100 g", 20, "ortho", shelf_days=365),
+    DemoItem("MAT-GLUE", "ORTHO-MAT", "can", 12, "Contact adhesive, 1 litre", "접촉식 접착제 1L", "Colle contact, 1 litre", 24, "ortho", shelf_days=540),
+    DemoItem("MAT-STOCK-C10", "ORTHO-MAT", "roll", 10, "Cotton stockinette 10 cm (25 m roll)", "무명 관붕대 10cm (25m 두루마리)", "Jersey tubulaire coton 10 cm (rouleau 25 m)", 20, "ortho"),
+    DemoItem("MAT-STOCK-PL", "ORTHO-MAT", "roll", 10, "Perlon stockinette (25 m roll)", "나이론 관붕대 (25m 두루마리)", "Jersey tubulaire perlon (rouleau 25 m)", 12, "ortho"),
+    DemoItem("MAT-LEATHER", "ORTHO-MAT", "sheet", 5, "Strap leather, half hide", "띠가죽 (반장)", "Cuir à courroies, demi-peau", 10, "ortho"),
+    DemoItem("MAT-ABRAS", "ORTHO-MAT", "roll", 5, "Abrasive cloth, grit 80 (50 m roll)", "연마포 80번 (50m 두루마리)", "Toile abrasive grain 80 (rouleau 50 m)", 10, "ortho"),
+    DemoItem("EDU-BRL-PAPER", "EDU-BRL", "ream", 5, "Braille paper A4, 160 g", "점자종이 A4 (160g)", "Papier braille A4, 160 g", 100, "blind"),
+    DemoItem("EDU-BRL-SLATE4", "EDU-BRL", "set", 20, "Braille slate, 4 lines, with stylus", "점자판과 점필 (4행)", "Tablette braille 4 lignes avec poinçon", 60, "blind"),
+    DemoItem("EDU-BRL-SLATEP", "EDU-BRL", "set", 20, "Pocket braille slate with stylus", "휴대용 점자판과 점필", "Tablette braille de poche avec poinçon", 40, "blind"),
+    DemoItem("EDU-BRL-CANE120", "EDU-BRL", "piece", 20, "Folding white cane, 120 cm", "접이식 흰지팡이 120cm", "Canne blanche pliante, 120 cm", 80, "blind"),
+    DemoItem("EDU-BRL-CANE110", "EDU-BRL", "piece", 20, "Folding white cane, 110 cm (child)", "접이식 흰지팡이 110cm (어린이용)", "Canne blanche pliante, 110 cm (enfant)", 40, "blind"),
+    DemoItem("EDU-BRL-CARDS", "EDU-BRL", "set", 10, "Braille alphabet learning cards", "점자 자모 학습카드", "Cartes d'apprentissage de l'alphabet braille", 30, "blind"),
+    DemoItem("EDU-BRL-FILM", "EDU-BRL", "sheet", 100, "Tactile drawing film", "양각그림용 필림", "Film pour dessin en relief", 200, "blind"),
+    DemoItem("EDU-BRL-MAGN4", "EDU-BRL", "piece", 10, "Hand magnifier 4×", "손확대경 4배", "Loupe à main 4×", 40, "blind"),
+    DemoItem("EDU-BRL-ABACUS", "EDU-BRL", "piece", 10, "Abacus for blind learners", "맹인용 수판", "Boulier pour élèves aveugles", 40, "blind"),
+    DemoItem("EDU-BRL-PERKINS", "EDU-BRL", "piece", 1, "Perkins braille writer", "퍼킨스 점자타자기", "Machine à écrire braille Perkins", 3, "blind", serial=True),
+    DemoItem("EDU-HA-BAT675", "EDU-HEAR", "box", 10, "Hearing-aid batteries, size 675 (box of 60)", "보청기 전지 675형 (60개들이)", "Piles pour appareil auditif 675 (boîte de 60)", 100, "deaf", shelf_days=1095),
+    DemoItem("EDU-HA-BAT13", "EDU-HEAR", "box", 10, "Hearing-aid batteries, size 13 (box of 60)", "보청기 전지 13형 (60개들이)", "Piles pour appareil auditif 13 (boîte de 60)", 80, "deaf", shelf_days=1095),
+    DemoItem("EDU-HA-BAT312", "EDU-HEAR", "box", 10, "Hearing-aid batteries, size 312 (box of 60)", "보청기 전지 312형 (60개들이)", "Piles pour appareil auditif 312 (boîte de 60)", 60, "deaf", shelf_days=1095),
+    DemoItem("EDU-HA-BTE", "EDU-HEAR", "piece", 10, "Behind-the-ear hearing aid, child", "귀걸이형 보청기 (어린이용)", "Contour d'oreille, enfant", 40, "deaf"),
+    DemoItem("EDU-HA-MOULD", "EDU-HEAR", "set", 5, "Ear-mould impression kit", "귀본 채취재료 일식", "Kit de prise d'empreinte d'embout", 20, "deaf", shelf_days=540),
+    DemoItem("EDU-HA-CLEAN", "EDU-HEAR", "set", 10, "Hearing-aid cleaning kit", "보청기 손질도구", "Kit d'entretien d'appareil auditif", 30, "deaf"),
+    DemoItem("EDU-HA-DRY", "EDU-HEAR", "box", 10, "Hearing-aid drying capsules (box of 12)", "보청기 건조제 (12개들이)", "Capsules déshydratantes (boîte de 12)", 40, "deaf", shelf_days=730),
+    DemoItem("EDU-BK-EXER", "EDU-BOOK", "box", 5, "Exercise books (box of 100)", "학습장 (100권들이)", "Cahiers (carton de 100)", 30, "school"),
+    DemoItem("EDU-BK-PENC", "EDU-BOOK", "box", 20, "Pencils HB (box of 12)", "연필 HB (12자루들이)", "Crayons HB (boîte de 12)", 40, "school"),
+    DemoItem("EDU-BK-COLP", "EDU-BOOK", "box", 20, "Coloured pencils, 12 colours", "색연필 (12색)", "Crayons de couleur, 12 couleurs", 40, "school"),
+    DemoItem("EDU-BK-SIGN", "EDU-BOOK", "piece", 20, "Korean sign language dictionary", "조선손말사전", "Dictionnaire de langue des signes coréenne", 60, "deaf"),
+    DemoItem("EDU-BK-BRLTX1", "EDU-BOOK", "piece", 10, "Braille textbook, Korean language, grade 1", "점자교과서 국어 1학년", "Manuel braille, langue coréenne, 1re année", 50, "blind"),
+    DemoItem("EDU-BK-CARDS", "EDU-BOOK", "set", 10, "Picture cards for speech training", "말소리훈련 그림카드", "Cartes illustrées pour l'orthophonie", 30, "deaf"),
+    DemoItem("EDU-BK-LARGE", "EDU-BOOK", "piece", 20, "Large-print story books", "큰글자 동화책", "Livres de contes en gros caractères", 80, "blind"),
+    DemoItem("REN-CEM-50", "RENO", "bag", 1, "Portland cement, 50 kg bag", "세멘트 50kg", "Ciment Portland, sac de 50 kg", 300, "reno"),
+    DemoItem("REN-PNT-WH20", "RENO", "can", 1, "White emulsion paint, 20 litres", "흰색 수성칠감 20L", "Peinture acrylique blanche, 20 litres", 60, "reno"),
+    DemoItem("REN-PNT-EN4", "RENO", "can", 4, "Enamel paint, blue, 4 litres", "청색 에나멜칠감 4L", "Peinture laquée bleue, 4 litres", 40, "reno"),
+    DemoItem("REN-PUTTY", "RENO", "bag", 1, "Wall putty, 20 kg bag", "벽 퍼티 20kg", "Enduit de lissage, sac de 20 kg", 50, "reno"),
+    DemoItem("REN-TILE-ADH", "RENO", "bag", 1, "Tile adhesive, 25 kg bag", "타일 접착제 25kg", "Colle à carrelage, sac de 25 kg", 60, "reno", shelf_days=365),
+    DemoItem("REN-TILE-FL", "RENO", "box", 1, "Anti-slip floor tiles (1 m² box)", "미끄럼방지 바닥타일 (1m² 상자)", "Carreaux de sol antidérapants (boîte d'1 m²)", 120, "reno"),
+    DemoItem("REN-PLY-12", "RENO", "sheet", 1, "Plywood 12 mm, 1.22×2.44 m", "합판 12mm (1.22×2.44m)", "Contreplaqué 12 mm, 1,22×2,44 m", 80, "reno"),
+    DemoItem("REN-SCREW", "RENO", "box", 10, "Wood screws 4×40 mm (box of 200)", "나사못 4×40mm (200개들이)", "Vis à bois 4×40 mm (boîte de 200)", 20, "reno"),
+    DemoItem("REN-PIPE-32", "RENO", "metre", 6, "Steel pipe 32 mm for handrails", "란간용 강관 32mm", "Tube acier 32 mm pour main courante", 200, "reno"),
+    DemoItem("REN-BRUSH", "RENO", "piece", 12, "Paint brush 75 mm", "칠솔 75mm", "Pinceau 75 mm", 60, "reno"),
+    DemoItem("REN-TOOLS", "RENO", "set", 1, "Hand tool kit (hammer, saw, pliers, level)", "수공구 일식 (마치, 톱, 집게, 수평기)", "Caisse à outils (marteau, scie, pince, niveau)", 10, "reno"),
+    DemoItem("REN-ANTISLIP", "RENO", "roll", 6, "Anti-slip tape 50 mm (18 m roll)", "미끄럼방지 띠 50mm (18m 두루마리)", "Ruban antidérapant 50 mm (rouleau 18 m)", 20, "reno"),
+    DemoItem("EQP-OVEN", "EQUIP", "piece", 1, "Thermoforming oven for plastics", "플라스틱 성형용 전기로", "Four de thermoformage", 2, "ortho", serial=True),
+    DemoItem("EQP-VACPUMP", "EQUIP", "piece", 1, "Vacuum pump for lamination", "적층용 진공뽐프", "Pompe à vide pour stratification", 3, "ortho", serial=True),
+    DemoItem("EQP-GRINDER", "EQUIP", "piece", 1, "Belt grinder", "띠연마기", "Ponceuse à bande", 2, "ortho", serial=True),
+    DemoItem("EQP-CASTSAW", "EQUIP", "piece", 1, "Oscillating plaster saw", "석고절단기", "Scie à plâtre oscillante", 3, "ortho", serial=True),
+    DemoItem("EQP-DRILL", "EQUIP", "piece", 1, "Bench drill", "탁상보르반", "Perceuse d'établi", 2, "ortho", serial=True),
+    DemoItem("EQP-SEWING", "EQUIP", "piece", 1, "Heavy-duty sewing machine", "공업용 재봉기", "Machine à coudre industrielle", 2, "ortho", serial=True),
+    DemoItem("EQP-AUDIOM", "EQUIP", "piece", 1, "Portable audiometer", "휴대용 청력검사기", "Audiomètre portable", 2, "deaf", serial=True),
+    DemoItem("EQP-EMBOSS", "EQUIP", "piece", 1, "Braille embosser", "점자인쇄기", "Embosseuse braille", 1, "blind", serial=True),
+    DemoItem("EQP-GENSET", "EQUIP", "piece", 1, "Diesel generator 5 kVA", "디젤발전기 5kVA", "Groupe électrogène diesel 5 kVA", 2, "all", serial=True),
+    DemoItem("EQP-LAPTOP", "EQUIP", "piece", 1, "Laptop computer", "휴대용 콤퓨터", "Ordinateur portable", 3, "all", serial=True),
+]
+
+GRANTS = [
+    # code, donor, title, theme of what it pays for
+    ("ECHO-PRK-25-0714", "European Commission, Humanitarian Aid (ECHO)",
+     "Physical rehabilitation services in Pyongyang and the provinces", "ortho"),
+    ("SDC-KP-7F-10452", "Swiss Agency for Development and Cooperation (SDC)",
+     "Inclusive education for deaf and blind children", "edu"),
+    ("FMT-2026-003", "Fondation Main Tendue",
+     "School renovation and mobile rehabilitation camps", "reno"),
+]
+# fmt: on
+
+# Consignments into the central warehouse: days after the start of the history, grant code.
+CONSIGNMENTS = [
+    (3, "ECHO-PRK-25-0714"),
+    (38, "SDC-KP-7F-10452"),
+    (70, "ECHO-PRK-25-0714"),
+    (104, "FMT-2026-003"),
+    (137, "ECHO-PRK-25-0714"),
+    (165, "SDC-KP-7F-10452"),
+]
+# Lots that must expire soon (or have expired): item code, consignment index, days from today.
+SHORT_DATED = [
+    ("MAT-GLUE", 0, -12),
+    ("MAT-POP-10", 0, 60),
+    ("EDU-HA-BAT675", 1, 45),
+    ("MAT-RESIN", 2, 80),
+]
+# Reorder levels: location, item, whether the demo puts today's stock below the minimum.
+REORDER_LEVELS = [
+    ("PY-ORC", "ORT-FOOT-SACH-24L", True),
+    ("PY-ORC", "ORT-FOOT-SACH-25R", False),
+    ("PY-ORC", "MAT-POP-10", True),
+    ("PY-ORC", "ORT-KNEE-SA", False),
+    ("PY-ORC", "MAT-PP-5", False),
+    ("TD-SCB", "EDU-BRL-PAPER", True),
+    ("TD-SCB", "EDU-BRL-SLATE4", False),
+    ("WS-SCD", "EDU-HA-BAT675", True),
+    ("WS-SCD", "EDU-HA-BAT13", False),
+    ("HH-ORC", "ORT-FOOT-SACH-26L", False),
+    ("HH-ORC", "MAT-PP-3", True),
+    ("PY-WH", "REN-CEM-50", False),
+    ("PY-WH", "MAT-POP-PWD", False),
+    ("PY-WH", "MOB-CRUT-AX-AD", True),
+]
+DEMO_ACCOUNTS = [
+    ("admin", "Demo administrator", Role.ADMIN, None),
+    ("logistics", "Demo logistics officer", Role.LOGISTICS, None),
+    ("technician", "Demo technician", Role.TECHNICIAN, "PY-ORC"),
+    ("viewer", "Demo programme manager", Role.VIEWER, None),
+]
+
+
+@dataclass
+class DemoSummary:
+    """What ``load_demo`` created."""
+
+    accounts: list[tuple[Role, str, str]] = field(default_factory=list)
+    locations: int = 0
+    items: int = 0
+    transactions: int = 0
+    programme_loaded: bool = False
+
+
+def load_demo(today: date | None = None) -> DemoSummary:
+    """Create the demo places, one account per role and, on an empty ledger, the programme.
+
+    The programme (catalogue, grants, reorder levels and about six months of stock history) is
+    only loaded when the database has neither items nor stock movements, so a demo is never
+    mixed into real data. Flushes, never commits. Returns the accounts with their passwords.
+    """
+    summary = DemoSummary()
+    places = ensure_places()
+    summary.locations = len(places)
+    empty = not db.session.scalar(select(func.count()).select_from(Item)) and not (
+        db.session.scalar(select(func.count()).select_from(Movement))
+    )
+    if empty:
+        builder = _HistoryBuilder(places, today or date.today())
+        builder.build()
+        summary.programme_loaded = True
+        summary.items = len(builder.items)
+        summary.transactions = builder.transactions
+    summary.accounts = create_accounts(places)
+    return summary
+
+
+def ensure_places() -> dict[str, Location]:
+    """Find or create every demo location with its province and supplying warehouse."""
+    provinces = {p.code: p for p in db.session.scalars(select(Province))}
+    places: dict[str, Location] = {}
+    for place in PLACES:
+        location = db.session.scalar(select(Location).where(Location.code == place.code))
+        if location is None:
+            location = Location(
+                code=place.code,
+                kind=place.kind,
+                name=place.name,
+                name_ko=place.name_ko,
+                is_active=True,
+                province=provinces.get(place.province),
+                supplied_by=places.get(place.supplied_by or ""),
+            )
+            db.session.add(location)
+        places[place.code] = location
+    db.session.flush()
+    return places
+
+
+def create_accounts(places: dict[str, Location]) -> list[tuple[Role, str, str]]:
+    """One account per role with a random password; the technician works at PY-ORC."""
+    accounts = []
+    for username, display_name, role, location_code in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        auth_services.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name,
+            role=role,
+            password=password,
+            location_id=places[location_code].id if location_code else None,
+        )
+        accounts.append((role, username, password))
+    return accounts
+
+
+class _HistoryBuilder:
+    """Posts the demo history in date order, through the services and the ledger."""
+
+    def __init__(self, places: dict[str, Location], today: date) -> None:
+        self.rng = random.Random(SEED)  # noqa: S311  (reproducible demo data, not secrets)
+        self.today = today
+        self.start = today - timedelta(days=HISTORY_DAYS)
+        self.places = places
+        self.items: dict[str, Item] = {}
+        self.demo_items = {item.code: item for item in CATALOGUE}
+        self.grants: dict[str, Grant] = {}
+        self.reasons = {r.code: r for r in db.session.scalars(select(AdjustmentReason))}
+        self.transactions = 0
+        self._serials: set[str] = set()
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self._catalogue()
+        self._grants()
+        # (date, order, action): posted in date order, as the paper slips were.
+        events: list[tuple[date, int, Callable[[], None]]] = []
+
+        def at(when: date, action: Callable[[], None]) -> None:
+            events.append((when, len(events), action))
+
+        for number, (day, grant_code) in enumerate(CONSIGNMENTS):
+            when = self.start + timedelta(days=day)
+            at(when, partial(self._consignment, number, when, grant_code))
+            at(
+                when + timedelta(days=6),
+                partial(self._distribute, "PY-WH", when + timedelta(days=6), provincial=True),
+            )
+            at(
+                when + timedelta(days=10),
+                partial(self._distribute, "PY-WH", when + timedelta(days=10), provincial=False),
+            )
+            for store in ("HH-WH", "SW-WH", "WS-WH"):
+                at(
+                    when + timedelta(days=16),
+                    partial(self._distribute, store, when + timedelta(days=16), provincial=False),
+                )
+        for when, action in self._local_purchases() + self._adjustments():
+            at(when, action)
+        for _when, _order, action in sorted(events, key=lambda event: event[:2]):
+            action()
+        self._reorder_levels()
+
+    def _catalogue(self) -> None:
+        categories = {c.code: c for c in db.session.scalars(select(Category))}
+        units = {u.code: u for u in db.session.scalars(select(Unit))}
+        for spec in CATALOGUE:
+            item = Item(
+                code=spec.code,
+                name=spec.name,
+                name_ko=spec.name_ko,
+                name_fr=spec.name_fr,
+                category=categories[spec.category],
+                unit=units[spec.unit],
+                pack_size=spec.pack_size,
+                kind=ItemKind.EQUIPMENT if spec.serial else ItemKind.CONSUMABLE,
+                tracks_expiry=spec.shelf_days is not None,
+                tracks_serial=spec.serial,
+                family=spec.family,
+                is_active=True,
+            )
+            db.session.add(item)
+            self.items[spec.code] = item
+        db.session.flush()
+
+    def _grants(self) -> None:
+        first = self.start.replace(day=1) - timedelta(days=150)
+        first = first.replace(day=1)
+        for code, donor, title, _theme in GRANTS:
+            self.grants[code] = save_grant(
+                actor=None,
+                code=code,
+                donor=donor,
+                title=title,
+                starts_on=first,
+                ends_on=first.replace(year=first.year + 2) - timedelta(days=1),
+            )
+
+    def _key(self) -> str:
+        self.transactions += 1
+        return f"demo-{self.transactions:04d}"
+
+    # -- receipts -------------------------------------------------------------------------
+
+    def _theme_items(self, theme: str) -> list[DemoItem]:
+        if theme == "ortho":
+            return [i for i in CATALOGUE if i.serves in ("ortho", "all") and i.category != "RENO"]
+        if theme == "edu":
+            return [i for i in CATALOGUE if i.serves in ("blind", "deaf", "school", "all")]
+        return [
+            i
+            for i in CATALOGUE
+            if i.serves == "reno" or i.code.startswith("MOB-") or i.code == "EQP-GENSET"
+        ]
+
+    def _consignment(self, number: int, when: date, grant_code: str) -> None:
+        theme = next(t for code, *_rest, t in GRANTS if code == grant_code)
+        candidates = self._theme_items(theme)
+        forced = {code for code, index, _days in SHORT_DATED if index == number}
+        # Each consignment carries most of its theme's catalogue, never all of it.
+        chosen = [
+            i
+            for i in candidates
+            if i.code in forced or self.rng.random() < (0.35 if i.serial else 0.75)
+        ]
+        lines = [self._receipt_line(spec, when, number) for spec in chosen]
+        record_receipt(
+            actor=None,
+            warehouse_id=self.places["PY-WH"].id,
+            occurred_on=when,
+            lines=lines,
+            operation_key=self._key(),
+            supplier="HI logistics platform, Lyon (sea freight via Nampho)"
+            if number % 2 == 0
+            else "HI regional office, Beijing (rail via Dandong)",
+            grant_id=self.grants[grant_code].id,
+            reference=f"WB-{when.year}-{101 + number:03d}",
+            note="Consignment checked against the packing list",
+        )
+
+    def _receipt_line(self, spec: DemoItem, when: date, number: int) -> ReceiptLine:
+        item = self.items[spec.code]
+        quantity = max(1, round(spec.typical * self.rng.uniform(0.6, 1.4)))
+        if spec.serial:
+            prefix = spec.code.split("-")[1][:3]
+            serials = [self._serial(prefix) for _ in range(quantity)]
+            return ReceiptLine(item.id, quantity, serials=serials)
+        if spec.shelf_days is None:
+            return ReceiptLine(item.id, quantity)
+        made = when - timedelta(days=self.rng.randint(30, 200))
+        expires = made + timedelta(days=spec.shelf_days)
+        for code, index, days in SHORT_DATED:
+            if code == spec.code and index == number:
+                expires = self.today + timedelta(days=days)
+        lot_code = f"{spec.code.split('-')[-1][:3]}{made:%y%m}-{self.rng.randint(100, 999)}"
+        return ReceiptLine(item.id, quantity, lot_code=lot_code, expires_on=expires)
+
+    def _serial(self, prefix: str) -> str:
+        while True:
+            serial = f"{prefix}-{self.rng.randint(21, 26)}{self.rng.randint(10000, 99999)}"
+            if serial not in self._serials:
+                self._serials.add(serial)
+                return serial
+
+    def _local_purchases(self) -> list[tuple[date, Callable[[], None]]]:
+        """Building materials bought in the provinces; one is keyed wrong, reversed, re-entered."""
+        grant_id = self.grants["FMT-2026-003"].id
+        cement, paint = self.items["REN-CEM-50"].id, self.items["REN-PNT-WH20"].id
+        hamhung = self.start + timedelta(days=48)
+        sariwon = self.start + timedelta(days=52)
+        wrong: list[StockTransaction] = []
+
+        def purchase(
+            store: str, when: date, lines: list[ReceiptLine], invoice: str, note: str
+        ) -> StockTransaction:
+            return record_receipt(
+                actor=None,
+                warehouse_id=self.places[store].id,
+                occurred_on=when,
+                lines=lines,
+                operation_key=self._key(),
+                supplier=f"{self.places[store].name.split(', ')[-1]} building materials store",
+                grant_id=grant_id,
+                reference=invoice,
+                note=note,
+            )
+
+        def keyed_wrong() -> None:
+            wrong.append(
+                purchase(
+                    "SW-WH",
+                    sariwon,
+                    [ReceiptLine(cement, 400)],
+                    "INV-SW-0087",
+                    "Local purchase for the Haeju school renovation",
+                )
+            )
+
+        def reversed_and_re_entered() -> None:
+            reverse_transaction(
+                actor=None,
+                transaction_id=wrong[0].id,
+                note="Keyed as 400 bags; the invoice says 40",
+                operation_key=self._key(),
+                occurred_on=sariwon + timedelta(days=1),
+            )
+            purchase(
+                "SW-WH",
+                sariwon + timedelta(days=1),
+                [ReceiptLine(cement, 40)],
+                "INV-SW-0087",
+                "Local purchase for the Haeju school renovation (re-entered)",
+            )
+
+        return [
+            (
+                hamhung,
+                lambda: purchase(
+                    "HH-WH",
+                    hamhung,
+                    [ReceiptLine(cement, 120), ReceiptLine(paint, 24)],
+                    "INV-HH-0412",
+                    "Local purchase for the Hamhung school renovation",
+                ),
+            ),
+            (sariwon, keyed_wrong),
+            (sariwon + timedelta(days=1), reversed_and_re_entered),
+        ]
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def _stock_at(self, location: Location) -> dict[int, list[tuple[int, int]]]:
+        """Lots on hand at a place per item, first to expire first."""
+        rows = db.session.execute(
+            select(Balance.item_id, Balance.lot_id, Balance.quantity)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .where(Balance.location_id == location.id, Balance.quantity > 0)
+            .order_by(Balance.item_id, Lot.expires_on.asc().nulls_last(), Lot.id)
+        )
+        stock: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for item_id, lot_id, quantity in rows:
+            stock[item_id].append((lot_id, quantity))
+        return stock
+
+    def _wants(self, place: DemoPlace, spec: DemoItem) -> bool:
+        """Whether ``place`` stocks ``spec``: a store what the places it supplies stock."""
+        if place.kind is LocationKind.WAREHOUSE:
+            return any(
+                self._wants(other, spec) for other in PLACES if other.supplied_by == place.code
+            )
+        if spec.serves == "all":
+            return True
+        if place.kind is LocationKind.CAMP:
+            return spec.serves == "ortho" and not spec.serial
+        if spec.serves == "reno":
+            return True
+        if spec.serves == "school":
+            return place.kind is LocationKind.SCHOOL
+        return spec.serves == place.serves
+
+    def _distribute(self, source_code: str, when: date, *, provincial: bool) -> None:
+        """Send part of a store's stock to the places it supplies (opening-balance transfers)."""
+        source = self.places[source_code]
+        targets = [
+            place
+            for place in PLACES
+            if place.supplied_by == source_code
+            and (place.kind is LocationKind.WAREHOUSE) is provincial
+        ]
+        stock = self._stock_at(source)
+        by_id = {self.items[code].id: spec for code, spec in self.demo_items.items()}
+        for target in targets:
+            share = 0.15 if provincial else (0.3 if source_code != "PY-WH" else 0.12)
+            if target.code == "PY-ORC":
+                share = 0.25
+            lines: list[ledger.Line] = []
+            # An issue slip lists a couple of dozen goods at most, not the whole store.
+            wanted_ids = [i for i, lots in stock.items() if lots and self._wants(target, by_id[i])]
+            self.rng.shuffle(wanted_ids)
+            for item_id in sorted(wanted_ids[: MAX_ISSUE_LINES.get(target.code, 10)]):
+                lots = stock[item_id]
+                total = sum(quantity for _lot, quantity in lots)
+                wanted = int(total * share * self.rng.uniform(0.8, 1.2))
+                if wanted == 0 and total > 1 and self.rng.random() < 0.5:
+                    wanted = 1
+                for index, (lot_id, quantity) in enumerate(lots):
+                    if wanted <= 0:
+                        break
+                    taken = min(quantity, wanted)
+                    wanted -= taken
+                    lots[index] = (lot_id, quantity - taken)
+                    lines.append(
+                        ledger.Line(item_id, lot_id, taken, source.id, self.places[target.code].id)
+                    )
+                stock[item_id] = [(lot, quantity) for lot, quantity in lots if quantity > 0]
+            if lines:
+                ledger.post(
+                    kind=TransactionKind.OPENING,
+                    lines=lines,
+                    actor=None,
+                    occurred_on=when,
+                    operation_key=self._key(),
+                    location_id=self.places[target.code].id,
+                    reference=f"ISS-{when:%y%m%d}-{target.code}",
+                    note=f"Issued from {source.name}; recorded as an opening balance",
+                )
+
+    # -- adjustments ----------------------------------------------------------------------
+
+    def _adjust(
+        self,
+        place: str,
+        item_code: str,
+        quantity: int,
+        reason: str,
+        days_ago: int,
+        note: str,
+        lot_id: int | None = None,
+    ) -> None:
+        location, item = self.places[place], self.items[item_code]
+        reason_row = self.reasons[reason]
+        direction = (
+            AdjustmentDirection.IN
+            if reason_row.direction is AdjustmentDirection.IN
+            else AdjustmentDirection.OUT
+        )
+        item_id = item.id
+        if lot_id is None:
+            found = self._lot_for_adjustment(location, item, direction)
+            if found is None:
+                return
+            item_id, lot_id, on_hand = found
+            if direction is AdjustmentDirection.OUT:
+                quantity = min(quantity, on_hand)
+        if quantity <= 0:
+            return
+        adjust_stock(
+            actor=None,
+            location_id=location.id,
+            item_id=item_id,
+            lot_id=lot_id,
+            quantity=quantity,
+            direction=direction,
+            reason_id=reason_row.id,
+            occurred_on=self.today - timedelta(days=days_ago),
+            operation_key=self._key(),
+            note=note,
+        )
+
+    @staticmethod
+    def _lot_for_adjustment(
+        location: Location, item: Item, direction: AdjustmentDirection
+    ) -> tuple[int, int, int] | None:
+        """(item, lot, on hand) to adjust: the fullest lot of the item at the place.
+
+        Taking out, when the place has none of it, the fullest lot of a like item (same
+        category) stands in; bringing in, any known lot of the item will do.
+        """
+        on_hand = (
+            select(Balance.item_id, Balance.lot_id, Balance.quantity)
+            .where(Balance.location_id == location.id, Balance.quantity > 0)
+            .order_by(Balance.quantity.desc(), Balance.lot_id)
+            .limit(1)
+        )
+        row = db.session.execute(on_hand.where(Balance.item_id == item.id)).one_or_none()
+        if row is None and direction is AdjustmentDirection.OUT:
+            row = db.session.execute(
+                on_hand.join(Item, Item.id == Balance.item_id).where(
+                    Item.category_id == item.category_id
+                )
+            ).one_or_none()
+        if row is None and direction is AdjustmentDirection.IN:
+            lot_id = db.session.scalar(select(func.max(Lot.id)).where(Lot.item_id == item.id))
+            return None if lot_id is None else (item.id, lot_id, 0)
+        return None if row is None else (row.item_id, row.lot_id, row.quantity)
+
+    def _adjustments(self) -> list[tuple[date, Callable[[], None]]]:
+        """Damage, loss, a find, a keying correction and the write-off of the expired lot."""
+        plan = [
+            ("HH-WH", "MAT-PP-5", 2, "damaged", 150, "Damaged in transport from Pyongyang"),
+            ("PY-ORC", "MOB-CRUT-AX-AD", 1, "damaged", 95, "Broken in the fitting room"),
+            ("SW-WH", "REN-CEM-50", 3, "damaged", 60, "Spoilt by damp in the store"),
+            ("WS-SCD", "EDU-HA-BAT13", 2, "lost", 40, "Not found at the monthly check"),
+            ("TD-SCB", "EDU-BRL-CANE120", 1, "found", 30, "Found in the dormitory store"),
+            ("PY-ORC", "MAT-PP-3", 1, "correction", 20, "Issue slip keyed twice"),
+        ]
+        events: list[tuple[date, Callable[[], None]]] = [
+            (self.today - timedelta(days=row[4]), partial(self._adjust, *row)) for row in plan
+        ]
+        events.append((self.today - timedelta(days=5), self._write_off_expired))
+        return events
+
+    def _write_off_expired(self) -> None:
+        """Write off the expired lot where most of it lies; elsewhere it awaits write-off."""
+        glue = self.items["MAT-GLUE"]
+        expired = db.session.execute(
+            select(Balance.location_id, Balance.lot_id, Balance.quantity)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .join(Location, Location.id == Balance.location_id)
+            .where(
+                Balance.item_id == glue.id,
+                Lot.expires_on < self.today,
+                Balance.quantity > 0,
+                Location.kind != LocationKind.WAREHOUSE,
+            )
+            .order_by(Balance.quantity.desc(), Balance.location_id)
+            .limit(1)
+        ).one_or_none()
+        if expired is None:
+            return
+        code = next(c for c, loc in self.places.items() if loc.id == expired.location_id)
+        self._adjust(
+            code,
+            "MAT-GLUE",
+            expired.quantity,
+            "expired",
+            5,
+            "Expired; cans returned for disposal",
+            lot_id=expired.lot_id,
+        )
+
+    def _reorder_levels(self) -> None:
+        for place, item_code, below in REORDER_LEVELS:
+            location, item = self.places[place], self.items[item_code]
+            on_hand = db.session.scalar(
+                select(func.coalesce(func.sum(Balance.quantity), 0)).where(
+                    Balance.location_id == location.id, Balance.item_id == item.id
+                )
+            )
+            if below:
+                minimum = on_hand + self.rng.randint(3, 15)
+            else:
+                minimum = max(1, round(on_hand * self.rng.uniform(0.3, 0.6)))
+                if not on_hand:
+                    minimum = max(1, self.demo_items[item_code].typical // 4)
+            set_reorder_level(
+                actor=None,
+                location_id=location.id,
+                item_id=item.id,
+                minimum=minimum,
+                maximum=max(minimum * 3, on_hand),
+            )

@@ -1,0 +1,167 @@
+"""`flask hilo seed-demo` (believable programme through the services) and `seed-scale` (bulk)."""
+
+import re
+from datetime import date, timedelta
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from hilogistics.auth.models import User
+from hilogistics.catalogue.models import Item
+from hilogistics.db import db
+from hilogistics.locations.models import Location, LocationKind
+from hilogistics.stock.models import (
+    AdjustmentReason,
+    Balance,
+    Grant,
+    Lot,
+    Movement,
+    ReorderLevel,
+    StockTransaction,
+    TransactionKind,
+)
+from hilogistics.stock.services import ReceiptLine, record_receipt
+from tests.factories import operation_key
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def on_hand(location_id: int, item_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(Balance.quantity), 0)).where(
+        Balance.location_id == location_id
+    )
+    if item_id is not None:
+        query = query.where(Balance.item_id == item_id)
+    return db.session.scalar(query)
+
+
+def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, runner) -> None:
+    result = runner.invoke(args=["hilo", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "items" in result.output and "stock transactions" in result.output
+    checked = runner.invoke(args=["hilo", "check-ledger"])
+    assert checked.exit_code == 0, checked.output
+
+    places = {loc.code: loc for loc in db.session.scalars(select(Location)) if not loc.is_virtual}
+    kinds = [loc.kind for loc in places.values()]
+    assert kinds.count(LocationKind.WAREHOUSE) >= 4
+    assert kinds.count(LocationKind.CENTRE) >= 4
+    assert kinds.count(LocationKind.CAMP) >= 1
+    schools = [loc for loc in places.values() if loc.kind is LocationKind.SCHOOL]
+    assert len(schools) == 6
+    assert sum("맹학교" in s.name_ko for s in schools) == 3  # blind children
+    assert sum("농학교" in s.name_ko for s in schools) == 3  # deaf children
+    assert len({s.province_id for s in schools}) >= 4
+    assert all(loc.province is not None for loc in places.values())
+    for loc in places.values():
+        if loc.kind is not LocationKind.WAREHOUSE:
+            assert loc.supplied_by is not None and loc.supplied_by.kind is LocationKind.WAREHOUSE
+    assert places["PY-WH"].province.code == "PY"
+
+    items = list(db.session.scalars(select(Item)))
+    assert 75 <= len(items) <= 100
+    assert all(HANGUL.search(item.name_ko) and item.name_fr for item in items)
+    feet = [item for item in items if item.family == "SACH-FOOT"]
+    assert sorted(item.code for item in feet) == sorted(
+        f"ORT-FOOT-SACH-{size}{side}" for size in range(22, 29) for side in "LR"
+    )
+    by_code = {item.code: item for item in items}
+    for code in ("MAT-POP-10", "MAT-RESIN", "EDU-HA-BAT675", "MAT-GLUE"):
+        assert by_code[code].tracks_expiry
+    assert by_code["EQP-VACPUMP"].tracks_serial and by_code["EQP-VACPUMP"].kind.value == "equipment"
+    assert "세멘트" in by_code["REN-CEM-50"].name_ko and "의족" in feet[0].name_ko
+
+    today = date.today()
+    physical = [loc.id for loc in places.values()]
+    short_dated = db.session.scalars(
+        select(Lot.id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Balance.location_id.in_(physical),
+            Balance.quantity > 0,
+            Lot.expires_on >= today,
+            Lot.expires_on < today + timedelta(days=90),
+        )
+        .distinct()
+    ).all()
+    assert len(short_dated) >= 3
+    expired = db.session.scalars(
+        select(Lot.id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(Balance.location_id.in_(physical), Balance.quantity > 0, Lot.expires_on < today)
+        .distinct()
+    ).all()
+    assert len(expired) == 1
+
+    technician = db.session.scalar(select(User).where(User.username == "technician"))
+    assert technician.location.code == "PY-ORC"
+    assert on_hand(places["PY-ORC"].id) > 0
+    assert (
+        db.session.scalar(
+            select(func.count(func.distinct(Balance.item_id))).where(
+                Balance.location_id == places["PY-ORC"].id, Balance.quantity > 0
+            )
+        )
+        >= 30
+    )
+
+    levels = list(db.session.scalars(select(ReorderLevel)))
+    below = [lvl for lvl in levels if on_hand(lvl.location_id, lvl.item_id) < lvl.minimum]
+    assert 3 <= len(below) < len(levels)
+
+    assert len(db.session.scalars(select(Grant)).all()) >= 2
+    transactions = list(db.session.scalars(select(StockTransaction)))
+    kinds_posted = {t.kind for t in transactions}
+    assert kinds_posted == set(TransactionKind)
+    assert min(t.occurred_on for t in transactions) <= today - timedelta(days=150)
+    reasons = {
+        code
+        for (code,) in db.session.execute(
+            select(AdjustmentReason.code).join(
+                StockTransaction, StockTransaction.reason_id == AdjustmentReason.id
+            )
+        )
+    }
+    assert {"damaged", "expired"} <= reasons
+    [reversal] = [t for t in transactions if t.kind is TransactionKind.REVERSAL]
+    assert reversal.reverses is not None
+
+
+def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
+    app: Flask, runner
+) -> None:
+    args = ["hilo", "seed-scale", "--items", "30", "--locations", "8", "--movements", "3000"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "3000 movements" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 3000
+    assert db.session.scalar(select(func.count()).select_from(Item)) == 30
+    physical = db.session.scalars(select(Location.kind).where(Location.code.like("SC-%"))).all()
+    assert len(physical) == 8 and LocationKind.WAREHOUSE in physical
+    transactions = db.session.scalar(select(func.count()).select_from(StockTransaction))
+    assert 3000 / 20 <= transactions <= 3000 / 3
+    negative = db.session.scalar(
+        select(func.count()).select_from(Balance).where(Balance.is_guarded, Balance.quantity < 0)
+    )
+    assert negative == 0
+    checked = runner.invoke(args=["hilo", "check-ledger"])
+    assert checked.exit_code == 0, checked.output
+
+    # Ids given in bulk leave the sequences ready for the next ordinary posting.
+    warehouse = db.session.scalar(
+        select(Location).where(Location.kind == LocationKind.WAREHOUSE).limit(1)
+    )
+    item = db.session.scalar(select(Item).where(~Item.tracks_serial, ~Item.tracks_expiry).limit(1))
+    record_receipt(
+        actor=None,
+        warehouse_id=warehouse.id,
+        occurred_on=date.today(),
+        lines=[ReceiptLine(item.id, 5, lot_code="AFTER-SEED")],
+        operation_key=operation_key(),
+    )
+    db.session.commit()
+
+    again = runner.invoke(args=args)
+    assert again.exit_code != 0
+    assert "empty ledger" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 3001

@@ -31,7 +31,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from hilogistics import create_app
 from hilogistics.auth.models import Role
 from hilogistics.db import db
-from tests import factories
+from hilogistics.demo import load_demo
 from tests.conftest import base_config, migrate_to_head
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,7 +47,6 @@ CHROMIUM_ARGS = [
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 LOCAL_HOST = "127.0.0.1"
-PASSWORD = "e2e correct horse battery"
 TIMEOUT_MS = 10_000
 
 
@@ -96,7 +95,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A migrated SQLite database with one user per role, served on a free local port."""
+    """The demo programme (places, catalogue, months of stock history, one account per role)
+    in a migrated SQLite database, served on a free local port: pages are crawled full."""
     folder = tmp_path_factory.mktemp("e2e")
     instance = folder / "instance"
     url = f"sqlite:///{folder / 'e2e.sqlite'}"
@@ -104,19 +104,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     config = {**base_config(url, instance), "TESTING": True, "WTF_CSRF_ENABLED": True}
     app = create_app(config)
 
-    users: dict[Role, tuple[str, str]] = {}
     with app.app_context():
-        for role in Role:
-            username = f"e2e_{role.value}"
-            factories.make_user(
-                role,
-                password=PASSWORD,
-                username=username,
-                display_name=f"E2E {role.value.capitalize()}",
-            )
-            users[role] = (username, PASSWORD)
+        summary = load_demo()
         db.session.commit()
         db.session.remove()
+    users = {role: (username, password) for role, username, password in summary.accounts}
 
     server: BaseWSGIServer = make_server(
         LOCAL_HOST, 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler

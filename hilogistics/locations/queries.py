@@ -1,11 +1,12 @@
 """Read-only location queries, and which locations a user may see."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.errors import NotFoundError
-from hilogistics.locations.models import PHYSICAL_KINDS, Location
+from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
 
 
 def physical_locations_query(*, active_only: bool = True) -> Select[tuple[Location]]:
@@ -40,3 +41,49 @@ def visible_location(user: User, location_id: int) -> Location:
     if location is None or not can_see_location(user, location):
         raise NotFoundError("no such location")
     return location
+
+
+def _like(search: str) -> str:
+    """A case-insensitive LIKE pattern matching ``search`` literally (``%`` and ``_`` too)."""
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def locations_query(
+    *,
+    kind: LocationKind | None = None,
+    province_id: int | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+) -> Select[tuple[Location]]:
+    """Physical locations filtered by kind, province, status and code or name; by code.
+
+    Loads province and supplying warehouse with the rows, so a page of them costs two queries.
+    """
+    stmt = (
+        select(Location)
+        .where(Location.kind.in_(PHYSICAL_KINDS))
+        .options(selectinload(Location.supplied_by))
+        .order_by(Location.code)
+    )
+    if kind is not None:
+        stmt = stmt.where(Location.kind == kind)
+    if province_id is not None:
+        stmt = stmt.where(Location.province_id == province_id)
+    if active is not None:
+        stmt = stmt.where(Location.is_active.is_(active))
+    if search:
+        pattern = _like(search)
+        stmt = stmt.where(
+            or_(
+                func.lower(Location.code).like(pattern, escape="\\"),
+                func.lower(Location.name).like(pattern, escape="\\"),
+                func.lower(Location.name_ko).like(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def provinces_query() -> Select[tuple[Province]]:
+    """Provinces in list order."""
+    return select(Province).order_by(Province.sort_order, Province.name)

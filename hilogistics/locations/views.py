@@ -3,8 +3,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -23,12 +22,12 @@ from hilogistics.locations.forms import (
     ProvinceForm,
 )
 from hilogistics.locations.models import (
-    PHYSICAL_KINDS,
     VIRTUAL_KINDS,
     Location,
     LocationKind,
     Province,
 )
+from hilogistics.locations.queries import locations_query, provinces_query
 
 bp = Blueprint("locations", __name__)
 
@@ -36,53 +35,6 @@ bp = Blueprint("locations", __name__)
 def _current_locale() -> str:
     locale = get_locale()
     return str(locale) if locale else "en"
-
-
-def _like(search: str) -> str:
-    """A case-insensitive LIKE pattern matching ``search`` literally (``%`` and ``_`` too)."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-# Read-only statements; they belong in locations/queries.py (owned elsewhere for now).
-def locations_query(
-    *,
-    kind: LocationKind | None = None,
-    province_id: int | None = None,
-    active: bool | None = None,
-    search: str | None = None,
-) -> Select[tuple[Location]]:
-    """Physical locations filtered by kind, province, status and code or name; by code.
-
-    Loads province and supplying warehouse with the rows, so a page of them costs two queries.
-    """
-    stmt = (
-        select(Location)
-        .where(Location.kind.in_(PHYSICAL_KINDS))
-        .options(selectinload(Location.supplied_by))
-        .order_by(Location.code)
-    )
-    if kind is not None:
-        stmt = stmt.where(Location.kind == kind)
-    if province_id is not None:
-        stmt = stmt.where(Location.province_id == province_id)
-    if active is not None:
-        stmt = stmt.where(Location.is_active.is_(active))
-    if search:
-        pattern = _like(search)
-        stmt = stmt.where(
-            or_(
-                func.lower(Location.code).like(pattern, escape="\\"),
-                func.lower(Location.name).like(pattern, escape="\\"),
-                func.lower(Location.name_ko).like(pattern, escape="\\"),
-            )
-        )
-    return stmt
-
-
-def provinces_query() -> Select[tuple[Province]]:
-    """Provinces in list order."""
-    return select(Province).order_by(Province.sort_order, Province.name)
 
 
 def _province_choices(first: str) -> list[SelectChoice]:

@@ -109,7 +109,11 @@ def run_machine(app: Flask) -> None:
             sign = -1 if direction is AdjustmentDirection.OUT else 1
             self._record(transaction, [(place.id, item.id, lot.id, sign * quantity)])
 
-        @rule(item_index=st.integers(0, ITEMS - 1), lot_code=st.sampled_from(LOTS), quantity=st.integers(1, 40))
+        @rule(
+            item_index=st.integers(0, ITEMS - 1),
+            lot_code=st.sampled_from(LOTS),
+            quantity=st.integers(1, 40),
+        )
         def transfer(self, item_index: int, lot_code: str, quantity: int) -> None:
             item, lot = self._lot(item_index, lot_code)
             source, target = self.places
@@ -136,10 +140,15 @@ def run_machine(app: Flask) -> None:
         def reverse(self, data) -> None:
             candidates = [p for p in self.posted if p[0] not in self.reversed]
             transaction_id, changes = data.draw(st.sampled_from(candidates))
-            can = all(self.expected[(p, i, lot)] - delta >= 0 for p, i, lot, delta in changes if delta > 0)
+            can = all(
+                self.expected[(p, i, lot)] - delta >= 0 for p, i, lot, delta in changes if delta > 0
+            )
             try:
                 reverse_transaction(
-                    actor=None, transaction_id=transaction_id, note="model", operation_key=operation_key()
+                    actor=None,
+                    transaction_id=transaction_id,
+                    note="model",
+                    operation_key=operation_key(),
                 )
                 db.session.commit()
             except InsufficientStockError:
@@ -157,9 +166,9 @@ def run_machine(app: Flask) -> None:
             item_ids = [item.id for item in self.items]
             place_ids = [place.id for place in self.places]
             rows = db.session.execute(
-                select(Balance.location_id, Balance.item_id, Balance.lot_id, Balance.quantity).where(
-                    Balance.item_id.in_(item_ids), Balance.location_id.in_(place_ids)
-                )
+                select(
+                    Balance.location_id, Balance.item_id, Balance.lot_id, Balance.quantity
+                ).where(Balance.item_id.in_(item_ids), Balance.location_id.in_(place_ids))
             ).all()
             actual = {(r.location_id, r.item_id, r.lot_id): r.quantity for r in rows}
             for key, quantity in self.expected.items():

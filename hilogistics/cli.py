@@ -207,3 +207,24 @@ def check_ledger_command() -> None:
     if differences:
         raise click.ClickException(f"{len(differences)} difference(s) between ledger and balances")
     click.echo("ledger and balances agree")
+
+
+@hilo.command("import-items")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_items_command(path: Path) -> None:
+    """Create and update catalogue items from a CSV or XLSX file: every row, or none."""
+    from hilogistics.catalogue.importing import ImportRejectedError, import_items
+
+    try:
+        plan = import_items(actor=None, data=path.read_bytes(), filename=path.name)
+    except ImportRejectedError as error:
+        db.session.rollback()
+        for problem in error.plan.problems:
+            click.echo(f"row {problem.row}, {problem.column}: {problem.message}", err=True)
+        raise click.ClickException(error.message) from error
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"imported {path.name}: {plan.summary()}")

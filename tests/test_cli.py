@@ -145,3 +145,27 @@ def test_backup_copies_a_consistent_sqlite_database(
         assert copy.execute("SELECT username FROM users").fetchall() == [("kept",)]
     again = runner.invoke(args=["hilo", "backup", str(target)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_import_items_applies_a_good_file_and_rejects_a_bad_one(
+    app: Flask, runner, tmp_path: Path
+) -> None:
+    good = tmp_path / "items.csv"
+    good.write_text(
+        "code,name,name_ko,category,unit\nEDU-BRL-PAPER,Braille paper,점자종이,EDU-BRL,ream\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["hilo", "import-items", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,name,name_ko,category,unit\nEDU-SLATE,Braille slate,점자판,NO-SUCH,piece\n",
+        encoding="utf-8",
+    )
+    rejected = runner.invoke(args=["hilo", "import-items", str(bad)])
+    assert rejected.exit_code != 0
+    assert "row 2, category" in rejected.output
+    from hilogistics.catalogue.models import Item
+
+    assert db.session.scalar(select(func.count()).select_from(Item)) == 1

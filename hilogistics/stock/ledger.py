@@ -1,9 +1,10 @@
 """The stock ledger: ``post()`` is the only code that writes movements or changes balances.
 
 Within the caller's transaction it (1) inserts the StockTransaction first, whose UNIQUE operation
-key turns a replay into a lookup; (2) validates the lines; (3) applies each balance change in
-(location, item, lot) order with a guarded UPDATE that refuses to go below zero; (4) inserts the
-movements. It flushes but never commits. See DESIGN.md section 2.
+key turns a replay into a lookup; (2) validates the lines; (3) inserts the movements; (4) applies
+each balance change in (location, item, lot) order with a guarded UPDATE that refuses to go below
+zero. It flushes but never commits. See DESIGN.md section 2 (which puts the movements last:
+here they go first so that the contended balance rows stay locked for the shortest time).
 """
 
 from collections import defaultdict
@@ -103,7 +104,8 @@ def post(
         return Posted(earlier, created=False)
 
     _validate(lines)
-    _apply_balances(lines)
+    # Movements before balances: the guarded UPDATEs take the row locks other posts wait for, so
+    # they come last and the locks are held only until the caller commits.
     db.session.execute(
         insert(Movement),
         [
@@ -119,6 +121,7 @@ def post(
             for line in lines
         ],
     )
+    _apply_balances(lines)
     return Posted(transaction, created=True)
 
 

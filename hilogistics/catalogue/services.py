@@ -3,10 +3,12 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
@@ -53,6 +55,41 @@ def _check_names(name: str, name_ko: str, name_fr: str | None, limit: int) -> li
         if value and len(value) > limit:
             problems.append(DomainError(_("At most %(n)d characters.", n=limit), field=field))
     return problems
+
+
+def _code_problems(
+    code: str,
+    *,
+    pattern: re.Pattern[str],
+    max_length: int,
+    column: InstrumentedAttribute[str],
+    normalise: Callable[[Any], Any],
+    exclude_id: int | None,
+    taken_message: str,
+    check_taken: bool = True,
+) -> list[DomainError]:
+    """Problems with a catalogue code: missing, malformed, or used by another row."""
+    if not code:
+        return [DomainError(_("Enter a code."), field="code")]
+    if not pattern.match(code):
+        return [
+            DomainError(
+                _(
+                    "Use at most %(n)d letters, digits, dashes, underscores or dots, "
+                    "starting with a letter or digit.",
+                    n=max_length,
+                ),
+                field="code",
+            )
+        ]
+    if check_taken:
+        model = column.class_
+        other = select(model.id).where(normalise(column) == code)
+        if exclude_id is not None:
+            other = other.where(model.id != exclude_id)
+        if db.session.scalar(other.limit(1)) is not None:
+            return [ConflictError(taken_message, field="code")]
+    return []
 
 
 def _raise_first(problems: list[DomainError]) -> None:
@@ -146,30 +183,16 @@ def item_problems(
         rows to items by code, has already done so).
     :param has_movements: whether an item has ledger movements (the import passes a cached answer).
     """
-    problems: list[DomainError] = []
-    if not values.code:
-        problems.append(DomainError(_("Enter a code."), field="code"))
-    elif not ITEM_CODE_PATTERN.match(values.code):
-        problems.append(
-            DomainError(
-                _(
-                    "Use at most 40 letters, digits, dashes, underscores or dots, "
-                    "starting with a letter or digit."
-                ),
-                field="code",
-            )
-        )
-    elif check_code_taken:
-        other = select(Item.id).where(func.upper(Item.code) == values.code)
-        if item is not None and item.id is not None:
-            other = other.where(Item.id != item.id)
-        if db.session.scalar(other.limit(1)) is not None:
-            problems.append(
-                ConflictError(
-                    _("Another item already has the code %(code)s.", code=values.code),
-                    field="code",
-                )
-            )
+    problems = _code_problems(
+        values.code,
+        pattern=ITEM_CODE_PATTERN,
+        max_length=40,
+        column=Item.code,
+        normalise=func.upper,
+        exclude_id=item.id if item is not None else None,
+        taken_message=_("Another item already has the code %(code)s.", code=values.code),
+        check_taken=check_code_taken,
+    )
     problems += _check_names(values.name, values.name_ko, values.name_fr, ITEM_NAME_LENGTH)
     if values.category_id is None or db.session.get(Category, values.category_id) is None:
         problems.append(DomainError(_("Choose a category."), field="category_id"))
@@ -345,30 +368,15 @@ def _category_problems(
     name_fr: str | None,
     parent_id: int | None,
 ) -> list[DomainError]:
-    problems: list[DomainError] = []
-    if not code:
-        problems.append(DomainError(_("Enter a code."), field="code"))
-    elif not CATEGORY_CODE_PATTERN.match(code):
-        problems.append(
-            DomainError(
-                _(
-                    "Use at most 32 letters, digits, dashes, underscores or dots, "
-                    "starting with a letter or digit."
-                ),
-                field="code",
-            )
-        )
-    else:
-        other = select(Category.id).where(func.upper(Category.code) == code)
-        if category is not None:
-            other = other.where(Category.id != category.id)
-        if db.session.scalar(other.limit(1)) is not None:
-            problems.append(
-                ConflictError(
-                    _("Another category already has the code %(code)s.", code=code),
-                    field="code",
-                )
-            )
+    problems = _code_problems(
+        code,
+        pattern=CATEGORY_CODE_PATTERN,
+        max_length=32,
+        column=Category.code,
+        normalise=func.upper,
+        exclude_id=category.id if category is not None else None,
+        taken_message=_("Another category already has the code %(code)s.", code=code),
+    )
     problems += _check_names(name, name_ko, name_fr, CATEGORY_NAME_LENGTH)
     if parent_id is not None:
         problems += _parent_problems(category, parent_id)
@@ -496,29 +504,15 @@ def update_category(
 def _unit_problems(
     *, unit: Unit | None, code: str, name: str, name_ko: str, name_fr: str | None
 ) -> list[DomainError]:
-    problems: list[DomainError] = []
-    if not code:
-        problems.append(DomainError(_("Enter a code."), field="code"))
-    elif not UNIT_CODE_PATTERN.match(code):
-        problems.append(
-            DomainError(
-                _(
-                    "Use at most 16 letters, digits, dashes, underscores or dots, "
-                    "starting with a letter or digit."
-                ),
-                field="code",
-            )
-        )
-    else:
-        other = select(Unit.id).where(func.lower(Unit.code) == code)
-        if unit is not None:
-            other = other.where(Unit.id != unit.id)
-        if db.session.scalar(other.limit(1)) is not None:
-            problems.append(
-                ConflictError(
-                    _("Another unit already has the code %(code)s.", code=code), field="code"
-                )
-            )
+    problems = _code_problems(
+        code,
+        pattern=UNIT_CODE_PATTERN,
+        max_length=16,
+        column=Unit.code,
+        normalise=func.lower,
+        exclude_id=unit.id if unit is not None else None,
+        taken_message=_("Another unit already has the code %(code)s.", code=code),
+    )
     problems += _check_names(name, name_ko, name_fr, UNIT_NAME_LENGTH)
     return problems
 

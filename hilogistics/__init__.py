@@ -156,14 +156,13 @@ def _register_hooks(app: Flask) -> None:
         from flask_login import current_user
 
         from hilogistics.i18n import localised_setting
-        from hilogistics.main.forms import LanguageForm
         from hilogistics.main.navigation import menu_for
 
         menu = menu_for(current_user) if current_user.is_authenticated else []
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
+            # base.html's language switch is a plain form (csrf_token()): no form object needed.
             "menu": menu,
-            "language_form": LanguageForm(formdata=None),
             "languages": app.config["LANGUAGES"],
             "organisation_name": localised_setting(app.config["ORGANISATION_NAME"], locale),
             "partner_name": localised_setting(app.config["PARTNER_NAME"], locale),

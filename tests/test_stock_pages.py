@@ -360,6 +360,78 @@ def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_
     assert not any("movements" in statement for statement in small_page + large_page)
 
 
+def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balances(
+    app: Flask,
+) -> None:
+    """Sorted by code, a page is read from the items or from the place's balances (whichever
+    costs less): both must give the rows of the full query, page by page, either way round.
+    """
+    from hilogistics.stock import queries
+
+    warehouse, elsewhere = make_warehouse(), make_warehouse()
+    held = [make_item(code=f"S-{n}", tracks_expiry=True) for n in range(4)]
+    for n, item in enumerate(held):
+        stock_at(warehouse, item, n + 1, lot_code="A", expires_on=TODAY + timedelta(days=n))
+    stock_at(warehouse, held[0], 3, lot_code="B", expires_on=TODAY - timedelta(days=2))
+    reserved_only = make_item(code="S-RES")
+    lot = stock_at(warehouse, reserved_only, 1)
+    adjust(warehouse, reserved_only, lot, 1)
+    db.session.execute(
+        update(Balance)
+        .where(Balance.lot_id == lot, Balance.location_id == warehouse.id)
+        .values(reserved=1)
+    )
+    emptied = make_item(code="S-EMPTY")
+    adjust(warehouse, emptied, stock_at(warehouse, emptied, 2), 2)
+    level(warehouse, make_item(code="S-LEVEL-ONLY"), 4, 8)
+    stock_at(elsewhere, make_item(code="S-ELSEWHERE"), 5)
+    db.session.commit()
+
+    for filters in (
+        queries.OnHandFilters(),
+        queries.OnHandFilters(descending=True),
+        queries.OnHandFilters(text="s-"),
+    ):
+        everything = [
+            tuple(row) for row in db.session.execute(queries.on_hand_query(warehouse.id, filters))
+        ]
+        codes = [row[1] for row in everything]
+        expected = ["S-0", "S-1", "S-2", "S-3", "S-LEVEL-ONLY", "S-RES"]
+        assert codes == (expected[::-1] if filters.descending else expected)
+        shape = queries._OnHandShape.of(filters, "en", with_expiry=False)
+        values = queries._OnHandShape.values(warehouse.id, filters)
+        for builder in (queries._on_hand_page_by_code, queries._on_hand_page_select):
+            pages = [
+                db.session.execute(
+                    builder(shape), {**values, "page_limit": 4, "page_offset": offset}
+                ).all()
+                for offset in (0, 4)
+            ]
+            rows = [
+                (r.item_id, r.code, r.name, r.category_id, r.unit, r.on_hand, r.reserved)
+                + (r.earliest_expiry, r.minimum, r.maximum)
+                for r in pages[0] + pages[1]
+            ]
+            assert rows == everything, builder.__name__
+        counted, _catalogue = db.session.execute(queries._on_hand_count_select(shape), values).one()
+        assert counted == len(everything)
+
+    # The cheap count (distinct items held or with a level) against the rows it stands for.
+    for filters in (
+        queries.OnHandFilters(only_flagged=True, expiring_days=1),
+        queries.OnHandFilters(category_id=held[0].category_id, family="none"),
+        queries.OnHandFilters(item_ids=[held[1].id, emptied.id]),
+    ):
+        everything = db.session.execute(queries.on_hand_query(warehouse.id, filters)).all()
+        shape = queries._OnHandShape.of(filters, "en", with_expiry=False)
+        values = queries._OnHandShape.values(warehouse.id, filters)
+        counted, _catalogue = db.session.execute(queries._on_hand_count_select(shape), values).one()
+        assert counted == len(everything), filters
+    flagged = queries.on_hand_query(warehouse.id, queries.OnHandFilters(only_flagged=True))
+    codes = [row.code for row in db.session.execute(flagged)]
+    assert codes == ["S-0", "S-1", "S-2", "S-3", "S-LEVEL-ONLY"]  # expiring, expired, below
+
+
 def test_below_minimum_includes_items_never_stocked_here_with_a_suggested_order(
     client: FlaskClient, staff: User
 ) -> None:
@@ -506,6 +578,49 @@ def test_the_item_page_shows_each_place_by_lot_without_the_ledger_ends_for_viewe
         assert html.count(">Adjust<span") == 3
 
 
+def test_the_item_page_pages_its_lots_with_whole_place_totals_and_bookkeeping_per_place(
+    app: Flask, client: FlaskClient, staff: User
+) -> None:
+    warehouse, centre = make_warehouse(name="A store"), make_location(name="B centre")
+    item = make_item(code="PAGED-1", tracks_expiry=True)
+    for n in range(3):
+        stock_at(warehouse, item, n + 1, lot_code=f"W{n}", expires_on=TODAY + timedelta(days=n))
+    for n in range(2):
+        stock_at(centre, item, 10, lot_code=f"C{n}", expires_on=TODAY + timedelta(days=n))
+    emptied = stock_at(centre, item, 1, lot_code="GONE", expires_on=TODAY)
+    adjust(centre, item, emptied, 1)
+    db.session.commit()
+    url = f"/stock/items/{item.id}?per_page=2"
+
+    seen = []
+    for number in (1, 2, 3):
+        html = page(client, f"{url}&page={number}")
+        assert f"Page {number} of 3 (5 in all)" in html
+        *rows, footer = table(html, "Stock of PAGED-1")
+        assert footer == ["Total at the places shown", "26", "0", ""]
+        seen.append([row[:2] for row in rows])
+    # Zero balances (lot GONE) are left out; each place's total covers all its lots, and shows
+    # after its rows on every page where it appears.
+    assert seen == [
+        [["A store", "W0"], ["A store", "W1"], ["Total at A store", "6"]],
+        [
+            ["A store", "W2"],
+            ["Total at A store", "6"],
+            ["B centre", "C0"],
+            ["Total at B centre", "20"],
+        ],
+        [["B centre", "C1"], ["Total at B centre", "20"]],
+    ]
+    assert "per_page=2" in html.split('rel="prev"')[0].rsplit("<a", 1)[1]
+
+    bookkeeping = table(page(client, f"/stock/items/{item.id}"), "Bookkeeping balances")
+    by_place = {row[0]: row[1:3] for row in bookkeeping}
+    # One row per ledger end, whatever the number of lots: 6 + 20 + 1 received from suppliers,
+    # stock moved to the centre through adjustments, 1 lost.
+    assert by_place["Suppliers and donors"] == ["-27", "0"]
+    assert len(bookkeeping) == len(by_place)
+
+
 def test_the_item_page_query_count_does_not_grow_with_places_and_lots(
     client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
 ) -> None:
@@ -552,6 +667,36 @@ def test_the_stock_card_carries_the_running_balance_across_pages(
     assert balances == [5, 12, 14, 23, 27, 28, 22]
     assert lines[-1] == ["Closing balance", "22", ""]
     assert "matches the card" in html
+
+
+def test_a_long_stock_card_works_its_balances_back_from_the_recorded_one(
+    client: FlaskClient, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past CARD_CHECK_LIMIT movements a card is not summed whole: each page reads the
+    movements before it or after it, whichever are fewer, from the recorded balance.
+    """
+    from hilogistics.stock import queries
+
+    monkeypatch.setattr(queries, "CARD_CHECK_LIMIT", 0)
+    warehouse, item = make_warehouse(), make_item(code="LONG-1")
+    for n, quantity in enumerate([5, 7, 2, 9, 4]):
+        stock_at(warehouse, item, quantity, occurred_on=TODAY - timedelta(days=10 - n))
+    adjust(warehouse, item, lot_id(receive(item, 1, warehouse)), 6)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}/items/{item.id}?per_page=2"
+
+    balances: list[int] = []
+    for number in (1, 2, 3, 4):  # first page, before side, after side, last page
+        html = page(client, f"{url}&page={number}")
+        brought_forward, *lines = table(html, "Movements of LONG-1")
+        assert brought_forward[1] == str(balances[-1] if balances else 0)
+        balances += [int(line[6]) for line in lines if line[0] != "Closing balance"]
+        assert "matches the card" not in html and "Balance recorded now" in html
+    assert balances == [5, 12, 14, 23, 27, 28, 22]
+    assert lines[-1] == ["Closing balance", "22", ""]
+
+    dated = page(client, f"{url}&page=2&as_of={TODAY}")  # with a date, summed from the start
+    assert [int(row[6]) for row in table(dated, "Movements of LONG-1")[1:]] == [14, 23]
 
 
 def test_backdated_entries_take_their_place_and_a_history_below_zero_is_flagged(

@@ -40,14 +40,14 @@ from hilogistics.stock.queries import (
     RowPage,
     TransactionFilters,
     below_minimum_query,
-    categories_query,
-    current_balance,
+    category_names,
     existing_item_ids,
     families_query,
     item_balances,
     item_by_code,
     items_matching_query,
     location_summaries,
+    on_hand_page,
     on_hand_query,
     on_hand_row_converter,
     reorder_levels_for,
@@ -129,17 +129,18 @@ def index() -> Response | str:
     )
 
 
-def _on_hand_form(locale: str) -> OnHandFilterForm:
+def _on_hand_form(locale: str) -> tuple[OnHandFilterForm, dict[int, str]]:
+    """The filter form read from the query string, and every category's name by id."""
     form = OnHandFilterForm(request.args)
-    categories = db.session.scalars(categories_query()).all()
+    categories = category_names(locale)
     form.category.choices = [SelectChoice("", _("All categories"))] + [
-        SelectChoice(str(c.id), c.display_name(locale)) for c in categories
+        SelectChoice(str(category_id), name) for category_id, name in categories
     ]
     form.family.choices = [SelectChoice("", _("All families"))] + [
         SelectChoice(f, f) for f in db.session.scalars(families_query())
     ]
     form.validate_or_default()
-    return form
+    return form, dict(categories)
 
 
 def _on_hand_filters(form: OnHandFilterForm) -> OnHandFilters:
@@ -159,20 +160,40 @@ def _filter_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k not in ("page", "per_page", "format")}
 
 
+class RowLink:
+    """The URL of a page for each row of a table, differing only by one int id.
+
+    url_for costs more than the rest of a row: the URL is built once with a placeholder id,
+    split around it, and each row's id is put in its place: ``link(42)``.
+    """
+
+    __slots__ = ("head", "tail")
+    _PLACEHOLDER = "/987654321"
+
+    def __init__(self, endpoint: str, key: str, **values: Any) -> None:
+        url = url_for(endpoint, **values, **{key: int(self._PLACEHOLDER[1:])})
+        head, found, tail = url.partition(self._PLACEHOLDER)
+        if not found or tail[:1] not in ("", "/", "?"):
+            raise ValueError(f"no place for <{key}> in the URL of {endpoint}")
+        self.head = head + "/"
+        self.tail = tail
+
+    def __call__(self, value: int) -> str:
+        return f"{self.head}{int(value)}{self.tail}"
+
+
 @bp.get("/stock/locations/<int:location_id>")
 @allow(ALL_ROLES)
 def on_hand(location_id: int) -> str:
     """Stock on hand at one place, one row per item, with flags, filters, sort and pages."""
     location = _stock_location(location_id)
     locale = _locale()
-    form = _on_hand_form(locale)
+    form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
     page_number, per_page = _page_args()
-    page = RowPage(
-        on_hand_query(location.id, filters, locale=locale),
-        page=page_number,
-        per_page=per_page,
-        convert=on_hand_row_converter(filters),
+    today = date.today()
+    page = on_hand_page(
+        location.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
     )
     return render_template(
         "stock/on_hand.html",
@@ -180,11 +201,14 @@ def on_hand(location_id: int) -> str:
         form=form,
         filters=filters,
         page=page,
+        categories=categories,
+        item_link=RowLink("stock.item", "item_id"),
+        card_link=RowLink("stock.card", "item_id", location_id=location.id),
         filter_args=_filter_args(),
         sort_label=SORT_LABELS.get(filters.sort, SORT_LABELS["code"]),
         is_staff=_is_staff(acting_user()),
         kind_labels=LOCATION_KIND_LABELS,
-        today=date.today(),
+        today=today,
     )
 
 
@@ -205,7 +229,7 @@ def on_hand_export(location_id: int) -> Response:
     """Every row the stock-on-hand page would show with these filters, as CSV or XLSX."""
     location = _stock_location(location_id)
     locale = _locale()
-    form = _on_hand_form(locale)
+    form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
     convert = on_hand_row_converter(filters)
     stmt = on_hand_query(location.id, filters, locale=locale)
@@ -225,10 +249,10 @@ def on_hand_export(location_id: int) -> Response:
     ]
     cells = (
         [
-            row.item.code,
-            row.item.display_name(locale),
-            row.item.category.display_name(locale),
-            row.item.unit.display_name(locale),
+            row.code,
+            row.name,
+            categories.get(row.category_id, ""),
+            row.unit,
             row.on_hand,
             row.reserved,
             row.available,
@@ -250,13 +274,11 @@ def below_minimum(location_id: int) -> str:
     """Items under their reorder minimum at one place (zero stock included), with what to order."""
     location = _stock_location(location_id, physical_only=True)
     page_number, per_page = _page_args()
-
-    def convert(row: Any) -> OnHandRow:
-        item, minimum, maximum, quantity = row
-        return OnHandRow(item, int(quantity), 0, None, minimum, maximum, date.today(), 0)
-
     page = RowPage(
-        below_minimum_query(location.id), page=page_number, per_page=per_page, convert=convert
+        below_minimum_query(location.id, locale=_locale()),
+        page=page_number,
+        per_page=per_page,
+        convert=on_hand_row_converter(OnHandFilters(expiring_days=0)),
     )
     return render_template(
         "stock/below_minimum.html",
@@ -306,21 +328,18 @@ def reorder_levels(location_id: int) -> Response | str:
         stmt = on_hand_query(
             location.id, OnHandFilters(item_ids=[i for i in sent if i is not None]), locale=locale
         )
-        infos = {row.item.id: row for row in map(convert, db.session.execute(stmt))}
+        infos = {row.item_id: row for row in map(convert, db.session.execute(stmt))}
     else:
         page_number, per_page = _page_args()
-        page = RowPage(
-            on_hand_query(location.id, filters, locale=locale),
-            page=page_number,
-            per_page=per_page,
-            convert=convert,
+        page = on_hand_page(
+            location.id, filters, locale=locale, page=page_number, per_page=per_page
         )
-        infos = {row.item.id: row for row in page.items}
+        infos = {row.item_id: row for row in page.items}
         form = ReorderLevelsForm(
             formdata=None,
             data={
                 "rows": [
-                    {"item_id": str(row.item.id), "minimum": row.minimum, "maximum": row.maximum}
+                    {"item_id": str(row.item_id), "minimum": row.minimum, "maximum": row.maximum}
                     for row in page.items
                 ]
             },
@@ -407,22 +426,28 @@ def _save_levels(form: ReorderLevelsForm, location: Location) -> bool:
 @bp.get("/stock/items/<int:item_id>")
 @allow(ALL_ROLES)
 def item(item_id: int) -> str:
-    """An item, and its stock at every place the user may see, lot by lot."""
+    """An item, and its stock at every place the user may see, lot by lot, a page at a time."""
     user = acting_user()
     _check_ids(item_id)
     found = db.get_or_404(Item, item_id)
-    groups = item_balances(user, found.id)
     staff = _is_staff(user)
-    bookkeeping = item_balances(user, found.id, virtual=True) if staff else []
+    page_number, per_page = _page_args()
+    balances = item_balances(
+        user,
+        found.id,
+        locale=_locale(),
+        page=page_number,
+        per_page=per_page,
+        bookkeeping=staff,
+    )
+    can_adjust = staff and _endpoint_exists("stock.adjust")
     return render_template(
         "stock/item.html",
         item=found,
-        groups=groups,
-        bookkeeping=bookkeeping,
-        total=sum(g.quantity for g in groups),
-        total_reserved=sum(g.reserved for g in groups),
-        can_adjust=staff and _endpoint_exists("stock.adjust"),
-        kind_labels=LOCATION_KIND_LABELS,
+        balances=balances,
+        card_link=RowLink("stock.card", "location_id", item_id=found.id),
+        # Each row adds its place and lot to the query string of this link.
+        adjust_link=url_for("stock.adjust", item_id=found.id) if can_adjust else None,
     )
 
 
@@ -437,8 +462,14 @@ def card(location_id: int, item_id: int) -> str:
     form.validate_or_default()
     as_of = form.as_of.data
     page_number, per_page = _page_args()
-    stock = stock_card(found.id, location.id, as_of=as_of, page=page_number, per_page=per_page)
-    recorded = current_balance(found.id, location.id) if as_of is None else None
+    stock = stock_card(
+        found.id,
+        location.id,
+        as_of=as_of,
+        page=page_number,
+        per_page=per_page,
+        locale=_locale(),
+    )
     return render_template(
         "stock/card.html",
         location=location,
@@ -446,9 +477,11 @@ def card(location_id: int, item_id: int) -> str:
         form=form,
         as_of=as_of,
         card=stock,
-        recorded=recorded,
+        recorded=stock.recorded,
         check_negative=location.kind.is_guarded,
-        kind_labels=TRANSACTION_KIND_LABELS,
+        # Translated once, not once per line.
+        kind_labels={kind: str(label) for kind, label in TRANSACTION_KIND_LABELS.items()},
+        transaction_link=RowLink("stock.transaction", "transaction_id"),
     )
 
 

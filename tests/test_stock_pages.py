@@ -366,7 +366,7 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
     """Sorted by code, a page is read from the items or from the place's balances (whichever
     costs less): both must give the rows of the full query, page by page, either way round.
     """
-    from hilogistics.stock import queries
+    from hilogistics.stock.queries import on_hand
 
     warehouse, elsewhere = make_warehouse(), make_warehouse()
     held = [make_item(code=f"S-{n}", tracks_expiry=True) for n in range(4)]
@@ -388,19 +388,19 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
     db.session.commit()
 
     for filters in (
-        queries.OnHandFilters(),
-        queries.OnHandFilters(descending=True),
-        queries.OnHandFilters(text="s-"),
+        on_hand.OnHandFilters(),
+        on_hand.OnHandFilters(descending=True),
+        on_hand.OnHandFilters(text="s-"),
     ):
         everything = [
-            tuple(row) for row in db.session.execute(queries.on_hand_query(warehouse.id, filters))
+            tuple(row) for row in db.session.execute(on_hand.on_hand_query(warehouse.id, filters))
         ]
         codes = [row[1] for row in everything]
         expected = ["S-0", "S-1", "S-2", "S-3", "S-LEVEL-ONLY", "S-RES"]
         assert codes == (expected[::-1] if filters.descending else expected)
-        shape = queries._OnHandShape.of(filters, "en", with_expiry=False)
-        values = queries._OnHandShape.values(warehouse.id, filters)
-        for builder in (queries._on_hand_page_by_code, queries._on_hand_page_select):
+        shape = on_hand._OnHandShape.of(filters, "en", with_expiry=False)
+        values = on_hand._OnHandShape.values(warehouse.id, filters)
+        for builder in (on_hand._on_hand_page_by_code, on_hand._on_hand_page_select):
             pages = [
                 db.session.execute(
                     builder(shape), {**values, "page_limit": 4, "page_offset": offset}
@@ -413,21 +413,21 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
                 for r in pages[0] + pages[1]
             ]
             assert rows == everything, builder.__name__
-        counted, _catalogue = db.session.execute(queries._on_hand_count_select(shape), values).one()
+        counted, _catalogue = db.session.execute(on_hand._on_hand_count_select(shape), values).one()
         assert counted == len(everything)
 
     # The cheap count (distinct items held or with a level) against the rows it stands for.
     for filters in (
-        queries.OnHandFilters(only_flagged=True, expiring_days=1),
-        queries.OnHandFilters(category_id=held[0].category_id, family="none"),
-        queries.OnHandFilters(item_ids=[held[1].id, emptied.id]),
+        on_hand.OnHandFilters(only_flagged=True, expiring_days=1),
+        on_hand.OnHandFilters(category_id=held[0].category_id, family="none"),
+        on_hand.OnHandFilters(item_ids=[held[1].id, emptied.id]),
     ):
-        everything = db.session.execute(queries.on_hand_query(warehouse.id, filters)).all()
-        shape = queries._OnHandShape.of(filters, "en", with_expiry=False)
-        values = queries._OnHandShape.values(warehouse.id, filters)
-        counted, _catalogue = db.session.execute(queries._on_hand_count_select(shape), values).one()
+        everything = db.session.execute(on_hand.on_hand_query(warehouse.id, filters)).all()
+        shape = on_hand._OnHandShape.of(filters, "en", with_expiry=False)
+        values = on_hand._OnHandShape.values(warehouse.id, filters)
+        counted, _catalogue = db.session.execute(on_hand._on_hand_count_select(shape), values).one()
         assert counted == len(everything), filters
-    flagged = queries.on_hand_query(warehouse.id, queries.OnHandFilters(only_flagged=True))
+    flagged = on_hand.on_hand_query(warehouse.id, on_hand.OnHandFilters(only_flagged=True))
     codes = [row.code for row in db.session.execute(flagged)]
     assert codes == ["S-0", "S-1", "S-2", "S-3", "S-LEVEL-ONLY"]  # expiring, expired, below
 
@@ -675,9 +675,9 @@ def test_a_long_stock_card_works_its_balances_back_from_the_recorded_one(
     """Past CARD_CHECK_LIMIT movements a card is not summed whole: each page reads the
     movements before it or after it, whichever are fewer, from the recorded balance.
     """
-    from hilogistics.stock import queries
+    from hilogistics.stock.queries import card
 
-    monkeypatch.setattr(queries, "CARD_CHECK_LIMIT", 0)
+    monkeypatch.setattr(card, "CARD_CHECK_LIMIT", 0)
     warehouse, item = make_warehouse(), make_item(code="LONG-1")
     for n, quantity in enumerate([5, 7, 2, 9, 4]):
         stock_at(warehouse, item, quantity, occurred_on=TODAY - timedelta(days=10 - n))

@@ -18,7 +18,7 @@ from hilogistics.stock.services import save_grant
 from hilogistics.stock.views.blueprint import bp
 
 
-# Read-only statements; they belong in stock/queries.py (owned elsewhere for now).
+# Read-only statements; they belong in the stock/queries/ package (owned elsewhere for now).
 def grants_query(search: str | None = None) -> Select[tuple[Grant]]:
     """Grants, active first, latest start first; optionally matching donor, code or title."""
     stmt = select(Grant).order_by(Grant.is_active.desc(), Grant.starts_on.desc(), Grant.code)

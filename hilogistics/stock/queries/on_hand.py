@@ -1,0 +1,518 @@
+"""Stock on hand at one place, from balances: filters, rows, statements by shape, pages."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.db import db
+from hilogistics.stock.models import Balance, Lot, ReorderLevel
+from hilogistics.stock.queries._common import (
+    MAX_PER_PAGE,
+    PARAM_LIMIT,
+    PARAM_OFFSET,
+    RowPage,
+    localised_column,
+    localised_item_name,
+    param,
+)
+
+SORT_KEYS = ("code", "name", "quantity", "expiry")
+
+
+@dataclass(frozen=True)
+class OnHandFilters:
+    """What the stock-on-hand page was asked to show."""
+
+    category_id: int | None = None
+    family: str | None = None
+    text: str | None = None
+    only_flagged: bool = False
+    expiring_days: int = 90
+    sort: str = "code"
+    descending: bool = False
+    item_ids: Sequence[int] | None = None
+
+    @property
+    def needs_expiry(self) -> bool:
+        """True when every row's earliest expiry is needed to choose the rows (sort or flags)."""
+        return self.only_flagged or self.sort == "expiry"
+
+
+@dataclass(frozen=True, slots=True)
+class OnHandRow:
+    """One item at one place: totals over its lots, the earliest expiry, its reorder level.
+
+    Plain values (no ORM objects): name and unit already in the reader's language.
+    """
+
+    item_id: int
+    code: str
+    name: str
+    category_id: int
+    unit: str
+    on_hand: int
+    reserved: int
+    earliest_expiry: date | None
+    minimum: int | None
+    maximum: int | None
+    today: date
+    expiring_days: int
+
+    @property
+    def available(self) -> int:
+        """On hand less what is reserved."""
+        return self.on_hand - self.reserved
+
+    @property
+    def has_level(self) -> bool:
+        """True when a reorder level is set for this item here."""
+        return self.minimum is not None
+
+    @property
+    def below_minimum(self) -> bool:
+        """On hand is under the reorder minimum."""
+        return self.minimum is not None and self.on_hand < self.minimum
+
+    @property
+    def expired(self) -> bool:
+        """A lot in stock is past its expiry date."""
+        return self.earliest_expiry is not None and self.earliest_expiry < self.today
+
+    @property
+    def expiring(self) -> bool:
+        """A lot in stock expires within the chosen number of days (and has not yet)."""
+        return (
+            self.earliest_expiry is not None
+            and not self.expired
+            and self.earliest_expiry <= self.today + timedelta(days=self.expiring_days)
+        )
+
+    @property
+    def flagged(self) -> bool:
+        """Needs attention: below minimum, expiring or expired."""
+        return self.below_minimum or self.expired or self.expiring
+
+    @property
+    def suggested_order(self) -> int:
+        """Up to the maximum, or to the minimum when there is no maximum; never negative."""
+        target = self.maximum if self.maximum is not None else (self.minimum or 0)
+        return max(target - self.on_hand, 0)
+
+
+# The stock-on-hand statements are built once per shape (language, sort, which filters are
+# set) with bound parameters for the values, and kept: building and caching-keying a fresh
+# statement tree cost more than running it. Each call then executes a kept statement with its
+# values (see ``_OnHandShape.values``).
+_PARAM_LOCATION = "location_id"
+_PARAM_EXPIRING_UNTIL = "expiring_until"
+_PARAM_CATEGORY = "category_id"
+_PARAM_FAMILY = "family"
+_PARAM_TEXT = "text_pattern"
+_PARAM_ITEM_IDS = "item_ids"
+_LIKE_ESCAPE = "/"
+
+
+def _like_pattern(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards taken literally."""
+    for char in (_LIKE_ESCAPE, "%", "_"):
+        text = text.replace(char, _LIKE_ESCAPE + char)
+    return f"%{text}%"
+
+
+@dataclass(frozen=True)
+class _OnHandShape:
+    """What decides the form of a stock-on-hand statement (not the values bound into it)."""
+
+    language: str
+    sort: str
+    descending: bool
+    with_expiry: bool
+    only_flagged: bool
+    category: bool
+    family: bool
+    text: bool
+    item_ids: bool
+
+    @classmethod
+    def of(cls, filters: OnHandFilters, locale: str | None, *, with_expiry: bool) -> "_OnHandShape":
+        language = (locale or "en")[:2]
+        return cls(
+            language=language if language in ("ko", "fr") else "en",
+            sort=filters.sort if filters.sort in SORT_KEYS else "code",
+            descending=filters.descending,
+            with_expiry=with_expiry or filters.needs_expiry,
+            only_flagged=filters.only_flagged,
+            category=filters.category_id is not None,
+            family=bool(filters.family),
+            text=bool(filters.text),
+            item_ids=filters.item_ids is not None,
+        )
+
+    @property
+    def narrows_items(self) -> bool:
+        """True when a filter on the items themselves applies."""
+        return self.category or self.family or self.text or self.item_ids
+
+    @staticmethod
+    def values(
+        location_id: int, filters: OnHandFilters, today: date | None = None
+    ) -> dict[str, Any]:
+        """The parameter values of the statements of this place and these filters."""
+        values: dict[str, Any] = {_PARAM_LOCATION: location_id}
+        if filters.only_flagged:
+            until = (today or date.today()) + timedelta(days=filters.expiring_days)
+            values[_PARAM_EXPIRING_UNTIL] = until
+        if filters.category_id is not None:
+            values[_PARAM_CATEGORY] = filters.category_id
+        if filters.family:
+            values[_PARAM_FAMILY] = filters.family
+        if filters.text:
+            values[_PARAM_TEXT] = _like_pattern(filters.text)
+        if filters.item_ids is not None:
+            values[_PARAM_ITEM_IDS] = list(filters.item_ids)
+        return values
+
+
+def _item_conditions(shape: _OnHandShape) -> list[ColumnElement[bool]]:
+    """Conditions on ``Item`` for the category (with its children), family, text and ids."""
+    conditions: list[ColumnElement[bool]] = []
+    if shape.category:
+        category = param(_PARAM_CATEGORY)
+        conditions.append(
+            Item.category_id.in_(
+                select(Category.id).where(
+                    or_(Category.id == category, Category.parent_id == category)
+                )
+            )
+        )
+    if shape.family:
+        conditions.append(Item.family == param(_PARAM_FAMILY, String))
+    if shape.text:
+        pattern = param(_PARAM_TEXT, String)
+        conditions.append(
+            or_(
+                *(
+                    column.ilike(pattern, escape=_LIKE_ESCAPE)
+                    for column in (Item.code, Item.name, Item.name_ko, Item.name_fr)
+                )
+            )
+        )
+    if shape.item_ids:
+        conditions.append(Item.id.in_(bindparam(_PARAM_ITEM_IDS, expanding=True)))
+    return conditions
+
+
+def _location_totals(*, with_expiry: bool) -> Any:
+    """Subquery (item_id, on_hand, reserved[, earliest_expiry]) of one place, from balances.
+
+    Driven by the place's balances (the unique index on location, item, lot gives them grouped
+    by item without sorting), plus a zero row for each item with a reorder level here but no
+    balance row at all. Never touches the items table: filters and names are joined after.
+    The earliest expiry (of lots in stock) costs a lookup of every lot, so it is only computed
+    here when rows are chosen or sorted by it; a page otherwise adds it for its own rows.
+    """
+    location = param(_PARAM_LOCATION)
+    stocked = (
+        select(
+            Balance.item_id.label("item_id"),
+            func.sum(Balance.quantity).label("on_hand"),
+            func.sum(Balance.reserved).label("reserved"),
+        )
+        .where(Balance.location_id == location)
+        .group_by(Balance.item_id)
+    )
+    never_stocked = select(ReorderLevel.item_id, literal(0, Integer), literal(0, Integer)).where(
+        ReorderLevel.location_id == location,
+        ~exists().where(Balance.location_id == location, Balance.item_id == ReorderLevel.item_id),
+    )
+    if with_expiry:
+        stocked = stocked.add_columns(
+            func.min(case((Balance.quantity > 0, Lot.expires_on))).label("earliest_expiry")
+        ).join(Lot, Lot.id == Balance.lot_id)
+        never_stocked = never_stocked.add_columns(null().cast(Date))
+    return union_all(stocked, never_stocked).subquery("totals")
+
+
+@lru_cache(maxsize=256)
+def _on_hand_select(shape: _OnHandShape) -> Select[Any]:
+    """The stock-on-hand statement of this shape (see ``on_hand_query``), with parameters."""
+    totals = _location_totals(with_expiry=shape.with_expiry)
+    level = aliased(ReorderLevel, name="level")
+    name = localised_item_name(shape.language)
+    columns: list[Any] = [
+        totals.c.item_id,
+        Item.code,
+        name.label("name"),
+        Item.category_id,
+        localised_column(Unit.name, Unit.name_ko, Unit.name_fr, shape.language).label("unit"),
+        totals.c.on_hand,
+        totals.c.reserved,
+    ]
+    if shape.with_expiry:
+        columns.append(totals.c.earliest_expiry)
+    stmt = (
+        select(*columns, level.minimum, level.maximum)
+        .select_from(totals)
+        .join(Item, Item.id == totals.c.item_id)
+        .join(Unit, Unit.id == Item.unit_id)
+        .outerjoin(
+            level,
+            and_(level.item_id == totals.c.item_id, level.location_id == param(_PARAM_LOCATION)),
+        )
+        .where(or_(totals.c.on_hand > 0, totals.c.reserved > 0, level.id.is_not(None)))
+        .where(*_item_conditions(shape))
+    )
+    if shape.only_flagged:
+        expiry = totals.c.earliest_expiry
+        stmt = stmt.where(
+            or_(
+                and_(level.id.is_not(None), totals.c.on_hand < level.minimum),
+                and_(expiry.is_not(None), expiry <= param(_PARAM_EXPIRING_UNTIL, Date)),
+            )
+        )
+    sort_column: Any = {
+        "code": Item.code,
+        "name": name,
+        "quantity": totals.c.on_hand,
+        "expiry": totals.c.earliest_expiry if shape.with_expiry else Item.code,
+    }[shape.sort]
+    ordered = sort_column.desc() if shape.descending else sort_column.asc()
+    if shape.sort == "expiry":
+        ordered = ordered.nulls_last()
+    return stmt.order_by(ordered, Item.code, totals.c.item_id)
+
+
+@lru_cache(maxsize=256)
+def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
+    """One page (``page_limit``, ``page_offset``) of ``_on_hand_select(shape)``.
+
+    Without expiry in the shape, the earliest expiry is looked up for the page's rows only, in
+    an outer query around the limited one (ordered again: a subquery's order is not kept).
+    """
+    limited = _on_hand_select(shape).limit(param(PARAM_LIMIT)).offset(param(PARAM_OFFSET))
+    if shape.with_expiry:
+        return limited
+    rows = limited.subquery("page")
+    sort_column = {"name": rows.c.name, "quantity": rows.c.on_hand}.get(shape.sort, rows.c.code)
+    ordered = sort_column.desc() if shape.descending else sort_column.asc()
+    expiry = (
+        select(func.min(Lot.expires_on))
+        .select_from(Balance)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(
+            Balance.location_id == param(_PARAM_LOCATION),
+            Balance.item_id == rows.c.item_id,
+            Balance.quantity > 0,
+        )
+        .scalar_subquery()
+    )
+    return select(rows, expiry.label("earliest_expiry")).order_by(
+        ordered, rows.c.code, rows.c.item_id
+    )
+
+
+@lru_cache(maxsize=256)
+def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
+    """The number of rows of ``_on_hand_select(shape)``, counted cheaply, and the catalogue size.
+
+    The highest item id stands for the size of the catalogue (read from the primary key).
+
+    Without the "needs attention" filter: the distinct items with a lot holding or reserving
+    stock here, or with a reorder level here. These are the same rows, since balances at places
+    that hold stock are never negative (CHECK constraints), and no item, unit or lot is read
+    unless an item filter applies. With that filter, the full query is counted.
+    """
+    catalogue = select(func.max(Item.id)).scalar_subquery()
+    if shape.only_flagged:
+        return select(func.count(), catalogue).select_from(
+            _on_hand_select(shape).order_by(None).subquery()
+        )
+    location = param(_PARAM_LOCATION)
+    listed = union(
+        select(Balance.item_id).where(
+            Balance.location_id == location,
+            or_(Balance.quantity > 0, Balance.reserved > 0),
+        ),
+        select(ReorderLevel.item_id).where(ReorderLevel.location_id == location),
+    )
+    if shape.narrows_items:
+        return select(func.count(), catalogue).where(Item.id.in_(listed), *_item_conditions(shape))
+    return select(func.count(), catalogue).select_from(listed.subquery())
+
+
+@lru_cache(maxsize=256)
+def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
+    """One page of the rows of ``_on_hand_select(shape)`` sorted by code, driven by the items.
+
+    Walks the items in code order (their unique index) and keeps those held or with a level
+    here, until the page is full; then adds totals, expiry and level for those rows only. Its
+    cost grows with the page's position over the share of the catalogue held here, not with
+    what the place holds: see ``on_hand_page`` for the choice.
+    """
+    location = param(_PARAM_LOCATION)
+    held = (
+        exists()
+        .where(
+            Balance.location_id == location,
+            Balance.item_id == Item.id,
+            or_(Balance.quantity > 0, Balance.reserved > 0),
+        )
+        .correlate(Item)
+    )
+    levelled = (
+        exists()
+        .where(ReorderLevel.location_id == location, ReorderLevel.item_id == Item.id)
+        .correlate(Item)
+    )
+    code = Item.code.desc() if shape.descending else Item.code.asc()
+    rows = (
+        select(Item.id.label("item_id"), Item.code.label("code"))
+        .where(or_(held, levelled), *_item_conditions(shape))
+        .order_by(code, Item.id)
+        .limit(param(PARAM_LIMIT))
+        .offset(param(PARAM_OFFSET))
+        .subquery("page")
+    )
+
+    def at_place(column: Any, *conditions: ColumnElement[bool]) -> Any:
+        return (
+            select(column)
+            .select_from(Balance)
+            .where(Balance.location_id == location, Balance.item_id == rows.c.item_id, *conditions)
+            .scalar_subquery()
+        )
+
+    level = aliased(ReorderLevel, name="level")
+    expiry = (
+        select(func.min(Lot.expires_on))
+        .select_from(Balance)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(
+            Balance.location_id == location,
+            Balance.item_id == rows.c.item_id,
+            Balance.quantity > 0,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            rows.c.item_id,
+            Item.code,
+            localised_item_name(shape.language).label("name"),
+            Item.category_id,
+            localised_column(Unit.name, Unit.name_ko, Unit.name_fr, shape.language).label("unit"),
+            func.coalesce(at_place(func.sum(Balance.quantity)), 0).label("on_hand"),
+            func.coalesce(at_place(func.sum(Balance.reserved)), 0).label("reserved"),
+            expiry.label("earliest_expiry"),
+            level.minimum,
+            level.maximum,
+        )
+        .select_from(rows)
+        .join(Item, Item.id == rows.c.item_id)
+        .join(Unit, Unit.id == Item.unit_id)
+        .outerjoin(level, and_(level.item_id == rows.c.item_id, level.location_id == location))
+        .order_by(rows.c.code.desc() if shape.descending else rows.c.code, rows.c.item_id)
+    )
+
+
+def on_hand_query(
+    location_id: int,
+    filters: OnHandFilters,
+    *,
+    locale: str | None = None,
+    today: date | None = None,
+) -> Select[Any]:
+    """Every row of one place, ordered as ``filters`` asks (values bound in).
+
+    Columns: item_id, code, name, category_id, unit, on_hand, reserved, earliest_expiry,
+    minimum, maximum.
+
+    Items with stock there (on hand or reserved) or with a reorder level there. Reads balances,
+    lots, items, units and reorder levels only; plain columns (no ORM objects), names and unit
+    in the reader's language. Pages use ``on_hand_page``.
+    """
+    shape = _OnHandShape.of(filters, locale, with_expiry=True)
+    return _on_hand_select(shape).params(_OnHandShape.values(location_id, filters, today))
+
+
+def on_hand_row_converter(filters: OnHandFilters, today: date | None = None) -> Callable:
+    """Turn a row of the stock-on-hand statements into an OnHandRow."""
+    today = today or date.today()
+    days = filters.expiring_days
+
+    def convert(row: Any) -> OnHandRow:
+        return OnHandRow(
+            row.item_id,
+            row.code,
+            row.name,
+            row.category_id,
+            row.unit,
+            int(row.on_hand or 0),
+            int(row.reserved or 0),
+            row.earliest_expiry,
+            row.minimum,
+            row.maximum,
+            today,
+            days,
+        )
+
+    return convert
+
+
+def on_hand_page(
+    location_id: int,
+    filters: OnHandFilters,
+    *,
+    locale: str | None,
+    page: int,
+    per_page: int,
+    today: date | None = None,
+) -> "RowPage":
+    """One page of the rows of ``on_hand_query`` as OnHandRow: a cheap count, then the page.
+
+    Sorted by code, the page is read from whichever side is cheaper: the place's balances
+    (every item held there is summed and sorted, then the page cut), or the items in code
+    order (probed one by one until the page is full, about (offset + page size) x catalogue /
+    rows probes). A large place (many rows) on an early page reads the items; a small place
+    reads its balances. Either way no more than one page of expiry dates is looked up.
+    """
+    shape = _OnHandShape.of(filters, locale, with_expiry=False)
+    values = _OnHandShape.values(location_id, filters, today)
+    total, catalogue = db.session.execute(_on_hand_count_select(shape), values).one()
+    total = int(total or 0)
+    page = max(page, 1)
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    probes = ((page - 1) * per_page + per_page) * int(catalogue or 0)
+    by_items = shape.sort == "code" and not shape.with_expiry and total * total > probes
+    return RowPage(
+        None,
+        page=page,
+        per_page=per_page,
+        convert=on_hand_row_converter(filters, today),
+        total=total,
+        limited=_on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape),
+        params=values,
+    )

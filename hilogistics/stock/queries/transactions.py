@@ -1,0 +1,102 @@
+"""Stock transactions: the filtered list, and one transaction as its reader may see it."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from hilogistics.auth.models import Role, User
+from hilogistics.db import db
+from hilogistics.errors import NotFoundError
+from hilogistics.stock.models import Movement, StockTransaction, TransactionKind
+
+
+@dataclass(frozen=True)
+class TransactionFilters:
+    """What the transaction list was asked to show."""
+
+    kind: TransactionKind | None = None
+    location_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    """A transaction in the list, with its line count and the id of its reversal."""
+
+    transaction: StockTransaction
+    lines: int
+    reversed_by_id: int | None
+
+
+def _touches(location_id: int | None) -> ColumnElement[bool]:
+    return exists().where(
+        Movement.transaction_id == StockTransaction.id,
+        or_(Movement.from_location_id == location_id, Movement.to_location_id == location_id),
+    )
+
+
+def transactions_query(user: User, filters: TransactionFilters) -> Select[Any]:
+    """Rows (StockTransaction, lines, reversed_by_id), newest business date first.
+
+    A technician sees only transactions with a movement from or to their place.
+    """
+    reversal = aliased(StockTransaction, name="reversal")
+    lines = (
+        select(func.count(Movement.id))
+        .where(Movement.transaction_id == StockTransaction.id)
+        .correlate(StockTransaction)
+        .scalar_subquery()
+    )
+    stmt = select(StockTransaction, lines.label("lines"), reversal.id.label("reversed_by_id"))
+    stmt = stmt.outerjoin(reversal, reversal.reverses_id == StockTransaction.id)
+    if user.role is Role.TECHNICIAN:
+        stmt = stmt.where(_touches(user.location_id))
+    if filters.location_id is not None:
+        stmt = stmt.where(_touches(filters.location_id))
+    if filters.kind is not None:
+        stmt = stmt.where(StockTransaction.kind == filters.kind)
+    if filters.date_from is not None:
+        stmt = stmt.where(StockTransaction.occurred_on >= filters.date_from)
+    if filters.date_to is not None:
+        stmt = stmt.where(StockTransaction.occurred_on <= filters.date_to)
+    return stmt.order_by(StockTransaction.occurred_on.desc(), StockTransaction.id.desc())
+
+
+def transaction_row(row: Any) -> TransactionRow:
+    """Turn a row of ``transactions_query`` into a TransactionRow."""
+    return TransactionRow(row[0], int(row.lines), row.reversed_by_id)
+
+
+def visible_transaction(user: User, transaction_id: int) -> StockTransaction:
+    """A transaction with its lines, or NotFoundError when missing or not visible to ``user``.
+
+    A technician may open only transactions that move stock from or to their own place.
+    """
+    stmt = (
+        select(StockTransaction)
+        .where(StockTransaction.id == transaction_id)
+        .options(
+            selectinload(StockTransaction.movements).options(
+                joinedload(Movement.item),
+                joinedload(Movement.lot),
+                joinedload(Movement.from_location),
+                joinedload(Movement.to_location),
+            ),
+            joinedload(StockTransaction.reverses),
+            joinedload(StockTransaction.reversed_by),
+            joinedload(StockTransaction.grant),
+            joinedload(StockTransaction.reason),
+        )
+    )
+    transaction = db.session.scalar(stmt)
+    if transaction is None:
+        raise NotFoundError("no such transaction")
+    if user.role is Role.TECHNICIAN and not any(
+        user.location_id in (m.from_location_id, m.to_location_id) for m in transaction.movements
+    ):
+        raise NotFoundError("no such transaction")
+    return transaction

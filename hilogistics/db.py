@@ -183,3 +183,9 @@ def insert_ignoring_conflict(table: Table, values: Mapping[str, Any]) -> Executa
     if dialect == "sqlite":
         return sqlite_insert(table).values(**values).on_conflict_do_nothing()
     raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def contains_pattern(search: str) -> str:
+    """A lower-case LIKE pattern matching ``search`` literally anywhere (escape with backslash)."""
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -4,7 +4,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.auth.models import Role, User
-from hilogistics.db import db
+from hilogistics.db import contains_pattern, db
 from hilogistics.errors import NotFoundError
 from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
 
@@ -43,12 +43,6 @@ def visible_location(user: User, location_id: int) -> Location:
     return location
 
 
-def _like(search: str) -> str:
-    """A case-insensitive LIKE pattern matching ``search`` literally (``%`` and ``_`` too)."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def locations_query(
     *,
     kind: LocationKind | None = None,
@@ -73,7 +67,7 @@ def locations_query(
     if active is not None:
         stmt = stmt.where(Location.is_active.is_(active))
     if search:
-        pattern = _like(search)
+        pattern = contains_pattern(search)
         stmt = stmt.where(
             or_(
                 func.lower(Location.code).like(pattern, escape="\\"),

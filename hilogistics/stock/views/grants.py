@@ -1,10 +1,7 @@
 """Grant administration: the donors' grants that receipts and lots carry."""
 
-from collections.abc import Sequence
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
 from werkzeug.wrappers import Response
 
 from hilogistics.auth.access import acting_user, allow
@@ -13,38 +10,10 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.stock.forms_grants import GrantForm
-from hilogistics.stock.models import Grant, Lot
+from hilogistics.stock.models import Grant
+from hilogistics.stock.queries.grants import grants_query, lot_counts
 from hilogistics.stock.services import save_grant
 from hilogistics.stock.views.blueprint import bp
-
-
-# Read-only statements; they belong in the stock/queries/ package (owned elsewhere for now).
-def grants_query(search: str | None = None) -> Select[tuple[Grant]]:
-    """Grants, active first, latest start first; optionally matching donor, code or title."""
-    stmt = select(Grant).order_by(Grant.is_active.desc(), Grant.starts_on.desc(), Grant.code)
-    if search:
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Grant.donor).like(pattern, escape="\\"),
-                func.lower(Grant.code).like(pattern, escape="\\"),
-                func.lower(Grant.title).like(pattern, escape="\\"),
-            )
-        )
-    return stmt
-
-
-def lot_counts(grant_ids: Sequence[int]) -> dict[int, int]:
-    """How many lots each of these grants paid for, in one grouped query."""
-    if not grant_ids:
-        return {}
-    rows = db.session.execute(
-        select(Lot.grant_id, func.count(Lot.id))
-        .where(Lot.grant_id.in_(grant_ids))
-        .group_by(Lot.grant_id)
-    ).all()
-    return {grant_id: count for grant_id, count in rows}
 
 
 @bp.get("/grants")

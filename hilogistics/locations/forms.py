@@ -13,19 +13,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hilogistics.forms import Form
+from hilogistics.locations.labels import KIND_LABELS
 from hilogistics.locations.models import LocationKind
 
-KIND_LABELS = {
-    LocationKind.WAREHOUSE: _l("Warehouse"),
-    LocationKind.CENTRE: _l("Orthopaedic fitting centre or clinic"),
-    LocationKind.SCHOOL: _l("Special school"),
-    LocationKind.CAMP: _l("Mobile rehabilitation camp"),
-    LocationKind.SUPPLIER: _l("Suppliers and donors"),
-    LocationKind.TRANSIT: _l("In transit"),
-    LocationKind.RECIPIENTS: _l("Recipients"),
-    LocationKind.LOSS: _l("Losses"),
-    LocationKind.COUNT: _l("Stock-take differences"),
-}
 # What each virtual location stands for, shown beside them on the locations page.
 VIRTUAL_PURPOSES = {
     LocationKind.SUPPLIER: _l("Where received goods come from: suppliers and donors."),

@@ -14,13 +14,13 @@ from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.locations import services
 from hilogistics.locations.forms import (
-    KIND_LABELS,
     PHYSICAL_KIND_ORDER,
     VIRTUAL_PURPOSES,
     LocationFilterForm,
     LocationForm,
     ProvinceForm,
 )
+from hilogistics.locations.labels import KIND_LABELS
 from hilogistics.locations.models import (
     VIRTUAL_KINDS,
     Location,

@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hilogistics.forms import Form
-from hilogistics.locations.models import LocationKind
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import TransactionKind
 
@@ -28,17 +27,6 @@ TRANSACTION_KIND_LABELS = {
     TransactionKind.ADJUSTMENT: _l("Adjustment"),
     TransactionKind.REVERSAL: _l("Reversal"),
     TransactionKind.OPENING: _l("Opening balance"),
-}
-LOCATION_KIND_LABELS = {
-    LocationKind.WAREHOUSE: _l("Warehouse"),
-    LocationKind.CENTRE: _l("Orthopaedic centre"),
-    LocationKind.SCHOOL: _l("School"),
-    LocationKind.CAMP: _l("Rehabilitation camp"),
-    LocationKind.SUPPLIER: _l("Suppliers (ledger)"),
-    LocationKind.TRANSIT: _l("In transit"),
-    LocationKind.RECIPIENTS: _l("Recipients (ledger)"),
-    LocationKind.LOSS: _l("Losses (ledger)"),
-    LocationKind.COUNT: _l("Stock-take differences (ledger)"),
 }
 SORT_LABELS = {
     "code": _l("Code"),

@@ -19,10 +19,10 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.errors import DomainError, NotFoundError
 from hilogistics.forms import attach_error
+from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import visible_location, visible_locations_query
 from hilogistics.stock.forms_pages import (
-    LOCATION_KIND_LABELS,
     SORT_LABELS,
     TRANSACTION_KIND_LABELS,
     AddReorderLevelForm,

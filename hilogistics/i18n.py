@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 # Browsers send "ko" or "ko-KR"; the interface's Korean is the North's standard, ko_KP.
@@ -31,6 +32,12 @@ def localised_setting(value: str | Mapping[str, str], locale: str) -> str:
     if isinstance(value, str):
         return value
     return value.get(locale) or value.get("en") or next(iter(value.values()), "")
+
+
+def current_locale() -> str:
+    """The interface language of this request as a string (ko_KP, fr, en)."""
+    locale = get_locale()
+    return str(locale) if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def html_lang(locale: str) -> str:

@@ -1,7 +1,6 @@
 """Sign-in, sign-out, own password, and the administrators' account pages."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -24,6 +23,7 @@ from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
 from hilogistics.locations.queries import physical_locations_query
 
 bp = Blueprint("auth", __name__)
@@ -105,17 +105,12 @@ def password() -> Response | str:
 def _fill_choices(form: UserForm) -> None:
     locations = db.session.scalars(physical_locations_query()).all()
     form.location_id.choices = [SelectChoice("", _("— none —"))] + [
-        SelectChoice(str(location.id), location.display_name(_current_locale()))
+        SelectChoice(str(location.id), location.display_name(current_locale()))
         for location in locations
     ]
     form.locale.choices = [SelectChoice("", _("— browser default —"))] + [
         SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
     ]
-
-
-def _current_locale() -> str:
-    locale = get_locale()
-    return str(locale) if locale else "en"
 
 
 @bp.get("/users")

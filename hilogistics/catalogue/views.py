@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -26,20 +25,16 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.exports import download
 from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 EXPORT_COLUMNS = list(importing.COLUMNS)
 
 
-def _locale() -> str:
-    locale = get_locale()
-    return str(locale) if locale else "en"
-
-
 def _category_choices(empty_label: str) -> list[SelectChoice]:
     categories = queries.category_tree(db.session.scalars(queries.categories_query()).all())
-    locale = _locale()
+    locale = current_locale()
     return [SelectChoice("", empty_label)] + [
         SelectChoice(str(category.id), category.display_name(locale)) for category in categories
     ]
@@ -90,7 +85,7 @@ def items() -> str:
 
 def _fill_item_choices(form: ItemForm) -> None:
     form.category_id.choices = _category_choices(_("— choose —"))
-    locale = _locale()
+    locale = current_locale()
     units = db.session.scalars(queries.units_query()).all()
     form.unit_id.choices = [SelectChoice("", _("— choose —"))] + [
         SelectChoice(str(unit.id), _unit_label(unit, locale)) for unit in units
@@ -283,7 +278,7 @@ def categories() -> str:
 
 
 def _fill_parent_choices(form: CategoryForm, category: Category | None) -> None:
-    locale = _locale()
+    locale = current_locale()
     parents = db.session.scalars(queries.top_level_categories_query()).all()
     form.parent_id.choices = [SelectChoice("", _("— none (top level) —"))] + [
         SelectChoice(str(parent.id), parent.display_name(locale))

@@ -1,7 +1,6 @@
 """Location and province administration views."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
@@ -12,6 +11,7 @@ from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
 from hilogistics.locations import services
 from hilogistics.locations.forms import (
     PHYSICAL_KIND_ORDER,
@@ -32,13 +32,8 @@ from hilogistics.locations.queries import locations_query, provinces_query
 bp = Blueprint("locations", __name__)
 
 
-def _current_locale() -> str:
-    locale = get_locale()
-    return str(locale) if locale else "en"
-
-
 def _province_choices(first: str) -> list[SelectChoice]:
-    locale = _current_locale()
+    locale = current_locale()
     return [SelectChoice("", first)] + [
         SelectChoice(str(province.id), province.display_name(locale))
         for province in db.session.scalars(provinces_query())
@@ -50,7 +45,7 @@ def _fill_choices(form: LocationForm, location: Location | None) -> None:
 
     A supplier deactivated since stays in the list so that the form shows what is recorded.
     """
-    locale = _current_locale()
+    locale = current_locale()
     form.province_id.choices = _province_choices(_("— choose a province —"))
     stmt = select(Location).where(Location.kind == LocationKind.WAREHOUSE)
     if location is not None:

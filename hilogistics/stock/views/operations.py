@@ -4,7 +4,6 @@ import re
 from collections.abc import Callable, Iterable
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from werkzeug.datastructures import MultiDict
@@ -17,6 +16,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import physical_locations_query, visible_locations_query
 from hilogistics.stock import services
@@ -45,11 +45,6 @@ from hilogistics.stock.views.blueprint import bp
 MAX_ID = 2**31 - 1
 
 _SERVICE_LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
-
-
-def _locale() -> str:
-    locale = get_locale()
-    return str(locale) if locale else "en"
 
 
 def _placeholder(label: str) -> SelectChoice:
@@ -108,7 +103,7 @@ def _post_once(
 
 
 def _fill_receipt_choices(form: ReceiptForm) -> None:
-    locale = _locale()
+    locale = current_locale()
     warehouses = db.session.scalars(
         physical_locations_query().where(Location.kind == LocationKind.WAREHOUSE)
     ).all()
@@ -263,7 +258,7 @@ def _lot_choices(item: Item, location: Location) -> list[SelectChoice]:
 @allow(Role.ADMIN, Role.LOGISTICS)
 def adjust() -> Response | str:
     """Correct one lot at one place, with a reason: first choose place and item, then the lot."""
-    locale = _locale()
+    locale = current_locale()
     target = AdjustTargetForm(formdata=_target_formdata())
     target.location_id.choices = [_placeholder(_("— choose a place —"))] + [
         SelectChoice(str(place.id), place.display_name(locale))

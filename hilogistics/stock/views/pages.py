@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -19,6 +18,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.errors import DomainError, NotFoundError
 from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
 from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import visible_location, visible_locations_query
@@ -62,11 +62,6 @@ from hilogistics.stock.views.blueprint import bp
 SEARCH_RESULTS_LIMIT = 50
 MAX_ID = 2**31 - 1  # the largest INTEGER key
 MAX_PAGE = 100_000
-
-
-def _locale() -> str:
-    locale = get_locale()
-    return str(locale) if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _is_staff(user: User) -> bool:
@@ -187,7 +182,7 @@ class RowLink:
 def on_hand(location_id: int) -> str:
     """Stock on hand at one place, one row per item, with flags, filters, sort and pages."""
     location = _stock_location(location_id)
-    locale = _locale()
+    locale = current_locale()
     form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
     page_number, per_page = _page_args()
@@ -228,7 +223,7 @@ def _flag_texts(row: OnHandRow) -> list[str]:
 def on_hand_export(location_id: int) -> Response:
     """Every row the stock-on-hand page would show with these filters, as CSV or XLSX."""
     location = _stock_location(location_id)
-    locale = _locale()
+    locale = current_locale()
     form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
     convert = on_hand_row_converter(filters)
@@ -275,7 +270,7 @@ def below_minimum(location_id: int) -> str:
     location = _stock_location(location_id, physical_only=True)
     page_number, per_page = _page_args()
     page = RowPage(
-        below_minimum_query(location.id, locale=_locale()),
+        below_minimum_query(location.id, locale=current_locale()),
         page=page_number,
         per_page=per_page,
         convert=on_hand_row_converter(OnHandFilters(expiring_days=0)),
@@ -294,7 +289,7 @@ def below_minimum(location_id: int) -> str:
 def reorder_levels(location_id: int) -> Response | str:
     """Edit the minimum and maximum of the items held or tracked at one place, a page at a time."""
     location = _stock_location(location_id, physical_only=True)
-    locale = _locale()
+    locale = current_locale()
     search = request.args.get("q", "").strip()[:100]
     here = url_for("stock.reorder_levels", location_id=location.id, **request.args.to_dict())
     add_form = AddReorderLevelForm(prefix="add")
@@ -435,7 +430,7 @@ def item(item_id: int) -> str:
     balances = item_balances(
         user,
         found.id,
-        locale=_locale(),
+        locale=current_locale(),
         page=page_number,
         per_page=per_page,
         bookkeeping=staff,
@@ -468,7 +463,7 @@ def card(location_id: int, item_id: int) -> str:
         as_of=as_of,
         page=page_number,
         per_page=per_page,
-        locale=_locale(),
+        locale=current_locale(),
     )
     return render_template(
         "stock/card.html",
@@ -490,7 +485,7 @@ def card(location_id: int, item_id: int) -> str:
 def transactions() -> str:
     """Recent stock transactions, newest first, with filters; technicians see their place's."""
     user = acting_user()
-    locale = _locale()
+    locale = current_locale()
     form = TransactionFilterForm(request.args)
     locations = db.session.scalars(visible_locations_query(user, active_only=False)).all()
     form.location.choices = [SelectChoice("", _("All locations"))] + [

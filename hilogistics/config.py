@@ -1,6 +1,6 @@
 """Default settings; create_app() overrides them from instance/config.py and the environment."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 # A relative SQLite path resolves inside the instance folder (Flask-SQLAlchemy 3).
 SQLALCHEMY_DATABASE_URI = "sqlite:///hilogistics.sqlite"
@@ -14,6 +14,10 @@ PG_STATEMENT_TIMEOUT_MS = 60_000
 LANGUAGES = {"en": "English", "ko_KP": "조선어", "fr": "Français"}
 BABEL_DEFAULT_LOCALE = "en"
 BABEL_DEFAULT_TIMEZONE = "Asia/Pyongyang"
+# The programme's zone decides what "today" is for business dates (hilogistics.dates).
+BUSINESS_TIMEZONE = "Asia/Pyongyang"
+# No business date before the programme started (ISO date string from the environment).
+PROGRAMME_START = date(2001, 1, 1)
 
 SESSION_IDLE_TIMEOUT = timedelta(hours=2)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.stock import ledger
@@ -293,7 +294,7 @@ def load_demo(today: date | None = None) -> DemoSummary:
         db.session.scalar(select(func.count()).select_from(Movement))
     )
     if empty:
-        builder = _HistoryBuilder(places, today or date.today())
+        builder = _HistoryBuilder(places, today or business_today())
         builder.build()
         summary.programme_loaded = True
         summary.items = len(builder.items)

@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock.models import Grant, Lot, StockTransaction
@@ -127,7 +128,7 @@ def receive(item: Item, quantity: int, warehouse: Location, **lot: object) -> St
     return record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=lot.pop("occurred_on", date.today()),  # type: ignore[arg-type]
+        occurred_on=lot.pop("occurred_on", business_today()),  # type: ignore[arg-type]
         lines=[ReceiptLine(item_id=item.id, quantity=quantity, **lot)],  # type: ignore[arg-type]
         operation_key=operation_key(),
     )

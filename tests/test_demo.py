@@ -1,13 +1,14 @@
 """`flask hilo seed-demo` (believable programme through the services) and `seed-scale` (bulk)."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock.models import (
@@ -71,7 +72,7 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
     assert by_code["EQP-VACPUMP"].tracks_serial and by_code["EQP-VACPUMP"].kind.value == "equipment"
     assert "세멘트" in by_code["REN-CEM-50"].name_ko and "의족" in feet[0].name_ko
 
-    today = date.today()
+    today = business_today()
     physical = [loc.id for loc in places.values()]
     short_dated = db.session.scalars(
         select(Lot.id)
@@ -155,7 +156,7 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
     record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         lines=[ReceiptLine(item.id, 5, lot_code="AFTER-SEED")],
         operation_key=operation_key(),
     )

@@ -4,12 +4,12 @@ no double post. Each race is repeated, because one lucky run proves nothing."""
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock.errors import InsufficientStockError
 from hilogistics.stock.models import (
@@ -89,7 +89,7 @@ def take(item_id: int, warehouse_id: int, lot_id: int, reason_id: int, quantity:
         quantity=quantity,
         direction=AdjustmentDirection.OUT,
         reason_id=reason_id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         operation_key=operation_key(),
         note="race",
     )
@@ -138,7 +138,7 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
             record_receipt(
                 actor=None,
                 warehouse_id=warehouse_id,
-                occurred_on=date.today(),
+                occurred_on=business_today(),
                 lines=[ReceiptLine(item_id=item_id, quantity=10)],
                 operation_key=key,
             )

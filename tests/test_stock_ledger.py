@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hilogistics.auth.models import Role
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.errors import DomainError, PermissionDeniedError
 from hilogistics.stock import ledger
@@ -62,7 +63,7 @@ def take_out(
         quantity=quantity,
         direction=AdjustmentDirection.OUT,
         reason_id=reason("damaged").id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         operation_key=key or operation_key(),
         note="broken in the store",
     )
@@ -89,14 +90,14 @@ def test_the_same_operation_key_posts_once(app: Flask) -> None:
     first = record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         lines=lines,
         operation_key=key,
     )
     again = record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         lines=lines,
         operation_key=key,
     )
@@ -142,7 +143,7 @@ def test_a_multi_line_post_is_all_or_nothing(app: Flask) -> None:
                 ledger.Line(second.id, lots[second.id], 2, warehouse.id, loss.id),
             ],
             actor=None,
-            occurred_on=date.today(),
+            occurred_on=business_today(),
             operation_key=operation_key(),
         )
     db.session.rollback()
@@ -159,7 +160,7 @@ def test_lines_need_a_positive_whole_quantity(app: Flask, quantity) -> None:
             kind=TransactionKind.ADJUSTMENT,
             lines=[ledger.Line(item.id, lot_id, quantity, warehouse.id, virtual("LOSS").id)],
             actor=None,
-            occurred_on=date.today(),
+            occurred_on=business_today(),
             operation_key=operation_key(),
         )
     db.session.rollback()
@@ -174,7 +175,7 @@ def test_a_lot_of_another_item_is_refused(app: Flask) -> None:
             kind=TransactionKind.ADJUSTMENT,
             lines=[ledger.Line(item.id, other_lot, 1, warehouse.id, virtual("LOSS").id)],
             actor=None,
-            occurred_on=date.today(),
+            occurred_on=business_today(),
             operation_key=operation_key(),
         )
     db.session.rollback()
@@ -224,7 +225,7 @@ def test_the_grant_rides_on_the_lot(app: Flask) -> None:
     transaction = record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         lines=[ReceiptLine(item_id=item.id, quantity=7)],
         operation_key=operation_key(),
         grant_id=grant.id,
@@ -238,7 +239,7 @@ def test_the_grant_rides_on_the_lot(app: Flask) -> None:
 def test_future_dates_are_refused(app: Flask) -> None:
     item, warehouse = make_item(), make_warehouse()
     with pytest.raises(DomainError, match="future"):
-        receive(item, 1, warehouse, occurred_on=date.today() + timedelta(days=1))
+        receive(item, 1, warehouse, occurred_on=business_today() + timedelta(days=1))
     db.session.rollback()
 
 
@@ -256,7 +257,7 @@ def test_technicians_and_viewers_cannot_post(app: Flask) -> None:
             record_receipt(
                 actor=make_user(role),
                 warehouse_id=warehouse.id,
-                occurred_on=date.today(),
+                occurred_on=business_today(),
                 lines=[ReceiptLine(item_id=item.id, quantity=1)],
                 operation_key=operation_key(),
             )
@@ -279,7 +280,7 @@ def test_found_stock_comes_in_from_the_count_location(app: Flask) -> None:
         quantity=4,
         direction=AdjustmentDirection.IN,
         reason_id=reason("found").id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         operation_key=operation_key(),
         note="found behind the shelf",
     )
@@ -298,7 +299,7 @@ def test_a_reason_must_fit_the_direction_and_a_note_is_required(app: Flask) -> N
         item_id=item.id,
         lot_id=lot_id,
         quantity=1,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         operation_key=operation_key(),
     )
     with pytest.raises(DomainError, match="does not fit"):

@@ -2,7 +2,7 @@
 plain model: after every step the balances match it, each item sums to zero, none is negative."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock import ledger
 from hilogistics.stock.errors import InsufficientStockError
@@ -68,7 +69,7 @@ def run_machine(app: Flask) -> None:
             transaction = record_receipt(
                 actor=None,
                 warehouse_id=warehouse.id,
-                occurred_on=date.today() - timedelta(days=days_ago),
+                occurred_on=business_today() - timedelta(days=days_ago),
                 lines=[ReceiptLine(item_id=item.id, quantity=quantity, lot_code=lot_code)],
                 operation_key=operation_key(),
             )
@@ -96,7 +97,7 @@ def run_machine(app: Flask) -> None:
                     quantity=quantity,
                     direction=direction,
                     reason_id=self.reasons[reason],
-                    occurred_on=date.today(),
+                    occurred_on=business_today(),
                     operation_key=operation_key(),
                     note="model step",
                 )
@@ -122,7 +123,7 @@ def run_machine(app: Flask) -> None:
                     kind=TransactionKind.OPENING,
                     lines=[ledger.Line(item.id, lot.id, quantity, source.id, target.id)],
                     actor=None,
-                    occurred_on=date.today(),
+                    occurred_on=business_today(),
                     operation_key=operation_key(),
                 )
                 db.session.commit()

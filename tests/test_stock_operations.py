@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hilogistics.auth.models import Role
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.stock import services
@@ -39,7 +40,7 @@ def receipt_form(warehouse, lines, *, blank_lines: int = 5, **header) -> dict[st
     """What the browser sends: the header and every line, blank ones included."""
     data = {
         "warehouse_id": str(warehouse.id),
-        "occurred_on": date.today().isoformat(),
+        "occurred_on": business_today().isoformat(),
         "supplier": "Ottobock",
         "grant_id": "",
         "reference": "WB-2026-7",
@@ -92,7 +93,7 @@ def test_the_receipt_form_offers_warehouses_and_item_codes_in_the_readers_langua
     assert "평양중앙창고" in body
     assert '<option value="ORT-FOOT-SACH-24">사치발 24</option>' in body
     assert 'name="lines-4-item"' in body and 'name="lines-5-item"' not in body
-    assert f'value="{date.today().isoformat()}"' in body
+    assert f'value="{business_today().isoformat()}"' in body
     assert 'name="operation_key"' in body
 
 
@@ -215,7 +216,7 @@ def test_a_line_needs_an_item_and_a_quantity(client: FlaskClient, staff) -> None
 def test_a_future_date_is_refused(client: FlaskClient, staff) -> None:
     warehouse, item = make_warehouse(), make_item()
     db.session.commit()
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (business_today() + timedelta(days=1)).isoformat()
     data = receipt_form(warehouse, [{"item": item.code, "units": 1}], occurred_on=tomorrow)
     body = client.post(RECEIPT_URL, data=data).get_data(as_text=True)
     assert "The date cannot be in the future." in body
@@ -342,7 +343,7 @@ def test_the_adjust_form_lists_the_lots_with_their_balance_here(client: FlaskCli
     services.record_receipt(
         actor=None,
         warehouse_id=warehouse.id,
-        occurred_on=date.today(),
+        occurred_on=business_today(),
         lines=[services.ReceiptLine(item.id, 7, "B-2", date(2030, 5, 31))],
         operation_key=operation_key(),
         grant_id=grant.id,
@@ -366,7 +367,7 @@ def test_an_adjustment_takes_stock_out_and_brings_it_back_in(client: FlaskClient
         "direction": "out",
         "reason_id": adjustment_reason("damaged").id,
         "quantity": "3",
-        "occurred_on": (date.today() - timedelta(days=4)).isoformat(),
+        "occurred_on": (business_today() - timedelta(days=4)).isoformat(),
         "note": "Crushed under a pallet",
         "operation_key": operation_key(),
     }
@@ -376,7 +377,7 @@ def test_an_adjustment_takes_stock_out_and_brings_it_back_in(client: FlaskClient
     )
     assert response.headers["Location"] == f"/stock/transactions/{adjustment.id}"
     assert on_hand(warehouse, item) == 7 and on_hand(virtual("LOSS"), item) == 3
-    assert adjustment.occurred_on == date.today() - timedelta(days=4)
+    assert adjustment.occurred_on == business_today() - timedelta(days=4)
 
     back = dict(out, direction="in", reason_id=adjustment_reason("found").id, quantity="1")
     back["operation_key"] = operation_key()
@@ -394,7 +395,7 @@ def test_an_adjustment_needs_a_note_and_a_fitting_reason(client: FlaskClient, st
         "direction": "in",
         "reason_id": adjustment_reason("stolen").id,
         "quantity": "abc",
-        "occurred_on": date.today().isoformat(),
+        "occurred_on": business_today().isoformat(),
         "note": "",
         "operation_key": operation_key(),
     }
@@ -420,7 +421,7 @@ def test_taking_more_than_on_hand_shows_the_shortage_and_writes_nothing(
         "direction": "out",
         "reason_id": adjustment_reason("lost").id,
         "quantity": "4",
-        "occurred_on": date.today().isoformat(),
+        "occurred_on": business_today().isoformat(),
         "note": "not found at the count",
         "operation_key": operation_key(),
     }
@@ -441,7 +442,7 @@ def test_the_same_adjustment_sent_twice_posts_once(client: FlaskClient, staff) -
         "direction": "out",
         "reason_id": adjustment_reason("expired").id,
         "quantity": "5",
-        "occurred_on": date.today().isoformat(),
+        "occurred_on": business_today().isoformat(),
         "note": "past date",
         "operation_key": operation_key(),
     }
@@ -483,7 +484,7 @@ def test_a_reversal_posts_and_the_two_transactions_point_at_each_other(
     original = receive(item, 6, warehouse)
     db.session.commit()
     url = f"/stock/transactions/{original.id}/reverse"
-    data = {"note": "keyed twice", "occurred_on": date.today().isoformat()}
+    data = {"note": "keyed twice", "occurred_on": business_today().isoformat()}
     response = client.post(url, data=dict(data, operation_key=operation_key()))
     reversal = db.session.scalar(
         select(StockTransaction).where(StockTransaction.kind == TransactionKind.REVERSAL)
@@ -518,7 +519,7 @@ def test_a_reversal_is_refused_when_the_stock_has_moved_on(client: FlaskClient, 
             "direction": "out",
             "reason_id": adjustment_reason("damaged").id,
             "quantity": "2",
-            "occurred_on": date.today().isoformat(),
+            "occurred_on": business_today().isoformat(),
             "note": "wet",
             "operation_key": operation_key(),
         },
@@ -527,7 +528,7 @@ def test_a_reversal_is_refused_when_the_stock_has_moved_on(client: FlaskClient, 
     assert "Only 3 on hand there now" in client.get(url).get_data(as_text=True)
     response = client.post(
         url,
-        data={"note": "wrong", "occurred_on": date.today().isoformat(), "operation_key": "k1"},
+        data={"note": "wrong", "occurred_on": business_today().isoformat(), "operation_key": "k1"},
     )
     assert response.status_code == 200
     assert "5 wanted, 3 on hand" in response.get_data(as_text=True)
@@ -543,7 +544,7 @@ def test_a_reversal_needs_a_note_and_cannot_predate_the_original(
     url = f"/stock/transactions/{original.id}/reverse"
     body = client.post(url, data={"note": "", "operation_key": "k2"}).get_data(as_text=True)
     assert 'aria-invalid="true"' in field_tag(body, "note")
-    earlier = (date.today() - timedelta(days=1)).isoformat()
+    earlier = (business_today() - timedelta(days=1)).isoformat()
     body = client.post(
         url, data={"note": "wrong", "occurred_on": earlier, "operation_key": "k3"}
     ).get_data(as_text=True)

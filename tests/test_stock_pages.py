@@ -3,7 +3,7 @@
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
 from hilogistics.stock.models import (
@@ -41,7 +42,7 @@ from tests.factories import (
     virtual,
 )
 
-TODAY = date.today()
+TODAY = business_today()
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db, utcnow
 from hilogistics.demo import CATALOGUE
 from hilogistics.locations.models import Location, LocationKind, Province
@@ -118,7 +119,7 @@ def seed_scale(
     if items < 1 or locations < 2 or movements < 1:
         raise ValueError("need at least 1 item, 2 locations and 1 movement")
     ensure_empty_ledger()
-    seeder = _Seeder(today or date.today(), seed, progress or (lambda _n: None))
+    seeder = _Seeder(today or business_today(), seed, progress or (lambda _n: None))
     seeder.catalogue(items)
     seeder.places(locations)
     seeder.grants()

@@ -24,6 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from hilogistics.dates import business_date_problem, business_today
 from hilogistics.forms import Form, OperationKeyField
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import AdjustmentDirection
@@ -46,13 +47,14 @@ def _strip(value: str | None) -> str | None:
 
 
 def _today_iso() -> str:
-    return date.today().isoformat()
+    return business_today().isoformat()
 
 
 def _not_in_future(_form: Form, field: DateField) -> None:
     # The services refuse it too; saying it here puts the message next to the field at once.
-    if field.data is not None and field.data > date.today():
-        raise ValidationError(_l("The date cannot be in the future."))
+    problem = business_date_problem(field.data) if field.data is not None else None
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class ReceiptLineForm(Form):

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_date_problem, business_today
 from hilogistics.db import db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.locations.models import Location, LocationKind
@@ -45,9 +46,10 @@ def virtual_location(code: str) -> Location:
     return location
 
 
-def _check_business_date(occurred_on: date, today: date | None = None) -> None:
-    if occurred_on > (today or date.today()):
-        raise DomainError(_("The date cannot be in the future."), field="occurred_on")
+def _check_business_date(occurred_on: date) -> None:
+    problem = business_date_problem(occurred_on)
+    if problem is not None:
+        raise DomainError(problem, field="occurred_on")
 
 
 def find_or_create_lot(
@@ -332,7 +334,7 @@ def reverse_transaction(
         raise DomainError(_("This transaction has already been reversed."))
     if not note.strip():
         raise DomainError(_("Explain why in a note."), field="note")
-    occurred_on = occurred_on or date.today()
+    occurred_on = occurred_on or business_today()
     _check_business_date(occurred_on)
     if occurred_on < original.occurred_on:
         raise DomainError(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock.models import Balance, Lot, ReorderLevel
 from hilogistics.stock.queries._common import (
@@ -183,7 +184,7 @@ class _OnHandShape:
         """The parameter values of the statements of this place and these filters."""
         values: dict[str, Any] = {_PARAM_LOCATION: location_id}
         if filters.only_flagged:
-            until = (today or date.today()) + timedelta(days=filters.expiring_days)
+            until = (today or business_today()) + timedelta(days=filters.expiring_days)
             values[_PARAM_EXPIRING_UNTIL] = until
         if filters.category_id is not None:
             values[_PARAM_CATEGORY] = filters.category_id
@@ -460,7 +461,7 @@ def on_hand_query(
 
 def on_hand_row_converter(filters: OnHandFilters, today: date | None = None) -> Callable:
     """Turn a row of the stock-on-hand statements into an OnHandRow."""
-    today = today or date.today()
+    today = today or business_today()
     days = filters.expiring_days
 
     def convert(row: Any) -> OnHandRow:

@@ -3,7 +3,6 @@
 Read-only pages read balances (never a sum of the ledger); the stock card pages through movements.
 """
 
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +14,7 @@ from hilogistics import exports
 from hilogistics.auth.access import ALL_ROLES, STAFF, acting_user, allow
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.errors import DomainError, NotFoundError
 from hilogistics.forms import attach_error
@@ -186,7 +186,7 @@ def on_hand(location_id: int) -> str:
     form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
     page_number, per_page = _page_args()
-    today = date.today()
+    today = business_today()
     page = on_hand_page(
         location.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
     )
@@ -259,7 +259,7 @@ def on_hand_export(location_id: int) -> Response:
         for row in rows
     )
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
-    filename = f"stock-{location.code}-{date.today().isoformat()}"
+    filename = f"stock-{location.code}-{business_today().isoformat()}"
     return exports.download(fmt, filename, headers, cells)
 
 
@@ -280,7 +280,7 @@ def below_minimum(location_id: int) -> str:
         location=location,
         page=page,
         is_staff=_is_staff(acting_user()),
-        today=date.today(),
+        today=business_today(),
     )
 
 

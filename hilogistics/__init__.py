@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from hilogistics import config as default_config
 from hilogistics.db import engine_options, install_sqlite_events
 from hilogistics.extensions import babel, csrf, db, login_manager, migrate
+from hilogistics.web_assets import init_web_assets, static_url_path
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 _MIN_SECRET_LENGTH = 32
@@ -29,7 +30,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults → instance/config.py → environment → ``test_config``."""
     # Tests give their own instance folder so they never touch the real one.
     instance_path = (test_config or {}).get("INSTANCE_PATH")
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        static_url_path=static_url_path(),
+    )
     _configure(app, test_config)
 
     from hilogistics import models  # noqa: F401  (every table on the metadata, for Alembic)
@@ -44,6 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     _register_blueprints(app)
+    # First registered, last to run: compression sees the finished response.
+    init_web_assets(app)
     _register_hooks(app)
 
     from hilogistics.errors import register_error_handlers

@@ -309,12 +309,31 @@ def test_admin_creates_a_user_through_the_browser(page: Page, live_server: LiveS
     expect(row.get_by_role("link", name=f"Reactivate {username}")).to_be_visible()
 
 
-def test_the_web_fonts_load(page: Page, live_server: LiveServer) -> None:
-    page.goto(live_server("/login"))
+def test_the_web_fonts_load_as_small_slices_and_render_hangul(
+    page: Page, live_server: LiveServer
+) -> None:
+    fonts: list[str] = []
+    page.on("request", lambda r: fonts.append(r.url) if "/fonts/" in r.url else None)
+    page.goto(live_server("/login"))  # its language switch shows 조선어 and Français
     statuses = page.evaluate(
-        """() => Promise.allSettled(
-                [400, 700].map(w => document.fonts.load(`${w} 16px "Nanum Gothic"`))
-            ).then(() => [...document.fonts].map(f => `${f.family} ${f.weight}: ${f.status}`))"""
+        """() => document.fonts.ready.then(() => [...document.fonts]
+                .filter(f => f.status !== "unloaded")
+                .map(f => `${f.family} ${f.weight}: ${f.status}`))"""
     )
-    assert statuses, "no @font-face in the stylesheet"
+    assert statuses, "no @font-face in the stylesheet was used"
     assert all(status.endswith(": loaded") for status in statuses), statuses
+    # What Chromium really drew the Korean language button with: our font, every glyph.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": 'button[lang="ko-KP"]'})
+    used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+    assert [(f["familyName"], f["isCustomFont"], f["glyphCount"]) for f in used] == [
+        ("NanumGothic", True, 3)
+    ], used
+    # Only the slices the page needs came over the wire: Latin and the interface's Hangul.
+    names = sorted({url.rsplit("/", 1)[1] for url in fonts})
+    assert names and all(name.endswith(".woff2") for name in names), names
+    assert {"nanumgothic-400-latin.woff2", "nanumgothic-400-hangul-core.woff2"} <= set(names)
+    assert not any("hangul-0" in name or "hangul-1" in name for name in names), names

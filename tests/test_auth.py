@@ -228,6 +228,29 @@ def test_admin_creates_a_technician_bound_to_a_location(client, login_as) -> Non
     assert user.role is Role.TECHNICIAN and user.location_id == centre.id and user.locale == "ko_KP"
 
 
+def test_the_new_account_form_preselects_no_role_and_refuses_none(client, login_as) -> None:
+    login_as(Role.ADMIN)
+    page = client.get("/users/new").get_data(as_text=True)
+    start = page.index('name="role"')
+    role_select = page[start : page.index("</select>", start)]
+    # A browser shows the first option when none is selected: it must be the empty one.
+    first_option = role_select[role_select.index("<option") : role_select.index("</option>")]
+    assert 'value=""' in first_option
+    assert "selected" not in role_select.replace('selected value=""', "")
+    response = client.post(
+        "/users/new",
+        data={
+            "username": "norole",
+            "display_name": "N",
+            "role": "",
+            "password": "first passphrase",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose a role." in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "norole")) is None
+
+
 def test_technician_without_location_is_refused_with_a_field_message(client, login_as) -> None:
     login_as(Role.ADMIN)
     response = client.post(

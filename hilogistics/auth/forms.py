@@ -66,10 +66,12 @@ class UserForm(Form):
     """Fields an administrator edits on any account."""
 
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    # No role is preselected: an account made in a hurry must not become an administrator.
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
-        validators=[InputRequired()],
+        choices=[SelectChoice("", _l("— choose a role —"))]
+        + [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
+        validators=[InputRequired(message=_l("Choose a role."))],
     )
     location_id = SelectField(
         _l("Location"),

@@ -337,3 +337,20 @@ def test_the_web_fonts_load_as_small_slices_and_render_hangul(
     assert names and all(name.endswith(".woff2") for name in names), names
     assert {"nanumgothic-400-latin.woff2", "nanumgothic-400-hangul-core.woff2"} <= set(names)
     assert not any("hangul-0" in name or "hangul-1" in name for name in names), names
+
+
+def test_codes_and_dates_stay_on_one_line_on_a_narrow_screen(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server, Role.LOGISTICS)
+    page.goto(live_server("/stock"))
+    page.locator("main a[href^='/stock/locations/']").first.click()
+    page.wait_for_load_state()
+    split = page.evaluate(
+        """() => [...document.querySelectorAll('td.code, td.code a, table time')]
+                .filter(e => e.getClientRects().length > 1)
+                .map(e => e.textContent)"""
+    )
+    assert page.locator("td.code").count() > 10
+    assert split == [], f"split over lines at 320 px: {split[:10]}"

@@ -45,3 +45,9 @@ PARTNER_NAME: str | dict[str, str] = {
     "ko_KP": "조선장애자보호련맹",
     "fr": "Fédération coréenne pour la protection des personnes handicapées",
 }
+
+# The app's public address (https://hilo.example.org): printed QR codes then open the document
+# from a phone; without it they carry the document number, which the header search takes.
+BASE_URL = ""
+# Refuse to print a character the shipped fonts cannot draw (tests); otherwise it prints as "?".
+DOCUMENTS_STRICT_GLYPHS = False

@@ -7,6 +7,8 @@ set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# pdftoppm renders printed documents to images, so the tests can read their QR codes back.
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 if ! { command -v fc-list >/dev/null && fc-list :lang=ko | grep -q .; }; then
   missing+=(fonts-nanum fontconfig)
 fi

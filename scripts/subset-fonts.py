@@ -7,7 +7,9 @@ The full TTFs (4.3 MB each) stay for the PDFs. Browsers get slices declared with
 - ``symbols``: Hangul jamo, CJK punctuation, full-width forms;
 - ``hangul-core``: every Hangul syllable the interface, the migrations and the demo use;
 - ``hangul-01`` … : the other syllables in contiguous blocks, for names typed as data.
-Run it again after adding Korean interface text (scripts/translations.sh does not):
+It also cuts the print fonts for the PDFs (hilogistics/documents/fonts/): every Hangul syllable,
+Latin and symbols, without the Hanja and hinting the PDFs never use, which fpdf2 opens in a
+third of the time. Run it again after adding Korean interface text:
 ``.venv/bin/python scripts/subset-fonts.py`` (needs ``pip install fonttools brotli``).
 """
 
@@ -21,6 +23,7 @@ from fontTools.ttLib import TTFont
 ROOT = Path(__file__).resolve().parent.parent
 FONTS = ROOT / "hilogistics" / "static" / "fonts"
 OUT = FONTS / "web"
+PRINT = ROOT / "hilogistics" / "documents" / "fonts"
 CSS = ROOT / "hilogistics" / "static" / "css" / "fonts.css"
 WEIGHTS = {400: "NanumGothic.ttf", 700: "NanumGothicBold.ttf"}
 # Where the interface's and the demo's Korean text lives.
@@ -95,6 +98,26 @@ def slices(cmap: set[int]) -> list[tuple[str, set[int], list[tuple[int, int]]]]:
     return result
 
 
+def build_print_fonts() -> None:
+    """Cut the PDF fonts: all Hangul syllables, Latin and symbols; no Hanja, no hinting."""
+    PRINT.mkdir(exist_ok=True)
+    keep = expand(LATIN) | expand(SYMBOLS) | expand([(FIRST_SYLLABLE, LAST_SYLLABLE)])
+    for filename in WEIGHTS.values():
+        source = FONTS / filename
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.hinting = False
+        options.notdef_outline = True
+        options.glyph_names = True
+        font = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(keep & set(TTFont(source).getBestCmap())))
+        subsetter.subset(font)
+        target = PRINT / filename
+        subset.save_font(font, str(target), options)
+        print(f"{target.relative_to(ROOT)}: {target.stat().st_size / 1024:.0f} KiB")
+
+
 def build() -> None:
     """Write the WOFF2 slices and fonts.css."""
     OUT.mkdir(exist_ok=True)
@@ -139,3 +162,4 @@ if __name__ == "__main__":
     if len(sys.argv) > 1:
         sys.exit(__doc__)
     build()
+    build_print_fonts()

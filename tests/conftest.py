@@ -30,6 +30,7 @@ def base_config(url: str, instance: Path) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
         "WTF_CSRF_ENABLED": False,
+        "DOCUMENTS_STRICT_GLYPHS": True,
     }
 
 

@@ -55,6 +55,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.reorder_levels": STAFF,
     "stock.item": EVERYONE,
     "stock.card": EVERYONE,
+    "stock.card_pdf": EVERYONE,
     "stock.transactions": EVERYONE,
     "stock.transaction": EVERYONE,
     "stock.receipt_new": STAFF,

@@ -20,7 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "hilogistics" / "translations"
 LOCALES = ["ko_KP", "fr"]
 # The keywords scripts/translations.sh gives pybabel besides the defaults.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    # Printed documents say their words in two languages (hilogistics/documents/layout.py).
+    "both": None,
+    "words": None,
+}
 # A %-format directive: %(name)s, %d, %%.
 DIRECTIVE = re.compile(r"%(?:\(\w+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]")
 

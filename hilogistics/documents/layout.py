@@ -1,0 +1,302 @@
+"""The one page layout of every printed document, and the words it prints in two languages.
+
+A4 portrait. Header: the organisation and partner, the title in Korean and English (and French
+for a French reader), the document number and its QR code, "COPY n" on reprints. Then a grid of
+header facts, a lines table whose heading repeats on every page, signature blocks, and a footer
+with the date printed, who printed it, and page x of y.
+"""
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import segno
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from fontTools.ttLib import TTFont
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, XPos, YPos
+
+# Print cuts of the shipped Nanum fonts (scripts/subset-fonts.py): fpdf2 opens them 3× faster.
+FONTS = Path(__file__).resolve().parent / "fonts"
+REGULAR, BOLD = FONTS / "NanumGothic.ttf", FONTS / "NanumGothicBold.ttf"
+FAMILY = "Nanum"
+MARGIN = 12.0
+QR_SIZE = 24.0
+# Shown instead of a character the font cannot draw: visible, never a silent empty box.
+MISSING_MARK = "?"
+INK, MUTED, RULE, BAND = (20, 24, 30), (74, 82, 96), (150, 156, 166), (236, 239, 243)
+
+
+class MissingGlyphError(ValueError):
+    """A text holds characters the shipped fonts cannot draw (raised in strict mode)."""
+
+
+@cache
+def _cmap(path: Path) -> frozenset[int]:
+    with TTFont(path) as font:
+        return frozenset(font.getBestCmap())
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The characters of ``text`` that the regular or bold Nanum font lacks (line breaks pass)."""
+    regular, bold = _cmap(REGULAR), _cmap(BOLD)
+    return sorted(
+        {c for c in text if c not in "\n\r\t" and (ord(c) not in regular or ord(c) not in bold)}
+    )
+
+
+def words(msgid: str, locale: str | None = None, **values: object) -> tuple[str, str, str]:
+    """``msgid`` in Korean, English and French (or ``locale``'s language in the third place).
+
+    Printed words come from the interface's catalogue, so paper and screen say the same thing.
+    """
+    texts = []
+    for language in ("ko_KP", "en", locale or "fr"):
+        with force_locale(language):
+            texts.append(_(msgid, **values))
+    return texts[0], texts[1], texts[2]
+
+
+def both(msgid: str, **values: object) -> str:
+    """Korean and English side by side: ``입고 · Receipt`` (one language once when they agree)."""
+    korean, english, _third = words(msgid, **values)
+    return korean if korean == english else f"{korean} · {english}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the lines table: its heading, relative width and alignment (L, R, C)."""
+
+    heading: str
+    width: float
+    align: str = "L"
+
+
+@dataclass
+class Document:
+    """What one printed document says; ``render`` lays it out."""
+
+    title: str  # msgid of the title; printed in Korean and English (and French for French readers)
+    number: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[str]]
+    facts: Sequence[tuple[str, str]] = ()  # (label, value) pairs under the title
+    signatures: Sequence[str] = ()  # labels of signature blocks
+    organisation: str = ""
+    partner: str = ""
+    qr_payload: str | None = None  # defaults to the number
+    copy: int = 1  # 1 for the first print; "COPY n" from the second on
+    printed_by: str = ""
+    printed_at: datetime | None = None
+    locale: str = "en"
+    note: str = ""  # printed under the table (a receipt statement, "not to be destroyed")
+    missing: list[str] = field(default_factory=list)  # filled by render: characters not drawable
+
+
+class _Pdf(FPDF):
+    """FPDF with the document's running header and footer."""
+
+    def __init__(self, document: Document, strict: bool) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.document = document
+        self.strict = strict
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(auto=True, margin=MARGIN + 8)
+        self.add_font(FAMILY, "", str(REGULAR))
+        self.add_font(FAMILY, "B", str(BOLD))
+        self.set_title(f"{document.number} {words(document.title)[1]}")
+        self.set_creator("hilogistics")
+        self.alias_nb_pages("{nb}")
+
+    def safe(self, text: object) -> str:
+        """The text with any character the fonts lack replaced by a visible mark (or refused)."""
+        value = "" if text is None else str(text)
+        lacking = missing_glyphs(value)
+        if lacking:
+            if self.strict:
+                raise MissingGlyphError(
+                    "no glyph for " + ", ".join(f"U+{ord(c):04X} {c!r}" for c in lacking)
+                )
+            self.document.missing.extend(c for c in lacking if c not in self.document.missing)
+            for character in lacking:
+                value = value.replace(character, MISSING_MARK)
+        return value
+
+    def header(self) -> None:  # noqa: D102 - fpdf2 calls it at each new page
+        document = self.document
+        top = self.get_y()
+        text_width = self.epw - QR_SIZE - 4
+        self.set_text_color(*MUTED)
+        self.set_font(FAMILY, "", 8.5)
+        line = " · ".join(p for p in (document.organisation, document.partner) if p)
+        self.multi_cell(
+            text_width, 4, self.safe(line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        korean, english, third = words(document.title, document.locale)
+        self.set_text_color(*INK)
+        self.set_font(FAMILY, "B", 16)
+        self.multi_cell(
+            text_width, 8, self.safe(korean), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        self.set_font(FAMILY, "B", 12)
+        titles = (
+            english
+            if document.locale not in ("fr",) or third == english
+            else (f"{english} / {third}")
+        )
+        self.multi_cell(
+            text_width, 6, self.safe(titles), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        self.set_font(FAMILY, "B", 11)
+        number_line = document.number
+        if document.copy > 1:
+            number_line += "   " + both("COPY %(n)d", n=document.copy)
+        self.multi_cell(
+            text_width, 6, self.safe(number_line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        qr = segno.make(document.qr_payload or document.number, error="m")
+        image = io.BytesIO()
+        qr.save(image, kind="png", scale=6, border=2)
+        image.seek(0)
+        self.image(image, x=self.w - MARGIN - QR_SIZE, y=top, w=QR_SIZE, h=QR_SIZE)
+        self.set_y(max(self.get_y(), top + QR_SIZE) + 2)
+        self.set_draw_color(*RULE)
+        self.line(MARGIN, self.get_y(), self.w - MARGIN, self.get_y())
+        self.ln(3)
+
+    def footer(self) -> None:  # noqa: D102 - fpdf2 calls it at the foot of each page
+        document = self.document
+        self.set_y(-MARGIN - 4)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*MUTED)
+        printed_at = (document.printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+        left = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
+        self.cell(self.epw * 0.7, 4, self.safe(f"{document.number} · {left}"))
+        page = both("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
+        self.cell(self.epw * 0.3, 4, self.safe(page), align="R")
+        self.set_text_color(*INK)
+
+
+def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
+    """Label–value pairs in two columns."""
+    if not facts:
+        return
+    half = pdf.epw / 2
+    label_width = 30.0
+    for index, (label, value) in enumerate(facts):
+        x = MARGIN + (half if index % 2 else 0)
+        if index % 2 == 0:
+            row_top = pdf.get_y()
+        pdf.set_xy(x, row_top)
+        pdf.set_font(FAMILY, "B", 8.5)
+        pdf.multi_cell(
+            label_width, 4.5, pdf.safe(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP
+        )
+        pdf.set_font(FAMILY, "", 9.5)
+        pdf.multi_cell(
+            half - label_width - 2,
+            4.5,
+            pdf.safe(value),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        bottom = pdf.get_y()
+        if index % 2 == 0:
+            left_bottom = bottom
+        else:
+            pdf.set_y(max(bottom, left_bottom) + 1)
+    if len(facts) % 2:
+        pdf.set_y(left_bottom + 1)
+    pdf.ln(2)
+
+
+def _table(pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    """The lines table; fpdf2 repeats its heading row on every page."""
+    total = sum(c.width for c in columns)
+    widths = [pdf.epw * c.width / total for c in columns]
+    pdf.set_font(FAMILY, "", 8.5)
+    pdf.set_draw_color(*RULE)
+    headings = FontFace(family=FAMILY, emphasis="BOLD", fill_color=BAND, color=INK)
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        headings_style=headings,
+        line_height=4.6,
+        text_align=tuple(c.align for c in columns),
+        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+        padding=(1.2, 1.2),
+        repeat_headings=1,
+    ) as table:
+        heading = table.row()
+        for column in columns:
+            heading.cell(pdf.safe(column.heading))
+        for values in rows:
+            row = table.row()
+            for value in values:
+                row.cell(pdf.safe(value))
+    pdf.ln(3)
+
+
+def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
+    """Boxes to sign: name in capitals, function, date, signature."""
+    if not labels:
+        return
+    per_row = 3
+    gap = 4.0
+    box_width = (pdf.epw - gap * (per_row - 1)) / per_row
+    box_height = 34.0
+    prompts = [both("Name"), both("Date"), both("Signature")]
+    for start in range(0, len(labels), per_row):
+        if pdf.get_y() + box_height > pdf.page_break_trigger:
+            pdf.add_page()
+        top = pdf.get_y()
+        for offset, label in enumerate(labels[start : start + per_row]):
+            x = MARGIN + offset * (box_width + gap)
+            pdf.set_draw_color(*RULE)
+            pdf.rect(x, top, box_width, box_height)
+            pdf.set_xy(x + 2, top + 1.5)
+            pdf.set_font(FAMILY, "B", 8.5)
+            pdf.multi_cell(
+                box_width - 4, 4, pdf.safe(label), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+            pdf.set_font(FAMILY, "", 7.5)
+            pdf.set_text_color(*MUTED)
+            for line_number, prompt in enumerate(prompts):
+                y = top + 14 + line_number * 7
+                pdf.set_xy(x + 2, y - 3.5)
+                pdf.cell(box_width - 4, 3.5, pdf.safe(prompt))
+                pdf.line(x + 2, y + 2.5, x + box_width - 2, y + 2.5)
+            pdf.set_text_color(*INK)
+        pdf.set_y(top + box_height + 4)
+
+
+def render(document: Document, *, strict: bool = False) -> bytes:
+    """The document as PDF bytes. ``strict``: refuse characters the fonts cannot draw."""
+    pdf = _Pdf(document, strict)
+    try:
+        pdf.add_page()
+        _facts(pdf, document.facts)
+        _table(pdf, document.columns, document.rows)
+        if document.note:
+            pdf.set_font(FAMILY, "", 9)
+            pdf.multi_cell(
+                pdf.epw,
+                4.6,
+                pdf.safe(document.note),
+                align="L",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
+            pdf.ln(3)
+        _signatures(pdf, document.signatures)
+        return bytes(pdf.output())
+    finally:
+        for font in pdf.fonts.values():  # fpdf2 opens them lazily and leaves them open
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()

@@ -1,0 +1,55 @@
+"""Printed stock documents: the stock card PDF of an item at a place."""
+
+from datetime import datetime
+
+from flask import current_app, request, url_for
+from werkzeug.wrappers import Response
+
+from hilogistics.auth.access import ALL_ROLES, acting_user, allow
+from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_zone
+from hilogistics.db import db
+from hilogistics.documents.stock_card import card_number, stock_card_pdf
+from hilogistics.i18n import current_locale, localised_setting
+from hilogistics.locations.queries import visible_location
+from hilogistics.stock.forms_pages import CardFilterForm
+from hilogistics.stock.views.blueprint import bp
+from hilogistics.stock.views.pages import _check_ids
+
+PDF_MIMETYPE = "application/pdf"
+
+
+def pdf_response(body: bytes, filename: str) -> Response:
+    """A PDF shown in the browser's viewer, with a file name for saving it."""
+    response = Response(body, mimetype=PDF_MIMETYPE)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return response
+
+
+@bp.get("/stock/locations/<int:location_id>/items/<int:item_id>/card.pdf")
+@allow(ALL_ROLES)
+def card_pdf(location_id: int, item_id: int) -> Response:
+    """The stock card as a PDF to print and keep with the goods (the card page's as-of date)."""
+    _check_ids(location_id, item_id)
+    location = visible_location(acting_user(), location_id)
+    item = db.get_or_404(Item, item_id)
+    form = CardFilterForm(request.args)
+    form.validate_or_default()
+    locale = current_locale()
+    config = current_app.config
+    page = url_for("stock.card", location_id=location.id, item_id=item.id)
+    base = (config.get("BASE_URL") or "").rstrip("/")
+    user = acting_user()
+    body = stock_card_pdf(
+        item=item,
+        location=location,
+        as_of=form.as_of.data,
+        organisation=localised_setting(config["ORGANISATION_NAME"], locale),
+        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
+        printed_by=user.display_name,
+        printed_at=datetime.now(business_zone()),
+        locale=locale,
+        qr_payload=base + page if base else card_number(location, item),
+        strict=config.get("DOCUMENTS_STRICT_GLYPHS", False),
+    )
+    return pdf_response(body, card_number(location, item))

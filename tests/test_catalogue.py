@@ -201,7 +201,8 @@ def test_search_matches_code_and_names_in_every_language(client, login_as) -> No
 
     def codes(query: str) -> set[str]:
         body = client.get("/catalogue/items", query_string={"q": query}).get_data(as_text=True)
-        return {c for c in ("ORT-KNEE-1", "EDU-BRL-2", "X_100%") if f"<td>{c}</td>" in body}
+        shown = ("ORT-KNEE-1", "EDU-BRL-2", "X_100%")
+        return {c for c in shown if f'<td class="code">{c}</td>' in body}
 
     assert codes("무릎") == {"ORT-KNEE-1"}
     assert codes("GENOU") == {"ORT-KNEE-1"}
@@ -223,7 +224,8 @@ def test_a_top_level_category_filter_includes_its_sub_categories(client, login_a
         body = client.get(
             "/catalogue/items", query_string={"category": category(category_code).id}
         ).get_data(as_text=True)
-        return {c for c in ("IN-PARENT", "IN-CHILD", "ELSEWHERE") if f"<td>{c}</td>" in body}
+        shown = ("IN-PARENT", "IN-CHILD", "ELSEWHERE")
+        return {c for c in shown if f'<td class="code">{c}</td>' in body}
 
     assert codes("ORTHO") == {"IN-PARENT", "IN-CHILD"}
     assert codes("ORTHO-PROS") == {"IN-CHILD"}
@@ -240,13 +242,13 @@ def test_family_and_status_filters_narrow_the_list(client, login_as) -> None:
     body = client.get("/catalogue/items", query_string={"family": "sach FOOT"}).get_data(
         as_text=True
     )
-    assert "<td>SACH-22</td>" in body and "<td>SACH-23</td>" in body
-    assert "<td>KNEE-1</td>" not in body
+    assert '<td class="code">SACH-22</td>' in body and '<td class="code">SACH-23</td>' in body
+    assert '<td class="code">KNEE-1</td>' not in body
     assert '<option value="SACH foot"></option>' in body  # the families datalist
     body = client.get(
         "/catalogue/items", query_string={"family": "SACH foot", "status": "inactive"}
     ).get_data(as_text=True)
-    assert "<td>SACH-23</td>" in body and "<td>SACH-22</td>" not in body
+    assert '<td class="code">SACH-23</td>' in body and '<td class="code">SACH-22</td>' not in body
 
 
 def test_the_item_list_has_pages_that_keep_the_filters(app: Flask, client, login_as) -> None:
@@ -260,7 +262,7 @@ def test_the_item_list_has_pages_that_keep_the_filters(app: Flask, client, login
     assert "Page 1 of 2 (3 in all)" in first
     assert "page=2" in first and "family=paged" in first
     second = client.get("/catalogue/items?family=paged&page=2").get_data(as_text=True)
-    assert "<td>PAGE-2</td>" in second and "<td>PAGE-0</td>" not in second
+    assert '<td class="code">PAGE-2</td>' in second and '<td class="code">PAGE-0</td>' not in second
 
 
 def test_the_item_list_runs_the_same_queries_for_few_or_many_items(
@@ -624,7 +626,7 @@ def test_admin_manages_units_of_issue(client, login_as) -> None:
     make_item(unit=unit("pair"))
     db.session.commit()
     body = client.get("/catalogue/units").get_data(as_text=True)
-    assert "<td>pair</td>" in body and "켤레" in body
+    assert '<td class="code">pair</td>' in body and "켤레" in body
     response = client.post(
         "/catalogue/units/new", data={"code": "Tube", "name": "tube", "name_ko": "관"}
     )

@@ -104,7 +104,7 @@ def test_grants_list_searches_and_counts_lots_without_a_query_per_grant(
     make_lot(other_item)  # paid by no grant
     db.session.commit()
     page = client.get("/grants").get_data(as_text=True)
-    assert "<td>ECHO-9</td>" in page and '<td class="number">3</td>' in page
+    assert '<td class="code">ECHO-9</td>' in page and '<td class="number">3</td>' in page
     assert '<td class="number">0</td>' in page
     assert 'Edit<span class="visually-hidden"> ECHO-9</span>' in page
     for query in ("european", "echo-9", "WHEEL"):

@@ -324,7 +324,26 @@ def test_the_export_is_a_bom_csv_or_an_xlsx_with_neutralised_cells(
     response = client.get(url + "xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
-    assert values[1][:2] == ("X-1", '\'=HYPERLINK("http://evil")') and values[1][4] == 7
+    # Three caption lines say what, where, when and which filters; then the header, frozen.
+    assert values[0][0] == f"Stock on hand at {warehouse.name}"
+    assert values[1][0].startswith("As recorded on ") and "exported by" in values[1][0]
+    assert (
+        values[2][0] == "Filters: Code or name: X-1; Expiring within (days): 90; "
+        "Sort by: Code; Order: Ascending"
+    )
+    assert values[3][:2] == ("Code", "Name") and sheet["A4"].font.bold
+    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == "A4:K5"
+    assert values[4][:2] == ("X-1", '\'=HYPERLINK("http://evil")') and values[4][4] == 7
+
+
+def test_xlsx_columns_are_wide_enough_for_korean_names(client: FlaskClient, staff: User) -> None:
+    warehouse = make_warehouse()
+    stock_at(warehouse, make_item(code="K-1", name="장애자용 보조기구 무릎관절 (성인용)"), 1)
+    db.session.commit()
+    body = client.get(f"/stock/locations/{warehouse.id}/export?format=xlsx").data
+    sheet = load_workbook(io.BytesIO(body)).worksheets[0]
+    # 15 Hangul syllables (two columns each) and 5 other characters: 35 columns wide.
+    assert sheet.column_dimensions["B"].width >= 35
 
 
 def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_60_items(

@@ -259,8 +259,39 @@ def on_hand_export(location_id: int) -> Response:
         for row in rows
     )
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
-    filename = f"stock-{location.code}-{business_today().isoformat()}"
-    return exports.download(fmt, filename, headers, cells)
+    today = business_today().isoformat()
+    filename = f"stock-{location.code}-{today}"
+    caption = [
+        _("Stock on hand at %(place)s", place=location.display_name(locale)),
+        _(
+            "As recorded on %(date)s, exported by %(name)s",
+            date=today,
+            name=acting_user().display_name,
+        ),
+        _("Filters: %(filters)s", filters=_filter_words(form, categories) or _("none")),
+    ]
+    return exports.download(fmt, filename, headers, cells, caption=caption)
+
+
+def _filter_words(form: OnHandFilterForm, categories: dict[int, str]) -> str:
+    """The filters in force, as the form labels them (for an export's caption)."""
+    parts = []
+    for field in form:
+        value = field.data
+        if field.type in ("CSRFTokenField", "SubmitField", "HiddenField") or value in (None, ""):
+            continue
+        if field.name == "category":
+            value = categories.get(int(value), value) if str(value).isdigit() else value
+        elif field.type == "SelectField":
+            value = dict((str(k), v) for k, v, *_rest in field.iter_choices()).get(
+                str(value), value
+            )
+        elif field.type == "BooleanField":
+            if not value:
+                continue
+            value = "✓"
+        parts.append(f"{field.label.text}: {value}")
+    return "; ".join(parts)
 
 
 @bp.get("/stock/locations/<int:location_id>/below-minimum")

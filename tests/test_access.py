@@ -56,6 +56,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.item": EVERYONE,
     "stock.card": EVERYONE,
     "stock.card_pdf": EVERYONE,
+    "stock.lots_export": EVERYONE,
     "stock.transactions": EVERYONE,
     "stock.transaction": EVERYONE,
     "stock.receipt_new": STAFF,

@@ -3,7 +3,7 @@
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -903,3 +903,53 @@ def test_a_viewer_sees_every_place_read_only_and_finds_items(
     assert "Reorder levels" not in html and "Export CSV" in html
     page(client, f"/stock/locations/{warehouse.id}/reorder-levels", 403)
     assert client.post(f"/stock/locations/{warehouse.id}/reorder-levels").status_code == 403
+
+
+def test_the_export_by_lot_lists_each_lot_with_expiry_and_grant_soonest_first(
+    client: FlaskClient, staff: User
+) -> None:
+    from tests.factories import make_grant
+
+    warehouse = make_warehouse()
+    item = make_item(code="RES-1", tracks_expiry=True)
+    grant = make_grant(code="ECHO-26", donor="ECHO")
+    receive(item, 5, warehouse, lot_code="LATE", expires_on=date(2028, 1, 1))
+    record_receipt(
+        actor=None,
+        warehouse_id=warehouse.id,
+        occurred_on=business_today(),
+        lines=[
+            ReceiptLine(item_id=item.id, quantity=3, lot_code="SOON", expires_on=date(2027, 2, 1))
+        ],
+        operation_key=operation_key(),
+        grant_id=grant.id,
+    )
+    db.session.commit()
+    body = client.get(f"/stock/locations/{warehouse.id}/export-lots?format=csv").data
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Code",
+        "Name",
+        "Unit",
+        "Lot",
+        "Serial number",
+        "Expiry",
+        "Grant",
+        "Donor",
+        "On hand",
+    ]
+    assert [(r[3], r[5], r[6], r[8]) for r in rows[1:]] == [
+        ("SOON", "2027-02-01", "ECHO-26", "3"),
+        ("LATE", "2028-01-01", "", "5"),
+    ]
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/stock/locations/{warehouse.id}/export-lots?format=xlsx").data)
+    ).worksheets[0]
+    assert sheet["A1"].value == f"Stock by lot at {warehouse.name}"
+
+
+def test_a_technician_exports_only_their_own_places_lots(client: FlaskClient, login_as) -> None:
+    centre, other = make_location(), make_location()
+    login_as(Role.TECHNICIAN, location=centre)
+    assert client.get(f"/stock/locations/{centre.id}/export-lots").status_code == 200
+    assert client.get(f"/stock/locations/{other.id}/export-lots").status_code == 404

@@ -1,18 +1,21 @@
-"""Printed stock documents: the stock card PDF of an item at a place."""
+"""Stock on paper: the stock card PDF of an item at a place, and the stock export by lot."""
 
 from datetime import datetime
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from hilogistics import exports
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow
 from hilogistics.catalogue.models import Item
-from hilogistics.dates import business_zone
+from hilogistics.dates import business_today, business_zone
 from hilogistics.db import db
 from hilogistics.documents.stock_card import card_number, stock_card_pdf
 from hilogistics.i18n import current_locale, localised_setting
 from hilogistics.locations.queries import visible_location
 from hilogistics.stock.forms_pages import CardFilterForm
+from hilogistics.stock.queries.lots import lots_at_query
 from hilogistics.stock.views.blueprint import bp
 from hilogistics.stock.views.pages import _check_ids
 
@@ -53,3 +56,35 @@ def card_pdf(location_id: int, item_id: int) -> Response:
         strict=config.get("DOCUMENTS_STRICT_GLYPHS", False),
     )
     return pdf_response(body, card_number(location, item))
+
+
+@bp.get("/stock/locations/<int:location_id>/export-lots")
+@allow(ALL_ROLES)
+def lots_export(location_id: int) -> Response:
+    """Stock at a place lot by lot, with expiry and grant, as CSV or XLSX."""
+    _check_ids(location_id)
+    location = visible_location(acting_user(), location_id)
+    locale = current_locale()
+    headers = [
+        _("Code"),
+        _("Name"),
+        _("Unit"),
+        _("Lot"),
+        _("Serial number"),
+        _("Expiry"),
+        _("Grant"),
+        _("Donor"),
+        _("On hand"),
+    ]
+    rows = db.session.execute(lots_at_query(location.id, locale=locale))
+    today = business_today().isoformat()
+    caption = [
+        _("Stock by lot at %(place)s", place=location.display_name(locale)),
+        _(
+            "As recorded on %(date)s, exported by %(name)s",
+            date=today,
+            name=acting_user().display_name,
+        ),
+    ]
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    return exports.download(fmt, f"lots-{location.code}-{today}", headers, rows, caption=caption)

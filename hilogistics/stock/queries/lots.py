@@ -1,0 +1,35 @@
+"""Stock at one place lot by lot: for exports that donors and auditors read line by line."""
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from hilogistics.catalogue.models import Item, Unit
+from hilogistics.stock.models import Balance, Grant, Lot
+from hilogistics.stock.queries._common import localised_column, localised_item_name
+
+
+def lots_at_query(location_id: int, *, locale: str | None = None) -> Select[Any]:
+    """Every lot with stock at the place: code, name, unit, lot, serial, expiry, grant, quantity.
+
+    Ordered by item code, then expiry (soonest first), then lot. Reads balances only.
+    """
+    return (
+        select(
+            Item.code,
+            localised_item_name(locale).label("name"),
+            localised_column(Unit.name, Unit.name_ko, Unit.name_fr, locale).label("unit"),
+            Lot.code.label("lot"),
+            Lot.serial,
+            Lot.expires_on,
+            Grant.code.label("grant"),
+            Grant.donor,
+            Balance.quantity,
+        )
+        .join(Item, Item.id == Balance.item_id)
+        .join(Unit, Unit.id == Item.unit_id)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .outerjoin(Grant, Grant.id == Lot.grant_id)
+        .where(Balance.location_id == location_id, Balance.quantity != 0)
+        .order_by(Item.code, Lot.expires_on.is_(None), Lot.expires_on, Lot.code, Lot.id)
+    )

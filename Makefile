@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app hilogistics
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format system-deps clean
+.PHONY: run test lint format system-deps clean reset-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: $(VENV)/.installed-test system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## reset-demo: delete the SQLite database in instance/ (after a yes), so `make run` loads a fresh demo.
+reset-demo:
+	@if [ -n "$$DATABASE_URL" ]; then echo "DATABASE_URL is set: reset-demo only deletes the SQLite demo in instance/." >&2; exit 1; fi
+	@printf 'Delete instance/hilogistics.sqlite and everything recorded in it? [y/N] '; read answer; [ "$$answer" = y ] || [ "$$answer" = yes ]
+	rm -f instance/hilogistics.sqlite instance/hilogistics.sqlite-wal instance/hilogistics.sqlite-shm instance/demo-logins.txt
+	@echo "Done. Run make run to load a fresh demo."
 
 system-deps:
 	@scripts/ensure-test-deps.sh

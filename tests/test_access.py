@@ -57,6 +57,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.card": EVERYONE,
     "stock.card_pdf": EVERYONE,
     "stock.lots_export": EVERYONE,
+    "stock.on_hand_pdf": EVERYONE,
     "stock.transactions": EVERYONE,
     "stock.transaction": EVERYONE,
     "stock.receipt_new": STAFF,

@@ -147,3 +147,23 @@ def test_a_technician_prints_only_their_own_places_card(
     db.session.commit()
     assert client.get(f"/stock/locations/{centre.id}/items/{item.id}/card.pdf").status_code == 200
     assert client.get(f"/stock/locations/{other.id}/items/{item.id}/card.pdf").status_code == 404
+
+
+def test_stock_on_hand_prints_the_whole_filtered_list_not_one_screen(
+    app: Flask, client: FlaskClient, login_as
+) -> None:
+    warehouse = make_warehouse(code="PY-CW")
+    for n in range(60):  # more than a screen's 50 rows
+        receive(
+            make_item(code=f"SOH-{n:03d}", name=f"Item {n}", name_ko=f"물자 {n}"), n + 1, warehouse
+        )
+    receive(make_item(code="OTHER-1"), 1, warehouse)
+    login_as(Role.LOGISTICS)
+    response = client.get(f"/stock/locations/{warehouse.id}/on-hand.pdf?q=SOH")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = pdf_pages(response.get_data())
+    text = " ".join("\n".join(pages).split())
+    assert all(f"SOH-{n:03d}" in text for n in range(60))
+    assert "OTHER-1" not in text  # the filter applies
+    assert "물자 7 · Item 7" in text and "Code or name: SOH" in text
+    assert f"Page {len(pages)} of {len(pages)}" in text and "Stock card" not in text

@@ -1,10 +1,12 @@
-"""Stock at one place lot by lot: for exports that donors and auditors read line by line."""
+"""Stock at one place lot by lot, and item names in Korean: for exports and printed lists."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from hilogistics.catalogue.models import Item, Unit
+from hilogistics.db import db
 from hilogistics.stock.models import Balance, Grant, Lot
 from hilogistics.stock.queries._common import localised_column, localised_item_name
 
@@ -32,4 +34,13 @@ def lots_at_query(location_id: int, *, locale: str | None = None) -> Select[Any]
         .outerjoin(Grant, Grant.id == Lot.grant_id)
         .where(Balance.location_id == location_id, Balance.quantity != 0)
         .order_by(Item.code, Lot.expires_on.is_(None), Lot.expires_on, Lot.code, Lot.id)
+    )
+
+
+def korean_item_names(item_ids: Sequence[int]) -> dict[int, str]:
+    """Item id → Korean name, for documents that print Korean beside the reader's language."""
+    if not item_ids:
+        return {}
+    return dict(
+        db.session.execute(select(Item.id, Item.name_ko).where(Item.id.in_(item_ids))).all()
     )

@@ -11,13 +11,22 @@ from hilogistics.auth.access import ALL_ROLES, acting_user, allow
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today, business_zone
 from hilogistics.db import db
+from hilogistics.documents.layout import render
 from hilogistics.documents.stock_card import card_number, stock_card_pdf
+from hilogistics.documents.stock_on_hand import on_hand_document
 from hilogistics.i18n import current_locale, localised_setting
 from hilogistics.locations.queries import visible_location
 from hilogistics.stock.forms_pages import CardFilterForm
-from hilogistics.stock.queries.lots import lots_at_query
+from hilogistics.stock.queries.lots import korean_item_names, lots_at_query
+from hilogistics.stock.queries.on_hand import on_hand_query, on_hand_row_converter
 from hilogistics.stock.views.blueprint import bp
-from hilogistics.stock.views.pages import _check_ids
+from hilogistics.stock.views.pages import (
+    _check_ids,
+    _filter_words,
+    _on_hand_filters,
+    _on_hand_form,
+    _stock_location,
+)
 
 PDF_MIMETYPE = "application/pdf"
 
@@ -88,3 +97,37 @@ def lots_export(location_id: int) -> Response:
     ]
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
     return exports.download(fmt, f"lots-{location.code}-{today}", headers, rows, caption=caption)
+
+
+@bp.get("/stock/locations/<int:location_id>/on-hand.pdf")
+@allow(ALL_ROLES)
+def on_hand_pdf(location_id: int) -> Response:
+    """Stock on hand at a place as a PDF: every row the filters keep, the whole list on A4."""
+    location = _stock_location(location_id)
+    locale = current_locale()
+    form, categories = _on_hand_form(locale)
+    filters = _on_hand_filters(form)
+    today = business_today()
+    convert = on_hand_row_converter(filters, today)
+    rows = [
+        convert(row)
+        for row in db.session.execute(on_hand_query(location.id, filters, locale=locale))
+    ]
+    config = current_app.config
+    page = url_for("stock.on_hand", location_id=location.id)
+    base = (config.get("BASE_URL") or "").rstrip("/")
+    document = on_hand_document(
+        location=location,
+        rows=rows,
+        korean_names=korean_item_names([row.item_id for row in rows]),
+        today=today,
+        filters=_filter_words(form, categories) or _("none"),
+        organisation=localised_setting(config["ORGANISATION_NAME"], locale),
+        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
+        printed_by=acting_user().display_name,
+        printed_at=datetime.now(business_zone()),
+        locale=locale,
+        qr_payload=base + page if base else f"SOH-{location.code}",
+    )
+    body = render(document, strict=config.get("DOCUMENTS_STRICT_GLYPHS", False))
+    return pdf_response(body, f"stock-{location.code}-{today.isoformat()}")

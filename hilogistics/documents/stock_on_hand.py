@@ -1,0 +1,85 @@
+"""Stock on hand at a place, printed whole on A4: every row the filters keep, no link columns."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from hilogistics.documents.layout import Column, Document, both
+from hilogistics.locations.models import Location
+from hilogistics.stock.queries.on_hand import OnHandRow
+
+
+def _flags(row: OnHandRow) -> str:
+    words = []
+    if row.below_minimum:
+        words.append(both("Below minimum"))
+    if row.expired:
+        words.append(both("Expired"))
+    elif row.expiring:
+        words.append(both("Expiring within %(days)d days", days=row.expiring_days))
+    return "; ".join(words)
+
+
+def on_hand_document(
+    *,
+    location: Location,
+    rows: Iterable[OnHandRow],
+    korean_names: dict[int, str],
+    today: date,
+    filters: str,
+    organisation: str,
+    partner: str,
+    printed_by: str,
+    printed_at: datetime,
+    locale: str,
+    qr_payload: str,
+) -> Document:
+    """The printed list: one line per item, its Korean name beside the reader's."""
+    lines = []
+    for row in rows:
+        korean = korean_names.get(row.item_id)
+        name = row.name if not korean or korean == row.name else f"{korean} · {row.name}"
+        lines.append(
+            [
+                row.code,
+                name,
+                row.unit,
+                str(row.on_hand),
+                str(row.available),
+                row.earliest_expiry.isoformat() if row.earliest_expiry else "",
+                "" if row.minimum is None else str(row.minimum),
+                _flags(row),
+            ]
+        )
+    place = (
+        location.name
+        if location.name_ko == location.name
+        else (f"{location.name_ko} · {location.name}")
+    )
+    return Document(
+        title="Stock on hand",
+        number=f"SOH-{location.code}-{today.isoformat()}",
+        qr_payload=qr_payload,
+        facts=[
+            (both("Place"), place),
+            (both("As of"), today.isoformat()),
+            (both("Filters"), filters),
+            (both("Items"), str(len(lines))),
+        ],
+        columns=[
+            Column(both("Code"), 17),
+            Column(both("Name"), 34),
+            Column(both("Unit"), 9),
+            Column(both("On hand"), 9, "R"),
+            Column(both("Available"), 9, "R"),
+            Column(both("Earliest expiry"), 12),
+            Column(both("Minimum"), 8, "R"),
+            Column(both("Flags"), 14),
+        ],
+        rows=lines,
+        signatures=[both("Checked by")],
+        organisation=organisation,
+        partner=partner,
+        printed_by=printed_by,
+        printed_at=printed_at,
+        locale=locale,
+    )

@@ -29,7 +29,7 @@ LOCALES=(ko_KP fr)
 # .pot free of timestamps and line numbers, so it only changes when the strings do.
 "$PYBABEL" extract \
     --mapping-file=babel.cfg \
-    --keyword=_l --keyword=lazy_gettext --keyword=both --keyword=words --keyword=lazy_ngettext:1,2 \
+    --keyword=_l --keyword=lazy_gettext --keyword=both --keyword=words --keyword=msg --keyword=lazy_ngettext:1,2 \
     --ignore-dirs='.* __pycache__' \
     --add-location=file \
     --sort-output \

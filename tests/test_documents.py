@@ -165,5 +165,5 @@ def test_stock_on_hand_prints_the_whole_filtered_list_not_one_screen(
     text = " ".join("\n".join(pages).split())
     assert all(f"SOH-{n:03d}" in text for n in range(60))
     assert "OTHER-1" not in text  # the filter applies
-    assert "물자 7 · Item 7" in text and "Code or name: SOH" in text
+    assert "현재 재고" in text and "물자 7 · Item 7" in text and "Code or name: SOH" in text
     assert f"Page {len(pages)} of {len(pages)}" in text and "Stock card" not in text

@@ -28,6 +28,7 @@ KEYWORDS = {
     # Printed documents say their words in two languages (hilogistics/documents/layout.py).
     "both": None,
     "words": None,
+    "msg": None,
 }
 # A %-format directive: %(name)s, %d, %%.
 DIRECTIVE = re.compile(r"%(?:\(\w+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]")

@@ -49,6 +49,11 @@ def missing_glyphs(text: str) -> list[str]:
     )
 
 
+def msg(msgid: str) -> str:
+    """Mark a message for the catalogue where it is translated later (a title, a kind)."""
+    return msgid
+
+
 def words(msgid: str, locale: str | None = None, **values: object) -> tuple[str, str, str]:
     """``msgid`` in Korean, English and French (or ``locale``'s language in the third place).
 

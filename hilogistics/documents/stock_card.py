@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from hilogistics.catalogue.models import Item
-from hilogistics.documents.layout import Column, Document, both, render
+from hilogistics.documents.layout import Column, Document, both, msg, render
 from hilogistics.locations.models import Location
 from hilogistics.stock.models import TransactionKind
 from hilogistics.stock.queries import stock_card
@@ -14,10 +14,10 @@ from hilogistics.stock.queries.levels import reorder_levels_for
 PRINT_LINES = 400
 _PAGE = 200
 KIND_WORDS = {
-    TransactionKind.RECEIPT: "Receipt",
-    TransactionKind.ADJUSTMENT: "Adjustment",
-    TransactionKind.REVERSAL: "Reversal",
-    TransactionKind.OPENING: "Opening balance",
+    TransactionKind.RECEIPT: msg("Receipt"),
+    TransactionKind.ADJUSTMENT: msg("Adjustment"),
+    TransactionKind.REVERSAL: msg("Reversal"),
+    TransactionKind.OPENING: msg("Opening balance"),
 }
 
 
@@ -67,7 +67,7 @@ def stock_card_document(
                 [
                     line.occurred_on.isoformat(),
                     line.reference or f"#{line.transaction_id}",
-                    both(KIND_WORDS.get(line.kind, "Opening balance")),
+                    both(KIND_WORDS.get(line.kind, line.kind.value)),
                     line.other,
                     lot,
                     str(line.quantity_in or ""),
@@ -89,7 +89,7 @@ def stock_card_document(
         (both("Balance"), str(pages[-1].closing)),
     ]
     return Document(
-        title="Stock card",
+        title=msg("Stock card"),
         number=card_number(location, item),
         qr_payload=qr_payload,
         facts=facts,

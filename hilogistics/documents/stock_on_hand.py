@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from hilogistics.documents.layout import Column, Document, both
+from hilogistics.documents.layout import Column, Document, both, msg
 from hilogistics.locations.models import Location
 from hilogistics.stock.queries.on_hand import OnHandRow
 
@@ -56,7 +56,7 @@ def on_hand_document(
         else (f"{location.name_ko} · {location.name}")
     )
     return Document(
-        title="Stock on hand",
+        title=msg("Stock on hand"),
         number=f"SOH-{location.code}-{today.isoformat()}",
         qr_payload=qr_payload,
         facts=[

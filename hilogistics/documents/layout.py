@@ -6,6 +6,7 @@ header facts, a lines table whose heading repeats on every page, signature block
 with the date printed, who printed it, and page x of y.
 """
 
+import copy
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ import segno
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from fontTools.ttLib import TTFont
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableBordersLayout, XPos, YPos
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 # Print cuts of the shipped Nanum fonts (scripts/subset-fonts.py): fpdf2 opens them 3× faster.
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -102,6 +104,37 @@ class Document:
     missing: list[str] = field(default_factory=list)  # filled by render: characters not drawable
 
 
+@cache
+def _prototype(path: Path, style: str) -> TTFFont:
+    """The font as fpdf2 parses it (widths, cmap, glyph ids): built once per process."""
+    pdf = FPDF()
+    pdf.add_font(FAMILY, style, str(path))
+    font = pdf.fonts[f"{FAMILY.lower()}{style}"]
+    font.ttfont.close()
+    return font
+
+
+def _add_font(pdf: FPDF, style: str, path: Path) -> None:
+    """Add a font without parsing the TTF again: parsing was a third of a 100-line document.
+
+    The prototype's read-only tables are shared; what fpdf2 changes per document (the glyph
+    subset, and the TTFont it subsets in place at output) is made fresh. Any surprise from
+    another fpdf2 version falls back to the plain, slower way.
+    """
+    key = f"{FAMILY.lower()}{style}"
+    try:
+        font = copy.copy(_prototype(path, style))
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = TTFont(str(path), recalcTimestamp=False, lazy=True)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font.subset = SubsetMap(font)
+        pdf.fonts[key] = font
+    except (AttributeError, TypeError):  # pragma: no cover - a changed fpdf2
+        pdf.fonts.pop(key, None)
+        pdf.add_font(FAMILY, style, str(path))
+
+
 class _Pdf(FPDF):
     """FPDF with the document's running header and footer."""
 
@@ -111,8 +144,8 @@ class _Pdf(FPDF):
         self.strict = strict
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 8)
-        self.add_font(FAMILY, "", str(REGULAR))
-        self.add_font(FAMILY, "B", str(BOLD))
+        _add_font(self, "", REGULAR)
+        _add_font(self, "B", BOLD)
         self.set_title(f"{document.number} {words(document.title)[1]}")
         self.set_creator("hilogistics")
         self.alias_nb_pages("{nb}")
@@ -220,30 +253,66 @@ def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
     pdf.ln(2)
 
 
+LINE_HEIGHT = 4.6
+PAD_X, PAD_Y = 1.2, 1.0
+
+
+def _cell_lines(pdf: _Pdf, text: str, width: float) -> list[str]:
+    """The text broken into the lines it takes in ``width`` (one when it fits)."""
+    if "\n" not in text and pdf.get_string_width(text) <= width:
+        return [text]
+    return pdf.multi_cell(width, LINE_HEIGHT, text, dry_run=True, output="LINES")
+
+
+def _table_row(
+    pdf: _Pdf,
+    widths: list[float],
+    columns: Sequence[Column],
+    values: Sequence[str],
+    *,
+    heading: bool = False,
+) -> None:
+    """One row: every cell's lines, the row as tall as its tallest cell, a rule beneath."""
+    inner = [w - 2 * PAD_X for w in widths]
+    texts = [pdf.safe(v) for v in values]
+    lines = [_cell_lines(pdf, text, width) for text, width in zip(texts, inner, strict=False)]
+    height = max(len(cell) for cell in lines) * LINE_HEIGHT + 2 * PAD_Y
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+        if not heading:
+            _table_heading(pdf, widths, columns)
+    top = pdf.get_y()
+    if heading:
+        pdf.set_fill_color(*BAND)
+        pdf.rect(MARGIN, top, sum(widths), height, style="F")
+    x = MARGIN
+    for column, width, cell in zip(columns, widths, lines, strict=False):
+        for number, line in enumerate(cell):
+            pdf.set_xy(x + PAD_X, top + PAD_Y + number * LINE_HEIGHT)
+            pdf.cell(width - 2 * PAD_X, LINE_HEIGHT, line, align=column.align)
+        x += width
+    pdf.set_draw_color(*(INK if heading else RULE))
+    pdf.line(MARGIN, top + height, MARGIN + sum(widths), top + height)
+    pdf.set_xy(MARGIN, top + height)
+
+
+def _table_heading(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> None:
+    pdf.set_font(FAMILY, "B", 8.5)
+    _table_row(pdf, widths, columns, [c.heading for c in columns], heading=True)
+    pdf.set_font(FAMILY, "", 8.5)
+
+
 def _table(pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
-    """The lines table; fpdf2 repeats its heading row on every page."""
+    """The lines table; its heading row repeats at the top of every page it runs onto.
+
+    Drawn cell by cell rather than with fpdf2's table(): a cell that fits on one line (most
+    do) costs one measure and one cell, which made a 100-line document several times faster.
+    """
     total = sum(c.width for c in columns)
     widths = [pdf.epw * c.width / total for c in columns]
-    pdf.set_font(FAMILY, "", 8.5)
-    pdf.set_draw_color(*RULE)
-    headings = FontFace(family=FAMILY, emphasis="BOLD", fill_color=BAND, color=INK)
-    with pdf.table(
-        col_widths=widths,
-        width=pdf.epw,
-        headings_style=headings,
-        line_height=4.6,
-        text_align=tuple(c.align for c in columns),
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        padding=(1.2, 1.2),
-        repeat_headings=1,
-    ) as table:
-        heading = table.row()
-        for column in columns:
-            heading.cell(pdf.safe(column.heading))
-        for values in rows:
-            row = table.row()
-            for value in values:
-                row.cell(pdf.safe(value))
+    _table_heading(pdf, widths, columns)
+    for values in rows:
+        _table_row(pdf, widths, columns, values)
     pdf.ln(3)
 
 

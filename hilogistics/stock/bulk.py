@@ -41,7 +41,7 @@ from sqlalchemy import (
 
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
-from hilogistics.db import db, utcnow
+from hilogistics.db import begin_write, db, utcnow
 from hilogistics.demo import CATALOGUE
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.stock.models import (
@@ -116,6 +116,7 @@ def seed_scale(
     Writes inside the current transaction and does not commit. Raises SeedRefusedError when
     the ledger is not empty. ``progress(n)`` is called as every chunk of movements is written.
     """
+    begin_write()
     if items < 1 or locations < 2 or movements < 1:
         raise ValueError("need at least 1 item, 2 locations and 1 movement")
     ensure_empty_ledger()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today
-from hilogistics.db import db, insert_ignoring_conflict
+from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock import ledger
@@ -65,6 +65,7 @@ def find_or_create_lot(
     Raises DomainError when the lot exists with another expiry date, or a serial number is
     already known for this item under another grant.
     """
+    begin_write()
     code = (code or "").strip()
     serial = (serial or "").strip() or None
     identity = Lot.make_identity(code, serial, grant_id)
@@ -141,6 +142,7 @@ def record_receipt(
     Raises DomainError (field names like ``lines-2-quantity``, counting ``lines`` from 0; a
     quantity above the ledger's maximum included) or InvalidMovementError.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -262,6 +264,7 @@ def adjust_stock(
     Out: location → loss/count; in: loss/count → location. Raises DomainError or
     InsufficientStockError.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -321,6 +324,7 @@ def reverse_transaction(
     Raises DomainError when it was already reversed, is itself a reversal, or the reversal
     would be dated before it; InsufficientStockError when the stock has moved on since.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -383,6 +387,7 @@ def save_grant(
     PermissionDeniedError for viewers and technicians, DomainError on a missing or too long
     code, donor or title or a period that ends before it starts, ConflictError on a taken code.
     """
+    begin_write()
     require_stock_role(actor)
     code = (code or "").strip()
     for name, value, limit, missing in (
@@ -416,6 +421,7 @@ def set_reorder_level(
     *, actor: User | None, location_id: int, item_id: int, minimum: int | None, maximum: int | None
 ) -> ReorderLevel | None:
     """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
+    begin_write()
     require_stock_role(actor)
     level = db.session.scalar(
         select(ReorderLevel).where(

@@ -20,13 +20,23 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, Table, event
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Enum,
+    MetaData,
+    Table,
+    event,
+    func,
+    or_,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Engine
@@ -247,7 +257,38 @@ def insert_ignoring_conflict(table: Table, values: Mapping[str, Any]) -> Executa
     raise NotImplementedError(f"no upsert for {dialect}")
 
 
+LIKE_ESCAPE = "\\"
+
+
 def contains_pattern(search: str) -> str:
-    """A lower-case LIKE pattern matching ``search`` literally anywhere (escape with backslash)."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """A LIKE pattern matching ``search`` literally anywhere: its wildcards are escaped."""
+    escaped = search.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    escaped = escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
+
+
+def matches_text(columns: Iterable[Any], search: str | BindParameter[str]) -> ColumnElement[bool]:
+    """True where any of ``columns`` contains ``search``, ignoring letter case: the one text search.
+
+    ``search`` is the text typed, or a bound parameter that will carry ``contains_pattern(text)``
+    (statements built once). Case is ignored on both sides by the database (ILIKE): for every
+    letter on PostgreSQL, for Latin letters on SQLite (others match as typed).
+    """
+    pattern = contains_pattern(search) if isinstance(search, str) else search
+    return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
+
+
+def localised_name(entity: Any, locale: str | None) -> ColumnElement[str]:
+    """SQL for an entity's name in the reader's language: the one way names are localised in SQL.
+
+    ``entity`` is a model or alias with ``name`` and ``name_ko`` (and maybe ``name_fr``)
+    columns; an empty translation falls back to English, as the models' ``display_name`` does.
+    """
+    translated = None
+    if locale and locale.startswith("ko"):
+        translated = entity.name_ko
+    elif locale and locale.startswith("fr"):
+        translated = getattr(entity, "name_fr", None)
+    if translated is None:
+        return entity.name
+    return func.coalesce(func.nullif(translated, ""), entity.name)

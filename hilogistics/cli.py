@@ -127,13 +127,14 @@ def seed_scale_command(items: int, locations: int, movements: int) -> None:
 
     Inserts items, locations, lots and MOVEMENTS movements (about three years of receipts,
     transfers, consumption and adjustments) in bulk, then computes every balance from them.
-    Refuses to run when the database already has stock transactions.
+    Refuses to run when the database holds anything beyond the reference data the migrations
+    insert: any user, item, physical location, grant, lot, stock or reorder level.
     """
     from hilogistics.stock import bulk
 
     started = time.perf_counter()
     try:
-        bulk.ensure_empty_ledger()
+        bulk.ensure_reference_only()
         with click.progressbar(length=movements, label="movements") as bar:
             summary = bulk.seed_scale(
                 items=items, locations=locations, movements=movements, progress=bar.update

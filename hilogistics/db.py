@@ -1,17 +1,42 @@
-"""Declarative base with a naming convention, the db object, and shared column types."""
+"""Declarative base with a naming convention, the db object, shared column types and helpers.
+
+Transactions on SQLite: write intent is declared where the write happens. Every transaction
+starts as a plain deferred ``BEGIN`` (a reader: in WAL mode it never waits for writers). Code
+about to write calls :func:`begin_write` first; every service that writes does so at its start,
+and so does ``ledger.post``. On SQLite that ends the read transaction (nothing was written in
+it) and opens ``BEGIN IMMEDIATE``, which takes the write lock at once, so two writers queue
+(busy timeout) instead of both reading first and then failing with "database is locked". The
+lock is held from there to the view's commit only: not over the user lookup at the start of a
+request, and not over the template rendered after the commit, which reads in a new deferred
+transaction. On PostgreSQL :func:`begin_write` does nothing: writers wait on row locks.
+
+A write inside a request that did not declare its intent raises RuntimeError on SQLite, so a
+forgotten declaration fails in the tests rather than under load. Command-line tools and tests
+may write in a deferred transaction when they run alone; the services they call declare anyway.
+"""
 
 import enum
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, Table, event
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Enum,
+    MetaData,
+    Table,
+    event,
+    func,
+    or_,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Engine
@@ -68,8 +93,14 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOLDS_GATE = "hilogistics_holds_write_gate"
+# Connection.info flags, cleared at the end of each transaction: it began IMMEDIATE (_WRITING),
+# or it wrote something although it began deferred (_WROTE).
+_WRITING = "hilogistics_writing"
+_WROTE = "hilogistics_wrote"
+# The execution option begin_write() starts its transaction with; the "begin" event reads it.
+WRITE_INTENT = "hilogistics_write_intent"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def engine_options(uri: str, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,11 +117,11 @@ def engine_options(uri: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
-    """Set the SQLite pragmas on every connection and take the write lock up front for writes.
+    """Set the SQLite pragmas on every connection; BEGIN IMMEDIATE where write intent is declared.
 
     pysqlite's own BEGIN is deferred, so two writers that both read first deadlock into
-    "database is locked"; BEGIN IMMEDIATE makes the second wait (busy_timeout) instead.
-    Reads (GET requests) keep a deferred BEGIN so they never queue behind writers in WAL mode.
+    "database is locked"; BEGIN IMMEDIATE makes the second wait (busy_timeout) instead. Only a
+    transaction opened by :func:`begin_write` begins IMMEDIATE; every other one is a reader.
     """
 
     @event.listens_for(engine, "connect")
@@ -109,7 +140,7 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if has_request_context() and request.method in _SAFE_METHODS:
+        if not connection.get_execution_options().get(WRITE_INTENT):
             connection.exec_driver_sql("BEGIN")
             return
         if not gate.acquire(timeout=busy_timeout_ms / 1000):
@@ -120,8 +151,23 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
             gate.release()
             raise
         connection.info[_HOLDS_GATE] = True
+        connection.info[_WRITING] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(
+        connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if connection.info.get(_WRITING) or not _is_write(statement):
+            return
+        if has_request_context() and connection.in_transaction():
+            raise RuntimeError(
+                "a write in a transaction that did not declare it: call begin_write() first"
+            )
+        connection.info[_WROTE] = True
 
     def _release(info: dict[str, Any]) -> None:
+        info.pop(_WRITING, None)
+        info.pop(_WROTE, None)
         if info.pop(_HOLDS_GATE, False):
             gate.release()
 
@@ -136,6 +182,32 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         _release(record.info)
+
+
+def _is_write(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(_WRITE_VERBS)
+
+
+def begin_write() -> None:
+    """Declare that the session is about to write: call it before the first read of a write.
+
+    SQLite: when the current transaction only read, end it and begin one that holds the write
+    lock (BEGIN IMMEDIATE) until the commit or rollback; objects loaded before are expired and
+    read again under the lock. A transaction that already holds the lock (declared, or it wrote
+    already) goes on. Changes made before the call are flushed first: outside a request that
+    write takes the lock; inside one it raises RuntimeError (undeclared). PostgreSQL: nothing.
+    """
+    session = db.session()  # the request's own Session (in_transaction is not proxied)
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.deleted or session.dirty:
+            session.flush()
+        info = session.connection().info
+        if info.get(_WRITING) or info.get(_WROTE):
+            return
+        session.rollback()  # ends a transaction that read only: nothing is lost
+    session.connection(execution_options={WRITE_INTENT: True})
 
 
 def _begin_immediate(dbapi_connection: Any, busy_timeout_ms: int) -> None:
@@ -185,7 +257,38 @@ def insert_ignoring_conflict(table: Table, values: Mapping[str, Any]) -> Executa
     raise NotImplementedError(f"no upsert for {dialect}")
 
 
+LIKE_ESCAPE = "\\"
+
+
 def contains_pattern(search: str) -> str:
-    """A lower-case LIKE pattern matching ``search`` literally anywhere (escape with backslash)."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """A LIKE pattern matching ``search`` literally anywhere: its wildcards are escaped."""
+    escaped = search.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    escaped = escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
+
+
+def matches_text(columns: Iterable[Any], search: str | BindParameter[str]) -> ColumnElement[bool]:
+    """True where any of ``columns`` contains ``search``, ignoring letter case: the one text search.
+
+    ``search`` is the text typed, or a bound parameter that will carry ``contains_pattern(text)``
+    (statements built once). Case is ignored on both sides by the database (ILIKE): for every
+    letter on PostgreSQL, for Latin letters on SQLite (others match as typed).
+    """
+    pattern = contains_pattern(search) if isinstance(search, str) else search
+    return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
+
+
+def localised_name(entity: Any, locale: str | None) -> ColumnElement[str]:
+    """SQL for an entity's name in the reader's language: the one way names are localised in SQL.
+
+    ``entity`` is a model or alias with ``name`` and ``name_ko`` (and maybe ``name_fr``)
+    columns; an empty translation falls back to English, as the models' ``display_name`` does.
+    """
+    translated = None
+    if locale and locale.startswith("ko"):
+        translated = entity.name_ko
+    elif locale and locale.startswith("fr"):
+        translated = getattr(entity, "name_fr", None)
+    if translated is None:
+        return entity.name
+    return func.coalesce(func.nullif(translated, ""), entity.name)

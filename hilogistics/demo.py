@@ -24,7 +24,7 @@ from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
-from hilogistics.db import db
+from hilogistics.db import begin_write, db
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.stock import ledger
 from hilogistics.stock.models import (
@@ -287,6 +287,7 @@ def load_demo(today: date | None = None) -> DemoSummary:
     only loaded when the database has neither items nor stock movements, so a demo is never
     mixed into real data. Flushes, never commits. Returns the accounts with their passwords.
     """
+    begin_write()
     summary = DemoSummary()
     places = ensure_places()
     summary.locations = len(places)

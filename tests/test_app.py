@@ -1,7 +1,6 @@
 """The factory, configuration, database engine settings, security headers and error pages."""
 
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -85,29 +84,6 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
         "busy_timeout": 15000,
         "synchronous": 2,
     }
-
-
-def test_sqlite_writes_take_the_lock_at_begin(app: Flask, backend: str) -> None:
-    if backend != "sqlite":
-        # PostgreSQL has no BEGIN IMMEDIATE; its writers wait on row locks instead.
-        assert db.session.execute(text("SELECT 1")).scalar() == 1
-        return
-    path = db.engine.url.database
-    other = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        db.session.execute(text("SELECT 1"))  # outside a GET request: a writer
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
-        db.session.commit()
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        with app.test_request_context("/", method="GET"):
-            db.session.execute(text("SELECT 1"))  # a page view only reads: no write lock
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            db.session.commit()
-    finally:
-        other.close()
 
 
 def test_every_response_carries_the_security_headers(client) -> None:

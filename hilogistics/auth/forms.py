@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from hilogistics.auth.models import Role
+from hilogistics.auth.labels import ROLE_LABELS
 from hilogistics.forms import Form
 
 PASSWORD_RULES = [
@@ -12,13 +12,6 @@ PASSWORD_RULES = [
     Length(min=8, message=_l("The password must have at least 8 characters.")),
     Length(max=1024, message=_l("The password must have at most 1024 characters.")),
 ]
-
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.LOGISTICS: _l("Logistics staff"),
-    Role.TECHNICIAN: _l("Centre technician"),
-    Role.VIEWER: _l("Viewer (read only)"),
-}
 
 
 class LoginForm(Form):

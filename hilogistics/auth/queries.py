@@ -1,16 +1,14 @@
 """Read-only account queries."""
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 
 from hilogistics.auth.models import User
+from hilogistics.db import matches_text
 
 
 def users_query(search: str | None = None) -> Select[tuple[User]]:
     """All accounts, active first, then by username; optionally filtered by name."""
     stmt = select(User).order_by(User.is_active.desc(), User.username)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        stmt = stmt.where(
-            or_(User.username.like(pattern), func.lower(User.display_name).like(pattern))
-        )
+    if search and search.strip():
+        stmt = stmt.where(matches_text((User.username, User.display_name), search.strip()))
     return stmt

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hilogistics.auth.models import LoginThrottle, Role, User
-from hilogistics.db import db, insert_ignoring_conflict, utcnow
+from hilogistics.db import begin_write, db, insert_ignoring_conflict, utcnow
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.locations.models import Location
 
@@ -90,6 +90,7 @@ def _is_locked(keys: list[str], now: datetime) -> bool:
 
 def _record_failure(key: str, now: datetime, limit: int, policy: ThrottlePolicy) -> None:
     # Atomic statements only: several workers may count the same key at the same moment.
+    begin_write()
     table = LoginThrottle.__table__
     db.session.execute(
         insert_ignoring_conflict(table, {"key": key, "failures": 0, "window_started_at": now})
@@ -120,6 +121,7 @@ def _record_failure(key: str, now: datetime, limit: int, policy: ThrottlePolicy)
 
 
 def _clear_failures(key: str) -> None:
+    begin_write()
     db.session.execute(
         update(LoginThrottle).where(LoginThrottle.key == key).values(failures=0, locked_until=None)
     )
@@ -177,6 +179,7 @@ def create_user(
     locale: str | None = None,
 ) -> User:
     """Create an account. Raises DomainError on a bad or taken username, short password."""
+    begin_write()
     _require_admin(actor)
     name = normalise_username(username)
     if not USERNAME_PATTERN.match(name):
@@ -225,6 +228,7 @@ def update_user(
     locale: str | None,
 ) -> User:
     """Change an account's name, role, location and language. Keeps at least one active admin."""
+    begin_write()
     _require_admin(actor)
     if not display_name.strip():
         raise DomainError(_("Enter the person's name."), field="display_name")
@@ -243,6 +247,7 @@ def reset_password(*, actor: User | None, user: User, new_password: str) -> None
     """Set a user's password (admin) and end every session that user has open."""
     _require_admin(actor)
     _check_password_rules(new_password, field="new_password")
+    begin_write()
     user.set_password(new_password)
     end_sessions(user)
 
@@ -252,12 +257,14 @@ def change_own_password(*, actor: User, current_password: str, new_password: str
     if not actor.check_password(current_password):
         raise DomainError(_("The current password is not correct."), field="current_password")
     _check_password_rules(new_password, field="new_password")
+    begin_write()  # after the costly password check: the write lock is held only to write
     actor.set_password(new_password)
     end_sessions(actor)
 
 
 def set_active(*, actor: User | None, user: User, active: bool) -> None:
     """Activate or deactivate an account; deactivation ends all its sessions at once."""
+    begin_write()
     _require_admin(actor)
     if not active:
         if actor is not None and actor.id == user.id:
@@ -271,6 +278,7 @@ def set_active(*, actor: User | None, user: User, active: bool) -> None:
 
 def end_sessions(user: User) -> None:
     """Invalidate every session of ``user`` (the cookie carries the old version)."""
+    begin_write()
     db.session.execute(
         update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
     )
@@ -290,5 +298,6 @@ def load_session_user(identity: str) -> User | None:
 
 def set_preferred_locale(*, actor: User, locale: str) -> None:
     """Remember the language the actor chose, for their next sign-in on any computer."""
+    begin_write()
     actor.locale = locale
     db.session.flush()

@@ -9,7 +9,6 @@ from wtforms import SelectChoice
 from hilogistics.auth import services
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
 from hilogistics.auth.forms import (
-    ROLE_LABELS,
     ChangePasswordForm,
     ConfirmForm,
     CreateUserForm,
@@ -17,14 +16,14 @@ from hilogistics.auth.forms import (
     ResetPasswordForm,
     UserForm,
 )
+from hilogistics.auth.labels import ROLE_LABELS
 from hilogistics.auth.models import Role, User
 from hilogistics.auth.queries import users_query
 from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.locations.queries import physical_locations_query
+from hilogistics.views_support import submit
 
 bp = Blueprint("auth", __name__)
 
@@ -85,20 +84,20 @@ def password() -> Response | str:
     """Change one's own password; other sessions of the account end."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_own_password(
+        response = submit(
+            form,
+            lambda: services.change_own_password(
                 actor=acting_user(),
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            start_session(acting_user())  # this session goes on under the new version
-            flash(_("Your password has been changed. Other sessions were signed out."), "success")
-            return redirect(url_for("main.home"))
+            ),
+            _("Your password has been changed. Other sessions were signed out."),
+            url_for("main.home"),
+            # This session goes on under the new version.
+            after_commit=lambda _result: start_session(acting_user()),
+        )
+        if response is not None:
+            return response
     return render_template("auth/password.html", form=form)
 
 
@@ -131,8 +130,9 @@ def user_new() -> Response | str:
     form = CreateUserForm()
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
+        response = submit(
+            form,
+            lambda: services.create_user(
                 actor=acting_user(),
                 username=form.username.data,
                 display_name=form.display_name.data,
@@ -140,14 +140,12 @@ def user_new() -> Response | str:
                 password=form.password.data,
                 location_id=form.location_id.data,
                 locale=form.locale.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Account %(name)s created.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
+            ),
+            lambda user: _("Account %(name)s created.", name=user.username),
+            url_for("auth.users"),
+        )
+        if response is not None:
+            return response
     return render_template("auth/user_form.html", form=form, user=None)
 
 
@@ -162,22 +160,21 @@ def user_edit(user_id: int) -> Response | str:
         form.locale.data = user.locale or ""
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
-            services.update_user(
+        response = submit(
+            form,
+            lambda: services.update_user(
                 actor=acting_user(),
                 user=user,
                 display_name=form.display_name.data,
                 role=Role(form.role.data),
                 location_id=form.location_id.data,
                 locale=form.locale.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Account %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
+            ),
+            lambda saved: _("Account %(name)s saved.", name=saved.username),
+            url_for("auth.users"),
+        )
+        if response is not None:
+            return response
     return render_template(
         "auth/user_form.html",
         form=form,
@@ -194,17 +191,16 @@ def user_password(user_id: int) -> Response | str:
     user = db.get_or_404(User, user_id)
     reset_form = ResetPasswordForm()
     if reset_form.validate_on_submit():
-        try:
-            services.reset_password(
+        response = submit(
+            reset_form,
+            lambda: services.reset_password(
                 actor=acting_user(), user=user, new_password=reset_form.new_password.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(reset_form, error)
-        else:
-            db.session.commit()
-            flash(_("New password set for %(name)s.", name=user.username), "success")
-            return redirect(url_for("auth.user_edit", user_id=user.id))
+            ),
+            lambda _result: _("New password set for %(name)s.", name=user.username),
+            url_for("auth.user_edit", user_id=user.id),
+        )
+        if response is not None:
+            return response
     form = UserForm(obj=user)
     form.role.data = user.role.value
     form.locale.data = user.locale or ""
@@ -235,20 +231,26 @@ def user_activate(user_id: int) -> Response | str:
 def _set_active(user_id: int, *, active: bool) -> Response | str:
     user = db.get_or_404(User, user_id)
     form = ConfirmForm()
-    error = None
+    errors: list[str] = []
     if form.validate_on_submit():
-        try:
-            services.set_active(actor=acting_user(), user=user, active=active)
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            if active:
-                flash(_("Account %(name)s reactivated.", name=user.username), "success")
-            else:
-                flash(_("Account %(name)s deactivated.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
+        response = submit(
+            form,
+            lambda: services.set_active(actor=acting_user(), user=user, active=active),
+            lambda _result: (
+                _("Account %(name)s reactivated.", name=user.username)
+                if active
+                else _("Account %(name)s deactivated.", name=user.username)
+            ),
+            url_for("auth.users"),
+            # The page shows the refusal beside the question, not on a field.
+            show_error=lambda error: errors.append(error.message),
+        )
+        if response is not None:
+            return response
     return render_template(
-        "auth/user_confirm.html", form=form, user=user, active=active, error=error
+        "auth/user_confirm.html",
+        form=form,
+        user=user,
+        active=active,
+        error=errors[0] if errors else None,
     )

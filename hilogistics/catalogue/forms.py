@@ -14,15 +14,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hilogistics.catalogue.importing import EXTENSIONS
-from hilogistics.catalogue.models import ItemKind
+from hilogistics.catalogue.labels import KIND_LABELS
 from hilogistics.catalogue.queries import ItemStatus
 from hilogistics.catalogue.services import MAX_PACK_SIZE
 from hilogistics.forms import Form
 
-KIND_LABELS = {
-    ItemKind.CONSUMABLE: _l("Consumable"),
-    ItemKind.EQUIPMENT: _l("Equipment"),
-}
 FAMILIES_LIST_ID = "item-families"
 
 

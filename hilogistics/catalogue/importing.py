@@ -28,7 +28,7 @@ from hilogistics.catalogue.services import (
     item_problems,
     require_admin,
 )
-from hilogistics.db import db
+from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError
 from hilogistics.exports import SpreadsheetError, read_table
 
@@ -179,6 +179,7 @@ def import_items(*, actor: User | None, data: bytes, filename: str) -> ImportPla
     plan) when any row has a problem, ConflictError when another user added one of the codes
     meanwhile, and what plan_item_import raises.
     """
+    begin_write()
     plan = plan_item_import(actor=actor, data=data, filename=filename)
     if plan.problems:
         raise ImportRejectedError(plan)

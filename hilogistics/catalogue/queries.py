@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Select, func, or_, select
 
 from hilogistics.catalogue.models import Category, Item, Unit
-from hilogistics.db import db
+from hilogistics.db import db, matches_text
 
 
 class ItemStatus(StrEnum):
@@ -37,12 +37,7 @@ def items_query(filters: ItemFilters | None = None) -> Select[tuple[Item]]:
     stmt = select(Item).order_by(Item.code)
     search = filters.search.strip()
     if search:
-        columns = (Item.code, Item.name, Item.name_ko, Item.name_fr)
-        matches = [func.lower(c).contains(search.lower(), autoescape=True) for c in columns]
-        if search != search.lower():
-            # SQLite's lower() only folds ASCII: also match accented capitals as typed (É).
-            matches += [c.contains(search, autoescape=True) for c in columns]
-        stmt = stmt.where(or_(*matches))
+        stmt = stmt.where(matches_text((Item.code, Item.name, Item.name_ko, Item.name_fr), search))
     if filters.category_id is not None:
         in_tree = select(Category.id).where(
             or_(Category.id == filters.category_id, Category.parent_id == filters.category_id)

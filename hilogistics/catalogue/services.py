@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
-from hilogistics.db import db
+from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.stock.models import Movement
 
@@ -286,6 +286,7 @@ def create_item(
     bad code, missing name, unknown category or unit, pack size below 1, or serial tracking on a
     consumable.
     """
+    begin_write()
     require_admin(actor)
     values = ItemValues.normalised(
         code=code,
@@ -333,6 +334,7 @@ def update_item(
     Raises the same errors as create_item, and DomainError when the unit, serial or expiry
     tracking would change although the item already has stock movements.
     """
+    begin_write()
     require_admin(actor)
     values = ItemValues.normalised(
         code=code,
@@ -433,6 +435,7 @@ def create_category(
     Raises PermissionDeniedError, ConflictError for a taken code, DomainError for a bad code,
     missing names, or a parent that is itself a sub-category.
     """
+    begin_write()
     require_admin(actor)
     code = _clean(code).upper()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
@@ -475,6 +478,7 @@ def update_category(
     Raises the same errors as create_category, and DomainError when a category that has
     sub-categories would get a parent (three levels).
     """
+    begin_write()
     require_admin(actor)
     code = _clean(code).upper()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
@@ -525,6 +529,7 @@ def create_unit(
     Raises PermissionDeniedError, ConflictError for a taken code, DomainError for a bad code or
     missing names.
     """
+    begin_write()
     require_admin(actor)
     code = _clean(code).lower()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
@@ -548,6 +553,7 @@ def update_unit(
 
     Raises the same errors as create_unit.
     """
+    begin_write()
     require_admin(actor)
     code = _clean(code).lower()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)

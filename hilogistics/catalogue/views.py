@@ -12,7 +12,6 @@ from hilogistics.auth.models import Role
 from hilogistics.catalogue import importing, queries, services
 from hilogistics.catalogue.forms import (
     FAMILIES_LIST_ID,
-    KIND_LABELS,
     CategoryForm,
     ConfirmImportForm,
     ImportItemsForm,
@@ -20,12 +19,14 @@ from hilogistics.catalogue.forms import (
     ItemForm,
     UnitForm,
 )
+from hilogistics.catalogue.labels import KIND_LABELS
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.exports import download
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.views_support import submit
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -132,15 +133,14 @@ def item_new() -> Response | str:
     form = ItemForm()
     _fill_item_choices(form)
     if form.validate_on_submit():
-        try:
-            item = services.create_item(actor=acting_user(), **_item_fields(form))  # type: ignore[arg-type]
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Item %(code)s created.", code=item.code), "success")
-            return redirect(url_for("catalogue.items"))
+        response = submit(
+            form,
+            lambda: services.create_item(actor=acting_user(), **_item_fields(form)),  # type: ignore[arg-type]
+            lambda saved: _("Item %(code)s created.", code=saved.code),
+            url_for("catalogue.items"),
+        )
+        if response is not None:
+            return response
     return _render_item_form(form, None)
 
 
@@ -154,15 +154,14 @@ def item_edit(item_id: int) -> Response | str:
         form.kind.data = item.kind.value
     _fill_item_choices(form)
     if form.validate_on_submit():
-        try:
-            services.update_item(actor=acting_user(), item=item, **_item_fields(form))  # type: ignore[arg-type]
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Item %(code)s saved.", code=item.code), "success")
-            return redirect(url_for("catalogue.items"))
+        response = submit(
+            form,
+            lambda: services.update_item(actor=acting_user(), item=item, **_item_fields(form)),  # type: ignore[arg-type]
+            lambda saved: _("Item %(code)s saved.", code=saved.code),
+            url_for("catalogue.items"),
+        )
+        if response is not None:
+            return response
     return _render_item_form(form, item, locked=services.item_has_movements(item))
 
 
@@ -243,20 +242,28 @@ def items_import_confirm(token: str) -> Response | str:
         flash(_("That import is no longer waiting. Upload the file again."), "warning")
         return redirect(url_for("catalogue.items_import"))
     data, filename = claimed
-    try:
-        plan = importing.import_items(actor=acting_user(), data=data, filename=filename)
-    except importing.ImportRejectedError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_preview(error.plan, None)
-    except DomainError as error:
-        db.session.rollback()
-        form = ImportItemsForm(formdata=None)
-        attach_error(form, error)
-        return render_template("catalogue/import.html", form=form)
-    db.session.commit()
-    flash(_("Import done: %(summary)s.", summary=plan.summary()), "success")
-    return redirect(url_for("catalogue.items"))
+    form = ImportItemsForm(formdata=None)
+    rejected: list[importing.ImportRejectedError] = []
+
+    def _show(error: DomainError) -> None:
+        if isinstance(error, importing.ImportRejectedError):
+            flash(error.message, "error")
+            rejected.append(error)  # the preview again, with every row's problems
+        else:
+            attach_error(form, error)
+
+    response = submit(
+        form,
+        lambda: importing.import_items(actor=acting_user(), data=data, filename=filename),
+        lambda plan: _("Import done: %(summary)s.", summary=plan.summary()),
+        url_for("catalogue.items"),
+        show_error=_show,
+    )
+    if response is not None:
+        return response
+    if rejected:
+        return _render_preview(rejected[0].plan, None)
+    return render_template("catalogue/import.html", form=form)
 
 
 # Categories -------------------------------------------------------------------------------------
@@ -305,15 +312,14 @@ def category_new() -> Response | str:
     form = CategoryForm()
     _fill_parent_choices(form, None)
     if form.validate_on_submit():
-        try:
-            category = services.create_category(actor=acting_user(), **_category_fields(form))  # type: ignore[arg-type]
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Category %(code)s created.", code=category.code), "success")
-            return redirect(url_for("catalogue.categories"))
+        response = submit(
+            form,
+            lambda: services.create_category(actor=acting_user(), **_category_fields(form)),  # type: ignore[arg-type]
+            lambda saved: _("Category %(code)s created.", code=saved.code),
+            url_for("catalogue.categories"),
+        )
+        if response is not None:
+            return response
     return render_template("catalogue/category_form.html", form=form, category=None)
 
 
@@ -325,19 +331,18 @@ def category_edit(category_id: int) -> Response | str:
     form = CategoryForm(obj=category if request.method == "GET" else None)
     _fill_parent_choices(form, category)
     if form.validate_on_submit():
-        try:
-            services.update_category(
+        response = submit(
+            form,
+            lambda: services.update_category(
                 actor=acting_user(),
                 category=category,
                 **_category_fields(form),  # type: ignore[arg-type]
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Category %(code)s saved.", code=category.code), "success")
-            return redirect(url_for("catalogue.categories"))
+            ),
+            lambda saved: _("Category %(code)s saved.", code=saved.code),
+            url_for("catalogue.categories"),
+        )
+        if response is not None:
+            return response
     return render_template("catalogue/category_form.html", form=form, category=category)
 
 
@@ -370,15 +375,14 @@ def unit_new() -> Response | str:
     """Add a unit of issue."""
     form = UnitForm()
     if form.validate_on_submit():
-        try:
-            unit = services.create_unit(actor=acting_user(), **_unit_fields(form))  # type: ignore[arg-type]
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Unit %(code)s created.", code=unit.code), "success")
-            return redirect(url_for("catalogue.units"))
+        response = submit(
+            form,
+            lambda: services.create_unit(actor=acting_user(), **_unit_fields(form)),  # type: ignore[arg-type]
+            lambda saved: _("Unit %(code)s created.", code=saved.code),
+            url_for("catalogue.units"),
+        )
+        if response is not None:
+            return response
     return render_template("catalogue/unit_form.html", form=form, unit=None)
 
 
@@ -389,13 +393,12 @@ def unit_edit(unit_id: int) -> Response | str:
     unit = db.get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.update_unit(actor=acting_user(), unit=unit, **_unit_fields(form))  # type: ignore[arg-type]
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Unit %(code)s saved.", code=unit.code), "success")
-            return redirect(url_for("catalogue.units"))
+        response = submit(
+            form,
+            lambda: services.update_unit(actor=acting_user(), unit=unit, **_unit_fields(form)),  # type: ignore[arg-type]
+            lambda saved: _("Unit %(code)s saved.", code=saved.code),
+            url_for("catalogue.units"),
+        )
+        if response is not None:
+            return response
     return render_template("catalogue/unit_form.html", form=form, unit=unit)

@@ -16,14 +16,6 @@ from hilogistics.forms import Form
 from hilogistics.locations.labels import KIND_LABELS
 from hilogistics.locations.models import LocationKind
 
-# What each virtual location stands for, shown beside them on the locations page.
-VIRTUAL_PURPOSES = {
-    LocationKind.SUPPLIER: _l("Where received goods come from: suppliers and donors."),
-    LocationKind.TRANSIT: _l("Goods dispatched and not yet received."),
-    LocationKind.RECIPIENTS: _l("Goods distributed to people or consumed."),
-    LocationKind.LOSS: _l("Goods damaged, expired, lost or stolen."),
-    LocationKind.COUNT: _l("Differences found by stock-takes."),
-}
 # Physical kinds in the order people pick them.
 PHYSICAL_KIND_ORDER = (
     LocationKind.WAREHOUSE,

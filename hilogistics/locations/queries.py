@@ -1,12 +1,18 @@
 """Read-only location queries, and which locations a user may see."""
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.auth.models import Role, User
-from hilogistics.db import contains_pattern, db
+from hilogistics.db import db, matches_text
 from hilogistics.errors import NotFoundError
-from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
+from hilogistics.locations.models import (
+    PHYSICAL_KINDS,
+    VIRTUAL_KINDS,
+    Location,
+    LocationKind,
+    Province,
+)
 
 
 def physical_locations_query(*, active_only: bool = True) -> Select[tuple[Location]]:
@@ -67,17 +73,59 @@ def locations_query(
     if active is not None:
         stmt = stmt.where(Location.is_active.is_(active))
     if search:
-        pattern = contains_pattern(search)
-        stmt = stmt.where(
-            or_(
-                func.lower(Location.code).like(pattern, escape="\\"),
-                func.lower(Location.name).like(pattern, escape="\\"),
-                func.lower(Location.name_ko).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(matches_text((Location.code, Location.name, Location.name_ko), search))
     return stmt
 
 
 def provinces_query() -> Select[tuple[Province]]:
     """Provinces in list order."""
     return select(Province).order_by(Province.sort_order, Province.name)
+
+
+def virtual_locations_query() -> Select[tuple[Location]]:
+    """The ledger's virtual ends (supplier, transit, recipients, loss, count), as created."""
+    return select(Location).where(Location.kind.in_(VIRTUAL_KINDS)).order_by(Location.id)
+
+
+def supplier_choices_query(location: Location | None) -> Select[tuple[Location]]:
+    """Active warehouses that may supply ``location`` (not itself), by code.
+
+    The supplier it has now stays in the list even when deactivated since, so a form shows it.
+    """
+    stmt = select(Location).where(Location.kind == LocationKind.WAREHOUSE)
+    if location is not None:
+        stmt = stmt.where(
+            Location.id != location.id,
+            or_(Location.is_active, Location.id == location.supplied_by_id),
+        )
+    else:
+        stmt = stmt.where(Location.is_active)
+    return stmt.order_by(Location.code)
+
+
+def provinces_with_location_counts() -> list[Row[tuple[Province, int]]]:
+    """Every province in list order, each with how many locations it has (one query)."""
+    counts = (
+        select(Location.province_id, func.count(Location.id).label("locations"))
+        .group_by(Location.province_id)
+        .subquery()
+    )
+    return list(
+        db.session.execute(
+            select(Province, func.coalesce(counts.c.locations, 0))
+            .outerjoin(counts, counts.c.province_id == Province.id)
+            .order_by(Province.sort_order, Province.name)
+        ).all()
+    )
+
+
+def warehouses_query() -> Select[tuple[Location]]:
+    """Active warehouses, by English name."""
+    return physical_locations_query().where(Location.kind == LocationKind.WAREHOUSE)
+
+
+def find_visible_location(user: User, location_id: int | None) -> Location | None:
+    """The active physical location ``user`` may see with this id, or None."""
+    if location_id is None:
+        return None
+    return db.session.scalar(visible_locations_query(user).where(Location.id == location_id))

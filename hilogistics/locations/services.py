@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from hilogistics.auth.models import Role, User
-from hilogistics.db import db
+from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
 from hilogistics.stock.models import Balance
@@ -98,6 +98,7 @@ def save_location(
     the supplier is not another active warehouse, or the location is being deactivated while
     it still holds stock, has active technicians, or supplies active locations.
     """
+    begin_write()
     _require_admin(actor)
     if location is not None and location.is_virtual:
         raise DomainError(_("Virtual locations are part of the ledger and cannot be changed."))
@@ -257,6 +258,7 @@ def save_province(
     Raises PermissionDeniedError for non-administrators; DomainError on a missing name or a
     malformed code, ConflictError when the code is taken.
     """
+    begin_write()
     _require_admin(actor)
     code = _clean_code(code, max_length=16)
     name = _clean_name(name, field="name", max_length=120)

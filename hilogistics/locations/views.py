@@ -1,33 +1,31 @@
 """Location and province administration views."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.locations import services
 from hilogistics.locations.forms import (
     PHYSICAL_KIND_ORDER,
-    VIRTUAL_PURPOSES,
     LocationFilterForm,
     LocationForm,
     ProvinceForm,
 )
-from hilogistics.locations.labels import KIND_LABELS
-from hilogistics.locations.models import (
-    VIRTUAL_KINDS,
-    Location,
-    LocationKind,
-    Province,
+from hilogistics.locations.labels import KIND_LABELS, VIRTUAL_PURPOSES
+from hilogistics.locations.models import Location, LocationKind, Province
+from hilogistics.locations.queries import (
+    locations_query,
+    provinces_query,
+    provinces_with_location_counts,
+    supplier_choices_query,
+    virtual_locations_query,
 )
-from hilogistics.locations.queries import locations_query, provinces_query
+from hilogistics.views_support import submit
 
 bp = Blueprint("locations", __name__)
 
@@ -47,16 +45,8 @@ def _fill_choices(form: LocationForm, location: Location | None) -> None:
     """
     locale = current_locale()
     form.province_id.choices = _province_choices(_("— choose a province —"))
-    stmt = select(Location).where(Location.kind == LocationKind.WAREHOUSE)
-    if location is not None:
-        stmt = stmt.where(
-            Location.id != location.id,
-            or_(Location.is_active, Location.id == location.supplied_by_id),
-        )
-    else:
-        stmt = stmt.where(Location.is_active)
     choices = [SelectChoice("", _("— none —"))]
-    for warehouse in db.session.scalars(stmt.order_by(Location.code)):
+    for warehouse in db.session.scalars(supplier_choices_query(location)):
         label = f"{warehouse.display_name(locale)} ({warehouse.code})"
         if not warehouse.is_active:
             label = _("%(name)s — inactive", name=label)
@@ -90,9 +80,7 @@ def index() -> str:
         per_page=current_app.config["PER_PAGE"],
         max_per_page=200,
     )
-    virtual = db.session.scalars(
-        select(Location).where(Location.kind.in_(VIRTUAL_KINDS)).order_by(Location.id)
-    ).all()
+    virtual = db.session.scalars(virtual_locations_query()).all()
     return render_template(
         "locations/index.html",
         page=page,
@@ -111,8 +99,9 @@ def new() -> Response | str:
     form = LocationForm()
     _fill_choices(form, None)
     if form.validate_on_submit():
-        try:
-            location = services.save_location(
+        response = submit(
+            form,
+            lambda: services.save_location(
                 actor=acting_user(),
                 code=form.code.data,
                 kind=LocationKind(form.kind.data),
@@ -121,14 +110,12 @@ def new() -> Response | str:
                 province_id=form.province_id.data,
                 supplied_by_id=form.supplied_by_id.data,
                 is_active=form.is_active.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Location %(code)s added.", code=location.code), "success")
-            return redirect(url_for("locations.index"))
+            ),
+            lambda location: _("Location %(code)s added.", code=location.code),
+            url_for("locations.index"),
+        )
+        if response is not None:
+            return response
     return render_template("locations/location_form.html", form=form, location=None)
 
 
@@ -144,8 +131,9 @@ def edit(location_id: int) -> Response | str:
         form.kind.data = location.kind.value
     _fill_choices(form, location)
     if form.validate_on_submit():
-        try:
-            services.save_location(
+        response = submit(
+            form,
+            lambda: services.save_location(
                 actor=acting_user(),
                 location=location,
                 code=form.code.data,
@@ -155,14 +143,12 @@ def edit(location_id: int) -> Response | str:
                 province_id=form.province_id.data,
                 supplied_by_id=form.supplied_by_id.data,
                 is_active=form.is_active.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Location %(code)s saved.", code=location.code), "success")
-            return redirect(url_for("locations.index"))
+            ),
+            lambda saved: _("Location %(code)s saved.", code=saved.code),
+            url_for("locations.index"),
+        )
+        if response is not None:
+            return response
     return render_template("locations/location_form.html", form=form, location=location)
 
 
@@ -170,17 +156,7 @@ def edit(location_id: int) -> Response | str:
 @allow(Role.ADMIN)
 def provinces() -> str:
     """List the capital and the provinces, with how many locations each has."""
-    counts = (
-        select(Location.province_id, func.count(Location.id).label("locations"))
-        .group_by(Location.province_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Province, func.coalesce(counts.c.locations, 0))
-        .outerjoin(counts, counts.c.province_id == Province.id)
-        .order_by(Province.sort_order, Province.name)
-    ).all()
-    return render_template("locations/provinces.html", rows=rows)
+    return render_template("locations/provinces.html", rows=provinces_with_location_counts())
 
 
 @bp.route("/provinces/new", methods=["GET", "POST"])
@@ -189,21 +165,20 @@ def province_new() -> Response | str:
     """Add a province."""
     form = ProvinceForm()
     if form.validate_on_submit():
-        try:
-            province = services.save_province(
+        response = submit(
+            form,
+            lambda: services.save_province(
                 actor=acting_user(),
                 code=form.code.data,
                 name=form.name.data,
                 name_ko=form.name_ko.data,
                 sort_order=form.sort_order.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Province %(code)s added.", code=province.code), "success")
-            return redirect(url_for("locations.provinces"))
+            ),
+            lambda province: _("Province %(code)s added.", code=province.code),
+            url_for("locations.provinces"),
+        )
+        if response is not None:
+            return response
     return render_template("locations/province_form.html", form=form, province=None)
 
 
@@ -214,20 +189,19 @@ def province_edit(province_id: int) -> Response | str:
     province = db.get_or_404(Province, province_id)
     form = ProvinceForm(obj=province if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.save_province(
+        response = submit(
+            form,
+            lambda: services.save_province(
                 actor=acting_user(),
                 province=province,
                 code=form.code.data,
                 name=form.name.data,
                 name_ko=form.name_ko.data,
                 sort_order=form.sort_order.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Province %(code)s saved.", code=province.code), "success")
-            return redirect(url_for("locations.provinces"))
+            ),
+            lambda saved: _("Province %(code)s saved.", code=saved.code),
+            url_for("locations.provinces"),
+        )
+        if response is not None:
+            return response
     return render_template("locations/province_form.html", form=form, province=province)

@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
-from hilogistics.auth.forms import ROLE_LABELS
+from hilogistics.auth.labels import ROLE_LABELS
 from hilogistics.auth.sessions import safe_next
 from hilogistics.db import db
 from hilogistics.main.forms import LanguageForm

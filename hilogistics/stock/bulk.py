@@ -5,8 +5,10 @@ exception to DESIGN.md's one-writer rule. ``post`` costs a few milliseconds per 
 UPDATEs, one statement per balance); a million movements through it would take hours, and
 benchmarks need a database of that size in a minute or two. The exception is safe because:
 
-* it only ever fills an EMPTY ledger: it refuses to run when any stock transaction, movement or
-  balance exists, so it never mixes with real postings and there is no ``--force``;
+* it only ever fills an EMPTY database: it refuses to run when anything beyond the migrations'
+  reference rows exists (a user, an item, a physical location, a grant, a lot, a transaction,
+  a movement, a balance, a reorder level), so it never mixes with real data and there is no
+  ``--force``;
 * the history is simulated in date order with an in-memory balance per (location, item, lot):
   receipts come from the supplier into warehouses, transfers leave a warehouse only with what it
   holds, consumption and losses at a place never exceed what it holds. Every guarded balance
@@ -39,17 +41,19 @@ from sqlalchemy import (
     union_all,
 )
 
+from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
-from hilogistics.db import db, utcnow
+from hilogistics.db import begin_write, db, utcnow
 from hilogistics.demo import CATALOGUE
-from hilogistics.locations.models import Location, LocationKind, Province
+from hilogistics.locations.models import VIRTUAL_KINDS, Location, LocationKind, Province
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
     Grant,
     Lot,
     Movement,
+    ReorderLevel,
     StockTransaction,
     TransactionKind,
 )
@@ -77,7 +81,7 @@ EVENTS = [("receipt", 0.3), ("transfer", 18), ("consumption", 77.7), ("adjustmen
 
 
 class SeedRefusedError(RuntimeError):
-    """The database already holds stock: bulk seeding only fills an empty ledger."""
+    """The database holds more than reference data: bulk seeding only fills an empty one."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,29 @@ class ScaleSummary:
     balances: int
 
 
-def ensure_empty_ledger() -> None:
-    """Raise SeedRefusedError when any transaction, movement or balance exists."""
-    for model in (StockTransaction, Movement, Balance):
-        if db.session.scalar(select(model.id).limit(1)) is not None:
-            raise SeedRefusedError(
-                "the database already has stock transactions; seed-scale only fills an empty "
-                "ledger (use a new database)"
-            )
+def ensure_reference_only() -> None:
+    """Raise SeedRefusedError, naming what it found, unless the database holds reference data only.
+
+    Reference data is what the migrations insert: provinces, categories, units, adjustment
+    reasons and the virtual locations. Anything else (even one user or one grant) refuses.
+    """
+    checks = [
+        ("users", select(User.id)),
+        ("items", select(Item.id)),
+        ("physical locations", select(Location.id).where(~Location.kind.in_(VIRTUAL_KINDS))),
+        ("grants", select(Grant.id)),
+        ("lots", select(Lot.id)),
+        ("stock transactions", select(StockTransaction.id)),
+        ("movements", select(Movement.id)),
+        ("balances", select(Balance.id)),
+        ("reorder levels", select(ReorderLevel.id)),
+    ]
+    found = [name for name, stmt in checks if db.session.scalar(stmt.limit(1)) is not None]
+    if found:
+        raise SeedRefusedError(
+            f"the database already holds {', '.join(found)}; seed-scale only fills an empty "
+            "ledger in a database with nothing but reference data (use a new database)"
+        )
 
 
 def seed_scale(
@@ -114,11 +133,13 @@ def seed_scale(
     """Fill an empty database with items, places, lots and ``movements`` movements of history.
 
     Writes inside the current transaction and does not commit. Raises SeedRefusedError when
-    the ledger is not empty. ``progress(n)`` is called as every chunk of movements is written.
+    the database holds more than reference data. ``progress(n)`` is called as every chunk of
+    movements is written.
     """
+    begin_write()
     if items < 1 or locations < 2 or movements < 1:
         raise ValueError("need at least 1 item, 2 locations and 1 movement")
-    ensure_empty_ledger()
+    ensure_reference_only()
     seeder = _Seeder(today or business_today(), seed, progress or (lambda _n: None))
     seeder.catalogue(items)
     seeder.places(locations)

@@ -26,8 +26,8 @@ from wtforms.validators import (
 
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.forms import Form, OperationKeyField
+from hilogistics.stock.labels import DIRECTION_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
-from hilogistics.stock.models import AdjustmentDirection
 
 FIRST_LINES = 5
 MORE_LINES = 5
@@ -193,9 +193,7 @@ class AdjustTargetForm(Form):
 
 DIRECTION_CHOICES = [
     SelectChoice("", _l("— choose —")),
-    SelectChoice(AdjustmentDirection.OUT.value, _l("Out: take stock away from this place")),
-    SelectChoice(AdjustmentDirection.IN.value, _l("In: add stock to this place")),
-]
+] + [SelectChoice(direction.value, label) for direction, label in DIRECTION_LABELS.items()]
 
 
 class AdjustForm(Form):

@@ -19,21 +19,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hilogistics.forms import Form
+from hilogistics.stock.labels import SORT_LABELS, TRANSACTION_KIND_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import TransactionKind
 
-TRANSACTION_KIND_LABELS = {
-    TransactionKind.RECEIPT: _l("Receipt"),
-    TransactionKind.ADJUSTMENT: _l("Adjustment"),
-    TransactionKind.REVERSAL: _l("Reversal"),
-    TransactionKind.OPENING: _l("Opening balance"),
-}
-SORT_LABELS = {
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "quantity": _l("Quantity on hand"),
-    "expiry": _l("Earliest expiry"),
-}
 MAX_EXPIRY_DAYS = 3650
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
-from hilogistics.db import db, insert_ignoring_conflict
+from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.locations.models import Location
 from hilogistics.stock.errors import InsufficientStockError, InvalidMovementError
 from hilogistics.stock.models import Balance, Lot, Movement, StockTransaction, TransactionKind
@@ -71,6 +71,7 @@ def post(
 
     A second call with the same ``operation_key`` returns the first transaction, unchanged.
     """
+    begin_write()
     if not operation_key or len(operation_key) > 64:
         raise InvalidMovementError(_("The form is missing its one-time key. Reload the page."))
     earlier = find_by_operation_key(operation_key)

@@ -7,6 +7,7 @@ business rules, flush, and never commit.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today
-from hilogistics.db import db, insert_ignoring_conflict
+from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock import ledger
@@ -65,6 +66,7 @@ def find_or_create_lot(
     Raises DomainError when the lot exists with another expiry date, or a serial number is
     already known for this item under another grant.
     """
+    begin_write()
     code = (code or "").strip()
     serial = (serial or "").strip() or None
     identity = Lot.make_identity(code, serial, grant_id)
@@ -115,13 +117,22 @@ def find_or_create_lot(
 
 @dataclass(frozen=True)
 class ReceiptLine:
-    """One line of a receipt as entered: quantity in units, lot code, expiry, serial numbers."""
+    """One line of a receipt as entered: loose units and whole packs, lot, expiry, serials.
+
+    ``quantity`` counts single units; ``packs`` whole packs of the item's pack size, which the
+    service adds to it (:meth:`units`).
+    """
 
     item_id: int
     quantity: int
     lot_code: str = ""
     expires_on: date | None = None
     serials: Sequence[str] = field(default_factory=tuple)
+    packs: int = 0
+
+    def units(self, item: Item) -> int:
+        """The line's total in the item's base unit: packs × pack size + loose units."""
+        return self.packs * item.pack_size + self.quantity
 
 
 def record_receipt(
@@ -141,6 +152,7 @@ def record_receipt(
     Raises DomainError (field names like ``lines-2-quantity``, counting ``lines`` from 0; a
     quantity above the ledger's maximum included) or InvalidMovementError.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -164,9 +176,12 @@ def record_receipt(
         item = items.get(line.item_id)
         if item is None or not item.is_active:
             raise DomainError(_("Choose an active item."), field=prefix + "item")
-        if line.quantity <= 0:
+        if line.packs < 0:
+            raise DomainError(_("The number of packs cannot be negative."), field=prefix + "packs")
+        quantity = line.units(item)
+        if quantity <= 0:
             raise DomainError(_("The quantity must be at least 1."), field=prefix + "quantity")
-        if line.quantity > ledger.MAX_QUANTITY:
+        if quantity > ledger.MAX_QUANTITY:
             raise DomainError(
                 _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
                 field=prefix + "quantity",
@@ -178,13 +193,13 @@ def record_receipt(
             )
         if item.tracks_serial:
             serials = [s.strip() for s in line.serials if s.strip()]
-            if len(serials) != line.quantity:
+            if len(serials) != quantity:
                 raise DomainError(
                     _(
                         "%(item)s tracks serial numbers: enter one per unit "
                         "(%(n)d expected, %(got)d given).",
                         item=item.code,
-                        n=line.quantity,
+                        n=quantity,
                         got=len(serials),
                     ),
                     field=prefix + "serials",
@@ -211,7 +226,7 @@ def record_receipt(
         else:
             lot = _lot_for_line(item, line, prefix, serial=None, grant_id=grant_id)
             ledger_lines.append(
-                ledger.Line(item.id, lot.id, line.quantity, supplier_location.id, warehouse.id)
+                ledger.Line(item.id, lot.id, quantity, supplier_location.id, warehouse.id)
             )
     posted = ledger.post(
         kind=TransactionKind.RECEIPT,
@@ -262,6 +277,7 @@ def adjust_stock(
     Out: location → loss/count; in: loss/count → location. Raises DomainError or
     InsufficientStockError.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -321,6 +337,7 @@ def reverse_transaction(
     Raises DomainError when it was already reversed, is itself a reversal, or the reversal
     would be dated before it; InsufficientStockError when the stock has moved on since.
     """
+    begin_write()
     require_stock_role(actor)
     earlier = ledger.find_by_operation_key(operation_key)
     if earlier is not None:
@@ -383,6 +400,7 @@ def save_grant(
     PermissionDeniedError for viewers and technicians, DomainError on a missing or too long
     code, donor or title or a period that ends before it starts, ConflictError on a taken code.
     """
+    begin_write()
     require_stock_role(actor)
     code = (code or "").strip()
     for name, value, limit, missing in (
@@ -416,23 +434,123 @@ def set_reorder_level(
     *, actor: User | None, location_id: int, item_id: int, minimum: int | None, maximum: int | None
 ) -> ReorderLevel | None:
     """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
+    begin_write()
     require_stock_role(actor)
+    problem = _level_problem(minimum, maximum)
+    if problem is not None:
+        raise DomainError(problem, field="maximum")
     level = db.session.scalar(
         select(ReorderLevel).where(
             ReorderLevel.location_id == location_id, ReorderLevel.item_id == item_id
         )
     )
+    return _apply_level(level, location_id, item_id, minimum, maximum)
+
+
+def _level_problem(minimum: int | None, maximum: int | None) -> str | None:
+    if minimum is None and maximum is None:
+        return None  # removes the level
+    low = minimum or 0
+    if low < 0 or (maximum is not None and maximum < low):
+        return _("The maximum must be at least the minimum.")
+    return None
+
+
+def _apply_level(
+    level: ReorderLevel | None,
+    location_id: int,
+    item_id: int,
+    minimum: int | None,
+    maximum: int | None,
+) -> ReorderLevel | None:
     if minimum is None and maximum is None:
         if level is not None:
             db.session.delete(level)
             db.session.flush()
         return None
-    minimum = minimum or 0
-    if minimum < 0 or (maximum is not None and maximum < minimum):
-        raise DomainError(_("The maximum must be at least the minimum."), field="maximum")
     if level is None:
         level = ReorderLevel(location_id=location_id, item_id=item_id)
         db.session.add(level)
-    level.minimum, level.maximum = minimum, maximum
+    level.minimum, level.maximum = minimum or 0, maximum
     db.session.flush()
     return level
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One row of a page of reorder levels: an item (None: not a valid id) and its levels."""
+
+    item_id: int | None
+    minimum: int | None
+    maximum: int | None
+
+
+class RowProblem(NamedTuple):
+    """Why one row of a page was refused: its position, the field, the message."""
+
+    row: int
+    field: str
+    message: str
+
+
+class RowsRefusedError(DomainError):
+    """Rows of a page were refused; ``problems`` lists every one, and nothing was written."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        super().__init__(problems[0].message, field=None)
+        self.problems = list(problems)
+
+
+def reorder_level_problems(*, levels: Sequence[LevelRow]) -> list[RowProblem]:
+    """What is wrong with each row of a page of reorder levels (nothing written)."""
+    item_ids = [row.item_id for row in levels if row.item_id is not None]
+    known = (
+        set(db.session.scalars(select(Item.id).where(Item.id.in_(item_ids)))) if item_ids else set()
+    )
+    problems = []
+    for index, row in enumerate(levels):
+        if row.item_id is None or row.item_id not in known:
+            problems.append(RowProblem(index, "minimum", _("Unknown item.")))
+            continue
+        problem = _level_problem(row.minimum, row.maximum)
+        if problem is not None:
+            problems.append(RowProblem(index, "maximum", problem))
+    return problems
+
+
+def save_reorder_levels(*, actor: User | None, location_id: int, levels: Sequence[LevelRow]) -> int:
+    """Set the reorder levels of a page of items at one place, all or none; no stock moves.
+
+    Every row is checked first; rows equal to what is recorded are left alone, a row with no
+    minimum and no maximum removes the level. Returns how many rows changed. Raises
+    PermissionDeniedError, DomainError for a place that holds no stock of its own, and
+    RowsRefusedError naming every refused row (then nothing is written).
+    """
+    begin_write()
+    require_stock_role(actor)
+    location = db.session.get(Location, location_id)
+    if location is None or not location.kind.is_physical:
+        raise DomainError(_("Choose a warehouse, centre, school or camp."), field="location_id")
+    problems = reorder_level_problems(levels=levels)
+    if problems:
+        raise RowsRefusedError(problems)
+    item_ids = [row.item_id for row in levels if row.item_id is not None]
+    current = {
+        level.item_id: level
+        for level in db.session.scalars(
+            select(ReorderLevel).where(
+                ReorderLevel.location_id == location_id, ReorderLevel.item_id.in_(item_ids)
+            )
+        )
+    }
+    changed = 0
+    for row in levels:
+        if row.item_id is None:  # pragma: no cover - reorder_level_problems refused it
+            continue
+        level = current.get(row.item_id)
+        recorded = (level.minimum, level.maximum) if level is not None else (None, None)
+        if (row.minimum, row.maximum) == recorded:
+            continue
+        _apply_level(level, location_id, row.item_id, row.minimum, row.maximum)
+        changed += 1
+    return changed

@@ -1,12 +1,11 @@
-"""Shared by the stock queries: pages of aggregate rows, localised names, bound parameters."""
+"""Shared by the stock queries: pages of aggregate rows, totals per place, bound parameters."""
 
 from collections.abc import Callable, Iterator
 from math import ceil
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
-from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.locations.models import LocationKind
 from hilogistics.stock.models import Balance
@@ -131,22 +130,6 @@ class RowPage:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
-
-
-def localised_column(
-    english: Any, korean: Any, french: Any, locale: str | None
-) -> ColumnElement[str]:
-    """A name column in the reader's language, falling back to English as ``localised`` does."""
-    if locale and locale.startswith("ko"):
-        return func.coalesce(func.nullif(korean, ""), english)
-    if locale and locale.startswith("fr"):
-        return func.coalesce(func.nullif(french, ""), english)
-    return english
-
-
-def localised_item_name(locale: str | None) -> ColumnElement[str]:
-    """The item name column in the reader's language, as ``Item.display_name`` picks it."""
-    return localised_column(Item.name, Item.name_ko, Item.name_fr, locale)
 
 
 def item_totals(*, location_id: int | None = None) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from hilogistics.db import db
+from hilogistics.db import db, localised_name
 from hilogistics.locations.models import Location
 from hilogistics.stock.models import Balance, Lot, Movement, StockTransaction, TransactionKind
 from hilogistics.stock.queries._common import (
@@ -221,9 +221,7 @@ def _card_page_select(incoming: Any, outgoing: Any, locale: str | None) -> Selec
         .subquery("page")
     )
     other = aliased(Location, name="other")
-    other_name: Any = other.name
-    if locale and locale.startswith("ko"):  # as Location.display_name
-        other_name = func.coalesce(func.nullif(other.name_ko, ""), other.name)
+    other_name = localised_name(other, locale)
     return (
         select(
             rows.c.id,

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
-from hilogistics.db import contains_pattern, db
+from hilogistics.db import db, matches_text
 from hilogistics.stock.models import Grant, Lot
 
 
@@ -12,14 +12,7 @@ def grants_query(search: str | None = None) -> Select[tuple[Grant]]:
     """Grants, active first, latest start first; optionally matching donor, code or title."""
     stmt = select(Grant).order_by(Grant.is_active.desc(), Grant.starts_on.desc(), Grant.code)
     if search:
-        pattern = contains_pattern(search)
-        stmt = stmt.where(
-            or_(
-                func.lower(Grant.donor).like(pattern, escape="\\"),
-                func.lower(Grant.code).like(pattern, escape="\\"),
-                func.lower(Grant.title).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(matches_text((Grant.donor, Grant.code, Grant.title), search))
     return stmt
 
 

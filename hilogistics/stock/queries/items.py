@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 
 from hilogistics.auth.models import Role, User
-from hilogistics.db import db
+from hilogistics.db import db, localised_name
 from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind
 from hilogistics.stock.models import Balance, Grant, Lot
 from hilogistics.stock.queries._common import KIND_ORDER, RowPage
@@ -87,9 +86,7 @@ def item_balances(
     """
     nonzero = or_(Balance.quantity != 0, Balance.reserved != 0)
     own = Balance.location_id == user.location_id if user.role is Role.TECHNICIAN else None
-    place_name: Any = Location.name
-    if locale and locale.startswith("ko"):  # as Location.display_name
-        place_name = func.coalesce(func.nullif(Location.name_ko, ""), Location.name)
+    place_name = localised_name(Location, locale)
     totals_stmt = (
         select(
             Balance.location_id,

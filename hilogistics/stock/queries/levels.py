@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import Date, Integer, Select, func, literal, null, select
 
 from hilogistics.catalogue.models import Item, Unit
-from hilogistics.db import db
+from hilogistics.db import db, localised_name
 from hilogistics.stock.models import ReorderLevel
-from hilogistics.stock.queries._common import item_totals, localised_column, localised_item_name
+from hilogistics.stock.queries._common import item_totals
 
 
 def below_minimum_query(location_id: int, *, locale: str | None = None) -> Select[Any]:
@@ -22,9 +22,9 @@ def below_minimum_query(location_id: int, *, locale: str | None = None) -> Selec
         select(
             Item.id.label("item_id"),
             Item.code,
-            localised_item_name(locale).label("name"),
+            localised_name(Item, locale).label("name"),
             Item.category_id,
-            localised_column(Unit.name, Unit.name_ko, Unit.name_fr, locale).label("unit"),
+            localised_name(Unit, locale).label("unit"),
             on_hand.label("on_hand"),
             literal(0, Integer).label("reserved"),
             null().cast(Date).label("earliest_expiry"),

@@ -6,9 +6,8 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from hilogistics.catalogue.models import Item, Unit
-from hilogistics.db import db
+from hilogistics.db import db, localised_name
 from hilogistics.stock.models import Balance, Grant, Lot
-from hilogistics.stock.queries._common import localised_column, localised_item_name
 
 
 def lots_at_query(location_id: int, *, locale: str | None = None) -> Select[Any]:
@@ -19,8 +18,8 @@ def lots_at_query(location_id: int, *, locale: str | None = None) -> Select[Any]
     return (
         select(
             Item.code,
-            localised_item_name(locale).label("name"),
-            localised_column(Unit.name, Unit.name_ko, Unit.name_fr, locale).label("unit"),
+            localised_name(Item, locale).label("name"),
+            localised_name(Unit, locale).label("unit"),
             Lot.code.label("lot"),
             Lot.serial,
             Lot.expires_on,

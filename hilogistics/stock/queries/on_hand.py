@@ -28,15 +28,13 @@ from sqlalchemy.orm import aliased
 
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.dates import business_today
-from hilogistics.db import db
+from hilogistics.db import contains_pattern, db, localised_name, matches_text
 from hilogistics.stock.models import Balance, Lot, ReorderLevel
 from hilogistics.stock.queries._common import (
     MAX_PER_PAGE,
     PARAM_LIMIT,
     PARAM_OFFSET,
     RowPage,
-    localised_column,
-    localised_item_name,
     param,
 )
 
@@ -133,14 +131,6 @@ _PARAM_CATEGORY = "category_id"
 _PARAM_FAMILY = "family"
 _PARAM_TEXT = "text_pattern"
 _PARAM_ITEM_IDS = "item_ids"
-_LIKE_ESCAPE = "/"
-
-
-def _like_pattern(text: str) -> str:
-    """``text`` as a LIKE pattern matching it anywhere, its wildcards taken literally."""
-    for char in (_LIKE_ESCAPE, "%", "_"):
-        text = text.replace(char, _LIKE_ESCAPE + char)
-    return f"%{text}%"
 
 
 @dataclass(frozen=True)
@@ -191,7 +181,7 @@ class _OnHandShape:
         if filters.family:
             values[_PARAM_FAMILY] = filters.family
         if filters.text:
-            values[_PARAM_TEXT] = _like_pattern(filters.text)
+            values[_PARAM_TEXT] = contains_pattern(filters.text)
         if filters.item_ids is not None:
             values[_PARAM_ITEM_IDS] = list(filters.item_ids)
         return values
@@ -212,13 +202,9 @@ def _item_conditions(shape: _OnHandShape) -> list[ColumnElement[bool]]:
     if shape.family:
         conditions.append(Item.family == param(_PARAM_FAMILY, String))
     if shape.text:
-        pattern = param(_PARAM_TEXT, String)
         conditions.append(
-            or_(
-                *(
-                    column.ilike(pattern, escape=_LIKE_ESCAPE)
-                    for column in (Item.code, Item.name, Item.name_ko, Item.name_fr)
-                )
+            matches_text(
+                (Item.code, Item.name, Item.name_ko, Item.name_fr), param(_PARAM_TEXT, String)
             )
         )
     if shape.item_ids:
@@ -262,13 +248,13 @@ def _on_hand_select(shape: _OnHandShape) -> Select[Any]:
     """The stock-on-hand statement of this shape (see ``on_hand_query``), with parameters."""
     totals = _location_totals(with_expiry=shape.with_expiry)
     level = aliased(ReorderLevel, name="level")
-    name = localised_item_name(shape.language)
+    name = localised_name(Item, shape.language)
     columns: list[Any] = [
         totals.c.item_id,
         Item.code,
         name.label("name"),
         Item.category_id,
-        localised_column(Unit.name, Unit.name_ko, Unit.name_fr, shape.language).label("unit"),
+        localised_name(Unit, shape.language).label("unit"),
         totals.c.on_hand,
         totals.c.reserved,
     ]
@@ -422,9 +408,9 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
         select(
             rows.c.item_id,
             Item.code,
-            localised_item_name(shape.language).label("name"),
+            localised_name(Item, shape.language).label("name"),
             Item.category_id,
-            localised_column(Unit.name, Unit.name_ko, Unit.name_fr, shape.language).label("unit"),
+            localised_name(Unit, shape.language).label("unit"),
             func.coalesce(at_place(func.sum(Balance.quantity)), 0).label("on_hand"),
             func.coalesce(at_place(func.sum(Balance.reserved)), 0).label("reserved"),
             expiry.label("earliest_expiry"),

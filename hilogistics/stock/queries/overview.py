@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, select
 
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
-from hilogistics.db import db
+from hilogistics.db import db, matches_text
 from hilogistics.locations.models import Location, Province
 from hilogistics.locations.queries import visible_locations_query
 from hilogistics.stock.models import Balance, ReorderLevel
@@ -83,12 +83,7 @@ def location_summaries(user: User) -> list[ProvinceGroup]:
 
 def _matches_text(text: str) -> ColumnElement[bool]:
     """Code or a name in any language contains ``text`` (case-insensitive, wildcards escaped)."""
-    return or_(
-        Item.code.icontains(text, autoescape=True),
-        Item.name.icontains(text, autoescape=True),
-        Item.name_ko.icontains(text, autoescape=True),
-        Item.name_fr.icontains(text, autoescape=True),
-    )
+    return matches_text((Item.code, Item.name, Item.name_ko, Item.name_fr), text)
 
 
 def items_matching_query(text: str) -> Select[tuple[Item]]:

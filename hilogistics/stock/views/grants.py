@@ -1,19 +1,18 @@
 """Grant administration: the donors' grants that receipts and lots carry."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.stock.forms_grants import GrantForm
 from hilogistics.stock.models import Grant
 from hilogistics.stock.queries.grants import grants_query, lot_counts
 from hilogistics.stock.services import save_grant
 from hilogistics.stock.views.blueprint import bp
+from hilogistics.views_support import submit
 
 
 @bp.get("/grants")
@@ -34,8 +33,9 @@ def grant_new() -> Response | str:
     """Record a new grant."""
     form = GrantForm()
     if form.validate_on_submit():
-        try:
-            grant = save_grant(
+        response = submit(
+            form,
+            lambda: save_grant(
                 actor=acting_user(),
                 code=form.code.data,
                 donor=form.donor.data,
@@ -43,14 +43,12 @@ def grant_new() -> Response | str:
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 is_active=form.is_active.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Grant %(code)s added.", code=grant.code), "success")
-            return redirect(url_for("stock.grants"))
+            ),
+            lambda grant: _("Grant %(code)s added.", code=grant.code),
+            url_for("stock.grants"),
+        )
+        if response is not None:
+            return response
     return render_template("stock/grants_form.html", form=form, grant=None)
 
 
@@ -61,8 +59,9 @@ def grant_edit(grant_id: int) -> Response | str:
     grant = db.get_or_404(Grant, grant_id)
     form = GrantForm(obj=grant if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            save_grant(
+        response = submit(
+            form,
+            lambda: save_grant(
                 actor=acting_user(),
                 grant=grant,
                 code=form.code.data,
@@ -71,12 +70,10 @@ def grant_edit(grant_id: int) -> Response | str:
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 is_active=form.is_active.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Grant %(code)s saved.", code=grant.code), "success")
-            return redirect(url_for("stock.grants"))
+            ),
+            lambda saved: _("Grant %(code)s saved.", code=saved.code),
+            url_for("stock.grants"),
+        )
+        if response is not None:
+            return response
     return render_template("stock/grants_form.html", form=form, grant=grant)

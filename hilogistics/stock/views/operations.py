@@ -1,11 +1,10 @@
 """Stock operations views: record a receipt, adjust one lot at a place, reverse a transaction."""
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -15,10 +14,13 @@ from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
-from hilogistics.locations.models import Location, LocationKind
-from hilogistics.locations.queries import physical_locations_query, visible_locations_query
+from hilogistics.locations.models import Location
+from hilogistics.locations.queries import (
+    find_visible_location,
+    visible_locations_query,
+    warehouses_query,
+)
 from hilogistics.stock import services
 from hilogistics.stock.forms_operations import (
     MAX_LINES,
@@ -28,18 +30,20 @@ from hilogistics.stock.forms_operations import (
     ReceiptForm,
     ReverseForm,
 )
-from hilogistics.stock.forms_pages import TRANSACTION_KIND_LABELS
+from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.ledger import find_by_operation_key
-from hilogistics.stock.models import (
-    AdjustmentDirection,
-    AdjustmentReason,
-    Balance,
-    Grant,
-    Lot,
-    StockTransaction,
-)
+from hilogistics.stock.models import AdjustmentDirection, StockTransaction
 from hilogistics.stock.queries import visible_transaction
+from hilogistics.stock.queries.operations import (
+    active_adjustment_reasons,
+    active_grants,
+    active_items,
+    active_items_by_code,
+    lots_with_balance,
+    reversal_shortfalls,
+)
 from hilogistics.stock.views.blueprint import bp
+from hilogistics.views_support import submit
 
 # Ids in URLs and query strings are database integers: larger ones cannot name a row.
 MAX_ID = 2**31 - 1
@@ -51,32 +55,15 @@ def _placeholder(label: str) -> SelectChoice:
     return SelectChoice("", label)
 
 
-def _active_items() -> list[Item]:
-    """Every active item, for the code input's list of suggestions."""
-    return list(db.session.scalars(select(Item).where(Item.is_active).order_by(Item.code)))
-
-
-def _items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
-    """Active items whose code is among ``codes`` (any letter case), keyed by upper-case code."""
-    wanted = {code.upper() for code in codes if code}
-    if not wanted:
-        return {}
-    found = db.session.scalars(
-        select(Item).where(func.upper(Item.code).in_(wanted), Item.is_active)
-    )
-    return {item.code.upper(): item for item in found}
-
-
-def _done(transaction: StockTransaction, message: str) -> Response:
-    flash(message, "success")
-    return redirect(url_for("stock.transaction", transaction_id=transaction.id))
+def _show(transaction: StockTransaction) -> str:
+    return url_for("stock.transaction", transaction_id=transaction.id)
 
 
 def _post_once(
     form: ReceiptForm | AdjustForm | ReverseForm,
     post: Callable[[], StockTransaction],
     message: str,
-    field_name: Callable[[str | None], str | None] = lambda name: name,
+    field_name: Callable[[str | None], str | None] | None = None,
 ) -> Response | None:
     """Call the service, commit and go to the result; or roll back and show why on the form.
 
@@ -84,19 +71,16 @@ def _post_once(
     sent again meanwhile (double click, resend) may instead fail a check that the first one
     passed (its serial numbers are now recorded): it lands on the first result all the same.
     """
-    try:
-        transaction = post()
-    except DomainError as error:
-        db.session.rollback()
+
+    def _posted_meanwhile(_error: DomainError) -> Response | None:
         key = form.operation_key.data
         earlier = find_by_operation_key(key) if key else None
-        if earlier is not None:
-            return _done(earlier, message)
-        error.field = field_name(error.field)
-        attach_error(form, error)
-        return None
-    db.session.commit()
-    return _done(transaction, message)
+        if earlier is None:
+            return None
+        flash(message, "success")
+        return redirect(_show(earlier))
+
+    return submit(form, post, message, _show, field_map=field_name, on_error=_posted_meanwhile)
 
 
 # --- receipts ---------------------------------------------------------------------------
@@ -104,17 +88,14 @@ def _post_once(
 
 def _fill_receipt_choices(form: ReceiptForm) -> None:
     locale = current_locale()
-    warehouses = db.session.scalars(
-        physical_locations_query().where(Location.kind == LocationKind.WAREHOUSE)
-    ).all()
+    warehouses = db.session.scalars(warehouses_query()).all()
     form.warehouse_id.choices = [_placeholder(_("— choose a warehouse —"))] + [
         SelectChoice(str(w.id), w.display_name(locale)) for w in warehouses
     ]
     if request.method == "GET" and len(warehouses) == 1:
         form.warehouse_id.data = warehouses[0].id
-    grants = db.session.scalars(select(Grant).where(Grant.is_active).order_by(Grant.code))
     form.grant_id.choices = [_placeholder(_("— none —"))] + [
-        SelectChoice(str(g.id), f"{g.code} · {g.donor}") for g in grants
+        SelectChoice(str(g.id), f"{g.code} · {g.donor}") for g in active_grants()
     ]
 
 
@@ -150,11 +131,11 @@ def receipt_new() -> Response | str:
             return response
     # After a post that came back, each line's item is named, with its unit and pack size.
     filled = form.filled_lines() if form.is_submitted() else []
-    items = _items_by_code(line.item.data for _index, line in filled)
+    items = active_items_by_code(line.item.data for _index, line in filled)
     return render_template(
         "stock/receipt_new.html",
         form=form,
-        items=_active_items(),
+        items=active_items(),
         line_items=[items.get((e.form.item.data or "").upper()) for e in form.lines.entries],
         can_add_lines=len(form.lines.entries) < MAX_LINES,
     )
@@ -163,7 +144,7 @@ def receipt_new() -> Response | str:
 def _record_receipt(form: ReceiptForm) -> Response | None:
     """Resolve the lines' item codes and post the receipt; a redirect, or None on errors."""
     filled = form.filled_lines()
-    items = _items_by_code(line.item.data for _index, line in filled)
+    items = active_items_by_code(line.item.data for _index, line in filled)
     lines: list[services.ReceiptLine] = []
     positions: list[int] = []
     for index, line in filled:
@@ -174,7 +155,8 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
         lines.append(
             services.ReceiptLine(
                 item_id=item.id,
-                quantity=(line.packs.data or 0) * item.pack_size + (line.units.data or 0),
+                packs=line.packs.data or 0,
+                quantity=line.units.data or 0,
                 lot_code=line.lot_code.data or "",
                 expires_on=line.expires_on.data,
                 serials=line.serial_list(),
@@ -224,10 +206,8 @@ def _resolve_target(target: AdjustTargetForm) -> tuple[Location | None, Item | N
     asked = "location_id" in request.args and ("item" in request.args or "item_id" in request.args)
     if not asked or not target.validate():
         return None, None
-    location = db.session.scalar(
-        visible_locations_query(acting_user()).where(Location.id == target.location_id.data)
-    )
-    item = _items_by_code([target.item.data]).get(target.item.data.upper())
+    location = find_visible_location(acting_user(), target.location_id.data)
+    item = active_items_by_code([target.item.data]).get(target.item.data.upper())
     if item is None:
         target.item.errors.append(_("No active item has this code."))
     return location, item
@@ -235,15 +215,8 @@ def _resolve_target(target: AdjustTargetForm) -> tuple[Location | None, Item | N
 
 def _lot_choices(item: Item, location: Location) -> list[SelectChoice]:
     """The item's lots, those on hand at the place first, each with its balance there."""
-    on_hand = func.coalesce(Balance.quantity, 0)
-    rows = db.session.execute(
-        select(Lot, on_hand)
-        .outerjoin(Balance, and_(Balance.lot_id == Lot.id, Balance.location_id == location.id))
-        .where(Lot.item_id == item.id)
-        .order_by((on_hand > 0).desc(), Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
-    ).all()
     choices = [_placeholder(_("— choose a lot —"))]
-    for lot, quantity in rows:
+    for lot, quantity in lots_with_balance(item.id, location.id):
         parts = [lot.serial or lot.code or _("no lot code")]
         if lot.expires_on:
             parts.append(_("expires %(date)s", date=lot.expires_on.isoformat()))
@@ -271,11 +244,7 @@ def adjust() -> Response | str:
         form.lot_id.choices = _lot_choices(item, location)
         form.reason_id.choices = [_placeholder(_("— choose a reason —"))] + [
             SelectChoice(str(reason.id), reason.display_name(locale))
-            for reason in db.session.scalars(
-                select(AdjustmentReason)
-                .where(AdjustmentReason.is_active)
-                .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
-            )
+            for reason in active_adjustment_reasons()
         ]
         if request.method == "GET":
             form.lot_id.data = _id_arg("lot_id")
@@ -306,41 +275,11 @@ def adjust() -> Response | str:
         form=form,
         location=location,
         item=item,
-        items=_active_items(),
+        items=active_items(),
     )
 
 
 # --- reversals --------------------------------------------------------------------------
-
-
-def _shortfalls(transaction: StockTransaction) -> dict[int, int]:
-    """Movement id → quantity on hand, for lines whose stock is no longer all where it went."""
-    guarded = [m for m in transaction.movements if m.to_location.kind.is_guarded]
-    if not guarded:
-        return {}
-    balances = {
-        (b.location_id, b.item_id, b.lot_id): b.quantity
-        for b in db.session.scalars(
-            select(Balance).where(
-                or_(
-                    *(
-                        and_(
-                            Balance.location_id == m.to_location_id,
-                            Balance.item_id == m.item_id,
-                            Balance.lot_id == m.lot_id,
-                        )
-                        for m in guarded
-                    )
-                )
-            )
-        )
-    }
-    short = {}
-    for movement in guarded:
-        quantity = balances.get((movement.to_location_id, movement.item_id, movement.lot_id), 0)
-        if quantity < movement.quantity:
-            short[movement.id] = quantity
-    return short
 
 
 @bp.route("/stock/transactions/<int:transaction_id>/reverse", methods=["GET", "POST"])
@@ -372,5 +311,5 @@ def reverse(transaction_id: int) -> Response | str:
         original=original,
         form=form,
         kind_labels=TRANSACTION_KIND_LABELS,
-        shortfalls=_shortfalls(original),
+        shortfalls=reversal_shortfalls(original),
     )

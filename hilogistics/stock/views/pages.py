@@ -5,7 +5,7 @@ Read-only pages read balances (never a sum of the ledger); the stock card pages 
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -23,8 +23,6 @@ from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import visible_location, visible_locations_query
 from hilogistics.stock.forms_pages import (
-    SORT_LABELS,
-    TRANSACTION_KIND_LABELS,
     AddReorderLevelForm,
     CardFilterForm,
     ItemSearchForm,
@@ -32,6 +30,7 @@ from hilogistics.stock.forms_pages import (
     ReorderLevelsForm,
     TransactionFilterForm,
 )
+from hilogistics.stock.labels import SORT_LABELS, TRANSACTION_KIND_LABELS
 from hilogistics.stock.models import TransactionKind
 from hilogistics.stock.queries import (
     MAX_PER_PAGE,
@@ -41,7 +40,6 @@ from hilogistics.stock.queries import (
     TransactionFilters,
     below_minimum_query,
     category_names,
-    existing_item_ids,
     families_query,
     item_balances,
     item_by_code,
@@ -50,14 +48,21 @@ from hilogistics.stock.queries import (
     on_hand_page,
     on_hand_query,
     on_hand_row_converter,
-    reorder_levels_for,
     stock_card,
     transaction_row,
     transactions_query,
     visible_transaction,
 )
-from hilogistics.stock.services import set_reorder_level
+from hilogistics.stock.services import (
+    LevelRow,
+    RowProblem,
+    RowsRefusedError,
+    reorder_level_problems,
+    save_reorder_levels,
+    set_reorder_level,
+)
 from hilogistics.stock.views.blueprint import bp
+from hilogistics.views_support import submit
 
 SEARCH_RESULTS_LIMIT = 50
 MAX_ID = 2**31 - 1  # the largest INTEGER key
@@ -329,21 +334,13 @@ def reorder_levels(location_id: int) -> Response | str:
     adding = request.method == "POST" and "add-item_code" in request.form
     saving = request.method == "POST" and not adding
     if adding and add_form.validate():
-        saved = _add_level(add_form, location)
-        if saved is not None:
-            db.session.commit()
-            flash(_("Reorder level of %(item)s saved.", item=saved.code), "success")
-            return redirect(url_for("stock.reorder_levels", location_id=location.id, q=saved.code))
-        db.session.rollback()
+        response = _add_level(add_form, location)
+        if response is not None:
+            return response
     elif saving:
-        # One transaction for the whole page: saved together, or nothing when a row fails.
-        # Rows that pass the form still go to the service, so every row shows its error at once.
-        valid = form.validate()
-        if _save_levels(form, location) and valid:
-            db.session.commit()
-            flash(_("Reorder levels saved."), "success")
-            return redirect(here)
-        db.session.rollback()
+        response = _save_levels(form, location, here)
+        if response is not None:
+            return response
 
     filters = OnHandFilters(text=search or None)
     convert = on_hand_row_converter(filters)
@@ -382,24 +379,25 @@ def reorder_levels(location_id: int) -> Response | str:
     )
 
 
-def _add_level(add_form: AddReorderLevelForm, location: Location) -> Item | None:
+def _add_level(add_form: AddReorderLevelForm, location: Location) -> Response | None:
     """Set the level of the item named by code; None (with the error on the form) on failure."""
     found = item_by_code(add_form.item_code.data)
     if found is None:
         add_form.item_code.errors = [*add_form.item_code.errors, _("No item has this code.")]
         return None
-    try:
-        set_reorder_level(
+    code, item_id = found.code, found.id
+    return submit(
+        add_form,
+        lambda: set_reorder_level(
             actor=acting_user(),
             location_id=location.id,
-            item_id=found.id,
+            item_id=item_id,
             minimum=add_form.minimum.data,
             maximum=add_form.maximum.data,
-        )
-    except DomainError as error:
-        attach_error(add_form, error)
-        return None
-    return found
+        ),
+        _("Reorder level of %(item)s saved.", item=code),
+        url_for("stock.reorder_levels", location_id=location.id, q=code),
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -411,42 +409,46 @@ def _int(value: Any) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def _save_levels(form: ReorderLevelsForm, location: Location) -> bool:
-    """Apply the changed rows through the service; False (errors on the rows) when any fails.
+def _save_levels(form: ReorderLevelsForm, location: Location, here: str) -> Response | None:
+    """Save the page's rows in one service call; None, with errors on the rows, when refused.
 
-    Rows the form already refused are skipped; the caller rolls back unless all went through.
+    Rows the form refused are not sent; the others are still checked, so that every row shows
+    its error at once, but nothing is written unless every row passes.
     """
-    entries = [(entry, _int(entry.form.item_id.data)) for entry in form.rows]
-    item_ids = [item_id for _entry, item_id in entries if item_id is not None]
-    known = existing_item_ids(item_ids)
-    levels = reorder_levels_for(location.id, item_ids)
-    ok = True
-    for entry, item_id in entries:
-        if entry.errors:
-            ok = False
-            continue
-        if item_id is None or item_id not in known:
-            entry.form.minimum.errors = [*entry.form.minimum.errors, _("Unknown item.")]
-            ok = False
-            continue
-        minimum, maximum = entry.form.minimum.data, entry.form.maximum.data
-        level = levels.get(item_id)
-        current = (level.minimum, level.maximum) if level is not None else (None, None)
-        if (minimum, maximum) == current:
-            continue
-        try:
-            set_reorder_level(
-                actor=acting_user(),
-                location_id=location.id,
-                item_id=item_id,
-                minimum=minimum,
-                maximum=maximum,
-            )
-        except DomainError as error:
-            target = entry.form._fields.get(error.field or "") or entry.form.maximum
-            target.errors = [*target.errors, error.message]
-            ok = False
-    return ok
+    valid = form.validate()
+    entries = [entry for entry in form.rows if not entry.errors]
+    rows = [
+        LevelRow(
+            item_id=_int(entry.form.item_id.data),
+            minimum=entry.form.minimum.data,
+            maximum=entry.form.maximum.data,
+        )
+        for entry in entries
+    ]
+
+    def _show(error: DomainError) -> None:
+        if isinstance(error, RowsRefusedError):
+            _place_problems(entries, error.problems)
+        else:
+            attach_error(form, error)
+
+    if not valid:
+        _place_problems(entries, reorder_level_problems(levels=rows))
+        return None
+    return submit(
+        form,
+        lambda: save_reorder_levels(actor=acting_user(), location_id=location.id, levels=rows),
+        _("Reorder levels saved."),
+        here,
+        show_error=_show,
+    )
+
+
+def _place_problems(entries: list[Any], problems: list[RowProblem]) -> None:
+    for problem in problems:
+        row = entries[problem.row].form
+        target = row._fields.get(problem.field) or row.maximum
+        target.errors = [*target.errors, problem.message]
 
 
 @bp.get("/stock/items/<int:item_id>")

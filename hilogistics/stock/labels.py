@@ -1,0 +1,24 @@
+"""How the stock enums are named in the interface: transaction kinds, directions, sort keys."""
+
+from flask_babel import lazy_gettext as _l
+
+from hilogistics.stock.models import AdjustmentDirection, TransactionKind
+
+TRANSACTION_KIND_LABELS = {
+    TransactionKind.RECEIPT: _l("Receipt"),
+    TransactionKind.ADJUSTMENT: _l("Adjustment"),
+    TransactionKind.REVERSAL: _l("Reversal"),
+    TransactionKind.OPENING: _l("Opening balance"),
+}
+# The two directions a person chooses for an adjustment (BOTH is only a reason's property).
+DIRECTION_LABELS = {
+    AdjustmentDirection.OUT: _l("Out: take stock away from this place"),
+    AdjustmentDirection.IN: _l("In: add stock to this place"),
+}
+# The columns the stock-on-hand page sorts by.
+SORT_LABELS = {
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "quantity": _l("Quantity on hand"),
+    "expiry": _l("Earliest expiry"),
+}

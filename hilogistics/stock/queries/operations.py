@@ -1,0 +1,89 @@
+"""Reads of the stock operation forms: items by code, lots at a place, grants, reasons."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, func, or_, select
+
+from hilogistics.catalogue.models import Item
+from hilogistics.db import db
+from hilogistics.stock.models import AdjustmentReason, Balance, Grant, Lot, StockTransaction
+
+
+def active_items() -> list[Item]:
+    """Every active item by code, for the code input's list of suggestions."""
+    return list(db.session.scalars(select(Item).where(Item.is_active).order_by(Item.code)))
+
+
+def active_items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
+    """Active items whose code is among ``codes`` (any letter case), keyed by upper-case code."""
+    wanted = {code.upper() for code in codes if code}
+    if not wanted:
+        return {}
+    found = db.session.scalars(
+        select(Item).where(func.upper(Item.code).in_(wanted), Item.is_active)
+    )
+    return {item.code.upper(): item for item in found}
+
+
+def active_grants() -> list[Grant]:
+    """Grants a receipt may name, by code."""
+    return list(db.session.scalars(select(Grant).where(Grant.is_active).order_by(Grant.code)))
+
+
+def active_adjustment_reasons() -> list[AdjustmentReason]:
+    """Reasons an adjustment may give, in their list order."""
+    return list(
+        db.session.scalars(
+            select(AdjustmentReason)
+            .where(AdjustmentReason.is_active)
+            .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
+        )
+    )
+
+
+def lots_with_balance(item_id: int, location_id: int) -> list[tuple[Lot, int]]:
+    """The item's lots with the quantity of each at the place: lots on hand there first.
+
+    Then by earliest expiry (none last) and id.
+    """
+    on_hand = func.coalesce(Balance.quantity, 0)
+    rows = db.session.execute(
+        select(Lot, on_hand)
+        .outerjoin(Balance, and_(Balance.lot_id == Lot.id, Balance.location_id == location_id))
+        .where(Lot.item_id == item_id)
+        .order_by((on_hand > 0).desc(), Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
+    ).all()
+    return [(lot, int(quantity)) for lot, quantity in rows]
+
+
+def reversal_shortfalls(transaction: StockTransaction) -> dict[int, int]:
+    """Movement id → quantity on hand, for lines whose stock is no longer all where it went.
+
+    Only guarded places count (a virtual end may go below zero); one query for all lines.
+    """
+    guarded = [m for m in transaction.movements if m.to_location.kind.is_guarded]
+    if not guarded:
+        return {}
+    balances = {
+        (b.location_id, b.item_id, b.lot_id): b.quantity
+        for b in db.session.scalars(
+            select(Balance).where(
+                or_(
+                    *(
+                        and_(
+                            Balance.location_id == m.to_location_id,
+                            Balance.item_id == m.item_id,
+                            Balance.lot_id == m.lot_id,
+                        )
+                        for m in guarded
+                    )
+                )
+            )
+        )
+    }
+    short = {}
+    for movement in guarded:
+        quantity = balances.get((movement.to_location_id, movement.item_id, movement.lot_id), 0)
+        if quantity < movement.quantity:
+            short[movement.id] = quantity
+    return short

@@ -15,12 +15,14 @@ from hilogistics.stock.models import Grant
 from tests import factories
 from tests.conftest import sign_in
 
+# BEGIN IMMEDIATE and the write lock are SQLite's; PostgreSQL writers wait on row locks.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 @pytest.fixture
 def sqlite_path(app: Flask, backend: str) -> str:
-    """The SQLite file of the test database (the test is skipped on PostgreSQL)."""
-    if backend != "sqlite":
-        pytest.skip("BEGIN IMMEDIATE and the write lock are SQLite's")
+    """The SQLite file of the test database."""
+    assert backend == "sqlite"
     return db.engine.url.database
 
 
@@ -156,9 +158,9 @@ def test_the_page_after_a_refused_write_renders_without_the_write_lock(
     assert db.session.scalar(select(Grant)) is None
 
 
+@pytest.mark.backends("postgres")
 def test_begin_write_leaves_a_postgresql_transaction_alone(app: Flask, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL writers wait on row locks; nothing to declare")
+    assert backend == "postgresql"
     grant = factories.make_grant(title="Kept")
     begin_write()  # not committed, not expired: the same transaction goes on
     assert grant in db.session and db.session.is_modified(grant) is False

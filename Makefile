@@ -34,8 +34,9 @@ test: $(VENV)/.installed-test system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-system-deps:
-	@scripts/ensure-test-deps.sh
+## system-deps: install (as root) the Debian packages the tests need, then start the browser once.
+system-deps: $(VENV)/.installed-test
+	@PYTHON_BIN=$(BIN)/python scripts/ensure-test-deps.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ from tests.factories import make_item, make_warehouse, operation_key, receive
 from tests.races import race, take_in_worker_process
 
 pytestmark = pytest.mark.slow
-REPEATS = 20
+REPEATS = 10
 
 
 @pytest.fixture

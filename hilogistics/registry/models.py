@@ -14,7 +14,7 @@ class DocumentType(enum.StrEnum):
     """What a numbered document is; its value is the prefix of the number (``SHP-2026-00042``).
 
     A new type changes the CHECK on ``documents.type`` and ``document_counters.type`` by hand
-    in its migration (see migrations/README).
+    in its migration, as a new transaction kind changes the one on ``stock_transactions``.
     """
 
     SHIPMENT = "SHP"

@@ -23,6 +23,14 @@ class DocumentType(enum.StrEnum):
     COUNT = "CNT"
 
 
+SEQUENCE_DIGITS = 5
+
+
+def format_number(type: DocumentType, year: int, sequence: int) -> str:
+    """The printed number: ``SHP-2026-00042`` (five digits, more past 99999)."""
+    return f"{type.value}-{year:04d}-{sequence:0{SEQUENCE_DIGITS}d}"
+
+
 class Document(db.Model):
     """A numbered document (shipment, distribution, requisition, count); the number is forever."""
 

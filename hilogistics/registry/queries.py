@@ -16,8 +16,7 @@ from sqlalchemy import select
 from hilogistics.auth.models import User
 from hilogistics.db import db
 from hilogistics.errors import NotFoundError
-from hilogistics.registry.models import Document, DocumentType
-from hilogistics.registry.services import format_number
+from hilogistics.registry.models import Document, DocumentType, format_number
 
 # TYPE-YEAR-SEQUENCE; the sequence may come without its leading zeros when typed by hand.
 _NUMBER = re.compile(r"^([A-Z]{3})-(\d{4})-(\d{1,9})$")

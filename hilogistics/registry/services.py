@@ -16,14 +16,13 @@ from hilogistics.auth.models import User
 from hilogistics.dates import business_today
 from hilogistics.db import db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, NotFoundError
-from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint, DocumentType
-
-SEQUENCE_DIGITS = 5
-
-
-def format_number(type: DocumentType, year: int, sequence: int) -> str:
-    """The printed number: ``SHP-2026-00042`` (five digits, more past 99999)."""
-    return f"{type.value}-{year:04d}-{sequence:0{SEQUENCE_DIGITS}d}"
+from hilogistics.registry.models import (
+    Document,
+    DocumentCounter,
+    DocumentPrint,
+    DocumentType,
+    format_number,
+)
 
 
 def next_sequence(type: DocumentType, year: int) -> int:

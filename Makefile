@@ -41,8 +41,9 @@ reset-demo:
 	rm -f instance/hilogistics.sqlite instance/hilogistics.sqlite-wal instance/hilogistics.sqlite-shm instance/demo-logins.txt
 	@echo "Done. Run make run to load a fresh demo."
 
-system-deps:
-	@scripts/ensure-test-deps.sh
+## system-deps: install (as root) the Debian packages the tests need, then start the browser once.
+system-deps: $(VENV)/.installed-test
+	@PYTHON_BIN=$(BIN)/python scripts/ensure-test-deps.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

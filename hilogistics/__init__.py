@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from hilogistics.catalogue.views import bp as catalogue_bp
     from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
+    from hilogistics.registry.views import bp as registry_bp
     from hilogistics.stock.views import bp as stock_bp
 
     app.register_blueprint(main_bp)
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(locations_bp)
     app.register_blueprint(stock_bp)
+    app.register_blueprint(registry_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.locations.models import Location, Province
+from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -17,6 +18,9 @@ __all__ = [
     "AdjustmentReason",
     "Balance",
     "Category",
+    "Document",
+    "DocumentCounter",
+    "DocumentPrint",
     "Grant",
     "Item",
     "Location",

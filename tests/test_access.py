@@ -66,6 +66,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.grants": STAFF,
     "stock.grant_new": STAFF,
     "stock.grant_edit": STAFF,
+    "registry.open_document": EVERYONE,
 }
 
 

@@ -21,6 +21,7 @@ from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item, localised
 from hilogistics.db import UTCDateTime, db, str_enum, utcnow
 from hilogistics.locations.models import Location
+from hilogistics.registry.models import Document
 
 
 class Grant(db.Model):
@@ -134,11 +135,14 @@ class StockTransaction(db.Model):
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_transactions.id"), unique=True
     )
+    # The numbered document (shipment, distribution, count…) this transaction posts, if any.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
     location: Mapped[Location | None] = relationship(lazy="joined")
     grant: Mapped[Grant | None] = relationship()
     reason: Mapped[AdjustmentReason | None] = relationship()
+    document: Mapped[Document | None] = relationship()
     reverses: Mapped["StockTransaction | None"] = relationship(
         remote_side=[id], back_populates="reversed_by"
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from hilogistics.db import db, localised_name
 from hilogistics.locations.models import Location
+from hilogistics.registry.models import Document, DocumentType
 from hilogistics.stock.models import Balance, Lot, Movement, StockTransaction, TransactionKind
 from hilogistics.stock.queries._common import (
     MAX_PER_PAGE,
@@ -33,6 +34,9 @@ class CardLine:
     transaction_id: int
     kind: TransactionKind
     reference: str | None
+    # The numbered document behind the movement (shipment, distribution…), if any.
+    document_number: str | None
+    document_type: DocumentType | None
     lot_label: str
     lot_expires_on: date | None
     other: str
@@ -189,6 +193,8 @@ def stock_card(
                 transaction_id=row.transaction_id,
                 kind=row.kind,
                 reference=row.reference,
+                document_number=row.document_number,
+                document_type=row.document_type,
                 lot_label=row.lot_label,
                 lot_expires_on=row.expires_on,
                 other=row.other,
@@ -211,8 +217,8 @@ def _card_page_select(incoming: Any, outgoing: Any, locale: str | None) -> Selec
     """One page (``page_limit``, ``page_offset``) of a card's lines in (date, id) order.
 
     The keys of both halves are ordered and cut first (index only); only the page's rows are
-    joined to their movement, transaction, lot and other place (where it came from for "in",
-    where it went for "out"). Plain columns, names in the reader's language.
+    joined to their movement, transaction, its document, lot and other place (where it came
+    from for "in", where it went for "out"). Plain columns, names in the reader's language.
     """
     rows = (
         _card_keys(incoming, outgoing)
@@ -231,6 +237,8 @@ def _card_page_select(incoming: Any, outgoing: Any, locale: str | None) -> Selec
             Movement.transaction_id,
             StockTransaction.kind,
             StockTransaction.reference,
+            Document.number.label("document_number"),
+            Document.type.label("document_type"),
             func.coalesce(func.nullif(Lot.serial, ""), func.nullif(Lot.code, ""), "—").label(
                 "lot_label"
             ),
@@ -240,6 +248,7 @@ def _card_page_select(incoming: Any, outgoing: Any, locale: str | None) -> Selec
         .select_from(rows)
         .join(Movement, Movement.id == rows.c.id)
         .join(StockTransaction, StockTransaction.id == Movement.transaction_id)
+        .outerjoin(Document, Document.id == StockTransaction.document_id)
         .join(Lot, Lot.id == Movement.lot_id)
         .join(
             other,

@@ -90,6 +90,7 @@ def visible_transaction(user: User, transaction_id: int) -> StockTransaction:
             joinedload(StockTransaction.reversed_by),
             joinedload(StockTransaction.grant),
             joinedload(StockTransaction.reason),
+            joinedload(StockTransaction.document),
         )
     )
     transaction = db.session.scalar(stmt)

@@ -3,6 +3,7 @@
 Read-only pages read balances (never a sum of the ledger); the stock card pages through movements.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, url_for
@@ -22,6 +23,8 @@ from hilogistics.i18n import current_locale
 from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import visible_location, visible_locations_query
+from hilogistics.registry.models import DocumentType
+from hilogistics.registry.queries import has_page
 from hilogistics.stock.forms_pages import (
     AddReorderLevelForm,
     CardFilterForm,
@@ -100,6 +103,23 @@ def _stock_location(location_id: int, *, physical_only: bool = False) -> Locatio
 
 def _endpoint_exists(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
+
+
+def _document_link() -> Callable[[DocumentType | None, str | None], str | None]:
+    """``link(type, number)``: the ``/d/<number>`` URL of a document whose type has a page.
+
+    None for no document or a type whose pages are not there yet, so the number shows as text.
+    The URL is built once (numbers are letters, digits and dashes: nothing to escape).
+    """
+    placeholder = "NUMBER"
+    url = url_for("registry.open_document", number=placeholder)
+
+    def link(type_: DocumentType | None, number: str | None) -> str | None:
+        if number is None or not has_page(type_):
+            return None
+        return url.replace(placeholder, number)
+
+    return link
 
 
 @bp.get("/stock")
@@ -510,6 +530,7 @@ def card(location_id: int, item_id: int) -> str:
         # Translated once, not once per line.
         kind_labels={kind: str(label) for kind, label in TRANSACTION_KIND_LABELS.items()},
         transaction_link=RowLink("stock.transaction", "transaction_id"),
+        document_link=_document_link(),
     )
 
 
@@ -565,4 +586,5 @@ def transaction(transaction_id: int) -> str:
         lines=lines,
         can_reverse=can_reverse,
         kind_labels=TRANSACTION_KIND_LABELS,
+        document_link=_document_link(),
     )

@@ -1,0 +1,64 @@
+"""Who may act at a place, as services check it: the same answers the pages give."""
+
+import pytest
+from flask import Flask
+
+from hilogistics.auth.models import Role
+from hilogistics.errors import NotFoundError, PermissionDeniedError
+from hilogistics.locations.permissions import can_act_at, require_act_at
+from tests.factories import make_location, make_user, make_warehouse, virtual
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.LOGISTICS])
+def test_staff_act_everywhere(app: Flask, role: Role) -> None:
+    actor = make_user(role)
+    for place in (make_location(), make_warehouse(), virtual("TRANSIT")):
+        assert can_act_at(actor, place)
+        assert can_act_at(actor, place.id)
+        assert require_act_at(actor, place.id) is place
+
+
+def test_the_command_line_acts_everywhere(app: Flask) -> None:
+    place = make_location()
+    assert can_act_at(None, place)
+    assert require_act_at(None, place) is place
+
+
+def test_a_technician_acts_at_their_own_place(app: Flask) -> None:
+    place = make_location()
+    technician = make_user(Role.TECHNICIAN, location=place)
+    assert can_act_at(technician, place)
+    assert require_act_at(technician, place.id) is place
+
+
+def test_a_technician_gets_not_found_for_any_other_place(app: Flask) -> None:
+    technician = make_user(Role.TECHNICIAN)
+    for other in (make_location(), make_warehouse(), virtual("LOSS")):
+        assert not can_act_at(technician, other)
+        with pytest.raises(NotFoundError):
+            require_act_at(technician, other)
+        with pytest.raises(NotFoundError):
+            require_act_at(technician, other.id)
+
+
+def test_a_viewer_acts_nowhere(app: Flask) -> None:
+    viewer = make_user(Role.VIEWER)
+    place = make_location()
+    assert not can_act_at(viewer, place)
+    with pytest.raises(PermissionDeniedError):
+        require_act_at(viewer, place)
+
+
+def test_a_deactivated_account_acts_nowhere(app: Flask) -> None:
+    place = make_location()
+    for role in (Role.ADMIN, Role.TECHNICIAN):
+        former = make_user(role, is_active=False, location=place)
+        assert not can_act_at(former, place)
+        with pytest.raises(PermissionDeniedError):
+            require_act_at(former, place)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_place_that_does_not_exist_is_not_found_for_everyone(app: Flask, role: Role) -> None:
+    with pytest.raises(NotFoundError):
+        require_act_at(make_user(role), 987654)

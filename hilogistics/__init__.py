@@ -32,6 +32,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     _configure(app, test_config)
 
+    from hilogistics import limits
+
+    limits.install(app)
     from hilogistics import models  # noqa: F401  (every table on the metadata, for Alembic)
 
     db.init_app(app)

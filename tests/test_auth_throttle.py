@@ -248,3 +248,16 @@ def test_the_right_current_password_still_changes_it(client: FlaskClient, login_
     assert change_password(client, PASSWORD).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).check_password("a new secret")
+
+
+def test_the_account_page_tells_the_administrator_about_a_lock(
+    client: FlaskClient, login_as, make_user
+) -> None:
+    owner = make_user(Role.VIEWER)
+    login_as(Role.ADMIN)
+    assert "Sign-in is locked" not in client.get(f"/users/{owner.id}/edit").text
+    for _ in range(POLICY.max_failures):
+        attempt(owner.username, "wrong", "198.51.100.7")
+    page = client.get(f"/users/{owner.id}/edit").text
+    assert "Sign-in is locked after repeated wrong passwords, for 15 more minutes." in page
+    assert "Setting a new password lifts the lock." in page

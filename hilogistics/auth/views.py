@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from hilogistics.auth import services
+from hilogistics.auth import services, throttle
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
 from hilogistics.auth.forms import (
     ROLE_LABELS,
@@ -150,6 +150,13 @@ def _current_password_ok(form: ChangePasswordForm) -> bool:
     return False
 
 
+def _lock_minutes(user: User) -> int | None:
+    """Minutes left on the user's sign-in lock (for the administrator), or None."""
+    now = utcnow()
+    until = throttle.locked_until(user.username, now)
+    return Verdict(allowed=False, retry_at=until).retry_minutes(now) if until else None
+
+
 def _fill_choices(form: UserForm) -> None:
     locations = db.session.scalars(physical_locations_query()).all()
     form.location_id.choices = [SelectChoice("", _("— none —"))] + [
@@ -232,6 +239,7 @@ def user_edit(user_id: int) -> Response | str:
         user=user,
         reset_form=ResetPasswordForm(),
         confirm_form=ConfirmForm(),
+        lock_minutes=_lock_minutes(user),
     )
 
 
@@ -263,6 +271,7 @@ def user_password(user_id: int) -> Response | str:
         user=user,
         reset_form=reset_form,
         confirm_form=ConfirmForm(),
+        lock_minutes=_lock_minutes(user),
     )
 
 

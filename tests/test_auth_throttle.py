@@ -2,11 +2,15 @@
 known addresses, the administrator's way out, and the current-password check."""
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hilogistics import create_app
 from hilogistics.auth import services
 from hilogistics.auth.models import LoginThrottle, Role, User
 from hilogistics.auth.services import ThrottlePolicy
@@ -89,6 +93,20 @@ def test_the_proxy_also_tells_the_scheme(app: Flask, app_factory) -> None:
     scheme.access = "public"
     headers = {"X-Forwarded-For": "198.51.100.4", "X-Forwarded-Proto": "https"}
     assert proxied.test_client().get("/scheme", headers=headers).text == "https 198.51.100.4"
+
+
+def test_the_number_of_trusted_proxies_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    assert not isinstance(create_app(config).wsgi_app, ProxyFix)
+    monkeypatch.setenv("HILOGISTICS_TRUSTED_PROXIES", "2")
+    wrapped = create_app(config).wsgi_app
+    assert isinstance(wrapped, ProxyFix)
+    assert (wrapped.x_for, wrapped.x_proto, wrapped.x_host) == (2, 2, 0)
+    monkeypatch.setenv("HILOGISTICS_TRUSTED_PROXIES", "-1")
+    with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
+        create_app(config)
 
 
 # --- one address, many users ----------------------------------------------------------------

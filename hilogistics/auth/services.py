@@ -241,7 +241,7 @@ def reset_password(*, actor: User | None, user: User, new_password: str) -> None
     _require_admin(actor)
     _check_password_rules(new_password, field="new_password")
     user.set_password(new_password)
-    # A new password is also how an administrator lifts a sign-in lock (README, Accounts).
+    # A new password is also how an administrator lifts a sign-in lock (README, deployment).
     throttle.clear_username(user.username)
     end_sessions(user)
 

@@ -38,6 +38,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
 
+    from hilogistics import limits
+
+    limits.install(app)
     from hilogistics import models  # noqa: F401  (every table on the metadata, for Alembic)
 
     db.init_app(app)

@@ -28,13 +28,32 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Set to True (HILOGISTICS_SESSION_COOKIE_SECURE=true) when served over HTTPS.
 SESSION_COOKIE_SECURE = False
 
-# Failed logins per username (and per client address) before refusing for a while.
+# Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none, so the
+# client address is the TCP peer). Set it to the number of proxies that add these headers.
+TRUSTED_PROXIES = 0
+
+# Sign-in throttle (hilogistics.auth.throttle). A username with LOGIN_MAX_FAILURES failed
+# sign-ins (or current-password checks) within LOGIN_FAILURE_WINDOW is locked for LOGIN_LOCKOUT,
+# except from an address where that user signed in within LOGIN_KNOWN_ADDRESS_TTL: there the
+# right password still works, and only LOGIN_MAX_FAILURES failures from that address lock it.
 LOGIN_MAX_FAILURES = 5
-LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_LOCKOUT = timedelta(minutes=15)
+LOGIN_KNOWN_ADDRESS_TTL = timedelta(days=30)
+# After this many failures from one client address (any usernames) within the window, that
+# address waits between attempts: 1 s, then twice as long after each failure, at most
+# LOGIN_ADDRESS_MAX_DELAY. Users who signed in from it before are not held up by the wait.
+LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+LOGIN_ADDRESS_MAX_DELAY = timedelta(seconds=60)
 
-MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+# Request size limits. Forms are small: 1 MB and 1000 fields are far above the largest
+# legitimate form (a receipt of 100 lines); the catalogue import accepts files up to
+# IMPORT_MAX_CONTENT_LENGTH. Larger requests are answered 413 before they are parsed.
+MAX_CONTENT_LENGTH = 1024 * 1024
+IMPORT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 500_000
+MAX_FORM_PARTS = 1000
+
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
 
 PER_PAGE = 50

@@ -44,7 +44,7 @@ _TITLES = {
     404: _l("Page not found"),
     405: _l("Method not allowed"),
     409: _l("The operation was refused"),
-    413: _l("Upload too large"),
+    413: _l("Too much data sent"),
     422: _l("The operation was refused"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
@@ -55,7 +55,10 @@ _EXPLANATIONS = {
     404: _l("There is no page at this address. Check the address or use the menu."),
     405: _l("This address does not accept that kind of request."),
     409: _l("It clashes with what was recorded meanwhile. Nothing was changed."),
-    413: _l("The file or form you sent is larger than the allowed size."),
+    413: _l(
+        "The file or form you sent is larger than the allowed size, or has too many fields. "
+        "Nothing was saved."
+    ),
     422: _l("A rule does not allow it. Nothing was changed."),
     429: _l("Too many attempts. Wait a few minutes and try again."),
     500: _l("The server could not finish your request. Nothing was saved. Try again later."),

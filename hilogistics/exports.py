@@ -112,7 +112,8 @@ def download(
         mimetype, extension = XLSX_MIMETYPE, "xlsx"
     else:
         body, mimetype, extension = csv_bytes(headers, rows), CSV_MIMETYPE, "csv"
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Werkzeug appends "; charset=utf-8" to a text/* mimetype again.
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
     return response
 

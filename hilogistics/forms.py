@@ -1,11 +1,14 @@
 """Form pieces shared by every domain: the base form and its translated built-in messages."""
 
 import uuid
+from typing import Any
 
+from flask import abort
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, HiddenField
+from wtforms.utils import unset_value
 
 from hilogistics.errors import DomainError
 
@@ -58,6 +61,22 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form: FlaskForm) -> _CatalogueTranslations:
             return _CatalogueTranslations()
+
+
+class BoundedFieldList(FieldList):
+    """A FieldList whose page never sends more than ``max_entries`` rows.
+
+    A post with more is refused (413) before a single row is built: WTForms would otherwise
+    build, validate and render every one of them, or silently drop the ones beyond the limit.
+    """
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        """Refuse an over-long list, then process it as FieldList does."""
+        if formdata and self.max_entries:
+            sent = set(self._extract_indices(self.name, formdata))
+            if len(sent) > self.max_entries:
+                abort(413)
+        super().process(formdata, data, extra_filters)
 
 
 def new_operation_key() -> str:

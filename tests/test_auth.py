@@ -55,7 +55,9 @@ def test_repeated_failures_lock_the_username_even_for_the_right_password(
         post_login(client, user.username, "wrong password")
     response = post_login(client, user.username, PASSWORD)
     assert response.status_code == 429
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "Too many wrong passwords for this account. Try again in 15 minutes" in body
+    assert "ask an administrator to set a new password" in body
     with client.session_transaction() as session:
         assert "_user_id" not in session
 

@@ -540,7 +540,7 @@ def test_an_exported_catalogue_imports_back_unchanged(client, login_as) -> None:
 
 def test_uploads_larger_than_the_limit_are_refused(app: Flask, client, login_as) -> None:
     login_as(Role.ADMIN)
-    app.config["MAX_CONTENT_LENGTH"] = 1024
+    app.config["IMPORT_MAX_CONTENT_LENGTH"] = 1024  # the import has its own, larger limit
     assert upload(client, csv_file("X" * 2000)).status_code == 413
 
 

@@ -64,7 +64,7 @@ class User(UserMixin, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per key ("user:<name>" or "addr:<ip>"), shared by every worker process."""
+    """Password failures, locks and known addresses per key (see hilogistics.auth.throttle)."""
 
     __tablename__ = "login_throttles"
 

@@ -2,16 +2,18 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hilogistics.auth.models import LoginThrottle, Role, User
-from hilogistics.db import begin_write, db, insert_ignoring_conflict, utcnow
+from hilogistics.auth import throttle
+from hilogistics.auth.models import Role, User
+from hilogistics.auth.throttle import ThrottlePolicy
+from hilogistics.db import begin_write, db, utcnow
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.locations.models import Location
 
@@ -22,21 +24,19 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 @dataclass(frozen=True)
-class ThrottlePolicy:
-    """How many failures, over what window, lock a key for how long."""
-
-    max_failures: int
-    max_failures_per_address: int
-    window: timedelta
-    lockout: timedelta
-
-
-@dataclass(frozen=True)
 class LoginResult:
-    """Outcome of a sign-in attempt: the user, or why not (never which of name or password)."""
+    """Outcome of a sign-in attempt: the user, or why not (never which of name or password).
+
+    ``verdict`` says, when the throttle refused or now refuses, how long to wait and why.
+    """
 
     user: User | None
-    locked: bool = False
+    verdict: throttle.Verdict = throttle.Verdict(allowed=True)
+
+    @property
+    def locked(self) -> bool:
+        """True when the throttle refuses this username from this address for now."""
+        return not self.verdict.allowed
 
 
 @cache
@@ -57,74 +57,59 @@ def authenticate(
     policy: ThrottlePolicy,
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check a username and password, counting failures per username and per client address.
+    """Check a username and password under the throttle (hilogistics.auth.throttle).
 
-    Unknown user and wrong password give the same result and cost the same time. While a key is
-    locked the password is not even checked. Writes the throttle rows; the caller commits.
+    Unknown user and wrong password give the same result and cost the same time, and so does
+    an attempt the throttle refuses (its password is not checked). Writes the throttle rows;
+    the caller commits.
     """
     now = now or utcnow()
     name = normalise_username(username)
-    keys = [f"user:{name}"[:160], f"addr:{address}"[:160]]
-    if _is_locked(keys, now):
-        return LoginResult(user=None, locked=True)
-    user = db.session.scalar(select(User).where(User.username == name)) if name else None
+    verdict = throttle.check(name=name, address=address, policy=policy, now=now)
+    user = (
+        db.session.scalar(select(User).where(User.username == name))
+        if name and verdict.allowed
+        else None
+    )
     if user is None:
         check_password_hash(_dummy_hash(), password)
+        if not verdict.allowed:
+            return LoginResult(user=None, verdict=verdict)
     elif user.check_password(password) and user.is_active:
-        _clear_failures(keys[0])
+        throttle.record_success(name=name, address=address, now=now)
         user.last_login_at = now
         return LoginResult(user=user)
-    _record_failure(keys[0], now, policy.max_failures, policy)
-    _record_failure(keys[1], now, policy.max_failures_per_address, policy)
-    return LoginResult(user=None, locked=_is_locked(keys, now))
+    throttle.record_failure(name=name, address=address, policy=policy, now=now)
+    after = throttle.check(name=name, address=address, policy=policy, now=now)
+    return LoginResult(user=None, verdict=after.as_refusal())
 
 
-def _is_locked(keys: list[str], now: datetime) -> bool:
-    locked = db.session.scalar(
-        select(func.count())
-        .select_from(LoginThrottle)
-        .where(LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now)
-    )
-    return bool(locked)
+@dataclass(frozen=True)
+class PasswordCheck:
+    """Outcome of checking a signed-in user's own password under the throttle."""
+
+    correct: bool
+    verdict: throttle.Verdict
 
 
-def _record_failure(key: str, now: datetime, limit: int, policy: ThrottlePolicy) -> None:
-    # Atomic statements only: several workers may count the same key at the same moment.
-    begin_write()
-    table = LoginThrottle.__table__
-    db.session.execute(
-        insert_ignoring_conflict(table, {"key": key, "failures": 0, "window_started_at": now})
-    )
-    db.session.execute(
-        update(LoginThrottle)
-        .where(
-            LoginThrottle.key == key,
-            LoginThrottle.window_started_at < now - policy.window,
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
-        )
-        .values(failures=0, window_started_at=now, locked_until=None)
-    )
-    db.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key)
-        .values(failures=LoginThrottle.failures + 1)
-    )
-    db.session.execute(
-        update(LoginThrottle)
-        .where(
-            LoginThrottle.key == key,
-            LoginThrottle.failures >= limit,
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
-        )
-        .values(locked_until=now + policy.lockout, failures=0, window_started_at=now)
-    )
+def verify_current_password(
+    *, actor: User, password: str, address: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> PasswordCheck:
+    """Check the actor's own password, counted and locked like sign-ins; the caller commits.
 
-
-def _clear_failures(key: str) -> None:
-    begin_write()
-    db.session.execute(
-        update(LoginThrottle).where(LoginThrottle.key == key).values(failures=0, locked_until=None)
-    )
+    Whoever holds a stolen session must not get unlimited guesses at the password behind it.
+    """
+    now = now or utcnow()
+    name = actor.username
+    verdict = throttle.check(name=name, address=address, policy=policy, now=now)
+    if not verdict.allowed:
+        check_password_hash(_dummy_hash(), password)
+        return PasswordCheck(correct=False, verdict=verdict)
+    if actor.check_password(password):
+        return PasswordCheck(correct=True, verdict=verdict)
+    throttle.record_failure(name=name, address=address, policy=policy, now=now)
+    after = throttle.check(name=name, address=address, policy=policy, now=now)
+    return PasswordCheck(correct=False, verdict=after.as_refusal())
 
 
 def _require_admin(actor: User | None) -> None:
@@ -159,13 +144,24 @@ def _resolve_location(role: Role, location_id: int | None) -> Location | None:
     return location
 
 
-def _active_admin_count() -> int:
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
-        )
-        or 0
-    )
+def _keep_an_admin(*, actor: User | None, user: User, field: str | None = None) -> None:
+    """Refuse to take ``user`` out of the active administrators when no other would be left.
+
+    The active administrators' rows are locked first (PostgreSQL: FOR UPDATE, in id order;
+    SQLite serialises writers at BEGIN IMMEDIATE), so two administrators removing each other
+    at the same moment cannot both still count the other one. The second then sees the first's
+    change, and also whether it was itself removed meanwhile.
+    """
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active)
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if actor is not None and actor.id not in admins:
+        raise PermissionDeniedError(_("Only an administrator may manage accounts."))
+    if user.id in admins and len(admins) <= 1:
+        raise DomainError(_("This is the last active administrator."), field=field)
 
 
 def create_user(
@@ -232,9 +228,8 @@ def update_user(
     _require_admin(actor)
     if not display_name.strip():
         raise DomainError(_("Enter the person's name."), field="display_name")
-    if user.role is Role.ADMIN and role is not Role.ADMIN and user.is_active:
-        if _active_admin_count() <= 1:
-            raise DomainError(_("This is the last active administrator."), field="role")
+    if role is not Role.ADMIN:
+        _keep_an_admin(actor=actor, user=user, field="role")
     user.display_name = display_name.strip()
     user.location = _resolve_location(role, location_id)
     user.role = role
@@ -244,11 +239,13 @@ def update_user(
 
 
 def reset_password(*, actor: User | None, user: User, new_password: str) -> None:
-    """Set a user's password (admin) and end every session that user has open."""
+    """Set a user's password (admin), lift its sign-in locks, and end every session it has open."""
     _require_admin(actor)
     _check_password_rules(new_password, field="new_password")
     begin_write()
     user.set_password(new_password)
+    # A new password is also how an administrator lifts a sign-in lock (README, deployment).
+    throttle.clear_username(user.username)
     end_sessions(user)
 
 
@@ -269,8 +266,7 @@ def set_active(*, actor: User | None, user: User, active: bool) -> None:
     if not active:
         if actor is not None and actor.id == user.id:
             raise DomainError(_("You cannot deactivate your own account."))
-        if user.role is Role.ADMIN and user.is_active and _active_admin_count() <= 1:
-            raise DomainError(_("This is the last active administrator."))
+        _keep_an_admin(actor=actor, user=user)
         end_sessions(user)
     user.is_active = active
     db.session.flush()

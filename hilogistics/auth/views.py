@@ -2,11 +2,12 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from hilogistics.auth import services
+from hilogistics.auth import services, throttle
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
 from hilogistics.auth.forms import (
     ChangePasswordForm,
@@ -20,7 +21,8 @@ from hilogistics.auth.labels import ROLE_LABELS
 from hilogistics.auth.models import Role, User
 from hilogistics.auth.queries import users_query
 from hilogistics.auth.sessions import end_session, safe_next, start_session
-from hilogistics.db import db
+from hilogistics.auth.throttle import ThrottlePolicy, Verdict
+from hilogistics.db import db, utcnow
 from hilogistics.i18n import current_locale
 from hilogistics.locations.queries import physical_locations_query
 from hilogistics.views_support import submit
@@ -28,13 +30,40 @@ from hilogistics.views_support import submit
 bp = Blueprint("auth", __name__)
 
 
-def _throttle_policy() -> services.ThrottlePolicy:
+def _throttle_policy() -> ThrottlePolicy:
     config = current_app.config
-    return services.ThrottlePolicy(
+    return ThrottlePolicy(
         max_failures=config["LOGIN_MAX_FAILURES"],
         max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
         window=config["LOGIN_FAILURE_WINDOW"],
         lockout=config["LOGIN_LOCKOUT"],
+        known_address_ttl=config["LOGIN_KNOWN_ADDRESS_TTL"],
+        address_max_delay=config["LOGIN_ADDRESS_MAX_DELAY"],
+    )
+
+
+def _client_address() -> str:
+    # The TCP peer, or the client a trusted reverse proxy names (TRUSTED_PROXIES, ProxyFix).
+    return request.remote_addr or "unknown"
+
+
+def _refusal(verdict: Verdict) -> str:
+    """Why the throttle refuses, and how long to wait; the same for every username."""
+    now = utcnow()
+    if verdict.address_wait:
+        return ngettext(
+            "Too many wrong passwords were sent from your network. "
+            "Wait %(num)d second and try again.",
+            "Too many wrong passwords were sent from your network. "
+            "Wait %(num)d seconds and try again.",
+            verdict.retry_seconds(now),
+        )
+    return ngettext(
+        "Too many wrong passwords for this account. Try again in %(num)d minute, "
+        "or ask an administrator to set a new password.",
+        "Too many wrong passwords for this account. Try again in %(num)d minutes, "
+        "or ask an administrator to set a new password.",
+        verdict.retry_minutes(now),
     )
 
 
@@ -51,7 +80,7 @@ def login() -> Response | str | tuple[str, int]:
         result = services.authenticate(
             username=form.username.data,
             password=form.password.data,
-            address=request.remote_addr or "unknown",
+            address=_client_address(),
             policy=_throttle_policy(),
         )
         db.session.commit()
@@ -60,7 +89,7 @@ def login() -> Response | str | tuple[str, int]:
             flash(_("Welcome, %(name)s.", name=result.user.display_name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         if result.locked:
-            error = _("Too many failed attempts. Wait 15 minutes and try again.")
+            error = _refusal(result.verdict)
             status = 429
         else:
             error = _("The username or password is not correct.")
@@ -83,7 +112,7 @@ def logout() -> Response:
 def password() -> Response | str:
     """Change one's own password; other sessions of the account end."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _current_password_ok(form):
         response = submit(
             form,
             lambda: services.change_own_password(
@@ -99,6 +128,32 @@ def password() -> Response | str:
         if response is not None:
             return response
     return render_template("auth/password.html", form=form)
+
+
+def _current_password_ok(form: ChangePasswordForm) -> bool:
+    """Check the current password under the sign-in throttle; False with the error on the form."""
+    check = services.verify_current_password(
+        actor=acting_user(),
+        password=form.current_password.data,
+        address=_client_address(),
+        policy=_throttle_policy(),
+    )
+    db.session.commit()  # a wrong guess counts even though nothing else is saved
+    if check.correct:
+        return True
+    if check.verdict.allowed:
+        message = _("The current password is not correct.")
+    else:
+        message = _refusal(check.verdict)
+    form.current_password.errors = [*form.current_password.errors, message]
+    return False
+
+
+def _lock_minutes(user: User) -> int | None:
+    """Minutes left on the user's sign-in lock (for the administrator), or None."""
+    now = utcnow()
+    until = throttle.locked_until(user.username, now)
+    return Verdict(allowed=False, retry_at=until).retry_minutes(now) if until else None
 
 
 def _fill_choices(form: UserForm) -> None:
@@ -181,6 +236,7 @@ def user_edit(user_id: int) -> Response | str:
         user=user,
         reset_form=ResetPasswordForm(),
         confirm_form=ConfirmForm(),
+        lock_minutes=_lock_minutes(user),
     )
 
 
@@ -211,6 +267,7 @@ def user_password(user_id: int) -> Response | str:
         user=user,
         reset_form=reset_form,
         confirm_form=ConfirmForm(),
+        lock_minutes=_lock_minutes(user),
     )
 
 

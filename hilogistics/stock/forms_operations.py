@@ -145,7 +145,11 @@ class ReceiptForm(Form):
         description=_l("Consignment, waybill or invoice number."),
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
-    lines = FieldList(FormField(ReceiptLineForm), min_entries=FIRST_LINES)
+    # One line beyond MAX_LINES is built, so that validate() can say the receipt is too long;
+    # the rest of an over-long post is never built or checked.
+    lines = FieldList(
+        FormField(ReceiptLineForm), min_entries=FIRST_LINES, max_entries=MAX_LINES + 1
+    )
     operation_key = OperationKeyField()
     add_lines = SubmitField(_l("Add 5 more lines"))
     submit = SubmitField(_l("Record receipt"))

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    FieldList,
     FormField,
     HiddenField,
     IntegerField,
@@ -18,10 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from hilogistics.forms import Form
+from hilogistics.forms import BoundedFieldList, Form
 from hilogistics.stock.labels import SORT_LABELS, TRANSACTION_KIND_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import TransactionKind
+from hilogistics.stock.queries import MAX_PER_PAGE
 
 MAX_EXPIRY_DAYS = 3650
 
@@ -130,7 +130,8 @@ class ReorderLevelRowForm(Form):
 class ReorderLevelsForm(Form):
     """The reorder levels of one page of items, saved together."""
 
-    rows = FieldList(FormField(ReorderLevelRowForm))
+    # The page shows at most MAX_PER_PAGE rows; a longer post is refused before parsing.
+    rows = BoundedFieldList(FormField(ReorderLevelRowForm), max_entries=MAX_PER_PAGE)
     submit = SubmitField(_l("Save reorder levels"))
 
 

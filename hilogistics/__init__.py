@@ -43,6 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    from hilogistics import inputs
+
+    inputs.install_converters(app)
     _register_blueprints(app)
     _register_hooks(app)
 
@@ -141,8 +144,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from hilogistics import inputs
     from hilogistics.auth.access import enforce_policy
     from hilogistics.auth.sessions import check_timeouts
+
+    inputs.register(app)
 
     @app.before_request
     def _before() -> Response | None:

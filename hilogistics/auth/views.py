@@ -24,6 +24,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import page_number
 from hilogistics.locations.queries import physical_locations_query
 
 bp = Blueprint("auth", __name__)
@@ -119,7 +120,10 @@ def users() -> str:
     """List accounts, with search and pages."""
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(
-        users_query(search), per_page=current_app.config["PER_PAGE"], max_per_page=200
+        users_query(search),
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
     )
     return render_template("auth/users.html", page=page, search=search, role_labels=ROLE_LABELS)
 

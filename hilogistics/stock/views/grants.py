@@ -9,6 +9,7 @@ from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
+from hilogistics.inputs import page_number
 from hilogistics.stock.forms_grants import GrantForm
 from hilogistics.stock.models import Grant
 from hilogistics.stock.queries.grants import grants_query, lot_counts
@@ -22,7 +23,10 @@ def grants() -> str:
     """List grants with search and pages, and how many lots each paid for."""
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(
-        grants_query(search), per_page=current_app.config["PER_PAGE"], max_per_page=200
+        grants_query(search),
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
     )
     counts = lot_counts([grant.id for grant in page.items])
     return render_template("stock/grants.html", page=page, search=search, lot_counts=counts)

@@ -17,6 +17,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import bounded_int
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import physical_locations_query, visible_locations_query
 from hilogistics.stock import services
@@ -205,8 +206,8 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
 
 
 def _id_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    # bounded_int, not str.isdigit: "²" is a digit to Python, and int() refuses it.
+    return bounded_int(request.args.get(name), high=MAX_ID)
 
 
 def _target_formdata() -> MultiDict | None:

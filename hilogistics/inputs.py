@@ -71,6 +71,16 @@ def page_number() -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+def link_args(*drop: str) -> dict[str, str]:
+    """The query arguments to carry into links to the same page, minus ``drop``.
+
+    Leaves out the route's own path arguments and url_for's keywords (``_scheme``,
+    ``_external``…): a hand-made address must not make url_for fail.
+    """
+    skip = set(drop) | set(request.view_args or {})
+    return {k: v for k, v in request.args.items() if k not in skip and not k.startswith("_")}
+
+
 def check_query_string() -> None:
     """before_request hook: refuse a query string whose names or values hold control characters.
 
@@ -107,7 +117,8 @@ def install_converters(app: Flask) -> None:
 
 
 def register(app: Flask) -> None:
-    """Install the query-string check on every request but static files."""
+    """Install the query-string check on every request but static files, and ``link_args``."""
+    app.add_template_global(link_args)
 
     @app.before_request
     def _check_input() -> None:

@@ -3,6 +3,7 @@ redirect targets and oversized imports get a field error or a 400, never a 500, 
 nothing."""
 
 import io
+import re
 import time
 import tracemalloc
 import zipfile
@@ -23,7 +24,8 @@ from hilogistics.errors import DomainError
 from hilogistics.forms import Form, NoControlCharacters, WithinDatabaseRange
 from hilogistics.inputs import bounded_int, has_control_characters
 from hilogistics.stock.models import Grant, Lot, StockTransaction
-from tests.factories import PASSWORD, make_item, make_warehouse, receive
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, make_item, make_user, make_warehouse, receive
 
 HEADER = (
     "code,name,name_ko,name_fr,category,unit,pack_size,kind,"
@@ -125,6 +127,22 @@ def test_a_nul_in_a_receipt_lot_code_is_refused_and_nothing_is_stored(client, lo
     assert response.status_code == 200
     assert 'id="lines-0-lot_code-error"' in body and "Lot code contains an invisible" in body
     assert count(StockTransaction) == 0 and count(Lot) == 0
+
+
+def test_a_nul_in_a_receipt_item_code_redisplays_the_form(client, login_as) -> None:
+    login_as(Role.LOGISTICS)
+    warehouse = make_warehouse()
+    db.session.commit()
+    data = {
+        "warehouse_id": str(warehouse.id),
+        "occurred_on": business_today().isoformat(),
+        "operation_key": "e" * 32,
+        "lines-0-item": "IT\x00EM",
+        "lines-0-units": "1",
+    }
+    response = client.post("/stock/receipts/new", data=data)
+    assert response.status_code == 200
+    assert 'id="lines-0-item-error"' in response.get_data(as_text=True)
 
 
 def test_a_note_keeps_its_line_breaks_but_not_a_nul(client, login_as) -> None:
@@ -285,6 +303,31 @@ def test_the_item_list_ignores_an_unknown_category_and_says_so(client, login_as)
     db.session.commit()
     body = client.get("/catalogue/items?category=2147483648").get_data(as_text=True)
     assert "LISTED-1" in body and "Not a valid choice" in body
+
+
+@pytest.mark.parametrize("args", ["location_id=1", "_scheme=javascript", "_external=1&_anchor=x"])
+def test_query_arguments_named_like_link_parts_do_not_break_links(app, app_factory, args) -> None:
+    small = app_factory(PER_PAGE=1)  # so that every list has a second page and page links
+    admin = make_user(Role.ADMIN)
+    warehouse = make_warehouse()
+    for _n in range(2):
+        receive(make_item(), 1, warehouse)
+    db.session.commit()
+    client = small.test_client()
+    sign_in(client, admin)
+    for url in (
+        f"/stock/locations/{warehouse.id}",
+        f"/stock/locations/{warehouse.id}/reorder-levels",
+        "/catalogue/items",
+        "/locations",
+        "/users",
+    ):
+        response = client.get(f"{url}?{args}")
+        assert response.status_code == 200, url
+    body = client.get(f"/catalogue/items?{args}").get_data(as_text=True)
+    next_link = re.search(r'<a href="([^"]*)" rel="next"', body)
+    assert next_link is not None and "page=2" in next_link[1]
+    assert "_scheme" not in next_link[1] and "_external" not in next_link[1]
 
 
 def test_bounded_int_reads_only_plain_ascii_digits_in_range() -> None:

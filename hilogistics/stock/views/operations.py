@@ -17,7 +17,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
-from hilogistics.inputs import bounded_int
+from hilogistics.inputs import bounded_int, has_control_characters
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import physical_locations_query, visible_locations_query
 from hilogistics.stock import services
@@ -59,7 +59,9 @@ def _active_items() -> list[Item]:
 
 def _items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     """Active items whose code is among ``codes`` (any letter case), keyed by upper-case code."""
-    wanted = {code.upper() for code in codes if code}
+    # Also called to redisplay a refused form: a code with a control character matches no item,
+    # and PostgreSQL would refuse the query outright.
+    wanted = {code.upper() for code in codes if code and not has_control_characters(code)}
     if not wanted:
         return {}
     found = db.session.scalars(

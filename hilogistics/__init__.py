@@ -52,6 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    from hilogistics import inputs
+
+    inputs.install_converters(app)
     _register_blueprints(app)
     # First registered, last to run: compression sees the finished response.
     init_web_assets(app)
@@ -154,8 +157,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from hilogistics import inputs
     from hilogistics.auth.access import enforce_policy
     from hilogistics.auth.sessions import check_timeouts
+
+    inputs.register(app)
 
     @app.before_request
     def _before() -> Response | None:

@@ -12,6 +12,9 @@ from flask import current_app, has_app_context
 DEFAULT_ZONE = "Asia/Pyongyang"
 # Handicap International has worked in the DPRK since 2001: no business event is older.
 DEFAULT_PROGRAMME_START = date(2001, 1, 1)
+# Dates that may lie ahead (grant periods, expiry dates, filters) stay within this many years:
+# beyond it a date is a typing slip (20266 for 2026), not a plan.
+MAX_YEARS_AHEAD = 30
 
 
 def business_zone() -> ZoneInfo:
@@ -46,5 +49,32 @@ def business_date_problem(value: date) -> str | None:
         return _(
             "The date cannot be before the programme started (%(date)s).",
             date=earliest.isoformat(),
+        )
+    return None
+
+
+def latest_planning_date() -> date:
+    """The latest date a grant period, an expiry date or a date filter may name."""
+    today = business_today()
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
+def planning_date_problem(value: date) -> str | None:
+    """Why ``value`` cannot be a date that may lie ahead (too early, too far ahead), or None."""
+    from flask_babel import gettext as _
+
+    earliest = earliest_business_date()
+    if value < earliest:
+        return _(
+            "The date cannot be before the programme started (%(date)s).",
+            date=earliest.isoformat(),
+        )
+    if value > latest_planning_date():
+        return _(
+            "The date cannot be more than %(n)d years ahead.",
+            n=MAX_YEARS_AHEAD,
         )
     return None

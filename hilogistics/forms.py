@@ -5,12 +5,30 @@ from typing import Any
 
 from flask import abort
 from flask_babel import get_translations, lazy_ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, HiddenField
+from wtforms import (
+    Field,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.core import UnboundField
 from wtforms.utils import unset_value
+from wtforms.validators import StopValidation, ValidationError
 
+from hilogistics.dates import planning_date_problem
 from hilogistics.errors import DomainError
+from hilogistics.inputs import (
+    DB_INT_MAX,
+    DB_INT_MIN,
+    control_character_message,
+    has_control_characters,
+)
 
 # WTForms' own messages, marked so that pybabel puts them in our catalogues. WTForms ships a
 # South Korean catalogue only; these give the interface's ko_KP (and French) wording instead.
@@ -55,12 +73,81 @@ class _CatalogueTranslations:
         return get_translations().ungettext(singular, plural, n)
 
 
+def _label(field: Field) -> str:
+    return str(field.label.text) if field.label and field.label.text else field.name
+
+
+class NoControlCharacters:
+    """Refuse text holding control characters (multi-line text keeps tabs and line breaks)."""
+
+    field_flags: dict[str, Any] = {}
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        """Stop the field's other checks with a message naming it."""
+        values = [field.data, *(field.raw_data or [])]
+        if any(
+            isinstance(value, str) and has_control_characters(value, multiline=self.multiline)
+            for value in values
+        ):
+            raise StopValidation(control_character_message(_label(field)))
+
+
+class WithinDatabaseRange:
+    """Refuse a whole number no INTEGER column holds.
+
+    WTForms' NumberRange cannot even compare such numbers: it turns them into floats, which
+    overflow past 308 digits.
+    """
+
+    field_flags: dict[str, Any] = {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        """Stop the field's other checks when the number is out of range."""
+        if isinstance(field.data, int) and not DB_INT_MIN <= field.data <= DB_INT_MAX:
+            raise StopValidation(_("%(field)s: this number is far too large.", field=_label(field)))
+
+
+def _guarded(unbound_field: UnboundField) -> list[Any] | None:
+    """The validators to bind a field with, the shared input checks first (None: unchanged)."""
+    field_class = unbound_field.field_class
+    guard: Any
+    if issubclass(field_class, StringField):
+        guard = NoControlCharacters(multiline=issubclass(field_class, TextAreaField))
+    elif issubclass(field_class, IntegerField):
+        guard = WithinDatabaseRange()
+    else:
+        return None
+    return [guard, *(unbound_field.kwargs.get("validators") or ())]
+
+
 class Form(FlaskForm):
-    """Base of every form: CSRF from Flask-WTF, built-in messages in the reader's language."""
+    """Base of every form: CSRF from Flask-WTF, built-in messages in the reader's language.
+
+    Every text field refuses control characters and every integer field numbers beyond the
+    database's range, before its own validators run: the forms cannot forget to.
+    """
 
     class Meta:
         def get_translations(self, form: FlaskForm) -> _CatalogueTranslations:
             return _CatalogueTranslations()
+
+        def bind_field(
+            self, form: FlaskForm, unbound_field: UnboundField, options: dict[str, Any]
+        ) -> Field:
+            validators = _guarded(unbound_field)
+            if validators is not None:
+                options = {**options, "validators": validators}
+            return unbound_field.bind(form=form, **options)
+
+
+def planning_date(_form: FlaskForm, field: Field) -> None:
+    """Validator: a date that may lie ahead, but not before the programme nor absurdly far."""
+    problem = planning_date_problem(field.data) if field.data is not None else None
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class BoundedFieldList(FieldList):

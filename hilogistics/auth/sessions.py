@@ -8,6 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from hilogistics.auth.models import User
+from hilogistics.inputs import has_control_characters
+
+MAX_NEXT_LENGTH = 2000
 
 # Refresh the idle timestamp at most this often, so not every page view rewrites the cookie.
 _SEEN_RESOLUTION_S = 60
@@ -49,8 +52,14 @@ def check_timeouts() -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` if it is a path on this site, else None (no open redirects).
+
+    Control characters are refused too: a line break cannot go into the Location header, and
+    browsers drop tabs, so "/", a tab, then "/example.org" would lead off the site.
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH or has_control_characters(target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

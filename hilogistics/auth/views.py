@@ -24,6 +24,7 @@ from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.auth.throttle import ThrottlePolicy, Verdict
 from hilogistics.db import db, utcnow
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import page_number
 from hilogistics.locations.queries import physical_locations_query
 from hilogistics.views_support import submit
 
@@ -173,7 +174,10 @@ def users() -> str:
     """List accounts, with search and pages."""
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(
-        users_query(search), per_page=current_app.config["PER_PAGE"], max_per_page=200
+        users_query(search),
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
     )
     return render_template("auth/users.html", page=page, search=search, role_labels=ROLE_LABELS)
 

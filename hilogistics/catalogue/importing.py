@@ -31,6 +31,7 @@ from hilogistics.catalogue.services import (
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError
 from hilogistics.exports import SpreadsheetError, read_table
+from hilogistics.inputs import control_character_message, has_control_characters
 
 COLUMNS = (
     "code",
@@ -140,7 +141,7 @@ def plan_item_import(*, actor: User | None, data: bytes, filename: str) -> Impor
     if file_extension(filename) is None:
         raise DomainError(_("Choose a .csv or .xlsx file."), field="file")
     try:
-        table = read_table(data, filename)
+        table = read_table(data, filename, max_rows=MAX_ROWS)
     except SpreadsheetError as error:
         raise DomainError(
             _("The file cannot be read (%(reason)s).", reason=str(error)), field="file"
@@ -155,6 +156,10 @@ def plan_item_import(*, actor: User | None, data: bytes, filename: str) -> Impor
         )
         return plan
     headers = set(table[0][1])
+    for column in sorted(h for h in headers if has_control_characters(h)):
+        plan.problems.append(RowProblem(1, repr(column), control_character_message(repr(column))))
+    if plan.problems:
+        return plan
     for column in REQUIRED_COLUMNS:
         if column not in headers:
             plan.problems.append(RowProblem(1, column, _("This column is missing.")))
@@ -224,6 +229,17 @@ class _RowReader:
             self.read_row(number, {k: _unquote(v) for k, v in cells.items()})
 
     def read_row(self, number: int, cells: dict[str, str]) -> None:
+        # PostgreSQL refuses NUL, which SQLite would store: both refuse it here, at the preview.
+        unreadable = [column for column, text in cells.items() if has_control_characters(text)]
+        if unreadable:
+            self.plan.problems.extend(
+                RowProblem(number, column, control_character_message(column))
+                for column in unreadable
+            )
+            code, name = cells.get("code", ""), cells.get("name", "")
+            shown = [text if not has_control_characters(text) else "" for text in (code, name)]
+            self.plan.rows.append(PlannedRow(number, shown[0].upper(), shown[1], action=None))
+            return
         problems: list[RowProblem] = []
 
         def problem(column: str, message: str) -> None:

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.db import UTCDateTime, db, str_enum, utcnow
@@ -42,6 +42,10 @@ class Category(db.Model):
         return own
 
 
+# Unique regardless of case, in the database: two requests at once cannot both pass the check.
+Index("uq_categories_lower_code", func.lower(Category.code), unique=True)
+
+
 class Unit(db.Model):
     """A unit of issue: piece, pair, roll, box, can, sheet, bag."""
 
@@ -56,6 +60,9 @@ class Unit(db.Model):
     def display_name(self, locale: str | None = None) -> str:
         """Name in the reader's language."""
         return localised(self.name, self.name_ko, self.name_fr, locale)
+
+
+Index("uq_units_lower_code", func.lower(Unit.code), unique=True)
 
 
 class ItemKind(enum.StrEnum):
@@ -97,3 +104,6 @@ class Item(db.Model):
 
     def __repr__(self) -> str:
         return f"<Item {self.code}>"
+
+
+Index("uq_items_lower_code", func.lower(Item.code), unique=True)

@@ -26,6 +26,7 @@ from hilogistics.errors import DomainError
 from hilogistics.exports import download
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import page_number
 from hilogistics.views_support import submit
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -51,12 +52,17 @@ def _families() -> list[str]:
 def _item_filters() -> tuple[ItemFilterForm, queries.ItemFilters]:
     form = ItemFilterForm(formdata=request.args)
     form.category.choices = _category_choices(_("All categories"))
-    status = form.status.data if form.status.data in set(queries.ItemStatus) else ""
+    form.validate()
+    # A value that does not fit (an old bookmark, a hand-edited address) filters nothing;
+    # its field shows why.
+    valid = {name: data for name, data in form.data.items() if not form[name].errors}
+    status = valid.get("status")
+    category_id = valid.get("category")
     filters = queries.ItemFilters(
-        search=(form.q.data or "")[:100],
-        category_id=form.category.data if isinstance(form.category.data, int) else None,
-        family=(form.family.data or "")[:64],
-        status=queries.ItemStatus(status),
+        search=(valid.get("q") or "")[:100],
+        category_id=category_id if isinstance(category_id, int) else None,
+        family=(valid.get("family") or "")[:64],
+        status=queries.ItemStatus(status if status in set(queries.ItemStatus) else ""),
     )
     return form, filters
 
@@ -67,7 +73,10 @@ def items() -> str:
     """List items with search, filters and pages; links to edit, export and import."""
     form, filters = _item_filters()
     page = db.paginate(
-        queries.items_query(filters), per_page=current_app.config["PER_PAGE"], max_per_page=200
+        queries.items_query(filters),
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
     )
     export_args = {
         k: v for k, v in request.args.items() if k in ("q", "category", "family", "status")

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.db import db, str_enum
@@ -56,6 +56,10 @@ class Province(db.Model):
         return self.name
 
 
+# Unique regardless of case, in the database: two requests at once cannot both pass the check.
+Index("uq_provinces_lower_code", func.lower(Province.code), unique=True)
+
+
 class Location(db.Model):
     """A place stock can be, named in English and Korean (names are data, not interface text)."""
 
@@ -87,3 +91,6 @@ class Location(db.Model):
 
     def __repr__(self) -> str:
         return f"<Location {self.code}>"
+
+
+Index("uq_locations_lower_code", func.lower(Location.code), unique=True)

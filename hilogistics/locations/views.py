@@ -9,6 +9,7 @@ from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import page_number
 from hilogistics.locations import services
 from hilogistics.locations.forms import (
     PHYSICAL_KIND_ORDER,
@@ -65,7 +66,8 @@ def index() -> str:
     filters.province.choices = _province_choices(_("All provinces"))
     filters.validate()
     # A value that does not fit (an old bookmark, a hand-edited address) filters nothing.
-    kind = filters.kind.data if filters.kind.data and not filters.kind.errors else None
+    kinds = {kind.value for kind in PHYSICAL_KIND_ORDER}
+    kind = filters.kind.data if filters.kind.data in kinds and not filters.kind.errors else None
     province_id = filters.province.data if not filters.province.errors else None
     status = filters.status.data if not filters.status.errors else None
     search = (filters.q.data or "").strip() if not filters.q.errors else ""
@@ -77,6 +79,7 @@ def index() -> str:
             active=active,
             search=search,
         ),
+        page=page_number(),
         per_page=current_app.config["PER_PAGE"],
         max_per_page=200,
     )

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from hilogistics.forms import Form
+from hilogistics.forms import Form, planning_date
 
 
 class GrantForm(Form):
@@ -23,12 +23,12 @@ class GrantForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     starts_on = DateField(
         _l("Starts on"),
-        validators=[InputRequired()],
+        validators=[InputRequired(), planning_date],
         invalid_value_message=_l("Enter a date as year-month-day, e.g. 2026-01-31."),
     )
     ends_on = DateField(
         _l("Ends on"),
-        validators=[InputRequired()],
+        validators=[InputRequired(), planning_date],
         invalid_value_message=_l("Enter a date as year-month-day, e.g. 2026-12-31."),
     )
     is_active = BooleanField(_l("Active"), default=True)

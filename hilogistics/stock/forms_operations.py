@@ -25,7 +25,7 @@ from wtforms.validators import (
 )
 
 from hilogistics.dates import business_date_problem, business_today
-from hilogistics.forms import Form, OperationKeyField
+from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.stock.labels import DIRECTION_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
 
@@ -84,7 +84,7 @@ class ReceiptLineForm(Form):
         filters=[_strip],
         validators=[Optional(), Length(max=64)],
     )
-    expires_on = DateField(_l("Expiry date"), validators=[Optional()])
+    expires_on = DateField(_l("Expiry date"), validators=[Optional(), planning_date])
     serials = TextAreaField(
         _l("Serial numbers"),
         validators=[Optional(), Length(max=MAX_SERIALS_TEXT)],

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from hilogistics.forms import BoundedFieldList, Form
+from hilogistics.forms import BoundedFieldList, Form, planning_date
 from hilogistics.stock.labels import SORT_LABELS, TRANSACTION_KIND_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import TransactionKind
@@ -87,7 +87,7 @@ class CardFilterForm(FilterForm):
 
     as_of = DateField(
         _l("Balance as of"),
-        validators=[Optional()],
+        validators=[Optional(), planning_date],
         description=_l("Leave empty for today's stock card."),
     )
 
@@ -107,8 +107,8 @@ class TransactionFilterForm(FilterForm):
         ],
     )
     location = SelectField(_l("Location"), default="")
-    date_from = DateField(_l("From date"), validators=[Optional()])
-    date_to = DateField(_l("To date"), validators=[Optional()])
+    date_from = DateField(_l("From date"), validators=[Optional(), planning_date])
+    date_to = DateField(_l("To date"), validators=[Optional(), planning_date])
 
 
 _LEVEL_RANGE = NumberRange(

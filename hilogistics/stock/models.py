@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +38,10 @@ class Grant(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+# Unique regardless of case, in the database: two requests at once cannot both pass the check.
+Index("uq_grants_lower_code", func.lower(Grant.code), unique=True)
 
 
 class Lot(db.Model):
@@ -111,6 +116,9 @@ class AdjustmentReason(db.Model):
     def display_name(self, locale: str | None = None) -> str:
         """Name in the reader's language."""
         return localised(self.name, self.name_ko, self.name_fr, locale)
+
+
+Index("uq_adjustment_reasons_lower_code", func.lower(AdjustmentReason.code), unique=True)
 
 
 class StockTransaction(db.Model):

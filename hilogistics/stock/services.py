@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
-from hilogistics.dates import business_date_problem, business_today
+from hilogistics.dates import business_date_problem, business_today, planning_date_problem
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.locations.models import Location, LocationKind
@@ -398,7 +398,9 @@ def save_grant(
 
     Codes compare without case (``ECHO-2026`` and ``echo-2026`` are one grant). Raises
     PermissionDeniedError for viewers and technicians, DomainError on a missing or too long
-    code, donor or title or a period that ends before it starts, ConflictError on a taken code.
+    code, donor or title, a date before the programme or absurdly far ahead, or a period that
+    ends before it starts; ConflictError on a taken code (the database holds codes unique
+    regardless of case, so a concurrent save of the same code is refused too).
     """
     begin_write()
     require_stock_role(actor)
@@ -412,6 +414,10 @@ def save_grant(
             raise DomainError(missing, field=name)
         if len(value) > limit:
             raise DomainError(_("At most %(n)d characters.", n=limit), field=name)
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        problem = planning_date_problem(day)
+        if problem is not None:
+            raise DomainError(problem, field=name)
     if ends_on < starts_on:
         raise DomainError(_("The grant cannot end before it starts."), field="ends_on")
     taken = _("The grant code %(code)s is already used.", code=code)

@@ -6,6 +6,7 @@ from sqlalchemy import and_, func, or_, select
 
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
+from hilogistics.inputs import has_control_characters
 from hilogistics.stock.models import AdjustmentReason, Balance, Grant, Lot, StockTransaction
 
 
@@ -16,7 +17,9 @@ def active_items() -> list[Item]:
 
 def active_items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     """Active items whose code is among ``codes`` (any letter case), keyed by upper-case code."""
-    wanted = {code.upper() for code in codes if code}
+    # Also called to redisplay a refused form: a code with a control character matches no item,
+    # and PostgreSQL would refuse the query outright.
+    wanted = {code.upper() for code in codes if code and not has_control_characters(code)}
     if not wanted:
         return {}
     found = db.session.scalars(

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
+from hilogistics.inputs import page_number
 from hilogistics.stock.forms_grants import GrantForm
 from hilogistics.stock.models import Grant
 from hilogistics.stock.queries.grants import grants_query, lot_counts
@@ -21,7 +22,10 @@ def grants() -> str:
     """List grants with search and pages, and how many lots each paid for."""
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(
-        grants_query(search), per_page=current_app.config["PER_PAGE"], max_per_page=200
+        grants_query(search),
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
     )
     counts = lot_counts([grant.id for grant in page.items])
     return render_template("stock/grants.html", page=page, search=search, lot_counts=counts)

@@ -15,6 +15,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import bounded_int
 from hilogistics.locations.models import Location
 from hilogistics.locations.queries import (
     find_visible_location,
@@ -187,8 +188,8 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
 
 
 def _id_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    # bounded_int, not str.isdigit: "²" is a digit to Python, and int() refuses it.
+    return bounded_int(request.args.get(name), high=MAX_ID)
 
 
 def _target_formdata() -> MultiDict | None:

@@ -20,6 +20,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError, NotFoundError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import link_args
 from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.queries import visible_location, visible_locations_query
@@ -177,7 +178,7 @@ def _on_hand_filters(form: OnHandFilterForm) -> OnHandFilters:
 
 def _filter_args() -> dict[str, str]:
     """The query arguments of the page other than its page number."""
-    return {k: v for k, v in request.args.items() if k not in ("page", "per_page", "format")}
+    return link_args("page", "per_page", "format")
 
 
 class RowLink:
@@ -347,7 +348,7 @@ def reorder_levels(location_id: int) -> Response | str:
     location = _stock_location(location_id, physical_only=True)
     locale = current_locale()
     search = request.args.get("q", "").strip()[:100]
-    here = url_for("stock.reorder_levels", location_id=location.id, **request.args.to_dict())
+    here = url_for("stock.reorder_levels", location_id=location.id, **link_args())
     add_form = AddReorderLevelForm(prefix="add")
     form = ReorderLevelsForm()
     # Two forms post here; the add form's fields carry the "add-" prefix.

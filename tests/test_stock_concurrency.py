@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock.errors import InsufficientStockError
@@ -82,7 +83,7 @@ def stock_with(quantity: int) -> tuple[int, int, int, int]:
 
 def take(item_id: int, warehouse_id: int, lot_id: int, reason_id: int, quantity: int) -> None:
     adjust_stock(
-        actor=None,
+        actor=SYSTEM,
         location_id=warehouse_id,
         item_id=item_id,
         lot_id=lot_id,
@@ -136,7 +137,7 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
             _index: int, item_id: int = item_id, warehouse_id: int = warehouse_id, key: str = key
         ) -> None:
             record_receipt(
-                actor=None,
+                actor=SYSTEM,
                 warehouse_id=warehouse_id,
                 occurred_on=business_today(),
                 lines=[ReceiptLine(item_id=item_id, quantity=10)],

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock import ledger
@@ -67,7 +68,7 @@ def run_machine(app: Flask) -> None:
             item, lot = self._lot(item_index, lot_code)
             warehouse = self.places[0]
             transaction = record_receipt(
-                actor=None,
+                actor=SYSTEM,
                 warehouse_id=warehouse.id,
                 occurred_on=business_today() - timedelta(days=days_ago),
                 lines=[ReceiptLine(item_id=item.id, quantity=quantity, lot_code=lot_code)],
@@ -90,7 +91,7 @@ def run_machine(app: Flask) -> None:
             key = (place.id, item.id, lot.id)
             try:
                 transaction = adjust_stock(
-                    actor=None,
+                    actor=SYSTEM,
                     location_id=place.id,
                     item_id=item.id,
                     lot_id=lot.id,
@@ -122,7 +123,7 @@ def run_machine(app: Flask) -> None:
                 posted = ledger.post(
                     kind=TransactionKind.OPENING,
                     lines=[ledger.Line(item.id, lot.id, quantity, source.id, target.id)],
-                    actor=None,
+                    actor=SYSTEM,
                     occurred_on=business_today(),
                     operation_key=operation_key(),
                 )
@@ -146,7 +147,7 @@ def run_machine(app: Flask) -> None:
             )
             try:
                 reverse_transaction(
-                    actor=None,
+                    actor=SYSTEM,
                     transaction_id=transaction_id,
                     note="model",
                     operation_key=operation_key(),

@@ -37,6 +37,7 @@ from sqlalchemy import (
     text,
     true,
     union_all,
+    update,
 )
 
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
@@ -48,6 +49,7 @@ from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
     Grant,
+    ItemBalance,
     Lot,
     Movement,
     StockTransaction,
@@ -94,7 +96,7 @@ class ScaleSummary:
 
 def ensure_empty_ledger() -> None:
     """Raise SeedRefusedError when any transaction, movement or balance exists."""
-    for model in (StockTransaction, Movement, Balance):
+    for model in (StockTransaction, Movement, Balance, ItemBalance):
         if db.session.scalar(select(model.id).limit(1)) is not None:
             raise SeedRefusedError(
                 "the database already has stock transactions; seed-scale only fills an empty "
@@ -648,7 +650,6 @@ class _Seeder:
                 signed.c.item_id,
                 signed.c.lot_id,
                 func.sum(signed.c.delta),
-                literal(0),
                 guarded,
             )
             .join(Location, Location.id == signed.c.location_id)
@@ -656,8 +657,33 @@ class _Seeder:
         )
         db.session.execute(
             insert(Balance).from_select(
-                ["location_id", "item_id", "lot_id", "quantity", "reserved", "is_guarded"], sums
+                ["location_id", "item_id", "lot_id", "quantity", "is_guarded"], sums
             )
+        )
+        # The item rows are the lot rows summed; nothing is reserved in a seeded history.
+        db.session.execute(
+            insert(ItemBalance).from_select(
+                ["location_id", "item_id", "on_hand", "reserved", "is_guarded"],
+                select(
+                    Balance.location_id,
+                    Balance.item_id,
+                    func.sum(Balance.quantity),
+                    literal(0),
+                    Balance.is_guarded,
+                ).group_by(Balance.location_id, Balance.item_id, Balance.is_guarded),
+            )
+        )
+        # A serial lot is at the guarded place whose balance holds it (post() keeps this).
+        held_at = (
+            select(func.min(Balance.location_id))
+            .where(Balance.lot_id == Lot.id, Balance.is_guarded, Balance.quantity > 0)
+            .scalar_subquery()
+        )
+        db.session.execute(
+            update(Lot)
+            .where(Lot.serial.is_not(None))
+            .values(at_location_id=held_at)
+            .execution_options(synchronize_session=False)
         )
         return db.session.scalar(select(func.count()).select_from(Balance)) or 0
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today
@@ -32,9 +33,14 @@ from hilogistics.stock.models import (
 STOCK_ROLES = frozenset({Role.ADMIN, Role.LOGISTICS})
 
 
-def require_stock_role(actor: User | None) -> None:
-    """Only logistics staff and administrators post stock (None: the command line)."""
-    if actor is not None and actor.role not in STOCK_ROLES:
+def require_stock_role(actor: User | SystemActor | None) -> None:
+    """Only logistics staff, administrators and the system (``SYSTEM``) post stock.
+
+    ``None`` is refused: the command line, seeding and bulk loads name ``SYSTEM``.
+    """
+    if isinstance(actor, SystemActor):
+        return
+    if actor is None or actor.role not in STOCK_ROLES:
         raise PermissionDeniedError(_("Only logistics staff may record stock operations."))
 
 
@@ -126,7 +132,7 @@ class ReceiptLine:
 
 def record_receipt(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     warehouse_id: int,
     occurred_on: date,
     lines: Sequence[ReceiptLine],
@@ -142,9 +148,59 @@ def record_receipt(
     quantity above the ledger's maximum included) or InvalidMovementError.
     """
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.RECEIPT,
+        {
+            "warehouse_id": warehouse_id,
+            "occurred_on": occurred_on,
+            "supplier": supplier.strip(),
+            "grant_id": grant_id,
+            "reference": reference.strip(),
+            "note": note.strip(),
+        },
+        [
+            {
+                "item_id": line.item_id,
+                "quantity": line.quantity,
+                "lot_code": (line.lot_code or "").strip(),
+                "expires_on": line.expires_on,
+                "serials": sorted(s.strip() for s in line.serials if s.strip()),
+            }
+            for line in lines
+        ],
+    )
+    return ledger.once(
+        actor=actor,
+        operation_key=operation_key,
+        fingerprint=asked,
+        work=lambda: _record_receipt(
+            actor=actor,
+            warehouse_id=warehouse_id,
+            occurred_on=occurred_on,
+            lines=lines,
+            operation_key=operation_key,
+            supplier=supplier,
+            grant_id=grant_id,
+            reference=reference,
+            note=note,
+            fingerprint=asked,
+        ),
+    )
+
+
+def _record_receipt(
+    *,
+    actor: User | SystemActor,
+    warehouse_id: int,
+    occurred_on: date,
+    lines: Sequence[ReceiptLine],
+    operation_key: str,
+    supplier: str,
+    grant_id: int | None,
+    reference: str,
+    note: str,
+    fingerprint: str,
+) -> StockTransaction:
     warehouse = db.session.get(Location, warehouse_id)
     if warehouse is None or warehouse.kind is not LocationKind.WAREHOUSE or not warehouse.is_active:
         raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
@@ -163,7 +219,10 @@ def record_receipt(
         prefix = f"lines-{index}-"
         item = items.get(line.item_id)
         if item is None or not item.is_active:
-            raise DomainError(_("Choose an active item."), field=prefix + "item")
+            raise DomainError(
+                _("Choose an active item: inactive items are no longer received."),
+                field=prefix + "item",
+            )
         if line.quantity <= 0:
             raise DomainError(_("The quantity must be at least 1."), field=prefix + "quantity")
         if line.quantity > ledger.MAX_QUANTITY:
@@ -224,6 +283,7 @@ def record_receipt(
         supplier=supplier.strip(),
         grant_id=grant_id,
         note=note.strip(),
+        fingerprint=fingerprint,
     )
     return posted.transaction
 
@@ -246,7 +306,7 @@ def _lot_for_line(
 
 def adjust_stock(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     location_id: int,
     item_id: int,
     lot_id: int,
@@ -263,9 +323,50 @@ def adjust_stock(
     InsufficientStockError.
     """
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.ADJUSTMENT,
+        {
+            "location_id": location_id,
+            "direction": direction,
+            "reason_id": reason_id,
+            "occurred_on": occurred_on,
+            "note": note.strip(),
+        },
+        [{"item_id": item_id, "lot_id": lot_id, "quantity": quantity}],
+    )
+
+    def work() -> StockTransaction:
+        return _adjust_stock(
+            actor=actor,
+            location_id=location_id,
+            item_id=item_id,
+            lot_id=lot_id,
+            quantity=quantity,
+            direction=direction,
+            reason_id=reason_id,
+            occurred_on=occurred_on,
+            operation_key=operation_key,
+            note=note,
+            fingerprint=asked,
+        )
+
+    return ledger.once(actor=actor, operation_key=operation_key, fingerprint=asked, work=work)
+
+
+def _adjust_stock(
+    *,
+    actor: User | SystemActor,
+    location_id: int,
+    item_id: int,
+    lot_id: int,
+    quantity: int,
+    direction: AdjustmentDirection,
+    reason_id: int,
+    occurred_on: date,
+    operation_key: str,
+    note: str,
+    fingerprint: str,
+) -> StockTransaction:
     location = db.session.get(Location, location_id)
     if location is None or not location.kind.is_physical or not location.is_active:
         raise DomainError(
@@ -297,20 +398,21 @@ def adjust_stock(
     )
     posted = ledger.post(
         kind=TransactionKind.ADJUSTMENT,
-        lines=[ledger.Line(item_id, lot.id, quantity, source, target)],
+        lines=[ledger.Line(item_id, lot.id, quantity, source, target, reason_id=reason.id)],
         actor=actor,
         occurred_on=occurred_on,
         operation_key=operation_key,
         location_id=location.id,
         reason_id=reason.id,
         note=note.strip(),
+        fingerprint=fingerprint,
     )
     return posted.transaction
 
 
 def reverse_transaction(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     transaction_id: int,
     note: str,
     operation_key: str,
@@ -322,9 +424,35 @@ def reverse_transaction(
     would be dated before it; InsufficientStockError when the stock has moved on since.
     """
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.REVERSAL,
+        {"transaction_id": transaction_id, "note": note.strip(), "occurred_on": occurred_on},
+        [],
+    )
+    return ledger.once(
+        actor=actor,
+        operation_key=operation_key,
+        fingerprint=asked,
+        work=lambda: _reverse_transaction(
+            actor=actor,
+            transaction_id=transaction_id,
+            note=note,
+            operation_key=operation_key,
+            occurred_on=occurred_on,
+            fingerprint=asked,
+        ),
+    )
+
+
+def _reverse_transaction(
+    *,
+    actor: User | SystemActor,
+    transaction_id: int,
+    note: str,
+    operation_key: str,
+    occurred_on: date | None,
+    fingerprint: str,
+) -> StockTransaction:
     original = db.session.get(StockTransaction, transaction_id)
     if original is None:
         raise NotFoundError(_("No such transaction."))
@@ -345,7 +473,14 @@ def reverse_transaction(
             field="occurred_on",
         )
     lines = [
-        ledger.Line(m.item_id, m.lot_id, m.quantity, m.to_location_id, m.from_location_id)
+        ledger.Line(
+            m.item_id,
+            m.lot_id,
+            m.quantity,
+            m.to_location_id,
+            m.from_location_id,
+            reason_id=m.reason_id,
+        )
         for m in original.movements
     ]
     try:
@@ -360,6 +495,7 @@ def reverse_transaction(
             grant_id=original.grant_id,
             note=note.strip(),
             reverses_id=original.id,
+            fingerprint=fingerprint,
         )
     except IntegrityError as error:  # a concurrent reversal won the unique reverses_id
         raise DomainError(_("This transaction has already been reversed.")) from error
@@ -368,7 +504,7 @@ def reverse_transaction(
 
 def save_grant(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     code: str,
     donor: str,
     title: str,
@@ -413,7 +549,12 @@ def save_grant(
 
 
 def set_reorder_level(
-    *, actor: User | None, location_id: int, item_id: int, minimum: int | None, maximum: int | None
+    *,
+    actor: User | SystemActor | None,
+    location_id: int,
+    item_id: int,
+    minimum: int | None,
+    maximum: int | None,
 ) -> ReorderLevel | None:
     """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
     require_stock_role(actor)

@@ -29,7 +29,6 @@ from hilogistics.stock.forms_operations import (
     ReverseForm,
 )
 from hilogistics.stock.forms_pages import TRANSACTION_KIND_LABELS
-from hilogistics.stock.ledger import find_by_operation_key
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
@@ -80,18 +79,12 @@ def _post_once(
 ) -> Response | None:
     """Call the service, commit and go to the result; or roll back and show why on the form.
 
-    The service returns the earlier transaction for an operation key already posted. A form
-    sent again meanwhile (double click, resend) may instead fail a check that the first one
-    passed (its serial numbers are now recorded): it lands on the first result all the same.
+    Replays are the service's business: the same form sent again lands on the first result.
     """
     try:
         transaction = post()
     except DomainError as error:
         db.session.rollback()
-        key = form.operation_key.data
-        earlier = find_by_operation_key(key) if key else None
-        if earlier is not None:
-            return _done(earlier, message)
         error.field = field_name(error.field)
         attach_error(form, error)
         return None

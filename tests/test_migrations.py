@@ -63,3 +63,49 @@ def test_there_is_one_head_and_file_names_carry_the_date() -> None:
     for path in (directory / "versions").glob("*.py"):
         date_part = path.name.split("_")[0]
         assert len(date_part) == 8 and date_part.isdigit(), path.name
+
+
+def movement_triggers() -> set[str]:
+    """Names of the triggers on ``movements`` in the current database."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'movements'::regclass "
+                "AND NOT tgisinternal"
+            )
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'movements'"
+            )
+        return {name for (name,) in rows}
+
+
+def assert_movements_are_append_only() -> None:
+    """Post one receipt through the ledger, then fail to change or delete its movement."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.factories import make_item, make_warehouse, receive
+
+    receive(make_item(), 3, make_warehouse())
+    db.session.commit()
+    for statement in ("UPDATE movements SET quantity = 30", "DELETE FROM movements"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+
+
+def test_the_movement_triggers_survive_every_migration(empty_app) -> None:
+    expected = (
+        {"movements_append_only"}
+        if db.engine.dialect.name == "postgresql"
+        else {"movements_no_update", "movements_no_delete"}
+    )
+    flask_migrate.upgrade()
+    assert movement_triggers() == expected
+    assert_movements_are_append_only()
+    flask_migrate.downgrade(revision="-1")
+    assert movement_triggers() == expected
+    flask_migrate.upgrade()
+    assert movement_triggers() == expected
+    assert_movements_are_append_only()

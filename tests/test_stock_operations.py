@@ -266,6 +266,21 @@ def test_the_same_receipt_form_sent_twice_posts_once_and_both_land_on_it(
     assert on_hand(warehouse, item) == 2
 
 
+def test_a_receipt_form_changed_and_sent_again_is_refused_on_the_form(
+    client: FlaskClient, staff
+) -> None:
+    warehouse, item = make_warehouse(), make_item()
+    db.session.commit()
+    data = receipt_form(warehouse, [{"item": item.code, "units": 5}])
+    assert client.post(RECEIPT_URL, data=data).status_code == 302
+    # Back in the browser, the quantity changed, the same form sent again: not a replay.
+    changed = {**data, "lines-0-units": "500"}
+    response = client.post(RECEIPT_URL, data=changed)
+    assert response.status_code == 200
+    assert "already sent with other content" in response.get_data(as_text=True)
+    assert count_transactions() == 1 and on_hand(warehouse, item) == 5
+
+
 def post_together(clients: list[FlaskClient], url: str, data: dict[str, str]) -> list:
     """Send the same form from each client at the same moment; the responses, in order."""
     barrier = threading.Barrier(len(clients))

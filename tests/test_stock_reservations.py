@@ -238,3 +238,25 @@ def test_reserve_and_release_need_an_actor(app: Flask) -> None:
             actor=None, holder="R-1", location_id=warehouse.id, item_id=item.id, quantity=1
         )
     db.session.rollback()
+
+
+def test_one_reservation_cannot_be_fulfilled_from_two_places_in_one_post(app: Flask) -> None:
+    item, warehouse, other = make_item(), make_warehouse(), make_warehouse()
+    lot = lot_of(receive(item, 4, warehouse))
+    receive(item, 4, other)
+    reservation = ledger.reserve(
+        actor=SYSTEM, holder="R-1", location_id=warehouse.id, item_id=item.id, quantity=4
+    )
+    transit = virtual("TRANSIT").id
+    with pytest.raises(InvalidMovementError, match="one item at one place"):
+        ledger.post(
+            kind=TransactionKind.DISPATCH,
+            lines=[
+                ledger.Line(item.id, lot, 1, warehouse.id, transit, reservation_id=reservation.id),
+                ledger.Line(item.id, lot, 1, other.id, transit, reservation_id=reservation.id),
+            ],
+            actor=SYSTEM,
+            occurred_on=business_today(),
+            operation_key=operation_key(),
+        )
+    db.session.rollback()

@@ -451,6 +451,15 @@ def _validate(kind: TransactionKind, occurred_on: date, lines: Sequence[Line]) -
             raise InvalidMovementError(
                 _("Line %(n)d: a reservation is fulfilled only from a place.", n=number)
             )
+    fulfilling: dict[int, tuple[int, int]] = {}
+    for number, line in enumerate(lines, start=1):
+        if line.reservation_id is None:
+            continue
+        where = (line.from_location_id, line.item_id)
+        if fulfilling.setdefault(line.reservation_id, where) != where:
+            raise InvalidMovementError(
+                _("Line %(n)d: a reservation is for one item at one place.", n=number)
+            )
     return lots
 
 

@@ -109,3 +109,33 @@ def test_the_movement_triggers_survive_every_migration(empty_app) -> None:
     flask_migrate.upgrade()
     assert movement_triggers() == expected
     assert_movements_are_append_only()
+
+
+def test_the_ledger_step_fills_item_rows_and_serial_places_from_existing_balances(
+    empty_app,
+) -> None:
+    from sqlalchemy import func, select
+
+    from hilogistics.stock.audit import ledger_differences
+    from hilogistics.stock.models import ItemBalance, Lot
+    from tests.factories import make_item, make_warehouse, receive
+
+    flask_migrate.upgrade()
+    warehouse = make_warehouse()
+    receive(make_item(), 7, warehouse)
+    receive(make_item(tracks_serial=True), 2, warehouse, serials=["SN-A", "SN-B"])
+    warehouse_id = warehouse.id
+    db.session.commit()
+    flask_migrate.downgrade(revision="-1")
+    db.session.remove()
+    flask_migrate.upgrade()
+    assert [d.describe() for d in ledger_differences()] == []
+    assert (
+        db.session.scalar(
+            select(func.sum(ItemBalance.on_hand)).where(ItemBalance.location_id == warehouse_id)
+        )
+        == 9
+    )
+    assert set(db.session.scalars(select(Lot.at_location_id).where(Lot.serial.is_not(None)))) == {
+        warehouse_id
+    }

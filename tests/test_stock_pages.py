@@ -248,7 +248,15 @@ def test_flags_are_words_and_only_flagged_keeps_short_expiring_and_expired_items
     stock_at(warehouse, short, 5)
     level(warehouse, short, 10)
     stock_at(warehouse, expiring, 5, lot_code="E", expires_on=TODAY + timedelta(days=30))
-    stock_at(warehouse, expired, 5, lot_code="X", expires_on=TODAY - timedelta(days=1))
+    # Received before it expired (an expired lot is no longer received).
+    stock_at(
+        warehouse,
+        expired,
+        5,
+        lot_code="X",
+        expires_on=TODAY - timedelta(days=1),
+        occurred_on=TODAY - timedelta(days=5),
+    )
     stock_at(warehouse, fine, 5, lot_code="F", expires_on=TODAY + timedelta(days=400))
     db.session.commit()
     base = f"/stock/locations/{warehouse.id}"
@@ -372,7 +380,14 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
     held = [make_item(code=f"S-{n}", tracks_expiry=True) for n in range(4)]
     for n, item in enumerate(held):
         stock_at(warehouse, item, n + 1, lot_code="A", expires_on=TODAY + timedelta(days=n))
-    stock_at(warehouse, held[0], 3, lot_code="B", expires_on=TODAY - timedelta(days=2))
+    stock_at(
+        warehouse,
+        held[0],
+        3,
+        lot_code="B",
+        expires_on=TODAY - timedelta(days=2),
+        occurred_on=TODAY - timedelta(days=5),
+    )
     reserved_only = make_item(code="S-RES")
     stock_at(warehouse, reserved_only, 1)
     ledger.reserve(

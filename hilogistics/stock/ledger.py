@@ -233,7 +233,7 @@ def post(
         with db.session.begin_nested():
             db.session.add(transaction)
             db.session.flush()
-            lots = _validate(kind, occurred_on, lines)
+            lots, locations = _validate(kind, occurred_on, lines)
             # Movements before balances: the guarded UPDATEs take the row locks other posts
             # wait for, so they come last and the locks are held only until the caller commits.
             db.session.execute(
@@ -253,7 +253,7 @@ def post(
                     for line in lines
                 ],
             )
-            _apply(lines, lots)
+            _apply(lines, lots, locations)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
@@ -392,8 +392,10 @@ def _check_quantity(quantity: object, number: int) -> None:
         )
 
 
-def _validate(kind: TransactionKind, occurred_on: date, lines: Sequence[Line]) -> dict[int, Lot]:
-    """Check every line; return the lots by id."""
+def _validate(
+    kind: TransactionKind, occurred_on: date, lines: Sequence[Line]
+) -> tuple[dict[int, Lot], dict[int, Location]]:
+    """Check every line; return the lots and the locations by id."""
     item_ids = {line.item_id for line in lines}
     lot_ids = {line.lot_id for line in lines}
     location_ids = {line.from_location_id for line in lines} | {
@@ -460,7 +462,7 @@ def _validate(kind: TransactionKind, occurred_on: date, lines: Sequence[Line]) -
             raise InvalidMovementError(
                 _("Line %(n)d: a reservation is for one item at one place.", n=number)
             )
-    return lots
+    return lots, locations
 
 
 def _may_leave(kind: TransactionKind, source: Location, target: Location) -> bool:
@@ -477,7 +479,9 @@ def _may_leave(kind: TransactionKind, source: Location, target: Location) -> boo
     return target.kind is LocationKind.TRANSIT and kind is TransactionKind.RECALL
 
 
-def _apply(lines: Sequence[Line], lots: Mapping[int, Lot]) -> None:
+def _apply(
+    lines: Sequence[Line], lots: Mapping[int, Lot], locations: Mapping[int, Location]
+) -> None:
     """Apply the lines to reservations, serial lots, item rows and lot rows, in lock order."""
     lot_deltas: dict[tuple[int, int, int], int] = defaultdict(int)
     item_deltas: dict[tuple[int, int], int] = defaultdict(int)
@@ -491,11 +495,7 @@ def _apply(lines: Sequence[Line], lots: Mapping[int, Lot]) -> None:
         if line.reservation_id is not None:
             fulfilled[line.reservation_id] += line.quantity
             fulfilled_at[(line.from_location_id, line.item_id)] += line.quantity
-    location_ids = {location_id for location_id, _item in item_deltas}
-    guarded = {
-        location.id: location.kind.is_guarded
-        for location in db.session.scalars(select(Location).where(Location.id.in_(location_ids)))
-    }
+    guarded = {location_id: location.kind.is_guarded for location_id, location in locations.items()}
     # One fixed order for every writer, so two posts never wait on each other in a cycle:
     # reservations by id, serial lots by id, then per (location, item) its lot rows and item row.
     for reservation_id in sorted(fulfilled):
@@ -603,10 +603,9 @@ def _ensure_item_row(location_id: int, item_id: int, *, guarded: bool) -> None:
 
 def _apply_item(location_id: int, item_id: int, delta: int, released: int, guarded: bool) -> None:
     """On hand changes by ``delta``; ``released`` of it was reserved (lowered in one statement)."""
-    _ensure_item_row(location_id, item_id, guarded=guarded)
     # The guard is in the WHERE clause: the database re-checks it against the committed row
     # after any lock wait, so two concurrent takers can never both pass (no read-check-write).
-    result = db.session.execute(
+    statement = (
         update(ItemBalance)
         .where(
             ItemBalance.location_id == location_id,
@@ -620,11 +619,28 @@ def _apply_item(location_id: int, item_id: int, delta: int, released: int, guard
         .values(on_hand=ItemBalance.on_hand + delta, reserved=ItemBalance.reserved - released)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    # The row usually exists: one statement; a first arrival creates it and tries again.
+    if db.session.execute(statement).rowcount == 1:
+        return
+    _ensure_item_row(location_id, item_id, guarded=guarded)
+    if db.session.execute(statement).rowcount != 1:
         _raise_unavailable(location_id, item_id, -delta - released)
 
 
 def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
+    statement = (
+        update(Balance)
+        .where(
+            Balance.location_id == location_id,
+            Balance.item_id == item_id,
+            Balance.lot_id == lot_id,
+            or_(~Balance.is_guarded, Balance.quantity + delta >= 0),
+        )
+        .values(quantity=Balance.quantity + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.execute(statement).rowcount == 1:
+        return
     db.session.execute(
         insert_ignoring_conflict(
             Balance.__table__,
@@ -637,18 +653,7 @@ def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded:
             },
         )
     )
-    result = db.session.execute(
-        update(Balance)
-        .where(
-            Balance.location_id == location_id,
-            Balance.item_id == item_id,
-            Balance.lot_id == lot_id,
-            or_(~Balance.is_guarded, Balance.quantity + delta >= 0),
-        )
-        .values(quantity=Balance.quantity + delta)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if db.session.execute(statement).rowcount != 1:
         _raise_insufficient(location_id, item_id, lot_id, -delta)
 
 

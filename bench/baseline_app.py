@@ -14,7 +14,7 @@ from datetime import date
 
 from flask import Flask, abort, render_template_string
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Date, ForeignKey, Integer, String, case, func, select
+from sqlalchemy import Date, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,6 +53,14 @@ class Balance(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class ItemBalance(db.Model):
+    __tablename__ = "item_balances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    on_hand: Mapped[int] = mapped_column(Integer)
     reserved: Mapped[int] = mapped_column(Integer)
 
 
@@ -76,16 +84,26 @@ def create_baseline() -> Flask:
 
     @app.get("/locations/<int:location_id>")
     def on_hand(location_id: int) -> str:
+        expiry = (
+            select(func.min(Lot.expires_on))
+            .select_from(Balance)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .where(
+                Balance.location_id == location_id,
+                Balance.item_id == ItemBalance.item_id,
+                Balance.quantity > 0,
+            )
+            .correlate(ItemBalance)
+            .scalar_subquery()
+        )
         totals = (
             select(
-                Balance.item_id.label("item_id"),
-                func.sum(Balance.quantity).label("on_hand"),
-                func.sum(Balance.reserved).label("reserved"),
-                func.min(case((Balance.quantity > 0, Lot.expires_on))).label("expiry"),
+                ItemBalance.item_id.label("item_id"),
+                ItemBalance.on_hand.label("on_hand"),
+                ItemBalance.reserved.label("reserved"),
+                expiry.label("expiry"),
             )
-            .join(Lot, Lot.id == Balance.lot_id)
-            .where(Balance.location_id == location_id)
-            .group_by(Balance.item_id)
+            .where(ItemBalance.location_id == location_id)
             .subquery()
         )
         rows = db.session.execute(

@@ -20,6 +20,7 @@ from functools import partial
 
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
@@ -418,7 +419,7 @@ class _HistoryBuilder:
         first = first.replace(day=1)
         for code, donor, title, _theme in GRANTS:
             self.grants[code] = save_grant(
-                actor=None,
+                actor=SYSTEM,
                 code=code,
                 donor=donor,
                 title=title,
@@ -455,7 +456,7 @@ class _HistoryBuilder:
         ]
         lines = [self._receipt_line(spec, when, number) for spec in chosen]
         record_receipt(
-            actor=None,
+            actor=SYSTEM,
             warehouse_id=self.places["PY-WH"].id,
             occurred_on=when,
             lines=lines,
@@ -504,7 +505,7 @@ class _HistoryBuilder:
             store: str, when: date, lines: list[ReceiptLine], invoice: str, note: str
         ) -> StockTransaction:
             return record_receipt(
-                actor=None,
+                actor=SYSTEM,
                 warehouse_id=self.places[store].id,
                 occurred_on=when,
                 lines=lines,
@@ -528,7 +529,7 @@ class _HistoryBuilder:
 
         def reversed_and_re_entered() -> None:
             reverse_transaction(
-                actor=None,
+                actor=SYSTEM,
                 transaction_id=wrong[0].id,
                 note="Keyed as 400 bags; the invoice says 40",
                 operation_key=self._key(),
@@ -627,7 +628,7 @@ class _HistoryBuilder:
                 ledger.post(
                     kind=TransactionKind.OPENING,
                     lines=lines,
-                    actor=None,
+                    actor=SYSTEM,
                     occurred_on=when,
                     operation_key=self._key(),
                     location_id=self.places[target.code].id,
@@ -665,7 +666,7 @@ class _HistoryBuilder:
         if quantity <= 0:
             return
         adjust_stock(
-            actor=None,
+            actor=SYSTEM,
             location_id=location.id,
             item_id=item_id,
             lot_id=lot_id,
@@ -764,7 +765,7 @@ class _HistoryBuilder:
                 if not on_hand:
                     minimum = max(1, self.demo_items[item_code].typical // 4)
             set_reorder_level(
-                actor=None,
+                actor=SYSTEM,
                 location_id=location.id,
                 item_id=item.id,
                 minimum=minimum,

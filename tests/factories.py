@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
@@ -126,7 +127,7 @@ def receive(item: Item, quantity: int, warehouse: Location, **lot: object) -> St
     from hilogistics.stock.services import ReceiptLine, record_receipt
 
     return record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=lot.pop("occurred_on", business_today()),  # type: ignore[arg-type]
         lines=[ReceiptLine(item_id=item.id, quantity=quantity, **lot)],  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from hilogistics.actors import SYSTEM
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.stock.errors import InsufficientStockError
@@ -91,7 +92,7 @@ def take_in_worker_process(
                 reason_id: int = reason_id,
             ) -> None:
                 adjust_stock(
-                    actor=None,
+                    actor=SYSTEM,
                     location_id=place_id,
                     item_id=item_id,
                     lot_id=lot_id,

@@ -170,6 +170,8 @@ def test_unit_and_tracking_are_fixed_once_the_item_has_movements(client, login_a
     )
     body = response.get_data(as_text=True)
     assert "The unit of issue cannot change" in body and 'id="unit_id-error"' in body
+    # Deactivating it does not trap its stock: the advice says what can still happen to it.
+    assert "can still be written off, counted or returned to a warehouse" in body
     assert item_by_code("RENO-CEMENT").unit.code == "bag"
     with pytest.raises(DomainError, match="Expiry tracking cannot change") as error:
         services.update_item(

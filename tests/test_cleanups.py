@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.auth.queries import users_query
 from hilogistics.catalogue.models import Unit
@@ -101,7 +102,7 @@ def test_views_build_no_select(path: Path) -> None:
 def test_a_receipt_line_counts_whole_packs_of_the_items_pack_size_plus_units(app: Flask) -> None:
     item, warehouse = factories.make_item(pack_size=12), factories.make_warehouse()
     record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=business_today(),
         lines=[ReceiptLine(item.id, 5, lot_code="P1", packs=3)],
@@ -119,7 +120,7 @@ def test_a_receipt_line_with_negative_packs_is_refused_on_its_packs(app: Flask) 
     item, warehouse = factories.make_item(pack_size=12), factories.make_warehouse()
     with pytest.raises(DomainError) as refused:
         record_receipt(
-            actor=None,
+            actor=SYSTEM,
             warehouse_id=warehouse.id,
             occurred_on=business_today(),
             lines=[ReceiptLine(item.id, 30, packs=-1)],
@@ -145,10 +146,10 @@ def levels_at(location: Location) -> list[tuple[int, int, int | None]]:
 def test_save_reorder_levels_writes_changed_rows_and_removes_emptied_ones(app: Flask) -> None:
     centre = factories.make_location()
     first, second, third = (factories.make_item() for _ in range(3))
-    set_reorder_level(actor=None, location_id=centre.id, item_id=second.id, minimum=3, maximum=9)
-    set_reorder_level(actor=None, location_id=centre.id, item_id=third.id, minimum=1, maximum=2)
+    set_reorder_level(actor=SYSTEM, location_id=centre.id, item_id=second.id, minimum=3, maximum=9)
+    set_reorder_level(actor=SYSTEM, location_id=centre.id, item_id=third.id, minimum=1, maximum=2)
     changed = save_reorder_levels(
-        actor=None,
+        actor=SYSTEM,
         location_id=centre.id,
         levels=[
             LevelRow(first.id, 5, 15),
@@ -165,7 +166,7 @@ def test_save_reorder_levels_names_every_bad_row_and_writes_none(app: Flask) -> 
     first, second = factories.make_item(), factories.make_item()
     with pytest.raises(RowsRefusedError) as refused:
         save_reorder_levels(
-            actor=None,
+            actor=SYSTEM,
             location_id=centre.id,
             levels=[
                 LevelRow(first.id, 5, 15),
@@ -191,7 +192,7 @@ def test_save_reorder_levels_is_for_staff_at_a_physical_place(app: Flask) -> Non
         save_reorder_levels(actor=viewer, location_id=centre.id, levels=[LevelRow(item.id, 1, 2)])
     loss = factories.virtual("LOSS")
     with pytest.raises(DomainError) as refused:
-        save_reorder_levels(actor=None, location_id=loss.id, levels=[LevelRow(item.id, 1, 2)])
+        save_reorder_levels(actor=SYSTEM, location_id=loss.id, levels=[LevelRow(item.id, 1, 2)])
     assert refused.value.field == "location_id"
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
@@ -113,7 +114,13 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
     assert len(db.session.scalars(select(Grant)).all()) >= 2
     transactions = list(db.session.scalars(select(StockTransaction)))
     kinds_posted = {t.kind for t in transactions}
-    assert kinds_posted == set(TransactionKind)
+    # The kinds the first ledger's operations post (shipments and the like come later).
+    assert kinds_posted == {
+        TransactionKind.RECEIPT,
+        TransactionKind.ADJUSTMENT,
+        TransactionKind.REVERSAL,
+        TransactionKind.OPENING,
+    }
     assert min(t.occurred_on for t in transactions) <= today - timedelta(days=150)
     reasons = {
         code
@@ -154,7 +161,7 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
     )
     item = db.session.scalar(select(Item).where(~Item.tracks_serial, ~Item.tracks_expiry).limit(1))
     record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=business_today(),
         lines=[ReceiptLine(item.id, 5, lot_code="AFTER-SEED")],

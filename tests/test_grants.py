@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.errors import ConflictError, PermissionDeniedError
@@ -64,7 +65,7 @@ def test_duplicate_grant_code_is_refused_whatever_its_case(client, login_as) -> 
     assert "The grant code usaid-7 is already used." in body and 'id="code-error"' in body
     with pytest.raises(ConflictError):
         save_grant(
-            actor=None,
+            actor=SYSTEM,
             code="USAID-7",
             donor="USAID",
             title="Again",

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from wtforms import IntegerField, StringField
 
 from hilogistics import exports
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.catalogue import importing
 from hilogistics.catalogue.models import Category, Item
@@ -515,7 +516,7 @@ def test_the_grant_service_refuses_absurd_dates_too(app) -> None:
 
     with pytest.raises(DomainError) as error:
         save_grant(
-            actor=None,
+            actor=SYSTEM,
             code="G-1",
             donor="D",
             title="T",

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.stock import ledger
@@ -63,7 +64,7 @@ def test_crossing_multi_line_transfers_never_deadlock_and_conserve_stock(
             ledger.post(
                 kind=TransactionKind.ADJUSTMENT,
                 lines=crossing[index % 2],
-                actor=None,
+                actor=SYSTEM,
                 occurred_on=business_today(),
                 operation_key=operation_key(),
                 note="crossing transfer",
@@ -88,7 +89,7 @@ def test_two_reversals_of_one_transaction_at_once_reverse_it_once(
 
         def reverse(_index: int, original_id: int = original_id) -> None:
             reverse_transaction(
-                actor=None,
+                actor=SYSTEM,
                 transaction_id=original_id,
                 note="keyed twice",
                 operation_key=operation_key(),

@@ -3,6 +3,7 @@
 import pytest
 from flask import Flask
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.errors import NotFoundError, PermissionDeniedError
 from hilogistics.locations.permissions import can_act_at, require_act_at
@@ -18,10 +19,17 @@ def test_staff_act_everywhere(app: Flask, role: Role) -> None:
         assert require_act_at(actor, place.id) is place
 
 
-def test_the_command_line_acts_everywhere(app: Flask) -> None:
+def test_the_system_acts_everywhere(app: Flask) -> None:
     place = make_location()
-    assert can_act_at(None, place)
-    assert require_act_at(None, place) is place
+    assert can_act_at(SYSTEM, place)
+    assert require_act_at(SYSTEM, place) is place
+
+
+def test_a_forgotten_actor_acts_nowhere(app: Flask) -> None:
+    place = make_location()
+    assert not can_act_at(None, place)
+    with pytest.raises(PermissionDeniedError):
+        require_act_at(None, place)
 
 
 def test_a_technician_acts_at_their_own_place(app: Flask) -> None:

@@ -91,3 +91,79 @@ def test_expression_indexes_exist(empty_app) -> None:
             sql = "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
         present = set(connection.execute(text(sql)).scalars())
     assert expected <= present
+
+
+def movement_triggers() -> set[str]:
+    """Names of the triggers on ``movements`` in the current database."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'movements'::regclass "
+                "AND NOT tgisinternal"
+            )
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'movements'"
+            )
+        return {name for (name,) in rows}
+
+
+def assert_movements_are_append_only() -> None:
+    """Post one receipt through the ledger, then fail to change or delete its movement."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.factories import make_item, make_warehouse, receive
+
+    receive(make_item(), 3, make_warehouse())
+    db.session.commit()
+    for statement in ("UPDATE movements SET quantity = 30", "DELETE FROM movements"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+
+
+def test_the_movement_triggers_survive_every_migration(empty_app) -> None:
+    expected = (
+        {"movements_append_only"}
+        if db.engine.dialect.name == "postgresql"
+        else {"movements_no_update", "movements_no_delete"}
+    )
+    flask_migrate.upgrade()
+    assert movement_triggers() == expected
+    assert_movements_are_append_only()
+    flask_migrate.downgrade(revision="-1")
+    assert movement_triggers() == expected
+    flask_migrate.upgrade()
+    assert movement_triggers() == expected
+    assert_movements_are_append_only()
+
+
+def test_the_ledger_step_fills_item_rows_and_serial_places_from_existing_balances(
+    empty_app,
+) -> None:
+    from sqlalchemy import func, select
+
+    from hilogistics.stock.audit import ledger_differences
+    from hilogistics.stock.models import ItemBalance, Lot
+    from tests.factories import make_item, make_warehouse, receive
+
+    flask_migrate.upgrade()
+    warehouse = make_warehouse()
+    receive(make_item(), 7, warehouse)
+    receive(make_item(tracks_serial=True), 2, warehouse, serials=["SN-A", "SN-B"])
+    warehouse_id = warehouse.id
+    db.session.commit()
+    flask_migrate.downgrade(revision="-1")
+    db.session.remove()
+    flask_migrate.upgrade()
+    assert [d.describe() for d in ledger_differences()] == []
+    assert (
+        db.session.scalar(
+            select(func.sum(ItemBalance.on_hand)).where(ItemBalance.location_id == warehouse_id)
+        )
+        == 9
+    )
+    assert set(db.session.scalars(select(Lot.at_location_id).where(Lot.serial.is_not(None)))) == {
+        warehouse_id
+    }

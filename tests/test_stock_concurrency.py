@@ -9,13 +9,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.stock import ledger
 from hilogistics.stock.errors import InsufficientStockError
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
     Balance,
+    ItemBalance,
     StockTransaction,
 )
 from hilogistics.stock.services import ReceiptLine, adjust_stock, record_receipt
@@ -82,7 +85,7 @@ def stock_with(quantity: int) -> tuple[int, int, int, int]:
 
 def take(item_id: int, warehouse_id: int, lot_id: int, reason_id: int, quantity: int) -> None:
     adjust_stock(
-        actor=None,
+        actor=SYSTEM,
         location_id=warehouse_id,
         item_id=item_id,
         lot_id=lot_id,
@@ -136,7 +139,7 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
             _index: int, item_id: int = item_id, warehouse_id: int = warehouse_id, key: str = key
         ) -> None:
             record_receipt(
-                actor=None,
+                actor=SYSTEM,
                 warehouse_id=warehouse_id,
                 occurred_on=business_today(),
                 lines=[ReceiptLine(item_id=item_id, quantity=10)],
@@ -153,3 +156,85 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
         )
         assert posted == 1
         assert quantity_at(item_id, warehouse_id) == 10
+
+
+def item_row(item_id: int, warehouse_id: int) -> tuple[int, int]:
+    db.session.expire_all()
+    row = db.session.execute(
+        select(ItemBalance.on_hand, ItemBalance.reserved).where(
+            ItemBalance.item_id == item_id, ItemBalance.location_id == warehouse_id
+        )
+    ).one()
+    return row.on_hand, row.reserved
+
+
+def test_two_reservations_for_the_last_units_one_wins(app: Flask, race_app: Flask) -> None:
+    for repeat in range(REPEATS):
+        item_id, warehouse_id, _lot, _reason = stock_with(3)
+
+        def hold(
+            index: int, item_id: int = item_id, warehouse_id: int = warehouse_id, repeat=repeat
+        ) -> None:
+            ledger.reserve(
+                actor=SYSTEM,
+                holder=f"REQ-{repeat}-{index}",
+                location_id=warehouse_id,
+                item_id=item_id,
+                quantity=3,
+            )
+
+        outcomes = race(race_app, 16, hold)
+        assert outcomes == Counter({"ok": 1, "short": 15}), outcomes
+        assert item_row(item_id, warehouse_id) == (3, 3)
+
+
+def test_takes_racing_reservations_never_leave_available_below_zero(
+    app: Flask, race_app: Flask
+) -> None:
+    for repeat in range(REPEATS):
+        ids = stock_with(10)
+        item_id, warehouse_id = ids[0], ids[1]
+
+        def either(index: int, ids: tuple[int, int, int, int] = ids, repeat: int = repeat) -> None:
+            if index % 2:
+                take(*ids, 6)
+            else:
+                ledger.reserve(
+                    actor=SYSTEM,
+                    holder=f"MIX-{repeat}-{index}",
+                    location_id=ids[1],
+                    item_id=ids[0],
+                    quantity=6,
+                )
+
+        outcomes = race(race_app, 16, either)
+        assert outcomes == Counter({"ok": 1, "short": 15}), outcomes
+        on_hand, reserved = item_row(item_id, warehouse_id)
+        assert (on_hand, reserved) in {(4, 0), (10, 6)}
+        assert on_hand - reserved >= 0
+
+
+def test_one_new_serial_number_received_by_8_threads_is_recorded_once(
+    app: Flask, race_app: Flask
+) -> None:
+    for repeat in range(REPEATS):
+        item, warehouse = make_item(tracks_serial=True), make_warehouse()
+        item_id, warehouse_id = item.id, warehouse.id
+        db.session.commit()
+
+        def send(
+            _index: int, item_id: int = item_id, warehouse_id: int = warehouse_id, repeat=repeat
+        ) -> None:
+            record_receipt(
+                actor=SYSTEM,
+                warehouse_id=warehouse_id,
+                occurred_on=business_today(),
+                lines=[ReceiptLine(item_id=item_id, quantity=1, serials=[f"SN-{repeat}"])],
+                operation_key=operation_key(),
+            )
+
+        outcomes = race(race_app, 8, send)
+        assert outcomes["ok"] == 1, outcomes
+        refused = ("short", "DomainError", "ConflictError")
+        assert all(outcome.startswith(refused) for outcome in outcomes if outcome != "ok"), outcomes
+        assert quantity_at(item_id, warehouse_id) == 1

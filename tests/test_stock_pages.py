@@ -12,15 +12,16 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
+from hilogistics.stock import ledger
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
-    Balance,
     ReorderLevel,
     StockTransaction,
 )
@@ -129,7 +130,7 @@ def adjust(
 ) -> StockTransaction:
     """Take stock out as damaged, or bring it in as found, on a business date in the past."""
     return adjust_stock(
-        actor=None,
+        actor=SYSTEM,
         location_id=location.id,
         item_id=item.id,
         lot_id=lot_id,
@@ -147,7 +148,7 @@ def receipt(
 ) -> StockTransaction:
     """A receipt with a reference, on a business date in the past."""
     return record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=TODAY - timedelta(days=days_ago),
         operation_key=operation_key(),
@@ -173,7 +174,7 @@ def stock_at(location: Location, item: Item, quantity: int, **lot: object) -> in
 
 def level(location: Location, item: Item, minimum: int, maximum: int | None = None) -> None:
     set_reorder_level(
-        actor=None, location_id=location.id, item_id=item.id, minimum=minimum, maximum=maximum
+        actor=SYSTEM, location_id=location.id, item_id=item.id, minimum=minimum, maximum=maximum
     )
 
 
@@ -191,15 +192,13 @@ def test_on_hand_sums_each_item_over_its_lots_with_reserved_and_earliest_expiry(
     warehouse = make_warehouse()
     item = make_item(code="ORT-KNEE-01", tracks_expiry=True)
     soon, later = TODAY + timedelta(days=20), TODAY + timedelta(days=200)
-    first = stock_at(warehouse, item, 4, lot_code="A", expires_on=soon)
+    stock_at(warehouse, item, 4, lot_code="A", expires_on=soon)
     stock_at(warehouse, item, 10, lot_code="B", expires_on=later)
     emptied = stock_at(warehouse, item, 1, lot_code="C", expires_on=TODAY + timedelta(days=5))
     adjust(warehouse, item, emptied, 1)
-    db.session.execute(
-        update(Balance)
-        .where(Balance.lot_id == first, Balance.location_id == warehouse.id)
-        # Reservations come from approved requests; set one directly for the page to show.
-        .values(reserved=3)
+    # Reservations are per item, whatever lot is picked later.
+    ledger.reserve(
+        actor=SYSTEM, holder="REQ-1/1", location_id=warehouse.id, item_id=item.id, quantity=3
     )
     db.session.commit()
 
@@ -249,7 +248,15 @@ def test_flags_are_words_and_only_flagged_keeps_short_expiring_and_expired_items
     stock_at(warehouse, short, 5)
     level(warehouse, short, 10)
     stock_at(warehouse, expiring, 5, lot_code="E", expires_on=TODAY + timedelta(days=30))
-    stock_at(warehouse, expired, 5, lot_code="X", expires_on=TODAY - timedelta(days=1))
+    # Received before it expired (an expired lot is no longer received).
+    stock_at(
+        warehouse,
+        expired,
+        5,
+        lot_code="X",
+        expires_on=TODAY - timedelta(days=1),
+        occurred_on=TODAY - timedelta(days=5),
+    )
     stock_at(warehouse, fine, 5, lot_code="F", expires_on=TODAY + timedelta(days=400))
     db.session.commit()
     base = f"/stock/locations/{warehouse.id}"
@@ -357,7 +364,7 @@ def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_
             for n in range(count)
         ]
         record_receipt(
-            actor=None,
+            actor=SYSTEM,
             warehouse_id=location.id,
             occurred_on=TODAY,
             operation_key=operation_key(),
@@ -392,14 +399,22 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
     held = [make_item(code=f"S-{n}", tracks_expiry=True) for n in range(4)]
     for n, item in enumerate(held):
         stock_at(warehouse, item, n + 1, lot_code="A", expires_on=TODAY + timedelta(days=n))
-    stock_at(warehouse, held[0], 3, lot_code="B", expires_on=TODAY - timedelta(days=2))
+    stock_at(
+        warehouse,
+        held[0],
+        3,
+        lot_code="B",
+        expires_on=TODAY - timedelta(days=2),
+        occurred_on=TODAY - timedelta(days=5),
+    )
     reserved_only = make_item(code="S-RES")
-    lot = stock_at(warehouse, reserved_only, 1)
-    adjust(warehouse, reserved_only, lot, 1)
-    db.session.execute(
-        update(Balance)
-        .where(Balance.lot_id == lot, Balance.location_id == warehouse.id)
-        .values(reserved=1)
+    stock_at(warehouse, reserved_only, 1)
+    ledger.reserve(
+        actor=SYSTEM,
+        holder="REQ-1/1",
+        location_id=warehouse.id,
+        item_id=reserved_only.id,
+        quantity=1,
     )
     emptied = make_item(code="S-EMPTY")
     adjust(warehouse, emptied, stock_at(warehouse, emptied, 2), 2)
@@ -566,7 +581,7 @@ def test_the_item_page_shows_each_place_by_lot_without_the_ledger_ends_for_viewe
     item = make_item(code="WHEEL-1", name_ko="바퀴", tracks_expiry=True)
     grant = make_grant(code="ECHO-26")
     record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=TODAY,
         operation_key=operation_key(),
@@ -581,8 +596,9 @@ def test_the_item_page_shows_each_place_by_lot_without_the_ledger_ends_for_viewe
     html = page(client, f"/stock/items/{item.id}")
     rows = table(html, "Stock of WHEEL-1")
     assert [row[:6] for row in rows] == [
-        ["Central store", "L2", (TODAY + timedelta(days=50)).isoformat(), "—", "4", "0"],
-        ["Central store", "L1", (TODAY + timedelta(days=100)).isoformat(), "ECHO-26", "6", "0"],
+        # Reserved is per item and place: shown on the place's total when it has several lots.
+        ["Central store", "L2", (TODAY + timedelta(days=50)).isoformat(), "—", "4", ""],
+        ["Central store", "L1", (TODAY + timedelta(days=100)).isoformat(), "ECHO-26", "6", ""],
         ["Total at Central store", "10", "0", ""],
         ["Hamhung centre", "L3", (TODAY + timedelta(days=70)).isoformat(), "—", "2", "0"],
         ["Total at the places shown", "12", "0", ""],
@@ -774,7 +790,7 @@ def test_transactions_link_reversals_both_ways_and_offer_reverse_to_staff_only(
     original = receipt(item, 5, warehouse, reference="GRN-9")
     other = receive(item, 2, warehouse)
     reversal = reverse_transaction(
-        actor=None, transaction_id=original.id, note="keyed twice", operation_key=operation_key()
+        actor=SYSTEM, transaction_id=original.id, note="keyed twice", operation_key=operation_key()
     )
     db.session.execute(
         update(StockTransaction)
@@ -915,7 +931,7 @@ def test_the_export_by_lot_lists_each_lot_with_expiry_and_grant_soonest_first(
     grant = make_grant(code="ECHO-26", donor="ECHO")
     receive(item, 5, warehouse, lot_code="LATE", expires_on=date(2028, 1, 1))
     record_receipt(
-        actor=None,
+        actor=SYSTEM,
         warehouse_id=warehouse.id,
         occurred_on=business_today(),
         lines=[

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from hilogistics import create_app
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.errors import ConflictError
@@ -59,7 +60,7 @@ def test_a_code_the_check_missed_is_still_an_already_used_error(app, monkeypatch
     monkeypatch.setattr(db.session, "scalar", blind)
     with pytest.raises(ConflictError) as error:
         save_grant(
-            actor=None,
+            actor=SYSTEM,
             code="echo-race",
             donor="ECHO",
             title="Again",
@@ -85,7 +86,7 @@ def test_two_grants_differing_only_by_case_at_the_same_moment_exactly_one_wins(
                 try:
                     barrier.wait(timeout=30)
                     save_grant(
-                        actor=None,
+                        actor=SYSTEM,
                         code=codes[index],
                         donor="Donor",
                         title="Race",

@@ -242,17 +242,20 @@ def _locked_by_movements(
         "unit_id": _(
             "The unit of issue cannot change: stock of this item has already been recorded, and "
             "every quantity on the books would silently mean something else. Create a new item "
-            "for the new unit and deactivate this one."
+            "for the new unit and deactivate this one: its remaining stock can still be written "
+            "off, counted or returned to a warehouse, but no longer received or issued."
         ),
         "tracks_serial": _(
             "Serial tracking cannot change: stock of this item has already been recorded with or "
             "without serial numbers, and its lots would no longer match the rule. Create a new "
-            "item and deactivate this one."
+            "item and deactivate this one: its remaining stock can still be written off, counted "
+            "or returned to a warehouse, but no longer received or issued."
         ),
         "tracks_expiry": _(
             "Expiry tracking cannot change: stock of this item has already been recorded with or "
             "without expiry dates, and its lots would no longer match the rule. Create a new item "
-            "and deactivate this one."
+            "and deactivate this one: its remaining stock can still be written off, counted or "
+            "returned to a warehouse, but no longer received or issued."
         ),
     }
     return [DomainError(reasons[name], field=name) for name in changed]

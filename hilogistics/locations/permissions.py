@@ -7,6 +7,7 @@ staff and administrators act everywhere; viewers nowhere (they only read).
 
 from flask_babel import gettext as _
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.errors import NotFoundError, PermissionDeniedError
@@ -15,11 +16,14 @@ from hilogistics.locations.models import Location
 _EVERYWHERE = frozenset({Role.ADMIN, Role.LOGISTICS})
 
 
-def can_act_at(actor: User | None, location: Location | int) -> bool:
-    """True when ``actor`` may record operations at ``location`` (None: the command line)."""
-    if actor is None:
+def can_act_at(actor: User | SystemActor | None, location: Location | int) -> bool:
+    """True when ``actor`` may record operations at ``location`` (``SYSTEM``: everywhere).
+
+    ``None`` may act nowhere: a forgotten actor never means every permission.
+    """
+    if isinstance(actor, SystemActor):
         return True
-    if not actor.is_active:
+    if actor is None or not actor.is_active:
         return False
     if actor.role in _EVERYWHERE:
         return True
@@ -28,7 +32,7 @@ def can_act_at(actor: User | None, location: Location | int) -> bool:
     return False
 
 
-def require_act_at(actor: User | None, location: Location | int) -> Location:
+def require_act_at(actor: User | SystemActor | None, location: Location | int) -> Location:
     """The location, when ``actor`` may act there; otherwise raise as a page would answer.
 
     Raises NotFoundError for a place that does not exist or that a technician is not bound
@@ -39,7 +43,7 @@ def require_act_at(actor: User | None, location: Location | int) -> Location:
         raise NotFoundError(_("No such location."))
     if can_act_at(actor, found):
         return found
-    if actor is not None and actor.is_active and actor.role is Role.TECHNICIAN:
+    if isinstance(actor, User) and actor.is_active and actor.role is Role.TECHNICIAN:
         raise NotFoundError(_("No such location."))
     raise PermissionDeniedError(_("Your account may not record operations."))
 

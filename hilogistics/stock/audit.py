@@ -1,11 +1,14 @@
-"""Ledger audit: recompute balances from movements and check conservation per item."""
+"""Ledger audit: balances against movements, conservation, item rows, serial numbers.
+
+Item rows are checked against their lots and reservations and for guarded availability.
+"""
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal, select, union_all
 
 from hilogistics.db import db
-from hilogistics.stock.models import Balance, Movement
+from hilogistics.stock.models import Balance, ItemBalance, Lot, Movement, Reservation
 
 
 @dataclass(frozen=True)
@@ -17,9 +20,13 @@ class Difference:
     lot_id: int | None
     balance: int
     from_movements: int
+    # Set for the checks that are not "balance versus movements": says what is wrong.
+    problem: str = ""
 
     def describe(self) -> str:
         """One readable line."""
+        if self.problem:
+            return self.problem
         if self.location_id is None:
             return f"item {self.item_id}: balances sum to {self.balance}, not 0 (conservation)"
         return (
@@ -74,4 +81,116 @@ def ledger_differences() -> list[Difference]:
     ):
         if int(total) != 0:
             differences.append(Difference(None, item_id, None, int(total), 0))
+    differences += item_row_differences()
+    differences += serial_differences()
+    return differences
+
+
+def item_row_differences() -> list[Difference]:
+    """Item rows disagreeing with their lots or reservations, or guarded available below 0.
+
+    On hand must be the sum of the lot balances, reserved the sum of the reservations.
+    """
+    lots = {
+        (row.location_id, row.item_id): int(row.total)
+        for row in db.session.execute(
+            select(
+                Balance.location_id, Balance.item_id, func.sum(Balance.quantity).label("total")
+            ).group_by(Balance.location_id, Balance.item_id)
+        )
+    }
+    held = {
+        (row.location_id, row.item_id): int(row.total)
+        for row in db.session.execute(
+            select(
+                Reservation.location_id,
+                Reservation.item_id,
+                func.sum(Reservation.quantity).label("total"),
+            ).group_by(Reservation.location_id, Reservation.item_id)
+        )
+    }
+    rows = {
+        (row.location_id, row.item_id): row
+        for row in db.session.execute(
+            select(
+                ItemBalance.location_id,
+                ItemBalance.item_id,
+                ItemBalance.on_hand,
+                ItemBalance.reserved,
+                ItemBalance.is_guarded,
+            )
+        )
+    }
+    differences = []
+    for key in sorted(lots.keys() | held.keys() | rows.keys()):
+        location_id, item_id = key
+        row = rows.get(key)
+        on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
+        where = f"location {location_id} item {item_id}"
+        if on_hand != lots.get(key, 0):
+            differences.append(
+                Difference(
+                    location_id,
+                    item_id,
+                    None,
+                    on_hand,
+                    lots.get(key, 0),
+                    f"{where}: item row on hand {on_hand}, its lots sum to {lots.get(key, 0)}",
+                )
+            )
+        if reserved != held.get(key, 0):
+            differences.append(
+                Difference(
+                    location_id,
+                    item_id,
+                    None,
+                    reserved,
+                    held.get(key, 0),
+                    f"{where}: item row reserved {reserved}, "
+                    f"its reservations sum to {held.get(key, 0)}",
+                )
+            )
+        if row is not None and row.is_guarded and on_hand - reserved < 0:
+            differences.append(
+                Difference(
+                    location_id,
+                    item_id,
+                    None,
+                    on_hand,
+                    reserved,
+                    f"{where}: available {on_hand - reserved} below zero "
+                    f"({on_hand} on hand, {reserved} reserved)",
+                )
+            )
+    return differences
+
+
+def serial_differences() -> list[Difference]:
+    """Serial lots held at two guarded places, more than once, or not where their row says."""
+    held: dict[int, list[tuple[int, int]]] = {}
+    for lot_id, location_id, quantity in db.session.execute(
+        select(Balance.lot_id, Balance.location_id, Balance.quantity)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(Lot.serial.is_not(None), Balance.is_guarded, Balance.quantity != 0)
+    ):
+        held.setdefault(lot_id, []).append((location_id, quantity))
+    differences = []
+    for lot_id, item_id, serial, at_location_id in db.session.execute(
+        select(Lot.id, Lot.item_id, Lot.serial, Lot.at_location_id).where(Lot.serial.is_not(None))
+    ):
+        places = held.get(lot_id, [])
+        expected = [(at_location_id, 1)] if at_location_id is not None else []
+        if sorted(places) != expected:
+            where = ", ".join(f"location {loc} × {qty}" for loc, qty in sorted(places)) or "none"
+            differences.append(
+                Difference(
+                    at_location_id,
+                    item_id,
+                    lot_id,
+                    len(places),
+                    len(expected),
+                    f"serial {serial} (lot {lot_id}): recorded at location {at_location_id}, "
+                    f"held at {where}",
+                )
+            )
     return differences

@@ -39,6 +39,7 @@ from sqlalchemy import (
     text,
     true,
     union_all,
+    update,
 )
 
 from hilogistics.auth.models import User
@@ -51,6 +52,7 @@ from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
     Grant,
+    ItemBalance,
     Lot,
     Movement,
     ReorderLevel,
@@ -111,6 +113,7 @@ def ensure_reference_only() -> None:
         ("stock transactions", select(StockTransaction.id)),
         ("movements", select(Movement.id)),
         ("balances", select(Balance.id)),
+        ("item balances", select(ItemBalance.id)),
         ("reorder levels", select(ReorderLevel.id)),
     ]
     found = [name for name, stmt in checks if db.session.scalar(stmt.limit(1)) is not None]
@@ -669,7 +672,6 @@ class _Seeder:
                 signed.c.item_id,
                 signed.c.lot_id,
                 func.sum(signed.c.delta),
-                literal(0),
                 guarded,
             )
             .join(Location, Location.id == signed.c.location_id)
@@ -677,8 +679,33 @@ class _Seeder:
         )
         db.session.execute(
             insert(Balance).from_select(
-                ["location_id", "item_id", "lot_id", "quantity", "reserved", "is_guarded"], sums
+                ["location_id", "item_id", "lot_id", "quantity", "is_guarded"], sums
             )
+        )
+        # The item rows are the lot rows summed; nothing is reserved in a seeded history.
+        db.session.execute(
+            insert(ItemBalance).from_select(
+                ["location_id", "item_id", "on_hand", "reserved", "is_guarded"],
+                select(
+                    Balance.location_id,
+                    Balance.item_id,
+                    func.sum(Balance.quantity),
+                    literal(0),
+                    Balance.is_guarded,
+                ).group_by(Balance.location_id, Balance.item_id, Balance.is_guarded),
+            )
+        )
+        # A serial lot is at the guarded place whose balance holds it (post() keeps this).
+        held_at = (
+            select(func.min(Balance.location_id))
+            .where(Balance.lot_id == Lot.id, Balance.is_guarded, Balance.quantity > 0)
+            .scalar_subquery()
+        )
+        db.session.execute(
+            update(Lot)
+            .where(Lot.serial.is_not(None))
+            .values(at_location_id=held_at)
+            .execution_options(synchronize_session=False)
         )
         return db.session.scalar(select(func.count()).select_from(Balance)) or 0
 

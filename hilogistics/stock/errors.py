@@ -11,3 +11,9 @@ class InsufficientStockError(DomainError):
 
 class InvalidMovementError(DomainError):
     """A line is malformed: bad quantity, inactive item, lot of another item, missing expiry."""
+
+
+class ReplayConflictError(DomainError):
+    """An operation key already posted is sent again with other content."""
+
+    status_code = 409

@@ -1,40 +1,73 @@
-"""The stock ledger: ``post()`` is the only code that writes movements or changes balances.
+"""The stock ledger: ``post()``, ``reserve()`` and ``release()`` alone write stock.
 
-Within the caller's transaction it (1) inserts the StockTransaction first, whose UNIQUE operation
-key turns a replay into a lookup; (2) validates the lines; (3) inserts the movements; (4) applies
-each balance change in (location, item, lot) order with a guarded UPDATE that refuses to go below
-zero. It flushes but never commits. See DESIGN.md section 2 (which puts the movements last:
-here they go first so that the contended balance rows stay locked for the shortest time).
+They are the only code that writes movements, balances or reservations. Within the caller's
+transaction, and all-or-nothing on its own (a savepoint), ``post()`` (1) inserts the
+StockTransaction first, whose operation key is unique per actor, so a replay turns into a lookup,
+and whose fingerprint tells a replay from another form sent with the same key; (2) validates the
+lines; (3) inserts the movements; (4) takes its row locks in one global order: the reservations it
+fulfils, the serial lots it moves, then for each (location, item) its lot rows and its item row,
+all sorted; every take from a guarded place is a guarded UPDATE that refuses to go below zero, on
+the lot (``quantity``) and on the item (``on_hand - reserved``). It flushes but never commits. See
+DESIGN.md sections 2 and 2b (which put the movements last: here they go first so that the contended
+rows stay locked for the shortest time).
 """
 
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hilogistics.actors import SYSTEM, SystemActor
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
-from hilogistics.locations.models import Location
-from hilogistics.stock.errors import InsufficientStockError, InvalidMovementError
-from hilogistics.stock.models import Balance, Lot, Movement, StockTransaction, TransactionKind
+from hilogistics.errors import DomainError, PermissionDeniedError
+from hilogistics.locations.models import Location, LocationKind
+from hilogistics.stock.errors import (
+    InsufficientStockError,
+    InvalidMovementError,
+    ReplayConflictError,
+)
+from hilogistics.stock.models import (
+    Balance,
+    ItemBalance,
+    Lot,
+    Movement,
+    Reservation,
+    StockTransaction,
+    TransactionKind,
+)
 
 MAX_QUANTITY = 10_000_000
+
+# Where stock of an inactive item or an expired lot may still go: out of use, or back to a
+# warehouse. It may not come in from a supplier, go to a centre, school or camp, or to people.
+_EXIT_KINDS = frozenset({LocationKind.LOSS, LocationKind.COUNT, LocationKind.WAREHOUSE})
 
 
 @dataclass(frozen=True)
 class Line:
-    """One movement to post: ``quantity`` of an item lot from one location to another."""
+    """One movement to post: ``quantity`` of an item lot from one location to another.
+
+    ``reservation_id`` names the reservation at the origin that this line fulfils: the post
+    lowers it, and the item's reserved quantity, instead of taking from what is available.
+    """
 
     item_id: int
     lot_id: int
     quantity: int
     from_location_id: int
     to_location_id: int
+    reason_id: int | None = None
+    note: str = ""
+    reservation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,18 +78,99 @@ class Posted:
     created: bool
 
 
-def find_by_operation_key(operation_key: str) -> StockTransaction | None:
-    """The transaction an earlier submission with this key posted, if any."""
+def _actor_id(actor: User | SystemActor | None) -> int | None:
+    if actor is None:
+        # A forgotten actor must never mean "the system": callers name SYSTEM explicitly.
+        raise PermissionDeniedError(_("No one is signed in to record this."))
+    return actor.id
+
+
+def fingerprint_of(
+    kind: TransactionKind | str, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+) -> str:
+    """sha256 of a canonical JSON of what was asked: kind, header and the lines, sorted."""
+
+    def canonical(value: object) -> str:
+        return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+    content = {
+        "kind": str(kind),
+        "header": dict(header),
+        "lines": sorted(canonical(dict(line)) for line in lines),
+    }
+    return hashlib.sha256(canonical(content).encode()).hexdigest()
+
+
+def find_by_operation_key(
+    operation_key: str, *, actor: User | SystemActor | None
+) -> StockTransaction | None:
+    """The transaction an earlier submission of ``actor`` with this key posted, if any."""
     return db.session.scalar(
-        select(StockTransaction).where(StockTransaction.operation_key == operation_key)
+        select(StockTransaction).where(
+            StockTransaction.actor_key == (_actor_id(actor) or 0),
+            StockTransaction.operation_key == operation_key,
+        )
     )
+
+
+def replayed(
+    *, actor: User | SystemActor | None, operation_key: str, fingerprint: str | None
+) -> StockTransaction | None:
+    """The transaction this key already posted when the content is the same; None when new.
+
+    Raises ReplayConflictError when the key was used with other content: a form sent again
+    after being changed must not be answered with the first result, nor posted twice.
+    """
+    earlier = find_by_operation_key(operation_key, actor=actor)
+    if earlier is None:
+        return None
+    # Rows posted before fingerprints existed have none: their replays are answered as before.
+    if earlier.fingerprint is not None and fingerprint is not None:
+        if earlier.fingerprint != fingerprint:
+            raise ReplayConflictError(
+                _(
+                    "This form was already sent with other content (transaction %(id)d). "
+                    "Reload the page to start a new one.",
+                    id=earlier.id,
+                )
+            )
+    return earlier
+
+
+def once(
+    *,
+    actor: User | SystemActor | None,
+    operation_key: str,
+    fingerprint: str,
+    work: Callable[[], StockTransaction],
+) -> StockTransaction:
+    """Run a service's ``work`` once per operation key, all-or-nothing (a savepoint).
+
+    A replay with the same content returns the earlier transaction without re-validating. When
+    ``work`` is refused but the same key was posted meanwhile (a form sent twice at once: the
+    second fails a check the first passed, such as its serial numbers being recorded), the
+    first result is returned all the same.
+    """
+    if not operation_key or len(operation_key) > 64:
+        raise InvalidMovementError(_("The form is missing its one-time key. Reload the page."))
+    earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier
+    try:
+        with db.session.begin_nested():
+            return work()
+    except DomainError:
+        earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier
+        raise
 
 
 def post(
     *,
     kind: TransactionKind,
     lines: Sequence[Line],
-    actor: User | None,
+    actor: User | SystemActor | None,
     occurred_on: date,
     operation_key: str,
     location_id: int | None = None,
@@ -66,15 +180,36 @@ def post(
     reason_id: int | None = None,
     note: str = "",
     reverses_id: int | None = None,
+    document_id: int | None = None,
+    fingerprint: str | None = None,
 ) -> Posted:
-    """Post one stock transaction. Raises InvalidMovementError or InsufficientStockError.
+    """Post one stock transaction, all or nothing (raises a DomainError subclass otherwise).
 
-    A second call with the same ``operation_key`` returns the first transaction, unchanged.
+    InvalidMovementError, InsufficientStockError or ReplayConflictError. A second call with the
+    same actor and ``operation_key`` returns the first transaction, unchanged, when it asks the
+    same (``fingerprint``: what the caller was asked; by default computed from these arguments).
     """
     begin_write()
+    actor_id = _actor_id(actor)
     if not operation_key or len(operation_key) > 64:
         raise InvalidMovementError(_("The form is missing its one-time key. Reload the page."))
-    earlier = find_by_operation_key(operation_key)
+    if fingerprint is None:
+        fingerprint = fingerprint_of(
+            kind,
+            {
+                "location_id": location_id,
+                "occurred_on": occurred_on,
+                "reference": reference or None,
+                "supplier": supplier or None,
+                "grant_id": grant_id,
+                "reason_id": reason_id,
+                "note": note or "",
+                "reverses_id": reverses_id,
+                "document_id": document_id,
+            },
+            [line.__dict__ for line in lines],
+        )
+    earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
     if earlier is not None:
         return Posted(earlier, created=False)
     if not lines:
@@ -82,9 +217,11 @@ def post(
 
     transaction = StockTransaction(
         operation_key=operation_key,
+        fingerprint=fingerprint,
         kind=kind,
         occurred_on=occurred_on,
-        actor_id=actor.id if actor else None,
+        actor_id=actor_id,
+        actor_key=actor_id or 0,
         location_id=location_id,
         reference=reference or None,
         supplier=supplier or None,
@@ -92,41 +229,179 @@ def post(
         reason_id=reason_id,
         note=note or "",
         reverses_id=reverses_id,
+        document_id=document_id,
     )
     try:
-        # A savepoint, so that losing a race for the key leaves the outer transaction usable.
+        # One savepoint around everything: a refused post leaves nothing behind, even when the
+        # caller catches the error and goes on in the same transaction.
         with db.session.begin_nested():
             db.session.add(transaction)
             db.session.flush()
+            lots, locations = _validate(kind, occurred_on, lines)
+            # Movements before balances: the guarded UPDATEs take the row locks other posts
+            # wait for, so they come last and the locks are held only until the caller commits.
+            db.session.execute(
+                insert(Movement),
+                [
+                    {
+                        "transaction_id": transaction.id,
+                        "item_id": line.item_id,
+                        "lot_id": line.lot_id,
+                        "quantity": line.quantity,
+                        "from_location_id": line.from_location_id,
+                        "to_location_id": line.to_location_id,
+                        "occurred_on": occurred_on,
+                        "reason_id": line.reason_id,
+                        "note": line.note or "",
+                    }
+                    for line in lines
+                ],
+            )
+            _apply(lines, lots, locations)
     except IntegrityError:
-        earlier = find_by_operation_key(operation_key)
+        # Lost the race for the key to a concurrent send: answer as a replay would.
+        earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
         if earlier is None:  # the clash was on something else (a second reversal, say)
             raise
         return Posted(earlier, created=False)
-
-    _validate(lines)
-    # Movements before balances: the guarded UPDATEs take the row locks other posts wait for, so
-    # they come last and the locks are held only until the caller commits.
-    db.session.execute(
-        insert(Movement),
-        [
-            {
-                "transaction_id": transaction.id,
-                "item_id": line.item_id,
-                "lot_id": line.lot_id,
-                "quantity": line.quantity,
-                "from_location_id": line.from_location_id,
-                "to_location_id": line.to_location_id,
-                "occurred_on": occurred_on,
-            }
-            for line in lines
-        ],
-    )
-    _apply_balances(lines)
     return Posted(transaction, created=True)
 
 
-def _validate(lines: Sequence[Line]) -> None:
+def reserve(
+    *,
+    actor: User | SystemActor | None,
+    holder: str,
+    location_id: int,
+    item_id: int,
+    quantity: int,
+) -> Reservation:
+    """Set aside ``quantity`` more of an item at a place for ``holder`` (a requisition line).
+
+    Guarded like a take: refused with InsufficientStockError when the place has less
+    available (on hand less reserved). A holder keeps one place and item.
+    """
+    begin_write()
+    _actor_id(actor)
+    holder = (holder or "").strip()
+    if not holder or len(holder) > 64:
+        raise InvalidMovementError(_("A reservation needs a holder of at most 64 characters."))
+    _check_quantity(quantity, 1)
+    location = db.session.get(Location, location_id)
+    if location is None or not location.kind.is_physical or not location.is_active:
+        raise InvalidMovementError(_("Stock can be reserved only at an active physical place."))
+    item = db.session.get(Item, item_id)
+    if item is None or not item.is_active:
+        raise InvalidMovementError(_("Only active items can be reserved."))
+    with db.session.begin_nested():
+        db.session.execute(
+            insert_ignoring_conflict(
+                Reservation.__table__,
+                {
+                    "holder": holder,
+                    "location_id": location_id,
+                    "item_id": item_id,
+                    "quantity": 0,
+                },
+            )
+        )
+        # Lock order as in post(): the reservation row, then the item row.
+        changed = db.session.execute(
+            update(Reservation)
+            .where(
+                Reservation.holder == holder,
+                Reservation.location_id == location_id,
+                Reservation.item_id == item_id,
+            )
+            .values(quantity=Reservation.quantity + quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise InvalidMovementError(
+                _("%(holder)s already holds stock of another item or place.", holder=holder)
+            )
+        _ensure_item_row(location_id, item_id, guarded=True)
+        changed = db.session.execute(
+            update(ItemBalance)
+            .where(
+                ItemBalance.location_id == location_id,
+                ItemBalance.item_id == item_id,
+                ItemBalance.on_hand - ItemBalance.reserved >= quantity,
+            )
+            .values(reserved=ItemBalance.reserved + quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            _raise_unavailable(location_id, item_id, quantity)
+    return _reservation(holder)
+
+
+def release(
+    *,
+    actor: User | SystemActor | None,
+    holder: str,
+    quantity: int | None = None,
+) -> Reservation:
+    """Give back ``quantity`` (default: all) of what ``holder`` holds; refused beyond that."""
+    begin_write()
+    _actor_id(actor)
+    reservation = _reservation(holder)
+    if reservation is None:
+        raise InvalidMovementError(_("%(holder)s holds no reservation.", holder=holder))
+    if quantity is not None:
+        _check_quantity(quantity, 1)
+    with db.session.begin_nested():
+        wanted = reservation.quantity if quantity is None else quantity
+        changed = db.session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation.id, Reservation.quantity >= wanted)
+            .values(quantity=Reservation.quantity - wanted)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise InvalidMovementError(
+                _(
+                    "%(holder)s holds less than %(n)d: nothing was released.",
+                    holder=holder,
+                    n=wanted,
+                )
+            )
+        db.session.execute(
+            update(ItemBalance)
+            .where(
+                ItemBalance.location_id == reservation.location_id,
+                ItemBalance.item_id == reservation.item_id,
+            )
+            .values(reserved=ItemBalance.reserved - wanted)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.refresh(reservation)
+    return reservation
+
+
+def _reservation(holder: str) -> Reservation | None:
+    reservation = db.session.scalar(select(Reservation).where(Reservation.holder == holder))
+    if reservation is not None:
+        db.session.refresh(reservation)
+    return reservation
+
+
+def _check_quantity(quantity: object, number: int) -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidMovementError(_("Line %(n)d: the quantity must be a whole number.", n=number))
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise InvalidMovementError(
+            _(
+                "Line %(n)d: the quantity must be between 1 and %(max)d.",
+                n=number,
+                max=MAX_QUANTITY,
+            )
+        )
+
+
+def _validate(
+    kind: TransactionKind, occurred_on: date, lines: Sequence[Line]
+) -> tuple[dict[int, Lot], dict[int, Location]]:
+    """Check every line; return the lots and the locations by id."""
     item_ids = {line.item_id for line in lines}
     lot_ids = {line.lot_id for line in lines}
     location_ids = {line.from_location_id for line in lines} | {
@@ -141,20 +416,9 @@ def _validate(lines: Sequence[Line]) -> None:
     for number, line in enumerate(lines, start=1):
         item = items.get(line.item_id)
         lot = lots.get(line.lot_id)
-        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
-            raise InvalidMovementError(
-                _("Line %(n)d: the quantity must be a whole number.", n=number)
-            )
-        if not 0 < line.quantity <= MAX_QUANTITY:
-            raise InvalidMovementError(
-                _(
-                    "Line %(n)d: the quantity must be between 1 and %(max)d.",
-                    n=number,
-                    max=MAX_QUANTITY,
-                )
-            )
-        if item is None or not item.is_active:
-            raise InvalidMovementError(_("Line %(n)d: the item is unknown or inactive.", n=number))
+        _check_quantity(line.quantity, number)
+        if item is None:
+            raise InvalidMovementError(_("Line %(n)d: the item is unknown.", n=number))
         if lot is None or lot.item_id != item.id:
             raise InvalidMovementError(
                 _("Line %(n)d: the lot does not belong to item %(code)s.", n=number, code=item.code)
@@ -179,51 +443,258 @@ def _validate(lines: Sequence[Line]) -> None:
                 raise InvalidMovementError(
                     _("Line %(n)d: the location is unknown or inactive.", n=number)
                 )
-
-
-def _apply_balances(lines: Sequence[Line]) -> None:
-    deltas: dict[tuple[int, int, int], int] = defaultdict(int)
-    for line in lines:
-        deltas[(line.from_location_id, line.item_id, line.lot_id)] -= line.quantity
-        deltas[(line.to_location_id, line.item_id, line.lot_id)] += line.quantity
-    location_ids = {location_id for location_id, _item, _lot in deltas}
-    guarded = {
-        location.id: location.kind.is_guarded
-        for location in db.session.scalars(select(Location).where(Location.id.in_(location_ids)))
-    }
-    # One fixed order for every writer, so two posts never wait on each other in a cycle.
-    for location_id, item_id, lot_id in sorted(deltas):
-        delta = deltas[(location_id, item_id, lot_id)]
-        if delta == 0:
+        expired = lot.expires_on is not None and lot.expires_on < occurred_on
+        if (not item.is_active or expired) and not _may_leave(
+            kind, locations[line.from_location_id], locations[line.to_location_id]
+        ):
+            raise InvalidMovementError(
+                _(
+                    "Line %(n)d: %(code)s is inactive or its lot has expired: it may only go "
+                    "to loss, to a count, back to a warehouse, or be reversed.",
+                    n=number,
+                    code=item.code,
+                )
+            )
+        if line.reservation_id is not None and not locations[line.from_location_id].kind.is_guarded:
+            raise InvalidMovementError(
+                _("Line %(n)d: a reservation is fulfilled only from a place.", n=number)
+            )
+    fulfilling: dict[int, tuple[int, int]] = {}
+    for number, line in enumerate(lines, start=1):
+        if line.reservation_id is None:
             continue
-        db.session.execute(
-            insert_ignoring_conflict(
-                Balance.__table__,
-                {
-                    "location_id": location_id,
-                    "item_id": item_id,
-                    "lot_id": lot_id,
-                    "quantity": 0,
-                    "reserved": 0,
-                    "is_guarded": guarded[location_id],
-                },
+        where = (line.from_location_id, line.item_id)
+        if fulfilling.setdefault(line.reservation_id, where) != where:
+            raise InvalidMovementError(
+                _("Line %(n)d: a reservation is for one item at one place.", n=number)
+            )
+    return lots, locations
+
+
+def _may_leave(kind: TransactionKind, source: Location, target: Location) -> bool:
+    """Whether stock of an inactive item or an expired lot may make this move."""
+    if kind is TransactionKind.REVERSAL:
+        return True
+    if source.kind is LocationKind.SUPPLIER:  # never received
+        return False
+    if target.kind in _EXIT_KINDS:
+        return True
+    if source.kind is LocationKind.TRANSIT:  # already on its way: it may arrive
+        return target.kind is not LocationKind.RECIPIENTS
+    # A recall sends it back to a warehouse by way of transit.
+    return target.kind is LocationKind.TRANSIT and kind is TransactionKind.RECALL
+
+
+def _apply(
+    lines: Sequence[Line], lots: Mapping[int, Lot], locations: Mapping[int, Location]
+) -> None:
+    """Apply the lines to reservations, serial lots, item rows and lot rows, in lock order."""
+    lot_deltas: dict[tuple[int, int, int], int] = defaultdict(int)
+    item_deltas: dict[tuple[int, int], int] = defaultdict(int)
+    fulfilled: dict[int, int] = defaultdict(int)
+    fulfilled_at: dict[tuple[int, int], int] = defaultdict(int)
+    for line in lines:
+        lot_deltas[(line.from_location_id, line.item_id, line.lot_id)] -= line.quantity
+        lot_deltas[(line.to_location_id, line.item_id, line.lot_id)] += line.quantity
+        item_deltas[(line.from_location_id, line.item_id)] -= line.quantity
+        item_deltas[(line.to_location_id, line.item_id)] += line.quantity
+        if line.reservation_id is not None:
+            fulfilled[line.reservation_id] += line.quantity
+            fulfilled_at[(line.from_location_id, line.item_id)] += line.quantity
+    guarded = {location_id: location.kind.is_guarded for location_id, location in locations.items()}
+    # One fixed order for every writer, so two posts never wait on each other in a cycle:
+    # reservations by id, serial lots by id, then per (location, item) its lot rows and item row.
+    for reservation_id in sorted(fulfilled):
+        _fulfil(reservation_id, fulfilled[reservation_id], lines)
+    for lot_id in sorted(lots):
+        if lots[lot_id].serial is not None:
+            _move_serial(lots[lot_id], lot_deltas, guarded)
+    by_place: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for location_id, item_id, lot_id in lot_deltas:
+        by_place[(location_id, item_id)].append(lot_id)
+    for location_id, item_id in sorted(by_place):
+        # The lots first: a shortage of one lot is named with its lot; what is left to refuse
+        # at the item row is what the reservations hold.
+        for lot_id in sorted(by_place[(location_id, item_id)]):
+            lot_delta = lot_deltas[(location_id, item_id, lot_id)]
+            if lot_delta:
+                _apply_lot(location_id, item_id, lot_id, lot_delta, guarded[location_id])
+        delta = item_deltas[(location_id, item_id)]
+        released = fulfilled_at.get((location_id, item_id), 0)
+        if delta or released:
+            _apply_item(location_id, item_id, delta, released, guarded[location_id])
+
+
+def _fulfil(reservation_id: int, quantity: int, lines: Sequence[Line]) -> None:
+    line = next(line for line in lines if line.reservation_id == reservation_id)
+    changed = db.session.execute(
+        update(Reservation)
+        .where(
+            Reservation.id == reservation_id,
+            Reservation.location_id == line.from_location_id,
+            Reservation.item_id == line.item_id,
+            Reservation.quantity >= quantity,
+        )
+        .values(quantity=Reservation.quantity - quantity)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        held = db.session.scalar(select(Reservation).where(Reservation.id == reservation_id))
+        raise InsufficientStockError(
+            _(
+                "The reservation %(holder)s holds %(held)d of this item here, "
+                "not the %(wanted)d sent against it.",
+                holder=held.holder if held else reservation_id,
+                held=held.quantity
+                if held
+                and (held.location_id, held.item_id) == (line.from_location_id, line.item_id)
+                else 0,
+                wanted=quantity,
             )
         )
-        # The guard is in the WHERE clause: the database re-checks it against the committed row
-        # after any lock wait, so two concurrent takers can never both pass (no read-check-write).
-        result = db.session.execute(
-            update(Balance)
-            .where(
-                Balance.location_id == location_id,
-                Balance.item_id == item_id,
-                Balance.lot_id == lot_id,
-                or_(~Balance.is_guarded, and_(Balance.quantity + delta >= 0)),
-            )
-            .values(quantity=Balance.quantity + delta)
-            .execution_options(synchronize_session=False)
+
+
+def _move_serial(
+    lot: Lot, lot_deltas: Mapping[tuple[int, int, int], int], guarded: Mapping[int, bool]
+) -> None:
+    """Move a serial lot's one place with a guarded UPDATE, so it is never in two places."""
+    nets = {
+        location_id: delta
+        for (location_id, _item, lot_id), delta in lot_deltas.items()
+        if lot_id == lot.id and guarded[location_id] and delta
+    }
+    sources = [location_id for location_id, delta in nets.items() if delta == -1]
+    targets = [location_id for location_id, delta in nets.items() if delta == 1]
+    if len(sources) + len(targets) != len(nets) or len(sources) > 1 or len(targets) > 1:
+        raise InvalidMovementError(
+            _("Serial number %(serial)s would be in two places at once.", serial=lot.serial)
         )
-        if result.rowcount != 1:
-            _raise_insufficient(location_id, item_id, lot_id, -delta)
+    if not nets:
+        return  # it stays where it was (outside, or back at its place within this post)
+    source = sources[0] if sources else None
+    target = targets[0] if targets else None
+    where = Lot.at_location_id.is_(None) if source is None else Lot.at_location_id == source
+    changed = db.session.execute(
+        update(Lot)
+        .where(Lot.id == lot.id, where)
+        .values(at_location_id=target)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        if source is None:
+            raise InsufficientStockError(
+                _(
+                    "Serial number %(serial)s is already in stock at another place: "
+                    "a serial number is in one place only.",
+                    serial=lot.serial,
+                )
+            )
+        _raise_insufficient(source, lot.item_id, lot.id, 1)
+
+
+def _ensure_item_row(location_id: int, item_id: int, *, guarded: bool) -> None:
+    db.session.execute(
+        insert_ignoring_conflict(
+            ItemBalance.__table__,
+            {
+                "location_id": location_id,
+                "item_id": item_id,
+                "on_hand": 0,
+                "reserved": 0,
+                "is_guarded": guarded,
+            },
+        )
+    )
+
+
+def _apply_item(location_id: int, item_id: int, delta: int, released: int, guarded: bool) -> None:
+    """On hand changes by ``delta``; ``released`` of it was reserved (lowered in one statement)."""
+    # The guard is in the WHERE clause: the database re-checks it against the committed row
+    # after any lock wait, so two concurrent takers can never both pass (no read-check-write).
+    statement = (
+        update(ItemBalance)
+        .where(
+            ItemBalance.location_id == location_id,
+            ItemBalance.item_id == item_id,
+            ItemBalance.reserved - released >= 0,
+            or_(
+                ~ItemBalance.is_guarded,
+                ItemBalance.on_hand + delta - (ItemBalance.reserved - released) >= 0,
+            ),
+        )
+        .values(on_hand=ItemBalance.on_hand + delta, reserved=ItemBalance.reserved - released)
+        .execution_options(synchronize_session=False)
+    )
+    # The row usually exists: one statement; a first arrival creates it and tries again.
+    if db.session.execute(statement).rowcount == 1:
+        return
+    _ensure_item_row(location_id, item_id, guarded=guarded)
+    if db.session.execute(statement).rowcount != 1:
+        _raise_unavailable(location_id, item_id, -delta - released)
+
+
+def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
+    statement = (
+        update(Balance)
+        .where(
+            Balance.location_id == location_id,
+            Balance.item_id == item_id,
+            Balance.lot_id == lot_id,
+            or_(~Balance.is_guarded, Balance.quantity + delta >= 0),
+        )
+        .values(quantity=Balance.quantity + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.execute(statement).rowcount == 1:
+        return
+    db.session.execute(
+        insert_ignoring_conflict(
+            Balance.__table__,
+            {
+                "location_id": location_id,
+                "item_id": item_id,
+                "lot_id": lot_id,
+                "quantity": 0,
+                "is_guarded": guarded,
+            },
+        )
+    )
+    if db.session.execute(statement).rowcount != 1:
+        _raise_insufficient(location_id, item_id, lot_id, -delta)
+
+
+def _raise_unavailable(location_id: int, item_id: int, wanted: int) -> None:
+    item = db.session.get(Item, item_id)
+    location = db.session.get(Location, location_id)
+    row = db.session.execute(
+        select(ItemBalance.on_hand, ItemBalance.reserved).where(
+            ItemBalance.location_id == location_id, ItemBalance.item_id == item_id
+        )
+    ).one_or_none()
+    on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
+    names = {
+        "item": item.code if item else item_id,
+        "location": location.name if location else location_id,
+        "wanted": wanted,
+    }
+    if reserved == 0:
+        raise InsufficientStockError(
+            _(
+                "Not enough stock of %(item)s at %(location)s: %(wanted)d wanted, "
+                "%(on_hand)d on hand.",
+                on_hand=on_hand,
+                **names,
+            )
+        )
+    raise InsufficientStockError(
+        _(
+            "Not enough stock of %(item)s at %(location)s: %(wanted)d wanted, "
+            "%(available)d available (%(reserved)d reserved).",
+            available=on_hand - reserved,
+            reserved=reserved,
+            **names,
+        )
+    )
 
 
 def _raise_insufficient(location_id: int, item_id: int, lot_id: int, wanted: int) -> None:
@@ -246,3 +717,18 @@ def _raise_insufficient(location_id: int, item_id: int, lot_id: int, wanted: int
             on_hand=on_hand or 0,
         )
     )
+
+
+__all__ = [
+    "MAX_QUANTITY",
+    "SYSTEM",
+    "Line",
+    "Posted",
+    "find_by_operation_key",
+    "fingerprint_of",
+    "once",
+    "post",
+    "release",
+    "replayed",
+    "reserve",
+]

@@ -1,4 +1,8 @@
-"""Grants, lots, stock transactions and movements (append-only), balances and reorder levels."""
+"""Grants, lots, stock transactions and movements (append-only), balances, reorder levels.
+
+Balances are kept per lot (``balances``) and per item (``item_balances``, with what the
+``reservations`` hold) at each location.
+"""
 
 import enum
 from datetime import date, datetime
@@ -65,6 +69,10 @@ class Lot(db.Model):
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"), index=True)
     # code, serial and grant joined: unique per item, so a lot is found again, never duplicated.
     identity: Mapped[str] = mapped_column(String(200))
+    # Serial lots only: the guarded place (physical or transit) that holds the unit, NULL while
+    # it is outside (supplier, recipients, loss, count). post() moves it with a guarded UPDATE
+    # (WHERE at_location_id IS the expected place), so one serial is never in two places.
+    at_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
     item: Mapped[Item] = relationship()
     grant: Mapped[Grant | None] = relationship(lazy="joined")
@@ -87,6 +95,13 @@ class TransactionKind(enum.StrEnum):
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
     OPENING = "opening"
+    DISPATCH = "dispatch"
+    ARRIVAL = "arrival"
+    TRANSIT_LOSS = "transit_loss"
+    RECALL = "recall"
+    DISTRIBUTION = "distribution"
+    CONSUMPTION = "consumption"
+    COUNT = "count"
 
 
 class AdjustmentDirection(enum.StrEnum):
@@ -125,10 +140,23 @@ class StockTransaction(db.Model):
     """One business event; its movements change stock. Never edited: reversed instead."""
 
     __tablename__ = "stock_transactions"
+    __table_args__ = (
+        UniqueConstraint(
+            "actor_key", "operation_key", name="uq_stock_transactions_actor_key_operation_key"
+        ),
+        CheckConstraint("actor_key = COALESCE(actor_id, 0)", name="actor_key_matches"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # One per submitted form or API call: a replay finds this row instead of posting again.
-    operation_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # One per submitted form or API call and actor: a replay finds this row instead of posting.
+    operation_key: Mapped[str] = mapped_column(String(64))
+    # The actor's id, 0 for the system: NULLs are distinct in a UNIQUE constraint, so the key's
+    # uniqueness per actor needs a column that is never NULL (a plain constraint, unlike an
+    # expression index, survives SQLite table rebuilds and reflection).
+    actor_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # sha256 of what was asked (kind, header, sorted lines): a replay with other content is
+    # refused instead of answered with the first result. NULL on rows posted before it existed.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[TransactionKind] = mapped_column(str_enum(TransactionKind))
     occurred_on: Mapped[date] = mapped_column(Date, index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -183,6 +211,10 @@ class Movement(db.Model):
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     # Copied from the transaction so that stock cards read one index, in date order.
     occurred_on: Mapped[date] = mapped_column(Date)
+    # Why this line moved (a receipt's short or damaged line, a count difference): one list of
+    # reasons, translated, shared with adjustments.
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("adjustment_reasons.id"))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     transaction: Mapped[StockTransaction] = relationship(back_populates="movements")
     item: Mapped[Item] = relationship()
@@ -192,13 +224,12 @@ class Movement(db.Model):
 
 
 class Balance(db.Model):
-    """Quantity on hand (and reserved) of one lot at one location, kept by the ledger."""
+    """Quantity on hand of one lot at one location, kept by the ledger."""
 
     __tablename__ = "balances"
     __table_args__ = (
         UniqueConstraint("location_id", "item_id", "lot_id", name="uq_balances_location_item_lot"),
         CheckConstraint("NOT is_guarded OR quantity >= 0", name="guarded_not_negative"),
-        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         Index("ix_balances_item_location", "item_id", "location_id"),
     )
 
@@ -207,7 +238,6 @@ class Balance(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Copied from the location's kind: physical places and transit may never go below zero.
     is_guarded: Mapped[bool] = mapped_column(Boolean)
 
@@ -215,10 +245,61 @@ class Balance(db.Model):
     item: Mapped[Item] = relationship()
     lot: Mapped[Lot] = relationship()
 
+
+class ItemBalance(db.Model):
+    """One item at one location over all its lots: on hand, and reserved for requisitions.
+
+    ``on_hand`` is the sum of the place's lot balances, kept by ``post()`` in the same pass;
+    ``reserved`` is kept by ``reserve()``/``release()``. At a guarded place the available
+    quantity (on hand less reserved) never goes below zero: the database refuses it.
+    """
+
+    __tablename__ = "item_balances"
+    __table_args__ = (
+        UniqueConstraint("location_id", "item_id", name="uq_item_balances_location_item"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("NOT is_guarded OR on_hand - reserved >= 0", name="guarded_available"),
+        Index("ix_item_balances_item_location", "item_id", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    on_hand: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Copied from the location's kind, as on the lot balances.
+    is_guarded: Mapped[bool] = mapped_column(Boolean)
+
+    location: Mapped[Location] = relationship()
+    item: Mapped[Item] = relationship()
+
     @property
     def available(self) -> int:
         """On hand less what approved requests have reserved."""
-        return self.quantity - self.reserved
+        return self.on_hand - self.reserved
+
+
+class Reservation(db.Model):
+    """What one holder (a requisition line, say "REQ-2026-00001/3") holds of an item at a place.
+
+    Lowered by ``release()`` and by posts that fulfil it; a row at zero holds nothing.
+    """
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        Index("ix_reservations_location_item", "location_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location: Mapped[Location] = relationship()
+    item: Mapped[Item] = relationship()
 
 
 class ReorderLevel(db.Model):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today, planning_date_problem
@@ -33,9 +34,14 @@ from hilogistics.stock.models import (
 STOCK_ROLES = frozenset({Role.ADMIN, Role.LOGISTICS})
 
 
-def require_stock_role(actor: User | None) -> None:
-    """Only logistics staff and administrators post stock (None: the command line)."""
-    if actor is not None and actor.role not in STOCK_ROLES:
+def require_stock_role(actor: User | SystemActor | None) -> None:
+    """Only logistics staff, administrators and the system (``SYSTEM``) post stock.
+
+    ``None`` is refused: the command line, seeding and bulk loads name ``SYSTEM``.
+    """
+    if isinstance(actor, SystemActor):
+        return
+    if actor is None or actor.role not in STOCK_ROLES:
         raise PermissionDeniedError(_("Only logistics staff may record stock operations."))
 
 
@@ -137,7 +143,7 @@ class ReceiptLine:
 
 def record_receipt(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     warehouse_id: int,
     occurred_on: date,
     lines: Sequence[ReceiptLine],
@@ -154,9 +160,60 @@ def record_receipt(
     """
     begin_write()
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.RECEIPT,
+        {
+            "warehouse_id": warehouse_id,
+            "occurred_on": occurred_on,
+            "supplier": supplier.strip(),
+            "grant_id": grant_id,
+            "reference": reference.strip(),
+            "note": note.strip(),
+        },
+        [
+            {
+                "item_id": line.item_id,
+                "quantity": line.quantity,
+                "packs": line.packs,
+                "lot_code": (line.lot_code or "").strip(),
+                "expires_on": line.expires_on,
+                "serials": sorted(s.strip() for s in line.serials if s.strip()),
+            }
+            for line in lines
+        ],
+    )
+    return ledger.once(
+        actor=actor,
+        operation_key=operation_key,
+        fingerprint=asked,
+        work=lambda: _record_receipt(
+            actor=actor,
+            warehouse_id=warehouse_id,
+            occurred_on=occurred_on,
+            lines=lines,
+            operation_key=operation_key,
+            supplier=supplier,
+            grant_id=grant_id,
+            reference=reference,
+            note=note,
+            fingerprint=asked,
+        ),
+    )
+
+
+def _record_receipt(
+    *,
+    actor: User | SystemActor,
+    warehouse_id: int,
+    occurred_on: date,
+    lines: Sequence[ReceiptLine],
+    operation_key: str,
+    supplier: str,
+    grant_id: int | None,
+    reference: str,
+    note: str,
+    fingerprint: str,
+) -> StockTransaction:
     warehouse = db.session.get(Location, warehouse_id)
     if warehouse is None or warehouse.kind is not LocationKind.WAREHOUSE or not warehouse.is_active:
         raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
@@ -175,7 +232,10 @@ def record_receipt(
         prefix = f"lines-{index}-"
         item = items.get(line.item_id)
         if item is None or not item.is_active:
-            raise DomainError(_("Choose an active item."), field=prefix + "item")
+            raise DomainError(
+                _("Choose an active item: inactive items are no longer received."),
+                field=prefix + "item",
+            )
         if line.packs < 0:
             raise DomainError(_("The number of packs cannot be negative."), field=prefix + "packs")
         quantity = line.units(item)
@@ -239,6 +299,7 @@ def record_receipt(
         supplier=supplier.strip(),
         grant_id=grant_id,
         note=note.strip(),
+        fingerprint=fingerprint,
     )
     return posted.transaction
 
@@ -261,7 +322,7 @@ def _lot_for_line(
 
 def adjust_stock(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     location_id: int,
     item_id: int,
     lot_id: int,
@@ -279,9 +340,50 @@ def adjust_stock(
     """
     begin_write()
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.ADJUSTMENT,
+        {
+            "location_id": location_id,
+            "direction": direction,
+            "reason_id": reason_id,
+            "occurred_on": occurred_on,
+            "note": note.strip(),
+        },
+        [{"item_id": item_id, "lot_id": lot_id, "quantity": quantity}],
+    )
+
+    def work() -> StockTransaction:
+        return _adjust_stock(
+            actor=actor,
+            location_id=location_id,
+            item_id=item_id,
+            lot_id=lot_id,
+            quantity=quantity,
+            direction=direction,
+            reason_id=reason_id,
+            occurred_on=occurred_on,
+            operation_key=operation_key,
+            note=note,
+            fingerprint=asked,
+        )
+
+    return ledger.once(actor=actor, operation_key=operation_key, fingerprint=asked, work=work)
+
+
+def _adjust_stock(
+    *,
+    actor: User | SystemActor,
+    location_id: int,
+    item_id: int,
+    lot_id: int,
+    quantity: int,
+    direction: AdjustmentDirection,
+    reason_id: int,
+    occurred_on: date,
+    operation_key: str,
+    note: str,
+    fingerprint: str,
+) -> StockTransaction:
     location = db.session.get(Location, location_id)
     if location is None or not location.kind.is_physical or not location.is_active:
         raise DomainError(
@@ -313,20 +415,21 @@ def adjust_stock(
     )
     posted = ledger.post(
         kind=TransactionKind.ADJUSTMENT,
-        lines=[ledger.Line(item_id, lot.id, quantity, source, target)],
+        lines=[ledger.Line(item_id, lot.id, quantity, source, target, reason_id=reason.id)],
         actor=actor,
         occurred_on=occurred_on,
         operation_key=operation_key,
         location_id=location.id,
         reason_id=reason.id,
         note=note.strip(),
+        fingerprint=fingerprint,
     )
     return posted.transaction
 
 
 def reverse_transaction(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     transaction_id: int,
     note: str,
     operation_key: str,
@@ -339,9 +442,35 @@ def reverse_transaction(
     """
     begin_write()
     require_stock_role(actor)
-    earlier = ledger.find_by_operation_key(operation_key)
-    if earlier is not None:
-        return earlier
+    asked = ledger.fingerprint_of(
+        TransactionKind.REVERSAL,
+        {"transaction_id": transaction_id, "note": note.strip(), "occurred_on": occurred_on},
+        [],
+    )
+    return ledger.once(
+        actor=actor,
+        operation_key=operation_key,
+        fingerprint=asked,
+        work=lambda: _reverse_transaction(
+            actor=actor,
+            transaction_id=transaction_id,
+            note=note,
+            operation_key=operation_key,
+            occurred_on=occurred_on,
+            fingerprint=asked,
+        ),
+    )
+
+
+def _reverse_transaction(
+    *,
+    actor: User | SystemActor,
+    transaction_id: int,
+    note: str,
+    operation_key: str,
+    occurred_on: date | None,
+    fingerprint: str,
+) -> StockTransaction:
     original = db.session.get(StockTransaction, transaction_id)
     if original is None:
         raise NotFoundError(_("No such transaction."))
@@ -362,7 +491,14 @@ def reverse_transaction(
             field="occurred_on",
         )
     lines = [
-        ledger.Line(m.item_id, m.lot_id, m.quantity, m.to_location_id, m.from_location_id)
+        ledger.Line(
+            m.item_id,
+            m.lot_id,
+            m.quantity,
+            m.to_location_id,
+            m.from_location_id,
+            reason_id=m.reason_id,
+        )
         for m in original.movements
     ]
     try:
@@ -377,6 +513,7 @@ def reverse_transaction(
             grant_id=original.grant_id,
             note=note.strip(),
             reverses_id=original.id,
+            fingerprint=fingerprint,
         )
     except IntegrityError as error:  # a concurrent reversal won the unique reverses_id
         raise DomainError(_("This transaction has already been reversed.")) from error
@@ -385,7 +522,7 @@ def reverse_transaction(
 
 def save_grant(
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     code: str,
     donor: str,
     title: str,
@@ -437,7 +574,12 @@ def save_grant(
 
 
 def set_reorder_level(
-    *, actor: User | None, location_id: int, item_id: int, minimum: int | None, maximum: int | None
+    *,
+    actor: User | SystemActor | None,
+    location_id: int,
+    item_id: int,
+    minimum: int | None,
+    maximum: int | None,
 ) -> ReorderLevel | None:
     """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
     begin_write()

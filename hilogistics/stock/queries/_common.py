@@ -8,7 +8,7 @@ from sqlalchemy import Integer, Select, bindparam, func, select
 
 from hilogistics.db import db
 from hilogistics.locations.models import LocationKind
-from hilogistics.stock.models import Balance
+from hilogistics.stock.models import ItemBalance
 
 MAX_PER_PAGE = 200
 # Places shown first to last: stores, then the places they supply, then goods on the road.
@@ -133,15 +133,16 @@ class RowPage:
 
 
 def item_totals(*, location_id: int | None = None) -> Any:
-    """Subquery: on hand per (location, item), summed over lots, from balances."""
+    """Subquery: on hand and reserved per (location, item), from the item rows."""
     stmt = select(
-        Balance.location_id.label("location_id"),
-        Balance.item_id.label("item_id"),
-        func.sum(Balance.quantity).label("on_hand"),
+        ItemBalance.location_id.label("location_id"),
+        ItemBalance.item_id.label("item_id"),
+        ItemBalance.on_hand.label("on_hand"),
+        ItemBalance.reserved.label("reserved"),
     )
     if location_id is not None:
-        stmt = stmt.where(Balance.location_id == location_id)
-    return stmt.group_by(Balance.location_id, Balance.item_id).subquery("item_totals")
+        stmt = stmt.where(ItemBalance.location_id == location_id)
+    return stmt.subquery("item_totals")
 
 
 def param(name: str, type_: Any = Integer) -> Any:

@@ -3,12 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db, localised_name
 from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind
-from hilogistics.stock.models import Balance, Grant, Lot
+from hilogistics.stock.models import Balance, Grant, ItemBalance, Lot
 from hilogistics.stock.queries._common import KIND_ORDER, RowPage
 
 STOCK_HOLDING_KINDS = PHYSICAL_KINDS | {LocationKind.TRANSIT}
@@ -16,7 +16,7 @@ STOCK_HOLDING_KINDS = PHYSICAL_KINDS | {LocationKind.TRANSIT}
 
 @dataclass(frozen=True, slots=True)
 class PlaceTotal:
-    """An item at one place: on hand and reserved over its lots, and how many lots hold some."""
+    """An item at one place: on hand over its lots, reserved (per item), lots holding some."""
 
     location_id: int
     kind: LocationKind
@@ -36,7 +36,6 @@ class LotBalance:
     expires_on: date | None
     grant: str | None
     quantity: int
-    reserved: int
 
 
 @dataclass
@@ -77,14 +76,15 @@ def item_balances(
 ) -> ItemBalances:
     """Balances of an item at every place ``user`` may see, by place and lot, a page at a time.
 
-    Zero balances (nothing on hand, nothing reserved) are left out. Two queries whatever the
+    Zero lot balances are left out; what is reserved is per item and place (item rows). Two
+    queries whatever the
     number of places and lots: the totals per place (which also give the number of lots, hence
     the pages, and the ledger ends: supplier, recipients, loss and count, one row each, shown
     to staff when ``bookkeeping``), then one page of lots at places holding stock (physical
     and transit), ordered by place (stores first, then by name) then lot (earliest expiry
     first). A technician sees only their own place.
     """
-    nonzero = or_(Balance.quantity != 0, Balance.reserved != 0)
+    nonzero = Balance.quantity != 0
     own = Balance.location_id == user.location_id if user.role is Role.TECHNICIAN else None
     place_name = localised_name(Location, locale)
     totals_stmt = (
@@ -93,10 +93,17 @@ def item_balances(
             Location.kind,
             place_name,
             func.sum(Balance.quantity),
-            func.sum(Balance.reserved),
+            func.coalesce(func.max(ItemBalance.reserved), 0),
             func.count(),
         )
         .join(Location, Location.id == Balance.location_id)
+        .outerjoin(
+            ItemBalance,
+            and_(
+                ItemBalance.location_id == Balance.location_id,
+                ItemBalance.item_id == Balance.item_id,
+            ),
+        )
         .where(Balance.item_id == item_id, nonzero)
         .group_by(Balance.location_id, Location.kind, Location.name, Location.name_ko)
         .order_by(_kind_order(), Location.name, Balance.location_id)
@@ -122,7 +129,6 @@ def item_balances(
             Lot.expires_on,
             Grant.code,
             Balance.quantity,
-            Balance.reserved,
         )
         .join(Location, Location.id == Balance.location_id)
         .join(Lot, Lot.id == Balance.lot_id)

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, func, literal, null, select
+from sqlalchemy import Date, Select, func, null, select
 
 from hilogistics.catalogue.models import Item, Unit
 from hilogistics.db import db, localised_name
@@ -14,7 +14,7 @@ from hilogistics.stock.queries._common import item_totals
 def below_minimum_query(location_id: int, *, locale: str | None = None) -> Select[Any]:
     """Rows like ``on_hand_query``'s of the items under their minimum at a place, by code.
 
-    Nothing reserved, no expiry. Items with a level but no balance row at all count as zero.
+    No expiry. Items with a level but no item row at all count as zero.
     """
     totals = item_totals(location_id=location_id)
     on_hand = func.coalesce(totals.c.on_hand, 0)
@@ -26,7 +26,7 @@ def below_minimum_query(location_id: int, *, locale: str | None = None) -> Selec
             Item.category_id,
             localised_name(Unit, locale).label("unit"),
             on_hand.label("on_hand"),
-            literal(0, Integer).label("reserved"),
+            func.coalesce(totals.c.reserved, 0).label("reserved"),
             null().cast(Date).label("earliest_expiry"),
             ReorderLevel.minimum,
             ReorderLevel.maximum,

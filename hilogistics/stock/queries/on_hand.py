@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     exists,
     func,
     literal,
@@ -29,7 +28,7 @@ from sqlalchemy.orm import aliased
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import contains_pattern, db, localised_name, matches_text
-from hilogistics.stock.models import Balance, Lot, ReorderLevel
+from hilogistics.stock.models import Balance, ItemBalance, Lot, ReorderLevel
 from hilogistics.stock.queries._common import (
     MAX_PER_PAGE,
     PARAM_LIMIT,
@@ -213,32 +212,40 @@ def _item_conditions(shape: _OnHandShape) -> list[ColumnElement[bool]]:
 
 
 def _location_totals(*, with_expiry: bool) -> Any:
-    """Subquery (item_id, on_hand, reserved[, earliest_expiry]) of one place, from balances.
+    """Subquery (item_id, on_hand, reserved[, earliest_expiry]) of one place, from item rows.
 
-    Driven by the place's balances (the unique index on location, item, lot gives them grouped
-    by item without sorting), plus a zero row for each item with a reorder level here but no
-    balance row at all. Never touches the items table: filters and names are joined after.
-    The earliest expiry (of lots in stock) costs a lookup of every lot, so it is only computed
-    here when rows are chosen or sorted by it; a page otherwise adds it for its own rows.
+    Driven by the place's item balances (one row per item, by the unique index on location and
+    item), plus a zero row for each item with a reorder level here but no item row at all. Never
+    touches the items table: filters and names are joined after. The earliest expiry (of lots in
+    stock) costs a lookup of every lot, so it is only computed here when rows are chosen or
+    sorted by it; a page otherwise adds it for its own rows.
     """
     location = param(_PARAM_LOCATION)
-    stocked = (
-        select(
-            Balance.item_id.label("item_id"),
-            func.sum(Balance.quantity).label("on_hand"),
-            func.sum(Balance.reserved).label("reserved"),
-        )
-        .where(Balance.location_id == location)
-        .group_by(Balance.item_id)
-    )
+    stocked = select(
+        ItemBalance.item_id.label("item_id"),
+        ItemBalance.on_hand.label("on_hand"),
+        ItemBalance.reserved.label("reserved"),
+    ).where(ItemBalance.location_id == location)
     never_stocked = select(ReorderLevel.item_id, literal(0, Integer), literal(0, Integer)).where(
         ReorderLevel.location_id == location,
-        ~exists().where(Balance.location_id == location, Balance.item_id == ReorderLevel.item_id),
+        ~exists().where(
+            ItemBalance.location_id == location, ItemBalance.item_id == ReorderLevel.item_id
+        ),
     )
     if with_expiry:
-        stocked = stocked.add_columns(
-            func.min(case((Balance.quantity > 0, Lot.expires_on))).label("earliest_expiry")
-        ).join(Lot, Lot.id == Balance.lot_id)
+        earliest = (
+            select(func.min(Lot.expires_on))
+            .select_from(Balance)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .where(
+                Balance.location_id == location,
+                Balance.item_id == ItemBalance.item_id,
+                Balance.quantity > 0,
+            )
+            .correlate(ItemBalance)
+            .scalar_subquery()
+        )
+        stocked = stocked.add_columns(earliest.label("earliest_expiry"))
         never_stocked = never_stocked.add_columns(null().cast(Date))
     return union_all(stocked, never_stocked).subquery("totals")
 
@@ -339,9 +346,9 @@ def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
         )
     location = param(_PARAM_LOCATION)
     listed = union(
-        select(Balance.item_id).where(
-            Balance.location_id == location,
-            or_(Balance.quantity > 0, Balance.reserved > 0),
+        select(ItemBalance.item_id).where(
+            ItemBalance.location_id == location,
+            or_(ItemBalance.on_hand > 0, ItemBalance.reserved > 0),
         ),
         select(ReorderLevel.item_id).where(ReorderLevel.location_id == location),
     )
@@ -363,9 +370,9 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
     held = (
         exists()
         .where(
-            Balance.location_id == location,
-            Balance.item_id == Item.id,
-            or_(Balance.quantity > 0, Balance.reserved > 0),
+            ItemBalance.location_id == location,
+            ItemBalance.item_id == Item.id,
+            or_(ItemBalance.on_hand > 0, ItemBalance.reserved > 0),
         )
         .correlate(Item)
     )
@@ -384,11 +391,10 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
         .subquery("page")
     )
 
-    def at_place(column: Any, *conditions: ColumnElement[bool]) -> Any:
+    def at_place(column: Any) -> Any:
         return (
             select(column)
-            .select_from(Balance)
-            .where(Balance.location_id == location, Balance.item_id == rows.c.item_id, *conditions)
+            .where(ItemBalance.location_id == location, ItemBalance.item_id == rows.c.item_id)
             .scalar_subquery()
         )
 
@@ -411,8 +417,8 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
             localised_name(Item, shape.language).label("name"),
             Item.category_id,
             localised_name(Unit, shape.language).label("unit"),
-            func.coalesce(at_place(func.sum(Balance.quantity)), 0).label("on_hand"),
-            func.coalesce(at_place(func.sum(Balance.reserved)), 0).label("reserved"),
+            func.coalesce(at_place(ItemBalance.on_hand), 0).label("on_hand"),
+            func.coalesce(at_place(ItemBalance.reserved), 0).label("reserved"),
             expiry.label("earliest_expiry"),
             level.minimum,
             level.maximum,

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -13,7 +13,6 @@ from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
-from hilogistics.errors import DomainError
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
 from hilogistics.locations.models import Location
@@ -32,7 +31,6 @@ from hilogistics.stock.forms_operations import (
     ReverseForm,
 )
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
-from hilogistics.stock.ledger import find_by_operation_key
 from hilogistics.stock.models import AdjustmentDirection, StockTransaction
 from hilogistics.stock.queries import visible_transaction
 from hilogistics.stock.queries.operations import (
@@ -68,20 +66,9 @@ def _post_once(
 ) -> Response | None:
     """Call the service, commit and go to the result; or roll back and show why on the form.
 
-    The service returns the earlier transaction for an operation key already posted. A form
-    sent again meanwhile (double click, resend) may instead fail a check that the first one
-    passed (its serial numbers are now recorded): it lands on the first result all the same.
+    Replays are the service's business: the same form sent again lands on the first result.
     """
-
-    def _posted_meanwhile(_error: DomainError) -> Response | None:
-        key = form.operation_key.data
-        earlier = find_by_operation_key(key) if key else None
-        if earlier is None:
-            return None
-        flash(message, "success")
-        return redirect(_show(earlier))
-
-    return submit(form, post, message, _show, field_map=field_name, on_error=_posted_meanwhile)
+    return submit(form, post, message, _show, field_map=field_name)
 
 
 # --- receipts ---------------------------------------------------------------------------

@@ -15,10 +15,13 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Unit
 from hilogistics.db import db
 from hilogistics.locations.models import Province
+from hilogistics.registry.models import DocumentType
+from hilogistics.registry.services import register_document
 from tests import factories
 from tests.conftest import sign_in
 
@@ -156,6 +159,7 @@ class World:
             "unit_id": db.session.scalar(select(Unit.id).limit(1)),
             "province_id": db.session.scalar(select(Province.id).limit(1)),
             "token": "0" * 32,
+            "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
         }
         db.session.commit()
         self.app = app

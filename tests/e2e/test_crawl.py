@@ -90,6 +90,21 @@ def crawl(page: Page, server: LiveServer) -> tuple[list[str], list[str]]:
                 endpoint = parts.path  # a broken link: visit it, so the 404 is reported
             if endpoint.endswith("_export"):
                 continue  # a file download, not a page
+            if endpoint.endswith("_pdf"):
+                # A printed document: fetched (once per endpoint), not opened in the viewer,
+                # whose own chrome:// resources are no request of ours.
+                if per_endpoint[endpoint] < 1:
+                    per_endpoint[endpoint] += 1
+                    document = page.request.get(absolute)
+                    if (
+                        document.status != 200
+                        or document.headers.get("content-type", "").split(";")[0]
+                        != "application/pdf"
+                    ):
+                        failures.append(f"{key}: status {document.status}, not a PDF")
+                    elif not document.body().startswith(b"%PDF-"):
+                        failures.append(f"{key}: the body is not a PDF")
+                continue
             if per_endpoint[endpoint] >= MAX_PAGES_PER_ENDPOINT:
                 continue
             per_endpoint[endpoint] += 1

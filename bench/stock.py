@@ -28,6 +28,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import event, func, or_, select  # noqa: E402
 
 from hilogistics import create_app  # noqa: E402
+from hilogistics.actors import SYSTEM  # noqa: E402
 from hilogistics.auth import services as auth_services  # noqa: E402
 from hilogistics.auth.models import Role, User  # noqa: E402
 from hilogistics.db import db  # noqa: E402
@@ -126,7 +127,7 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
         per_page = int(app.config.get("PER_PAGE", 50))
         db.session.execute(db.delete(User).where(User.username == "bench"))
         auth_services.create_user(
-            actor=None,
+            actor=SYSTEM,
             username="bench",
             display_name="Benchmark",
             role=Role.LOGISTICS,

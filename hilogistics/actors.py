@@ -8,7 +8,7 @@ from typing import Final
 
 
 class SystemActor:
-    """The programme itself acting: every stock permission, no user row (``id`` is None)."""
+    """The programme itself acting: every permission, no user row (``id`` is None)."""
 
     id: Final = None
     is_system: Final = True

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db
@@ -52,7 +53,7 @@ def create_user_command(
             raise click.ClickException(f"no location with code {location_code}")
     try:
         user = auth_services.create_user(
-            actor=None,
+            actor=SYSTEM,
             username=username,
             display_name=display_name,
             role=Role(role),
@@ -218,7 +219,7 @@ def import_items_command(path: Path) -> None:
     from hilogistics.catalogue.importing import ImportRejectedError, import_items
 
     try:
-        plan = import_items(actor=None, data=path.read_bytes(), filename=path.name)
+        plan = import_items(actor=SYSTEM, data=path.read_bytes(), filename=path.name)
     except ImportRejectedError as error:
         db.session.rollback()
         for problem in error.plan.problems:

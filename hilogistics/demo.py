@@ -333,7 +333,7 @@ def create_accounts(places: dict[str, Location]) -> list[tuple[Role, str, str]]:
     for username, display_name, role, location_code in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
         auth_services.create_user(
-            actor=None,
+            actor=SYSTEM,
             username=username,
             display_name=display_name,
             role=role,

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth import services
 from hilogistics.auth.models import LoginThrottle, Role, User
 from hilogistics.db import db, utcnow
@@ -187,7 +188,7 @@ def test_password_change_refuses_short_and_mismatched_passwords(client, login_as
 def test_long_passwords_are_not_truncated(app: Flask, make_user) -> None:
     long_password = "x" * 200 + "A"
     user = make_user(Role.VIEWER)
-    services.reset_password(actor=None, user=user, new_password=long_password)
+    services.reset_password(actor=SYSTEM, user=user, new_password=long_password)
     db.session.commit()
     assert user.check_password(long_password)
     assert not user.check_password("x" * 200 + "B")
@@ -338,16 +339,45 @@ def test_admin_cannot_deactivate_themself_or_the_last_admin(client, login_as) ->
     response = client.post(f"/users/{admin.id}/deactivate")
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
     with pytest.raises(DomainError, match="last active administrator"):
-        services.set_active(actor=None, user=admin, active=False)
+        services.set_active(actor=SYSTEM, user=admin, active=False)
     with pytest.raises(DomainError, match="last active administrator"):
         services.update_user(
-            actor=None,
+            actor=SYSTEM,
             user=admin,
             display_name="x",
             role=Role.VIEWER,
             location_id=None,
             locale=None,
         )
+
+
+def test_account_services_refuse_a_forgotten_actor_and_let_the_system_act(
+    app: Flask, make_user
+) -> None:
+    # actor=None once meant "the command line, every permission"; now only SYSTEM means that.
+    user = make_user(Role.VIEWER)
+    with pytest.raises(PermissionDeniedError):
+        services.create_user(
+            actor=None, username="nobody", display_name="X", role=Role.VIEWER, password=PASSWORD
+        )
+    with pytest.raises(PermissionDeniedError):
+        services.update_user(
+            actor=None, user=user, display_name="X", role=Role.ADMIN, location_id=None, locale=None
+        )
+    with pytest.raises(PermissionDeniedError):
+        services.reset_password(actor=None, user=user, new_password="another " + PASSWORD)
+    with pytest.raises(PermissionDeniedError):
+        services.set_active(actor=None, user=user, active=False)
+    db.session.rollback()
+    assert db.session.scalar(select(User).where(User.username == "nobody")) is None
+    user = db.session.get(User, user.id)
+    assert user.role is Role.VIEWER and user.is_active and user.check_password(PASSWORD)
+    made = services.create_user(
+        actor=SYSTEM, username="bysystem", display_name="S", role=Role.VIEWER, password=PASSWORD
+    )
+    services.set_active(actor=SYSTEM, user=made, active=False)
+    db.session.commit()
+    assert not db.session.get(User, made.id).is_active
 
 
 def test_only_admins_manage_accounts_in_the_service_layer(app: Flask, make_user) -> None:

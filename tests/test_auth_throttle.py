@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hilogistics import create_app
+from hilogistics.actors import SYSTEM
 from hilogistics.auth import services
 from hilogistics.auth.models import LoginThrottle, Role, User
 from hilogistics.auth.services import ThrottlePolicy
@@ -123,7 +124,7 @@ def test_wrong_logins_for_one_user_do_not_stop_another_at_the_same_address(
 
 def test_guessing_at_many_usernames_slows_the_address_down_without_locking_it(app: Flask) -> None:
     make = services.create_user
-    b = make(actor=None, username="kimb", display_name="B", role=Role.VIEWER, password=PASSWORD)
+    b = make(actor=SYSTEM, username="kimb", display_name="B", role=Role.VIEWER, password=PASSWORD)
     db.session.commit()
     now = utcnow()
     for n in range(POLICY.max_failures_per_address):

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.catalogue import importing, services
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
@@ -175,7 +176,7 @@ def test_unit_and_tracking_are_fixed_once_the_item_has_movements(client, login_a
     assert item_by_code("RENO-CEMENT").unit.code == "bag"
     with pytest.raises(DomainError, match="Expiry tracking cannot change") as error:
         services.update_item(
-            actor=None,
+            actor=SYSTEM,
             item=item,
             code=item.code,
             name=item.name,
@@ -305,6 +306,25 @@ def test_services_refuse_actors_who_are_not_admins(app: Flask) -> None:
         importing.plan_item_import(actor=viewer, data=csv_file(), filename="x.csv")
 
 
+def test_services_refuse_a_forgotten_actor_and_let_the_system_act(app: Flask) -> None:
+    # actor=None once meant "the command line, every permission"; now only SYSTEM means that.
+    with pytest.raises(PermissionDeniedError):
+        services.create_unit(actor=None, code="tin", name="tin", name_ko="깡통")
+    with pytest.raises(PermissionDeniedError):
+        services.create_category(actor=None, code="TINS", name="Tins", name_ko="깡통")
+    with pytest.raises(PermissionDeniedError):
+        importing.plan_item_import(actor=None, data=csv_file(), filename="x.csv")
+    with pytest.raises(PermissionDeniedError):
+        importing.import_items(actor=None, data=csv_file(), filename="x.csv")
+    db.session.rollback()
+    assert unit("tin") is None
+    services.create_unit(actor=SYSTEM, code="tin", name="tin", name_ko="깡통")
+    db.session.commit()
+    assert unit("tin") is not None
+    plan = importing.plan_item_import(actor=SYSTEM, data=csv_file(), filename="x.csv")
+    assert plan.problems
+
+
 # Export ------------------------------------------------------------------------------------------
 
 
@@ -383,7 +403,7 @@ def test_import_with_one_bad_row_writes_nothing_and_names_row_column_and_reason(
     assert "Import these rows" not in body
     assert stored_uploads(app) == []
     with pytest.raises(importing.ImportRejectedError) as error:
-        importing.import_items(actor=None, data=content, filename="items.csv")
+        importing.import_items(actor=SYSTEM, data=content, filename="items.csv")
     assert error.value.plan.problems == [
         importing.RowProblem(3, "category", "No category has the code NO-SUCH-CAT.")
     ]
@@ -402,7 +422,7 @@ def test_every_bad_row_of_an_import_is_reported(app: Flask) -> None:
         "MOVED-1,Moved,이동,,ORTHO,box,1,consumable,no,no,,yes",
         ",No code,코드없음,,ORTHO,piece,1,consumable,no,no,,yes",
     )
-    plan = importing.plan_item_import(actor=None, data=content, filename="items.csv")
+    plan = importing.plan_item_import(actor=SYSTEM, data=content, filename="items.csv")
     found = {(p.row, p.column) for p in plan.problems}
     assert found == {
         (2, "name"),
@@ -504,7 +524,7 @@ def test_csv_import_works_with_and_without_bom(client, login_as) -> None:
     login_as(Role.ADMIN)
     for bom, code in ((True, "BOM-1"), (False, "PLAIN-1")):
         content = csv_file(f"{code},Name,이름,,EDU,piece,1,consumable,no,no,,yes", bom=bom)
-        plan = importing.import_items(actor=None, data=content, filename="items.CSV")
+        plan = importing.import_items(actor=SYSTEM, data=content, filename="items.CSV")
         assert [row.action for row in plan.rows] == [importing.RowAction.CREATE]
     db.session.commit()
     assert item_by_code("BOM-1") is not None and item_by_code("PLAIN-1") is not None
@@ -535,7 +555,7 @@ def test_an_exported_catalogue_imports_back_unchanged(client, login_as) -> None:
     db.session.commit()
     for fmt in ("csv", "xlsx"):
         exported = client.get(f"/catalogue/items/export?format={fmt}").data
-        plan = importing.plan_item_import(actor=None, data=exported, filename=f"items.{fmt}")
+        plan = importing.plan_item_import(actor=SYSTEM, data=exported, filename=f"items.{fmt}")
         assert plan.problems == []
         assert {row.action for row in plan.rows} == {importing.RowAction.UNCHANGED}
 
@@ -571,7 +591,7 @@ def test_categories_have_two_levels_at_most(client, login_as) -> None:
     assert f'<option value="{category("ORTHO-PROS").id}">' not in page
     with pytest.raises(DomainError, match="Only a top-level category can be a parent") as error:
         services.create_category(
-            actor=None,
+            actor=SYSTEM,
             code="ortho-pros-feet",
             name="Feet",
             name_ko="발",
@@ -581,7 +601,7 @@ def test_categories_have_two_levels_at_most(client, login_as) -> None:
     db.session.rollback()
     with pytest.raises(DomainError, match="has sub-categories") as error:
         services.update_category(
-            actor=None,
+            actor=SYSTEM,
             category=category("ORTHO"),
             code="ORTHO",
             name="Orthopaedic components",

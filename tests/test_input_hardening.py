@@ -422,7 +422,7 @@ def test_an_xlsx_bomb_is_refused_before_it_is_unpacked(app) -> None:
 
     def plan() -> None:
         with pytest.raises(DomainError, match="unpacks to more than 24 MB"):
-            importing.plan_item_import(actor=None, data=data, filename="bomb.xlsx")
+            importing.plan_item_import(actor=SYSTEM, data=data, filename="bomb.xlsx")
 
     elapsed, peak = _measured(plan)
     assert elapsed < 2 and peak < 10 * 1024 * 1024
@@ -431,7 +431,7 @@ def test_an_xlsx_bomb_is_refused_before_it_is_unpacked(app) -> None:
 def test_an_xlsx_file_with_too_many_parts_is_refused(app) -> None:
     data = _xlsx_with_sheet(lambda handle: handle.write(SHEET_HEAD + SHEET_TAIL), extra_members=300)
     with pytest.raises(DomainError, match="more than 200 parts"):
-        importing.plan_item_import(actor=None, data=data, filename="parts.xlsx")
+        importing.plan_item_import(actor=SYSTEM, data=data, filename="parts.xlsx")
 
 
 def _many_rows(rows: int):
@@ -460,7 +460,7 @@ def test_reading_a_sheet_stops_after_one_row_too_many(monkeypatch) -> None:
 def test_a_sheet_with_too_many_rows_is_refused_with_a_message(app, monkeypatch) -> None:
     monkeypatch.setattr(importing, "MAX_ROWS", 100)
     data = _xlsx_with_sheet(_many_rows(5_000))
-    plan = importing.plan_item_import(actor=None, data=data, filename="rows.xlsx")
+    plan = importing.plan_item_import(actor=SYSTEM, data=data, filename="rows.xlsx")
     assert [p.message for p in plan.problems] == ["The file has more than 100 rows: split it."]
 
 

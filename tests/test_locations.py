@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.errors import DomainError, PermissionDeniedError
@@ -135,7 +136,7 @@ def test_virtual_locations_cannot_be_edited_or_deactivated(client, login_as) -> 
     assert posted.status_code == 404
     with pytest.raises(DomainError, match="Virtual locations"):
         services.save_location(
-            actor=None,
+            actor=SYSTEM,
             location=transit,
             code="TRANSIT",
             kind=LocationKind.TRANSIT,
@@ -192,7 +193,7 @@ def test_supplied_by_must_be_another_active_warehouse(client, login_as) -> None:
     for supplier in (centre, closed, central, regional):
         with pytest.raises(DomainError) as refused:
             services.save_location(
-                actor=None,
+                actor=SYSTEM,
                 location=central,
                 code="WH-CENTRAL",
                 kind=LocationKind.WAREHOUSE,
@@ -209,7 +210,7 @@ def test_a_warehouse_supplying_active_locations_stays_an_active_warehouse(app) -
     warehouse = make_warehouse(code="WH-S", name="Sinuiju warehouse")
     make_location(code="CTR-S", name="Sinuiju centre", supplied_by=warehouse)
     values = {
-        "actor": None,
+        "actor": SYSTEM,
         "location": warehouse,
         "code": "WH-S",
         "name": "Sinuiju warehouse",
@@ -257,3 +258,32 @@ def test_logistics_cannot_manage_locations_or_provinces(client, login_as) -> Non
     assert client.post("/locations/new", data=location_data()).status_code == 403
     with pytest.raises(PermissionDeniedError):
         services.save_province(actor=logistics, province=province, code="X", name="X", name_ko="X")
+
+
+def test_services_refuse_a_forgotten_actor_and_let_the_system_act(app) -> None:
+    # actor=None once meant "the command line, every permission"; now only SYSTEM means that.
+    with pytest.raises(PermissionDeniedError):
+        services.save_province(actor=None, code="NOONE", name="Nobody", name_ko="없음")
+    with pytest.raises(PermissionDeniedError):
+        services.save_location(
+            actor=None,
+            code="WH-NOONE",
+            kind=LocationKind.WAREHOUSE,
+            name="Nobody's",
+            name_ko="없음",
+            province_id=make_province().id,
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(Province).where(Province.code == "NOONE")) is None
+    assert db.session.scalar(select(Location).where(Location.code == "WH-NOONE")) is None
+    province = services.save_province(actor=SYSTEM, code="SYS", name="System", name_ko="체계")
+    services.save_location(
+        actor=SYSTEM,
+        code="WH-SYS",
+        kind=LocationKind.WAREHOUSE,
+        name="System warehouse",
+        name_ko="체계 창고",
+        province_id=province.id,
+    )
+    db.session.commit()
+    assert db.session.scalar(select(Location).where(Location.code == "WH-SYS")) is not None

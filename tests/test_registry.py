@@ -9,10 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.dates import business_today
 from hilogistics.db import db
-from hilogistics.errors import DomainError, NotFoundError
+from hilogistics.errors import DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint, DocumentType
 from hilogistics.registry.queries import (
     find_document,
@@ -34,9 +35,9 @@ def numbers(*documents: Document) -> list[str]:
 
 def test_numbers_run_per_type_and_year_with_five_digits(app: Flask) -> None:
     on = date(2026, 3, 1)
-    made = [register_document(type=SHP, actor=None, on=on) for _ in range(3)]
-    made.append(register_document(type=DIS, actor=None, on=on))
-    made.append(register_document(type=SHP, actor=None, on=date(2025, 7, 9)))
+    made = [register_document(type=SHP, actor=SYSTEM, on=on) for _ in range(3)]
+    made.append(register_document(type=DIS, actor=SYSTEM, on=on))
+    made.append(register_document(type=SHP, actor=SYSTEM, on=date(2025, 7, 9)))
     assert numbers(*made) == [
         "SHP-2026-00001",
         "SHP-2026-00002",
@@ -50,9 +51,9 @@ def test_numbers_run_per_type_and_year_with_five_digits(app: Flask) -> None:
 def test_a_new_year_starts_again_at_one_and_backdated_documents_continue_their_year(
     app: Flask,
 ) -> None:
-    december = register_document(type=SHP, actor=None, on=date(2026, 12, 31))
-    january = register_document(type=SHP, actor=None, on=date(2027, 1, 1))
-    keyed_late = register_document(type=SHP, actor=None, on=date(2026, 12, 30))
+    december = register_document(type=SHP, actor=SYSTEM, on=date(2026, 12, 31))
+    january = register_document(type=SHP, actor=SYSTEM, on=date(2027, 1, 1))
+    keyed_late = register_document(type=SHP, actor=SYSTEM, on=date(2026, 12, 30))
     assert numbers(december, january, keyed_late) == [
         "SHP-2026-00001",
         "SHP-2027-00001",
@@ -74,17 +75,17 @@ def test_the_number_takes_the_year_of_the_business_date_and_records_who(app: Fla
 
 def test_an_unknown_type_is_refused(app: Flask) -> None:
     with pytest.raises(DomainError):
-        register_document(type="XYZ", actor=None)  # type: ignore[arg-type]
+        register_document(type="XYZ", actor=SYSTEM)  # type: ignore[arg-type]
 
 
 def test_a_rolled_back_number_is_given_again_so_committed_numbers_have_no_gap(
     app: Flask,
 ) -> None:
-    first = register_document(type=SHP, actor=None, on=date(2026, 1, 5)).number
+    first = register_document(type=SHP, actor=SYSTEM, on=date(2026, 1, 5)).number
     db.session.commit()
-    register_document(type=SHP, actor=None, on=date(2026, 1, 5))
+    register_document(type=SHP, actor=SYSTEM, on=date(2026, 1, 5))
     db.session.rollback()
-    again = register_document(type=SHP, actor=None, on=date(2026, 1, 5)).number
+    again = register_document(type=SHP, actor=SYSTEM, on=date(2026, 1, 5)).number
     assert (first, again) == ("SHP-2026-00001", "SHP-2026-00002")
 
 
@@ -116,9 +117,24 @@ def test_numbers_are_normalised_from_what_people_type_and_scanners_send(
 
 
 def test_find_document_accepts_a_scanned_number(app: Flask) -> None:
-    document = register_document(type=SHP, actor=None, on=date(2026, 2, 2))
+    document = register_document(type=SHP, actor=SYSTEM, on=date(2026, 2, 2))
     assert find_document(" shp-2026-1\n") is document
     assert find_document("SHP-2026-00002") is None
+
+
+def test_a_forgotten_actor_is_refused_and_the_system_is_recorded_as_nobody(app: Flask) -> None:
+    with pytest.raises(PermissionDeniedError):
+        register_document(type=SHP, actor=None)
+    document = register_document(type=SHP, actor=SYSTEM)
+    with pytest.raises(PermissionDeniedError):
+        log_print(document, None)
+    assert log_print(document, SYSTEM) == 1
+    db.session.commit()
+    assert db.session.get(Document, document.id).created_by_id is None
+    printed = db.session.scalars(
+        select(DocumentPrint.printed_by_id).where(DocumentPrint.document_id == document.id)
+    ).all()
+    assert printed == [None]
 
 
 def test_prints_are_logged_with_copy_numbers_one_then_two_then_three(app: Flask) -> None:
@@ -127,7 +143,7 @@ def test_prints_are_logged_with_copy_numbers_one_then_two_then_three(app: Flask)
     assert log_print(document, first_user) == 1
     assert document.print_count == 1
     assert log_print(document, second_user) == 2
-    assert log_print(document, None) == 3
+    assert log_print(document, SYSTEM) == 3
     assert document.print_count == 3
     prints = db.session.scalars(
         select(DocumentPrint)
@@ -143,11 +159,11 @@ def test_prints_are_logged_with_copy_numbers_one_then_two_then_three(app: Flask)
 
 
 def test_prints_of_two_documents_count_separately(app: Flask) -> None:
-    one = register_document(type=DIS, actor=None)
-    other = register_document(type=DIS, actor=None)
-    log_print(one, None)
-    log_print(one, None)
-    assert log_print(other, None) == 1
+    one = register_document(type=DIS, actor=SYSTEM)
+    other = register_document(type=DIS, actor=SYSTEM)
+    log_print(one, SYSTEM)
+    log_print(one, SYSTEM)
+    assert log_print(other, SYSTEM) == 1
 
 
 # --- /d/<number> ------------------------------------------------------------------------------
@@ -172,7 +188,7 @@ def count_pages(app: Flask) -> Iterator[None]:
 
 
 def count_document_at(location_id: int) -> Document:
-    document = register_document(type=CNT, actor=None)
+    document = register_document(type=CNT, actor=SYSTEM)
     PLACES[document.id] = location_id
     return document
 
@@ -199,7 +215,7 @@ def test_d_route_answers_404_for_unknown_malformed_or_pageless_documents(
     count_pages: None,
     number: str,
 ) -> None:
-    register_document(type=SHP, actor=None, on=date(2026, 1, 1))  # SHP has no page yet
+    register_document(type=SHP, actor=SYSTEM, on=date(2026, 1, 1))  # SHP has no page yet
     count_document_at(make_location().id)
     login_as(Role.ADMIN)
     assert client.get(f"/d/{number}").status_code == 404
@@ -314,7 +330,7 @@ def test_16_clerks_numbering_at_once_get_1_to_16_without_gap_or_duplicate(
         db.session.commit()  # end the checks' read (on SQLite: a write lock, outside requests)
 
         def number(_index: int, on: date = on) -> str:
-            return register_document(type=SHP, actor=None, on=on).number
+            return register_document(type=SHP, actor=SYSTEM, on=on).number
 
         result = race(race_app, 16, number)
         assert result.outcomes == Counter({"ok": 16}), result.outcomes
@@ -334,11 +350,11 @@ def test_16_clerks_numbering_at_once_get_1_to_16_without_gap_or_duplicate(
 @pytest.mark.slow
 def test_8_prints_at_once_get_copies_1_to_8(app: Flask, race_app: Flask) -> None:
     for _repeat in range(REPEATS):
-        document_id = register_document(type=DIS, actor=None).id
+        document_id = register_document(type=DIS, actor=SYSTEM).id
         db.session.commit()
 
         def print_once(_index: int, document_id: int = document_id) -> int:
-            return log_print(db.session.get(Document, document_id), None)
+            return log_print(db.session.get(Document, document_id), SYSTEM)
 
         result = race(race_app, 8, print_once)
         assert result.outcomes == Counter({"ok": 8}), result.outcomes

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth import throttle
 from hilogistics.auth.models import Role, User
 from hilogistics.auth.throttle import ThrottlePolicy
@@ -112,9 +113,12 @@ def verify_current_password(
     return PasswordCheck(correct=False, verdict=after.as_refusal())
 
 
-def _require_admin(actor: User | None) -> None:
-    # actor None is the command line, run by whoever administers the server.
-    if actor is not None and actor.role is not Role.ADMIN:
+def _require_admin(actor: User | SystemActor | None) -> None:
+    # SYSTEM is the command line, run by whoever administers the server; None is a forgotten
+    # actor and is refused like any other non-administrator.
+    if isinstance(actor, SystemActor):
+        return
+    if actor is None or actor.role is not Role.ADMIN:
         raise PermissionDeniedError(_("Only an administrator may manage accounts."))
 
 
@@ -144,7 +148,7 @@ def _resolve_location(role: Role, location_id: int | None) -> Location | None:
     return location
 
 
-def _keep_an_admin(*, actor: User | None, user: User, field: str | None = None) -> None:
+def _keep_an_admin(*, actor: User | SystemActor, user: User, field: str | None = None) -> None:
     """Refuse to take ``user`` out of the active administrators when no other would be left.
 
     The active administrators' rows are locked first (PostgreSQL: FOR UPDATE, in id order;
@@ -158,7 +162,7 @@ def _keep_an_admin(*, actor: User | None, user: User, field: str | None = None) 
         .order_by(User.id)
         .with_for_update()
     ).all()
-    if actor is not None and actor.id not in admins:
+    if isinstance(actor, User) and actor.id not in admins:
         raise PermissionDeniedError(_("Only an administrator may manage accounts."))
     if user.id in admins and len(admins) <= 1:
         raise DomainError(_("This is the last active administrator."), field=field)
@@ -166,7 +170,7 @@ def _keep_an_admin(*, actor: User | None, user: User, field: str | None = None) 
 
 def create_user(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     username: str,
     display_name: str,
     role: Role,
@@ -216,7 +220,7 @@ def create_user(
 
 def update_user(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     user: User,
     display_name: str,
     role: Role,
@@ -238,7 +242,7 @@ def update_user(
     return user
 
 
-def reset_password(*, actor: User | None, user: User, new_password: str) -> None:
+def reset_password(*, actor: User | SystemActor, user: User, new_password: str) -> None:
     """Set a user's password (admin), lift its sign-in locks, and end every session it has open."""
     _require_admin(actor)
     _check_password_rules(new_password, field="new_password")
@@ -259,12 +263,12 @@ def change_own_password(*, actor: User, current_password: str, new_password: str
     end_sessions(actor)
 
 
-def set_active(*, actor: User | None, user: User, active: bool) -> None:
+def set_active(*, actor: User | SystemActor, user: User, active: bool) -> None:
     """Activate or deactivate an account; deactivation ends all its sessions at once."""
     begin_write()
     _require_admin(actor)
     if not active:
-        if actor is not None and actor.id == user.id:
+        if isinstance(actor, User) and actor.id == user.id:
             raise DomainError(_("You cannot deactivate your own account."))
         _keep_an_admin(actor=actor, user=user)
         end_sessions(user)

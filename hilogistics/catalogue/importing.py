@@ -19,6 +19,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.catalogue.services import (
@@ -131,7 +132,7 @@ def file_extension(filename: str) -> str | None:
     return extension if extension in EXTENSIONS else None
 
 
-def plan_item_import(*, actor: User | None, data: bytes, filename: str) -> ImportPlan:
+def plan_item_import(*, actor: User | SystemActor, data: bytes, filename: str) -> ImportPlan:
     """Read an import file and say, row by row, what it would do. Writes nothing.
 
     Raises PermissionDeniedError for non-admins and DomainError (field ``file``) for a file that
@@ -177,7 +178,7 @@ def plan_item_import(*, actor: User | None, data: bytes, filename: str) -> Impor
     return plan
 
 
-def import_items(*, actor: User | None, data: bytes, filename: str) -> ImportPlan:
+def import_items(*, actor: User | SystemActor, data: bytes, filename: str) -> ImportPlan:
     """Create and update items from an import file: every row, or none if any row is bad.
 
     No ledger effect. Flushes; the caller commits once. Raises ImportRejectedError (with the

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.db import begin_write, db
@@ -26,12 +27,14 @@ FAMILY_LENGTH = 64
 MAX_PACK_SIZE = 1_000_000
 
 
-def require_admin(actor: User | None) -> None:
-    """Refuse anyone but an administrator; ``None`` is the command line, run by the server admin.
+def require_admin(actor: User | SystemActor | None) -> None:
+    """Refuse anyone but an administrator or ``SYSTEM`` (the command line); ``None`` is refused.
 
     Raises PermissionDeniedError.
     """
-    if actor is not None and actor.role is not Role.ADMIN:
+    if isinstance(actor, SystemActor):
+        return
+    if actor is None or actor.role is not Role.ADMIN:
         raise PermissionDeniedError(_("Only an administrator may change the catalogue."))
 
 
@@ -269,7 +272,7 @@ def apply_item_values(item: Item, values: ItemValues) -> None:
 
 def create_item(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     code: str,
     name: str,
     name_ko: str,
@@ -317,7 +320,7 @@ def create_item(
 
 def update_item(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     item: Item,
     code: str,
     name: str,
@@ -425,7 +428,7 @@ def _parent_problems(category: Category | None, parent_id: int) -> list[DomainEr
 
 def create_category(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     code: str,
     name: str,
     name_ko: str,
@@ -467,7 +470,7 @@ def create_category(
 
 def update_category(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     category: Category,
     code: str,
     name: str,
@@ -525,7 +528,7 @@ def _unit_problems(
 
 
 def create_unit(
-    *, actor: User | None, code: str, name: str, name_ko: str, name_fr: str | None = None
+    *, actor: User | SystemActor, code: str, name: str, name_ko: str, name_fr: str | None = None
 ) -> Unit:
     """Add a unit of issue; its code is stored in lower case (piece, pair, kg).
 
@@ -545,7 +548,7 @@ def create_unit(
 
 def update_unit(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     unit: Unit,
     code: str,
     name: str,

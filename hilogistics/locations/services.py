@@ -1,6 +1,6 @@
 """Location and province administration: create, edit, deactivate (administrators only).
 
-Plain functions with keyword arguments and the acting user first (None: the command line).
+Plain functions with keyword arguments and the acting user first (``SYSTEM``: the command line).
 They check the rules, flush, and never commit.
 """
 
@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
@@ -22,8 +23,11 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
 _NAMES_SHOWN = 5
 
 
-def _require_admin(actor: User | None) -> None:
-    if actor is not None and actor.role is not Role.ADMIN:
+def _require_admin(actor: User | SystemActor | None) -> None:
+    # SYSTEM (the command line, seeding) may; None is a forgotten actor and is refused.
+    if isinstance(actor, SystemActor):
+        return
+    if actor is None or actor.role is not Role.ADMIN:
         raise PermissionDeniedError(_("Only administrators manage locations and provinces."))
 
 
@@ -81,7 +85,7 @@ def _name(place: Location) -> str:
 
 def save_location(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     code: str,
     kind: LocationKind,
     name: str,
@@ -246,7 +250,7 @@ def _check_can_deactivate(location: Location) -> None:
 
 def save_province(
     *,
-    actor: User | None,
+    actor: User | SystemActor,
     code: str,
     name: str,
     name_ko: str,

@@ -12,10 +12,11 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import insert, update
 
+from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
-from hilogistics.errors import DomainError, NotFoundError
+from hilogistics.errors import DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.registry.models import (
     Document,
     DocumentCounter,
@@ -23,6 +24,13 @@ from hilogistics.registry.models import (
     DocumentType,
     format_number,
 )
+
+
+def _actor_id(actor: User | SystemActor | None) -> int | None:
+    if actor is None:
+        # A forgotten actor must never mean "the system": callers name SYSTEM (recorded as NULL).
+        raise PermissionDeniedError(_("No one is signed in to record this."))
+    return actor.id
 
 
 def next_sequence(type: DocumentType, year: int) -> int:
@@ -51,13 +59,15 @@ def next_sequence(type: DocumentType, year: int) -> int:
 def register_document(
     *,
     type: DocumentType,
-    actor: User | None,
+    actor: User | SystemActor,
     on: date | None = None,
 ) -> Document:
     """Give a new document the next number of its type in the year of ``on`` (the business date).
 
-    ``on`` defaults to the business date today. Raises DomainError for an unknown type.
+    ``on`` defaults to the business date today. Raises DomainError for an unknown type and
+    PermissionDeniedError for ``actor=None`` (``SYSTEM`` records no user).
     """
+    created_by_id = _actor_id(actor)
     try:
         type = DocumentType(type)
     except ValueError as error:
@@ -69,7 +79,7 @@ def register_document(
         year=on.year,
         sequence=sequence,
         number=format_number(type, on.year, sequence),
-        created_by_id=actor.id if actor is not None else None,
+        created_by_id=created_by_id,
         print_count=0,
     )
     db.session.add(document)
@@ -77,12 +87,13 @@ def register_document(
     return document
 
 
-def log_print(document: Document, actor: User | None) -> int:
+def log_print(document: Document, actor: User | SystemActor) -> int:
     """Record one print of ``document`` and return its copy number (1 first, then 2, 3…).
 
     Documents print "COPY n" when the number is above 1. Raises NotFoundError when the
-    document is gone.
+    document is gone, PermissionDeniedError for ``actor=None`` (``SYSTEM`` records no user).
     """
+    printed_by_id = _actor_id(actor)
     begin_write()
     copy_number = db.session.execute(
         update(Document)
@@ -97,7 +108,7 @@ def log_print(document: Document, actor: User | None) -> int:
         insert(DocumentPrint).values(
             document_id=document.id,
             copy_number=copy_number,
-            printed_by_id=actor.id if actor is not None else None,
+            printed_by_id=printed_by_id,
         )
     )
     # The session's copy of the row still holds the old count.

@@ -666,7 +666,9 @@ def reorder_level_problems(*, levels: Sequence[LevelRow]) -> list[RowProblem]:
     return problems
 
 
-def save_reorder_levels(*, actor: User | None, location_id: int, levels: Sequence[LevelRow]) -> int:
+def save_reorder_levels(
+    *, actor: User | SystemActor | None, location_id: int, levels: Sequence[LevelRow]
+) -> int:
     """Set the reorder levels of a page of items at one place, all or none; no stock moves.
 
     Every row is checked first; rows equal to what is recorded are left alone, a row with no

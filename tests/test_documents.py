@@ -167,3 +167,11 @@ def test_stock_on_hand_prints_the_whole_filtered_list_not_one_screen(
     assert "OTHER-1" not in text  # the filter applies
     assert "현재 재고" in text and "물자 7 · Item 7" in text and "Code or name: SOH" in text
     assert f"Page {len(pages)} of {len(pages)}" in text and "Stock card" not in text
+
+
+def test_every_transaction_kind_has_printed_and_screen_words() -> None:
+    from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
+    from hilogistics.stock.models import TransactionKind
+
+    assert set(stock_card_module.KIND_WORDS) == set(TransactionKind)
+    assert set(TRANSACTION_KIND_LABELS) == set(TransactionKind)

@@ -143,7 +143,7 @@ class _Pdf(FPDF):
         self.document = document
         self.strict = strict
         self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(auto=True, margin=MARGIN + 8)
+        self.set_auto_page_break(auto=True, margin=MARGIN + 12)
         _add_font(self, "", REGULAR)
         _add_font(self, "B", BOLD)
         self.set_title(f"{document.number} {words(document.title)[1]}")
@@ -208,14 +208,16 @@ class _Pdf(FPDF):
 
     def footer(self) -> None:  # noqa: D102 - fpdf2 calls it at the foot of each page
         document = self.document
-        self.set_y(-MARGIN - 4)
+        self.set_y(-MARGIN - 8)
         self.set_font(FAMILY, "", 8)
         self.set_text_color(*MUTED)
         printed_at = (document.printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-        left = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
-        self.cell(self.epw * 0.7, 4, self.safe(f"{document.number} · {left}"))
+        printed = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
+        # Two lines, so that a long name in two languages never runs into the page number.
+        self.cell(self.epw, 4, self.safe(printed), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(self.epw * 0.6, 4, self.safe(document.number))
         page = both("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
-        self.cell(self.epw * 0.3, 4, self.safe(page), align="R")
+        self.cell(self.epw * 0.4, 4, self.safe(page), align="R")
         self.set_text_color(*INK)
 
 

@@ -18,6 +18,13 @@ KIND_WORDS = {
     TransactionKind.ADJUSTMENT: msg("Adjustment"),
     TransactionKind.REVERSAL: msg("Reversal"),
     TransactionKind.OPENING: msg("Opening balance"),
+    TransactionKind.DISPATCH: msg("Dispatch"),
+    TransactionKind.ARRIVAL: msg("Arrival"),
+    TransactionKind.TRANSIT_LOSS: msg("Loss in transit"),
+    TransactionKind.RECALL: msg("Recall"),
+    TransactionKind.DISTRIBUTION: msg("Distribution"),
+    TransactionKind.CONSUMPTION: msg("Workshop use"),
+    TransactionKind.COUNT: msg("Stock count"),
 }
 
 
@@ -95,10 +102,10 @@ def stock_card_document(
         facts=facts,
         columns=[
             Column(both("Date"), 15),
-            Column(both("Document"), 17),
+            Column(both("Document"), 21),
             Column(both("Kind"), 14),
-            Column(both("From or to"), 22),
-            Column(both("Lot"), 14),
+            Column(both("From or to"), 20),
+            Column(both("Lot"), 12),
             Column(both("In"), 8, "R"),
             Column(both("Out"), 8, "R"),
             Column(both("Balance"), 10, "R"),

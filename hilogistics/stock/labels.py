@@ -9,6 +9,13 @@ TRANSACTION_KIND_LABELS = {
     TransactionKind.ADJUSTMENT: _l("Adjustment"),
     TransactionKind.REVERSAL: _l("Reversal"),
     TransactionKind.OPENING: _l("Opening balance"),
+    TransactionKind.DISPATCH: _l("Dispatch"),
+    TransactionKind.ARRIVAL: _l("Arrival"),
+    TransactionKind.TRANSIT_LOSS: _l("Loss in transit"),
+    TransactionKind.RECALL: _l("Recall"),
+    TransactionKind.DISTRIBUTION: _l("Distribution"),
+    TransactionKind.CONSUMPTION: _l("Workshop use"),
+    TransactionKind.COUNT: _l("Stock count"),
 }
 # The two directions a person chooses for an adjustment (BOTH is only a reason's property).
 DIRECTION_LABELS = {

@@ -194,7 +194,7 @@ def run_size(
     size: int, args: argparse.Namespace, stack: ExitStack, targets: dict[str, int] | None
 ) -> tuple[dict[str, Result], dict[str, int]]:
     if args.out:
-        folder = Path(args.out)
+        folder = Path(args.out).resolve()  # Flask wants an absolute instance path
         folder.mkdir(parents=True, exist_ok=True)
         database = folder / f"stock-bench-{size}.sqlite"
     else:

@@ -175,3 +175,16 @@ def test_every_transaction_kind_has_printed_and_screen_words() -> None:
 
     assert set(stock_card_module.KIND_WORDS) == set(TransactionKind)
     assert set(TRANSACTION_KIND_LABELS) == set(TransactionKind)
+
+
+def test_with_the_apps_address_known_the_qr_code_opens_the_page_itself(
+    app: Flask, client: FlaskClient, login_as, tmp_path: Path
+) -> None:
+    app.config["BASE_URL"] = "https://hilo.example.org/"
+    warehouse, item = make_warehouse(), make_item()
+    receive(item, 3, warehouse)
+    login_as(Role.LOGISTICS)
+    body = client.get(f"/stock/locations/{warehouse.id}/items/{item.id}/card.pdf").data
+    assert decode_qr(body, tmp_path) == [
+        f"https://hilo.example.org/stock/locations/{warehouse.id}/items/{item.id}"
+    ]

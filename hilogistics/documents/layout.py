@@ -83,6 +83,32 @@ class Column:
     align: str = "L"
 
 
+@dataclass(frozen=True)
+class Printing:
+    """Who prints, when and for whom: what every document says besides its own content."""
+
+    organisation: str
+    partner: str
+    printed_by: str
+    printed_at: datetime
+    locale: str
+    base_url: str = ""  # the app's public address: QR codes then open the page itself
+
+    def qr_payload(self, path: str, fallback: str) -> str:
+        """The page's full address when the app's address is known, else ``fallback``."""
+        return self.base_url.rstrip("/") + path if self.base_url else fallback
+
+    def header(self) -> dict[str, object]:
+        """The Document fields this fills."""
+        return {
+            "organisation": self.organisation,
+            "partner": self.partner,
+            "printed_by": self.printed_by,
+            "printed_at": self.printed_at,
+            "locale": self.locale,
+        }
+
+
 @dataclass
 class Document:
     """What one printed document says; ``render`` lays it out."""

@@ -1,9 +1,9 @@
 """The stock card (bin card) of an item at a place, printed to keep on the shelf with the goods."""
 
-from datetime import date, datetime
+from datetime import date
 
 from hilogistics.catalogue.models import Item
-from hilogistics.documents.layout import Column, Document, both, msg, render
+from hilogistics.documents.layout import Column, Document, Printing, both, msg, render
 from hilogistics.locations.models import Location
 from hilogistics.stock.models import TransactionKind
 from hilogistics.stock.queries import stock_card
@@ -42,14 +42,10 @@ def stock_card_document(
     item: Item,
     location: Location,
     as_of: date | None,
-    organisation: str,
-    partner: str,
-    printed_by: str,
-    printed_at: datetime,
-    locale: str,
-    qr_payload: str,
+    printing: Printing,
 ) -> Document:
     """Everything the printed card says: header facts, the last movements, balance carried."""
+    locale = printing.locale
     first = stock_card(item.id, location.id, as_of=as_of, page=1, per_page=_PAGE, locale=locale)
     last_page = max(first.page.pages, 1)
     start = max(1, last_page - PRINT_LINES // _PAGE + 1)
@@ -92,13 +88,15 @@ def stock_card_document(
         (both("Unit of issue"), _bilingual(item.unit.name_ko, item.unit.name)),
         (both("Pack size"), str(item.pack_size)),
         (both("Minimum"), "—" if minimum is None else str(minimum)),
-        (both("As of"), (as_of.isoformat() if as_of else printed_at.date().isoformat())),
+        (both("As of"), (as_of or printing.printed_at.date()).isoformat()),
         (both("Balance"), str(pages[-1].closing)),
     ]
     return Document(
         title=msg("Stock card"),
         number=card_number(location, item),
-        qr_payload=qr_payload,
+        qr_payload=printing.qr_payload(
+            f"/stock/locations/{location.id}/items/{item.id}", card_number(location, item)
+        ),
         facts=facts,
         columns=[
             Column(both("Date"), 15),
@@ -114,11 +112,7 @@ def stock_card_document(
         rows=rows,
         note=both("This record is not to be destroyed."),
         signatures=[both("Checked by")],
-        organisation=organisation,
-        partner=partner,
-        printed_by=printed_by,
-        printed_at=printed_at,
-        locale=locale,
+        **printing.header(),
     )
 
 

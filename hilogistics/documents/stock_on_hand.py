@@ -1,9 +1,9 @@
 """Stock on hand at a place, printed whole on A4: every row the filters keep, no link columns."""
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
-from hilogistics.documents.layout import Column, Document, both, msg
+from hilogistics.documents.layout import Column, Document, Printing, both, msg
 from hilogistics.locations.models import Location
 from hilogistics.stock.queries.on_hand import OnHandRow
 
@@ -26,12 +26,7 @@ def on_hand_document(
     korean_names: dict[int, str],
     today: date,
     filters: str,
-    organisation: str,
-    partner: str,
-    printed_by: str,
-    printed_at: datetime,
-    locale: str,
-    qr_payload: str,
+    printing: Printing,
 ) -> Document:
     """The printed list: one line per item, its Korean name beside the reader's."""
     lines = []
@@ -58,7 +53,7 @@ def on_hand_document(
     return Document(
         title=msg("Stock on hand"),
         number=f"SOH-{location.code}-{today.isoformat()}",
-        qr_payload=qr_payload,
+        qr_payload=printing.qr_payload(f"/stock/locations/{location.id}", f"SOH-{location.code}"),
         facts=[
             (both("Place"), place),
             (both("As of"), today.isoformat()),
@@ -77,9 +72,5 @@ def on_hand_document(
         ],
         rows=lines,
         signatures=[both("Checked by")],
-        organisation=organisation,
-        partner=partner,
-        printed_by=printed_by,
-        printed_at=printed_at,
-        locale=locale,
+        **printing.header(),
     )

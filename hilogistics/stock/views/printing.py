@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -11,7 +11,7 @@ from hilogistics.auth.access import ALL_ROLES, acting_user, allow
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today, business_zone
 from hilogistics.db import db
-from hilogistics.documents.layout import render
+from hilogistics.documents.layout import Printing, render
 from hilogistics.documents.stock_card import card_number, stock_card_pdf
 from hilogistics.documents.stock_on_hand import on_hand_document
 from hilogistics.i18n import current_locale, localised_setting
@@ -31,6 +31,25 @@ from hilogistics.stock.views.pages import (
 PDF_MIMETYPE = "application/pdf"
 
 
+def printing() -> Printing:
+    """Who prints, when, in which language, for which organisation: the request's view."""
+    config = current_app.config
+    locale = current_locale()
+    return Printing(
+        organisation=localised_setting(config["ORGANISATION_NAME"], locale),
+        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
+        printed_by=acting_user().display_name,
+        printed_at=datetime.now(business_zone()),
+        locale=locale,
+        base_url=config.get("BASE_URL") or "",
+    )
+
+
+def strict_glyphs() -> bool:
+    """Whether a character the fonts lack refuses the print (tests) or prints as "?"."""
+    return bool(current_app.config.get("DOCUMENTS_STRICT_GLYPHS", False))
+
+
 def pdf_response(body: bytes, filename: str) -> Response:
     """A PDF shown in the browser's viewer, with a file name for saving it."""
     response = Response(body, mimetype=PDF_MIMETYPE)
@@ -47,22 +66,12 @@ def card_pdf(location_id: int, item_id: int) -> Response:
     item = db.get_or_404(Item, item_id)
     form = CardFilterForm(request.args)
     form.validate_or_default()
-    locale = current_locale()
-    config = current_app.config
-    page = url_for("stock.card", location_id=location.id, item_id=item.id)
-    base = (config.get("BASE_URL") or "").rstrip("/")
-    user = acting_user()
     body = stock_card_pdf(
         item=item,
         location=location,
         as_of=form.as_of.data,
-        organisation=localised_setting(config["ORGANISATION_NAME"], locale),
-        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
-        printed_by=user.display_name,
-        printed_at=datetime.now(business_zone()),
-        locale=locale,
-        qr_payload=base + page if base else card_number(location, item),
-        strict=config.get("DOCUMENTS_STRICT_GLYPHS", False),
+        printing=printing(),
+        strict=strict_glyphs(),
     )
     return pdf_response(body, card_number(location, item))
 
@@ -113,21 +122,13 @@ def on_hand_pdf(location_id: int) -> Response:
         convert(row)
         for row in db.session.execute(on_hand_query(location.id, filters, locale=locale))
     ]
-    config = current_app.config
-    page = url_for("stock.on_hand", location_id=location.id)
-    base = (config.get("BASE_URL") or "").rstrip("/")
     document = on_hand_document(
         location=location,
         rows=rows,
         korean_names=korean_item_names([row.item_id for row in rows]),
         today=today,
         filters=_filter_words(form, categories) or _("none"),
-        organisation=localised_setting(config["ORGANISATION_NAME"], locale),
-        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
-        printed_by=acting_user().display_name,
-        printed_at=datetime.now(business_zone()),
-        locale=locale,
-        qr_payload=base + page if base else f"SOH-{location.code}",
+        printing=printing(),
     )
-    body = render(document, strict=config.get("DOCUMENTS_STRICT_GLYPHS", False))
+    body = render(document, strict=strict_glyphs())
     return pdf_response(body, f"stock-{location.code}-{today.isoformat()}")

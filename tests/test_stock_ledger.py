@@ -763,3 +763,41 @@ def test_check_ledger_reports_item_rows_reservations_and_serials(app: Flask, run
     db.session.execute(update(Lot).where(Lot.id == lot.id).values(at_location_id=warehouse.id))
     db.session.commit()
     assert runner.invoke(args=["hilo", "check-ledger"]).exit_code == 0
+
+
+def test_messages_name_places_and_reasons_in_the_readers_language_and_never_lot_dash(
+    app: Flask,
+) -> None:
+    from flask_babel import force_locale
+
+    warehouse = make_warehouse(name="Central warehouse", name_ko="중앙창고")
+    item = make_item(code="MAT-GLUE")
+    lot_id = receive(item, 2, warehouse).movements[0].lot_id
+    with force_locale("ko_KP"), pytest.raises(InsufficientStockError) as short:
+        take_out(warehouse, item, lot_id, 5)
+    assert "중앙창고" in short.value.message and "Central warehouse" not in short.value.message
+    assert "—" not in short.value.message
+    with force_locale("ko_KP"), pytest.raises(DomainError) as unfit:
+        adjust_stock(
+            actor=SYSTEM,
+            location_id=warehouse.id,
+            item_id=item.id,
+            lot_id=lot_id,
+            quantity=1,
+            direction=AdjustmentDirection.IN,
+            reason_id=reason("damaged").id,
+            occurred_on=business_today(),
+            operation_key=operation_key(),
+            note="n",
+        )
+    assert reason("damaged").name_ko in unfit.value.message
+    assert "Damaged" not in unfit.value.message
+
+
+def test_an_expiry_clash_without_a_lot_code_says_what_to_do(app: Flask) -> None:
+    item, warehouse = make_item(code="MAT-GLUE", tracks_expiry=True), make_warehouse()
+    receive(item, 2, warehouse, expires_on=date(2027, 1, 1))
+    with pytest.raises(DomainError) as clash:
+        receive(item, 2, warehouse, expires_on=date(2028, 1, 1))
+    assert "Lot —" not in clash.value.message
+    assert "without a lot code" in clash.value.message and "lot code printed" in clash.value.message

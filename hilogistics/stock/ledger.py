@@ -29,6 +29,7 @@ from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, PermissionDeniedError
+from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock.errors import (
     InsufficientStockError,
@@ -674,7 +675,8 @@ def _raise_unavailable(location_id: int, item_id: int, wanted: int) -> None:
     on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
     names = {
         "item": item.code if item else item_id,
-        "location": location.name if location else location_id,
+        # Names in the reader's language: a Korean sentence names the place in Korean.
+        "location": location.display_name(current_locale()) if location else location_id,
         "wanted": wanted,
     }
     if reserved == 0:
@@ -697,6 +699,13 @@ def _raise_unavailable(location_id: int, item_id: int, wanted: int) -> None:
     )
 
 
+def _lot_words(lot: Lot) -> str:
+    """How a message names a lot: its serial or code, or that it has none (never a dash)."""
+    if lot.serial or lot.code:
+        return _("lot %(lot)s", lot=lot.serial or lot.code)
+    return _("no lot code")
+
+
 def _raise_insufficient(location_id: int, item_id: int, lot_id: int, wanted: int) -> None:
     item = db.session.get(Item, item_id)
     lot = db.session.get(Lot, lot_id)
@@ -708,11 +717,11 @@ def _raise_insufficient(location_id: int, item_id: int, lot_id: int, wanted: int
     )
     raise InsufficientStockError(
         _(
-            "Not enough stock of %(item)s (lot %(lot)s) at %(location)s: "
+            "Not enough stock of %(item)s (%(lot)s) at %(location)s: "
             "%(wanted)d wanted, %(on_hand)d on hand.",
             item=item.code if item else item_id,
-            lot=lot.label if lot else lot_id,
-            location=location.name if location else location_id,
+            lot=_lot_words(lot) if lot else lot_id,
+            location=location.display_name(current_locale()) if location else location_id,
             wanted=wanted,
             on_hand=on_hand or 0,
         )

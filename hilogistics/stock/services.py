@@ -19,6 +19,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today, planning_date_problem
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock import ledger
 from hilogistics.stock.models import (
@@ -109,15 +110,24 @@ def find_or_create_lot(
     if lot is None:  # pragma: no cover - the serial constraint fired for a concurrent insert
         raise ConflictError(_("This lot was being recorded at the same time; try again."))
     if item.tracks_expiry and expires_on is not None and lot.expires_on != expires_on:
-        raise DomainError(
-            _(
+        expiry = lot.expires_on.isoformat() if lot.expires_on else "—"
+        if code:
+            message = _(
                 "Lot %(lot)s of %(item)s is already recorded with expiry %(expiry)s.",
-                lot=code or "—",
+                lot=code,
                 item=item.code,
-                expiry=lot.expires_on.isoformat() if lot.expires_on else "—",
-            ),
-            field="expires_on",
-        )
+                expiry=expiry,
+            )
+        else:
+            # The old words ("Lot — of …") left the clerk with no way out: say what to do.
+            message = _(
+                "%(item)s without a lot code is already recorded with expiry %(expiry)s. "
+                "Enter the lot code printed on the packaging, so that this delivery is "
+                "recorded as a lot of its own.",
+                item=item.code,
+                expiry=expiry,
+            )
+        raise DomainError(message, field="expires_on")
     return lot
 
 
@@ -396,7 +406,10 @@ def _adjust_stock(
         raise DomainError(_("Choose whether stock goes out or comes in."), field="direction")
     if reason.direction is not AdjustmentDirection.BOTH and reason.direction is not direction:
         raise DomainError(
-            _("The reason “%(reason)s” does not fit this direction.", reason=reason.name),
+            _(
+                "The reason “%(reason)s” does not fit this direction.",
+                reason=reason.display_name(current_locale()),
+            ),
             field="reason_id",
         )
     lot = db.session.get(Lot, lot_id)

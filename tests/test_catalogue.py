@@ -289,13 +289,18 @@ def test_the_item_list_runs_the_same_queries_for_few_or_many_items(
     assert queries_for_list() == few
 
 
-def test_non_admins_cannot_open_the_catalogue(app: Flask, make_user) -> None:
+def test_non_admins_cannot_change_the_catalogue_and_technicians_cannot_open_it(
+    app: Flask, make_user
+) -> None:
     client = app.test_client()
     for role in (Role.LOGISTICS, Role.TECHNICIAN, Role.VIEWER):
         sign_in(client, make_user(role))
-        for url in ("/catalogue/items", "/catalogue/categories", "/catalogue/units"):
+        for url in ("/catalogue/items/new", "/catalogue/categories/new", "/catalogue/units/new"):
             assert client.get(url).status_code == 403
         assert upload(client, csv_file()).status_code == 403
+    sign_in(client, make_user(Role.TECHNICIAN))
+    for url in ("/catalogue/items", "/catalogue/categories", "/catalogue/units"):
+        assert client.get(url).status_code == 403
 
 
 def test_services_refuse_actors_who_are_not_admins(app: Flask) -> None:
@@ -666,3 +671,31 @@ def test_admin_manages_units_of_issue(client, login_as) -> None:
     other = make_unit()
     db.session.commit()
     assert client.get(f"/catalogue/units/{other.id}/edit").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.LOGISTICS])
+def test_logistics_and_viewers_read_the_catalogue_but_see_no_edit_links(
+    client, login_as, role
+) -> None:
+    login_as(role)
+    make_item(code="READ-1")
+    db.session.commit()
+    page = client.get("/catalogue/items").get_data(as_text=True)
+    assert '<td class="code">READ-1</td>' in page
+    assert "/catalogue/items/new" not in page and "/edit" not in page and "/import" not in page
+    for path in ("/catalogue/categories", "/catalogue/units"):
+        body = client.get(path).get_data(as_text=True)
+        assert "/catalogue/categories/new" not in body and "/catalogue/units/new" not in body
+        assert "/edit" not in body
+    assert client.get("/catalogue/items/new").status_code == 403
+
+
+def test_viewers_read_the_grants_but_cannot_change_them(client, login_as) -> None:
+    from tests.factories import make_grant
+
+    login_as(Role.VIEWER)
+    make_grant(code="ECHO-READ")
+    db.session.commit()
+    body = client.get("/grants").get_data(as_text=True)
+    assert "ECHO-READ" in body and "/grants/new" not in body and "/edit" not in body
+    assert client.get("/grants/new").status_code == 403

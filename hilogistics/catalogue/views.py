@@ -67,8 +67,14 @@ def _item_filters() -> tuple[ItemFilterForm, queries.ItemFilters]:
     return form, filters
 
 
+def _can_edit() -> bool:
+    """Whether the catalogue pages offer their edit links: administrators only."""
+    return acting_user().role is Role.ADMIN
+
+
 @bp.get("/items")
-@allow(Role.ADMIN)
+# Logistics key codes from it and viewers read everything: both read, only admins change.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
 def items() -> str:
     """List items with search, filters and pages; links to edit, export and import."""
     form, filters = _item_filters()
@@ -90,6 +96,7 @@ def items() -> str:
         families_list_id=FAMILIES_LIST_ID,
         kind_labels=KIND_LABELS,
         export_args=export_args,
+        can_edit=_can_edit(),
     )
 
 
@@ -175,7 +182,8 @@ def item_edit(item_id: int) -> Response | str:
 
 
 @bp.get("/items/export")
-@allow(Role.ADMIN)
+# Logistics key codes from it and viewers read everything: both read, only admins change.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
 def items_export() -> Response:
     """Download the items matching the list's filters as CSV or XLSX (same columns as import)."""
     _form, filters = _item_filters()
@@ -279,7 +287,8 @@ def items_import_confirm(token: str) -> Response | str:
 
 
 @bp.get("/categories")
-@allow(Role.ADMIN)
+# Logistics key codes from it and viewers read everything: both read, only admins change.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
 def categories() -> str:
     """The category tree, with the number of items in each category."""
     tree = queries.category_tree(db.session.scalars(queries.categories_query()).all())
@@ -290,7 +299,9 @@ def categories() -> str:
             totals[category.parent_id] = totals.get(category.parent_id, 0) + counts.get(
                 category.id, 0
             )
-    return render_template("catalogue/categories.html", tree=tree, counts=counts, totals=totals)
+    return render_template(
+        "catalogue/categories.html", tree=tree, counts=counts, totals=totals, can_edit=_can_edit()
+    )
 
 
 def _fill_parent_choices(form: CategoryForm, category: Category | None) -> None:
@@ -359,13 +370,15 @@ def category_edit(category_id: int) -> Response | str:
 
 
 @bp.get("/units")
-@allow(Role.ADMIN)
+# Logistics key codes from it and viewers read everything: both read, only admins change.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
 def units() -> str:
     """Units of issue, with the number of items counted in each."""
     return render_template(
         "catalogue/units.html",
         units=db.session.scalars(queries.units_query()).all(),
         counts=queries.item_counts_by_unit(),
+        can_edit=_can_edit(),
     )
 
 

@@ -21,16 +21,17 @@ class NavItem:
 
 _ADMIN = frozenset({Role.ADMIN})
 _STAFF = frozenset({Role.ADMIN, Role.LOGISTICS})
+_READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("main.home", _l("Home"), ALL_ROLES),
     NavItem("stock.index", _l("Stock"), ALL_ROLES),
     NavItem("stock.transactions", _l("Transactions"), ALL_ROLES),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
-    NavItem("stock.grants", _l("Grants"), _STAFF),
-    NavItem("catalogue.items", _l("Items"), _ADMIN),
-    NavItem("catalogue.categories", _l("Categories"), _ADMIN),
-    NavItem("catalogue.units", _l("Units"), _ADMIN),
+    NavItem("stock.grants", _l("Grants"), _READERS),
+    NavItem("catalogue.items", _l("Items"), _READERS),
+    NavItem("catalogue.categories", _l("Categories"), _READERS),
+    NavItem("catalogue.units", _l("Units"), _READERS),
     NavItem("locations.index", _l("Locations"), _ADMIN),
     NavItem("locations.provinces", _l("Provinces"), _ADMIN),
     NavItem("auth.users", _l("Users"), _ADMIN),

@@ -17,7 +17,8 @@ from hilogistics.views_support import submit
 
 
 @bp.get("/grants")
-@allow(Role.ADMIN, Role.LOGISTICS)
+# Viewers (programme managers, donor reporting) read the grants; logistics and admins change them.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
 def grants() -> str:
     """List grants with search and pages, and how many lots each paid for."""
     search = request.args.get("q", "").strip()[:100]
@@ -28,7 +29,13 @@ def grants() -> str:
         max_per_page=200,
     )
     counts = lot_counts([grant.id for grant in page.items])
-    return render_template("stock/grants.html", page=page, search=search, lot_counts=counts)
+    return render_template(
+        "stock/grants.html",
+        page=page,
+        search=search,
+        lot_counts=counts,
+        can_edit=acting_user().role in (Role.ADMIN, Role.LOGISTICS),
+    )
 
 
 @bp.route("/grants/new", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """The business date: today in the programme's zone, and the oldest date allowed."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -61,9 +62,19 @@ def test_the_programme_start_can_come_from_the_environment_as_text(app: Flask) -
 
 
 def test_no_code_asks_the_server_for_its_own_date() -> None:
+    # Also the bare function, as a form field's default (``default=date.today``) would use it.
+    asks = re.compile(r"\bdate\.today\b|\bdatetime\.(now|today)\(\)")
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "hilogistics").rglob("*.py")
-        if "date.today()" in path.read_text(encoding="utf-8")
+        if asks.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_forms_offer_the_programmes_date_by_default(app: Flask, utc_evening: None) -> None:
+    from hilogistics.stock.forms_operations import AdjustForm, ReceiptForm, ReverseForm
+
+    with app.test_request_context():
+        for form_class in (ReceiptForm, AdjustForm, ReverseForm):
+            assert form_class().occurred_on.data == date(2026, 11, 30), form_class

@@ -22,6 +22,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 
+from hilogistics.dates import business_zone
+
 # Print cuts of the shipped Nanum fonts (scripts/subset-fonts.py): fpdf2 opens them 3× faster.
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = FONTS / "NanumGothic.ttf", FONTS / "NanumGothicBold.ttf"
@@ -237,7 +239,9 @@ class _Pdf(FPDF):
         self.set_y(-MARGIN - 8)
         self.set_font(FAMILY, "", 8)
         self.set_text_color(*MUTED)
-        printed_at = (document.printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+        printed_at = (document.printed_at or datetime.now(business_zone())).strftime(
+            "%Y-%m-%d %H:%M"
+        )
         printed = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
         # Two lines, so that a long name in two languages never runs into the page number.
         self.cell(self.epw, 4, self.safe(printed), new_x=XPos.LMARGIN, new_y=YPos.NEXT)

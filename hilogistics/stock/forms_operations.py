@@ -1,6 +1,5 @@
 """Forms of the stock operations: receipts (with lines), adjustments and reversals (shape only)."""
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -123,7 +122,7 @@ class ReceiptForm(Form):
     warehouse_id = SelectField(_l("Warehouse"), coerce=optional_id, validators=[DataRequired()])
     occurred_on = DateField(
         _l("Date received"),
-        default=date.today,
+        default=business_today,
         validators=[DataRequired(), _not_in_future],
         description=_l("The day the goods arrived; it may be in the past, not in the future."),
     )
@@ -220,7 +219,7 @@ class AdjustForm(Form):
     )
     occurred_on = DateField(
         _l("Date"),
-        default=date.today,
+        default=business_today,
         validators=[DataRequired(), _not_in_future],
         description=_l("The day it happened or was found; it may be in the past."),
     )
@@ -247,7 +246,7 @@ class ReverseForm(Form):
     )
     occurred_on = DateField(
         _l("Date of the reversal"),
-        default=date.today,
+        default=business_today,
         validators=[DataRequired(), _not_in_future],
     )
     operation_key = OperationKeyField()

@@ -39,15 +39,10 @@ class MissingGlyphError(ValueError):
     """A text holds characters the shipped fonts cannot draw (raised in strict mode)."""
 
 
-@cache
-def _cmap(path: Path) -> frozenset[int]:
-    with TTFont(path) as font:
-        return frozenset(font.getBestCmap())
-
-
 def missing_glyphs(text: str) -> list[str]:
     """The characters of ``text`` that the regular or bold Nanum font lacks (line breaks pass)."""
-    regular, bold = _cmap(REGULAR), _cmap(BOLD)
+    # The cmaps of the fonts fpdf2 parsed once per process (see _prototype): no second parse.
+    regular, bold = _prototype(REGULAR, "").cmap, _prototype(BOLD, "B").cmap
     return sorted(
         {c for c in text if c not in "\n\r\t" and (ord(c) not in regular or ord(c) not in bold)}
     )

@@ -92,7 +92,7 @@ def test_the_receipt_form_offers_warehouses_and_item_codes_in_the_readers_langua
     body = client.get(RECEIPT_URL).get_data(as_text=True)
     assert "평양중앙창고" in body
     assert '<option value="ORT-FOOT-SACH-24">사치발 24</option>' in body
-    assert 'name="lines-4-item"' in body and 'name="lines-5-item"' not in body
+    assert 'name="lines-19-item"' in body and 'name="lines-20-item"' not in body
     assert f'value="{business_today().isoformat()}"' in body
     assert 'name="operation_key"' in body
 
@@ -137,18 +137,20 @@ def test_a_receipt_of_blank_lines_only_asks_for_a_line_and_writes_nothing(
     assert count_transactions() == 0
 
 
-def test_the_add_lines_button_shows_five_more_lines_and_posts_nothing(
+def test_the_add_lines_button_shows_ten_more_lines_and_posts_nothing(
     client: FlaskClient, staff
 ) -> None:
     warehouse = make_warehouse()
     gloves = make_item(pack_size=12)
     db.session.commit()
     data = receipt_form(warehouse, [{"item": gloves.code, "packs": 1}])
-    data["add_lines"] = "Add 5 more lines"
+    data["add_lines"] = "Add 10 more lines"
     response = client.post(RECEIPT_URL, data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'name="lines-9-item"' in body and 'name="lines-10-item"' not in body
+    assert 'name="lines-29-item"' in body and 'name="lines-30-item"' not in body
+    # The next press adds lines from line 30 on, and the page comes back scrolled to it.
+    assert 'formaction="/stock/receipts/new#line-30"' in body and 'id="line-29"' in body
     assert "Pack size: 12" in body
     assert f'value="{data["operation_key"]}"' in body
     assert "Error:" not in body

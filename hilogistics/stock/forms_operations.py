@@ -3,7 +3,9 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     FormField,
@@ -25,13 +27,19 @@ from wtforms.validators import (
 
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
+from hilogistics.lines.fields import TypedDateField
+from hilogistics.lines.files import EXTENSIONS
+from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.stock.labels import DIRECTION_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
 
-FIRST_LINES = 5
-MORE_LINES = 5
+# Enough empty lines for a normal consignment; "add lines" adds MORE_LINES at a time.
+FIRST_LINES = 20
+MORE_LINES = 10
 MAX_LINES = 100
 MAX_SERIALS_TEXT = 20_000
+MAX_PASTE_TEXT = 200_000
+LINE_FIELDS = ("item", "packs", "units", "lot_code", "expires_on", "serials")
 
 
 def optional_id(value: object) -> int | None:
@@ -83,12 +91,19 @@ class ReceiptLineForm(Form):
         filters=[_strip],
         validators=[Optional(), Length(max=64)],
     )
-    expires_on = DateField(_l("Expiry date"), validators=[Optional(), planning_date])
+    expires_on = TypedDateField(_l("Expiry date"), validators=[Optional(), planning_date])
     serials = TextAreaField(
         _l("Serial numbers"),
         validators=[Optional(), Length(max=MAX_SERIALS_TEXT)],
         render_kw={"rows": 2, "spellcheck": "false"},
     )
+
+    def validate_serials(self, field: TextAreaField) -> None:
+        """Lists and ranges (``KN-0001..KN-0025``) must expand."""
+        try:
+            expand_serials(field.data or "")
+        except InputError as error:
+            raise ValidationError(error.message) from None
 
     def is_blank(self) -> bool:
         """True when nothing at all was typed on this line (such lines are ignored)."""
@@ -112,8 +127,8 @@ class ReceiptLineForm(Form):
         return valid
 
     def serial_list(self) -> list[str]:
-        """The serial numbers, one per line, blanks dropped."""
-        return [line.strip() for line in (self.serials.data or "").splitlines() if line.strip()]
+        """The serial numbers, lists and ranges expanded (call after validation)."""
+        return expand_serials(self.serials.data or "")
 
 
 class ReceiptForm(Form):
@@ -149,13 +164,36 @@ class ReceiptForm(Form):
     lines = FieldList(
         FormField(ReceiptLineForm), min_entries=FIRST_LINES, max_entries=MAX_LINES + 1
     )
+    carry_down = BooleanField(
+        _l("Blank lot and expiry repeat the line above"),
+        description=_l(
+            "For consecutive lines of one lot: key its lot code and expiry date once, leave "
+            "them blank on the lines below."
+        ),
+    )
+    confirm_expiry = BooleanField(
+        _l("The expiry dates marked above are right: record them anyway"),
+    )
+    paste = TextAreaField(
+        _l("Rows copied from a spreadsheet or packing list"),
+        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
+        description=_l(
+            "Columns: item code, quantity (units), lot code, expiry date, serial numbers; "
+            "a header row is recognised and skipped."
+        ),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
+    )
     operation_key = OperationKeyField()
-    add_lines = SubmitField(_l("Add 5 more lines"))
     submit = SubmitField(_l("Record receipt"))
+    add_lines = SubmitField(_l("Add 10 more lines"))
+    show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    # Sent by the packing-list preview: show its lines in the form, record nothing.
+    show_lines = SubmitField(_l("Put these lines into the receipt"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.occurred_on.render_kw = {"max": _today_iso()}
+        self.line_warnings: dict[int, list[str]] = {}
 
     def filled_lines(self) -> list[tuple[int, ReceiptLineForm]]:
         """(position, line form) of every line with something typed on it."""
@@ -177,6 +215,21 @@ class ReceiptForm(Form):
             self.form_errors.append(_l("Enter at least one line."))
             valid = False
         return valid
+
+
+class PackingListForm(Form):
+    """A packing list file (CSV or XLSX) to read into a receipt's lines."""
+
+    file = FileField(
+        _l("Packing list file"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(list(EXTENSIONS), _l("Choose a .csv or .xlsx file.")),
+        ],
+        description=_l("CSV (UTF-8) or XLSX with the columns of the template."),
+        render_kw={"accept": ".csv,.xlsx"},
+    )
+    submit = SubmitField(_l("Check the file"))
 
 
 class AdjustTargetForm(Form):

@@ -20,6 +20,7 @@ from hilogistics.dates import business_date_problem, business_today, planning_da
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.i18n import current_locale
+from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock import ledger
 from hilogistics.stock.models import (
@@ -110,23 +111,7 @@ def find_or_create_lot(
     if lot is None:  # pragma: no cover - the serial constraint fired for a concurrent insert
         raise ConflictError(_("This lot was being recorded at the same time; try again."))
     if item.tracks_expiry and expires_on is not None and lot.expires_on != expires_on:
-        expiry = lot.expires_on.isoformat() if lot.expires_on else "—"
-        if code:
-            message = _(
-                "Lot %(lot)s of %(item)s is already recorded with expiry %(expiry)s.",
-                lot=code,
-                item=item.code,
-                expiry=expiry,
-            )
-        else:
-            # The old words ("Lot — of …") left the clerk with no way out: say what to do.
-            message = _(
-                "%(item)s without a lot code is already recorded with expiry %(expiry)s. "
-                "Enter the lot code printed on the packaging, so that this delivery is "
-                "recorded as a lot of its own.",
-                item=item.code,
-                expiry=expiry,
-            )
+        message = _expiry_clash_message(item, code, lot.expires_on)
         raise DomainError(message, field="expires_on")
     return lot
 
@@ -151,6 +136,212 @@ class ReceiptLine:
         return self.packs * item.pack_size + self.quantity
 
 
+# An expiry further ahead than this after the receipt is more likely a typing mistake.
+IMPLAUSIBLE_EXPIRY_YEARS = 15
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_receipt_lines(
+    *,
+    lines: Sequence[ReceiptLine],
+    occurred_on: date,
+    grant_id: int | None = None,
+) -> ProblemList:
+    """Every problem of every line of a receipt, found in one pass; writes nothing.
+
+    Errors: inactive or unknown item, quantity out of range, missing expiry, serial numbers not
+    one per unit, repeated within the receipt or already recorded, an expiry that clashes with
+    the lot already recorded or with another line of the same lot. Warnings (to be confirmed):
+    an expiry before the receipt date or more than IMPLAUSIBLE_EXPIRY_YEARS after it. Fields
+    are named ``lines-N-<field>``, N counting ``lines`` from 0.
+    """
+    problems = ProblemList()
+    items = {
+        i.id: i
+        for i in db.session.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in lines})))
+    }
+    seen_serials: dict[tuple[int, str], int] = {}
+    lot_expiry: dict[tuple[int, str], tuple[date | None, int]] = {}
+    far = _years_after(occurred_on, IMPLAUSIBLE_EXPIRY_YEARS)
+    for index, line in enumerate(lines):
+        item = items.get(line.item_id)
+        if item is None or not item.is_active:
+            problems.add(
+                line_field(index, "item"),
+                _("Choose an active item: inactive items are no longer received."),
+            )
+            continue
+        quantity = _line_quantity_problem(problems, index, line, item)
+        if item.tracks_expiry:
+            _check_line_expiry(problems, index, line, item, occurred_on, far, grant_id)
+            if line.expires_on is not None and not item.tracks_serial:
+                key = (item.id, (line.lot_code or "").strip())
+                earlier = lot_expiry.setdefault(key, (line.expires_on, index))
+                if earlier[0] != line.expires_on:
+                    problems.add(
+                        line_field(index, "expires_on"),
+                        _(
+                            "Line %(line)d has the same item and lot with expiry %(expiry)s: "
+                            "one lot has one expiry date.",
+                            line=earlier[1] + 1,
+                            expiry=earlier[0].isoformat() if earlier[0] else "",
+                        ),
+                    )
+        if item.tracks_serial and quantity is not None:
+            _check_line_serials(problems, index, line, item, quantity, seen_serials)
+    return problems
+
+
+def _line_quantity_problem(
+    problems: ProblemList, index: int, line: ReceiptLine, item: Item
+) -> int | None:
+    """The line's quantity in units, or None after recording why it cannot be received."""
+    if line.packs < 0:
+        problems.add(line_field(index, "packs"), _("The number of packs cannot be negative."))
+        return None
+    quantity = line.units(item)
+    if quantity <= 0:
+        problems.add(line_field(index, "quantity"), _("The quantity must be at least 1."))
+        return None
+    if quantity > ledger.MAX_QUANTITY:
+        problems.add(
+            line_field(index, "quantity"),
+            _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
+        )
+        return None
+    return quantity
+
+
+def _check_line_expiry(
+    problems: ProblemList,
+    index: int,
+    line: ReceiptLine,
+    item: Item,
+    occurred_on: date,
+    far: date,
+    grant_id: int | None,
+) -> None:
+    field_name = line_field(index, "expires_on")
+    if line.expires_on is None:
+        problems.add(
+            field_name, _("%(item)s tracks expiry: enter the expiry date.", item=item.code)
+        )
+        return
+    planning = planning_date_problem(line.expires_on)
+    if planning is not None:
+        problems.add(field_name, planning)
+        return
+    if line.expires_on < occurred_on:
+        problems.warn(
+            field_name,
+            _(
+                "This expiry date (%(expiry)s) is before the receipt date: the goods arrived "
+                "expired. Check the date on the packaging; if it is right, tick the "
+                "confirmation below to record them (then write them off).",
+                expiry=line.expires_on.isoformat(),
+            ),
+        )
+    elif line.expires_on > far:
+        problems.warn(
+            field_name,
+            _(
+                "This expiry date (%(expiry)s) is more than %(n)d years away, which is "
+                "unusual. Check the date on the packaging (is the year right?); if it is "
+                "right, tick the confirmation below.",
+                expiry=line.expires_on.isoformat(),
+                n=IMPLAUSIBLE_EXPIRY_YEARS,
+            ),
+        )
+    if not item.tracks_serial:
+        _check_lot_expiry_clash(problems, field_name, line, item, grant_id)
+
+
+def _check_lot_expiry_clash(
+    problems: ProblemList, field_name: str, line: ReceiptLine, item: Item, grant_id: int | None
+) -> None:
+    code = (line.lot_code or "").strip()
+    identity = Lot.make_identity(code, None, grant_id)
+    lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.identity == identity))
+    if lot is not None and lot.expires_on != line.expires_on:
+        problems.add(field_name, _expiry_clash_message(item, code, lot.expires_on))
+
+
+def _expiry_clash_message(item: Item, code: str, expiry: date | None) -> str:
+    shown = expiry.isoformat() if expiry else _("no expiry date")
+    if code:
+        return _(
+            "Lot %(lot)s of %(item)s is already recorded with expiry %(expiry)s.",
+            lot=code,
+            item=item.code,
+            expiry=shown,
+        )
+    # The old words ("Lot — of …") left the clerk with no way out: say what to do.
+    return _(
+        "%(item)s without a lot code is already recorded with expiry %(expiry)s. "
+        "Enter the lot code printed on the packaging, so that this delivery is "
+        "recorded as a lot of its own.",
+        item=item.code,
+        expiry=shown,
+    )
+
+
+def _check_line_serials(
+    problems: ProblemList,
+    index: int,
+    line: ReceiptLine,
+    item: Item,
+    quantity: int,
+    seen: dict[tuple[int, str], int],
+) -> None:
+    field_name = line_field(index, "serials")
+    serials = [s.strip() for s in line.serials if s.strip()]
+    if len(serials) != quantity:
+        problems.add(
+            field_name,
+            _(
+                "%(item)s tracks serial numbers: enter one per unit "
+                "(%(n)d expected, %(got)d given).",
+                item=item.code,
+                n=quantity,
+                got=len(serials),
+            ),
+        )
+        return
+    if len(set(serials)) != len(serials):
+        problems.add(field_name, _("A serial number is repeated."))
+        return
+    for serial in serials:
+        other = seen.setdefault((item.id, serial), index)
+        if other != index:
+            problems.add(
+                field_name,
+                _(
+                    "Serial number %(serial)s is also on line %(line)d.",
+                    serial=serial,
+                    line=other + 1,
+                ),
+            )
+            return
+    known = db.session.scalars(
+        select(Lot.serial).where(Lot.item_id == item.id, Lot.serial.in_(serials))
+    ).all()
+    if known:
+        problems.add(
+            field_name,
+            _(
+                "Serial number %(serial)s of %(item)s is already recorded.",
+                serial=", ".join(sorted(known)),
+                item=item.code,
+            ),
+        )
+
+
 def record_receipt(
     *,
     actor: User | SystemActor | None,
@@ -162,11 +353,14 @@ def record_receipt(
     grant_id: int | None = None,
     reference: str = "",
     note: str = "",
+    expiry_confirmed: bool = False,
 ) -> StockTransaction:
     """Record goods arriving from outside into a warehouse: supplier → warehouse.
 
-    Raises DomainError (field names like ``lines-2-quantity``, counting ``lines`` from 0; a
-    quantity above the ledger's maximum included) or InvalidMovementError.
+    All lines are checked first (:func:`check_receipt_lines`); every problem is raised at once
+    as LineProblems (a DomainError; field names like ``lines-2-quantity``, counting ``lines``
+    from 0). Expired or implausible expiry dates are refused unless ``expiry_confirmed``.
+    Also raises InvalidMovementError.
     """
     begin_write()
     require_stock_role(actor)
@@ -207,6 +401,7 @@ def record_receipt(
             reference=reference,
             note=note,
             fingerprint=asked,
+            expiry_confirmed=expiry_confirmed,
         ),
     )
 
@@ -223,15 +418,25 @@ def _record_receipt(
     reference: str,
     note: str,
     fingerprint: str,
+    expiry_confirmed: bool,
 ) -> StockTransaction:
+    problems = ProblemList()
     warehouse = db.session.get(Location, warehouse_id)
     if warehouse is None or warehouse.kind is not LocationKind.WAREHOUSE or not warehouse.is_active:
-        raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
-    _check_business_date(occurred_on)
+        problems.add("warehouse_id", _("Choose an active warehouse."))
+    date_problem = business_date_problem(occurred_on)
+    if date_problem is not None:
+        problems.add("occurred_on", date_problem)
     if grant_id is not None and db.session.get(Grant, grant_id) is None:
-        raise DomainError(_("Choose a grant from the list."), field="grant_id")
+        problems.add("grant_id", _("Choose a grant from the list."))
     if not lines:
-        raise DomainError(_("Enter at least one line."), field="lines")
+        problems.add("lines", _("Enter at least one line."))
+    problems.problems.extend(
+        check_receipt_lines(lines=lines, occurred_on=occurred_on, grant_id=grant_id)
+    )
+    problems.raise_if_any(warnings_confirmed=expiry_confirmed)
+    if warehouse is None:  # pragma: no cover - raise_if_any raised for it
+        raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
     supplier_location = virtual_location("SUPPLIER")
     items = {
         i.id: i
@@ -240,55 +445,10 @@ def _record_receipt(
     ledger_lines: list[ledger.Line] = []
     for index, line in enumerate(lines):
         prefix = f"lines-{index}-"
-        item = items.get(line.item_id)
-        if item is None or not item.is_active:
-            raise DomainError(
-                _("Choose an active item: inactive items are no longer received."),
-                field=prefix + "item",
-            )
-        if line.packs < 0:
-            raise DomainError(_("The number of packs cannot be negative."), field=prefix + "packs")
+        item = items[line.item_id]
         quantity = line.units(item)
-        if quantity <= 0:
-            raise DomainError(_("The quantity must be at least 1."), field=prefix + "quantity")
-        if quantity > ledger.MAX_QUANTITY:
-            raise DomainError(
-                _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
-                field=prefix + "quantity",
-            )
-        if item.tracks_expiry and line.expires_on is None:
-            raise DomainError(
-                _("%(item)s tracks expiry: enter the expiry date.", item=item.code),
-                field=prefix + "expires_on",
-            )
         if item.tracks_serial:
-            serials = [s.strip() for s in line.serials if s.strip()]
-            if len(serials) != quantity:
-                raise DomainError(
-                    _(
-                        "%(item)s tracks serial numbers: enter one per unit "
-                        "(%(n)d expected, %(got)d given).",
-                        item=item.code,
-                        n=quantity,
-                        got=len(serials),
-                    ),
-                    field=prefix + "serials",
-                )
-            if len(set(serials)) != len(serials):
-                raise DomainError(_("A serial number is repeated."), field=prefix + "serials")
-            known = db.session.scalars(
-                select(Lot.serial).where(Lot.item_id == item.id, Lot.serial.in_(serials))
-            ).all()
-            if known:
-                raise DomainError(
-                    _(
-                        "Serial number %(serial)s of %(item)s is already recorded.",
-                        serial=", ".join(sorted(known)),
-                        item=item.code,
-                    ),
-                    field=prefix + "serials",
-                )
-            for serial in serials:
+            for serial in (s.strip() for s in line.serials if s.strip()):
                 lot = _lot_for_line(item, line, prefix, serial=serial, grant_id=grant_id)
                 ledger_lines.append(
                     ledger.Line(item.id, lot.id, 1, supplier_location.id, warehouse.id)

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,9 +13,25 @@ from wtforms import SelectChoice
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
+from hilogistics.lines.files import header_values, read_lines_file, template_download
+from hilogistics.lines.formdata import carry_down, is_blank, line_values, with_lines
+from hilogistics.lines.parsing import (
+    InputError,
+    ReadRows,
+    Row,
+    check_row,
+    expand_serials,
+    parse_date,
+    parse_quantity,
+    read_rows,
+)
+from hilogistics.lines.problems import LineProblem, LineProblems
 from hilogistics.locations.models import Location
 from hilogistics.locations.queries import (
     find_visible_location,
@@ -23,10 +40,13 @@ from hilogistics.locations.queries import (
 )
 from hilogistics.stock import services
 from hilogistics.stock.forms_operations import (
+    FIRST_LINES,
+    LINE_FIELDS,
     MAX_LINES,
     MORE_LINES,
     AdjustForm,
     AdjustTargetForm,
+    PackingListForm,
     ReceiptForm,
     ReverseForm,
 )
@@ -72,6 +92,8 @@ def _post_once(
 
 
 # --- receipts ---------------------------------------------------------------------------
+# The receipt uses the line-entry pattern of hilogistics.lines: every problem of every line in
+# one pass, pasted and imported rows shown as lines to check, lot and expiry carried down.
 
 
 def _fill_receipt_choices(form: ReceiptForm) -> None:
@@ -80,7 +102,8 @@ def _fill_receipt_choices(form: ReceiptForm) -> None:
     form.warehouse_id.choices = [_placeholder(_("— choose a warehouse —"))] + [
         SelectChoice(str(w.id), w.display_name(locale)) for w in warehouses
     ]
-    if request.method == "GET" and len(warehouses) == 1:
+    showing = request.method == "POST" and form.show_lines.data and not form.warehouse_id.data
+    if (request.method == "GET" or showing) and len(warehouses) == 1:
         form.warehouse_id.data = warehouses[0].id
     form.grant_id.choices = [_placeholder(_("— none —"))] + [
         SelectChoice(str(g.id), f"{g.code} · {g.donor}") for g in active_grants()
@@ -104,41 +127,89 @@ def _service_field_to_form(name: str | None, positions: list[int]) -> str | None
     return f"lines-{positions[index]}-{'units' if field == 'quantity' else field}"
 
 
-@bp.route("/stock/receipts/new", methods=["GET", "POST"])
-@allow(Role.ADMIN, Role.LOGISTICS)
-def receipt_new() -> Response | str:
-    """Record goods arriving into a warehouse: a header and lines, posted once."""
-    form = ReceiptForm()
-    _fill_receipt_choices(form)
-    if form.is_submitted() and form.add_lines.data:
-        # "Add lines" only shows the form again, longer; it posts nothing.
-        _add_lines(form)
-    elif form.validate_on_submit():
-        response = _record_receipt(form)
-        if response is not None:
-            return response
-    # After a post that came back, each line's item is named, with its unit and pack size.
-    filled = form.filled_lines() if form.is_submitted() else []
-    items = active_items_by_code(line.item.data for _index, line in filled)
-    return render_template(
-        "stock/receipt_new.html",
-        form=form,
-        items=active_items(),
-        line_items=[items.get((e.form.item.data or "").upper()) for e in form.lines.entries],
-        can_add_lines=len(form.lines.entries) < MAX_LINES,
-    )
+def _posted_receipt() -> MultiDict | None:
+    """The posted data, blank lots and expiries repeated from the line above when asked."""
+    if request.method != "POST":
+        return None
+    data = MultiDict(request.form)
+    if data.get("carry_down"):
+        posted = line_values(data, LINE_FIELDS)
+        carried = carry_down(posted, ("lot_code", "expires_on"))
+        data = with_lines(data, carried, fields=LINE_FIELDS, total=len(posted))
+    return data
 
 
-def _record_receipt(form: ReceiptForm) -> Response | None:
-    """Resolve the lines' item codes and post the receipt; a redirect, or None on errors."""
+def _line_from_row(row: Row) -> dict[str, str]:
+    """A pasted or imported row as a line's texts: readable numbers and dates normalised."""
+
+    def normal(text: str, parse: Callable[[str], object]) -> str:
+        try:
+            value = parse(text) if text else None
+        except InputError:
+            return text  # shown as typed, with the field's message
+        return "" if value is None else getattr(value, "isoformat", value.__str__)()
+
+    return {
+        "item": row.get("code").upper(),
+        "units": normal(row.get("quantity"), parse_quantity),
+        "packs": normal(row.get("packs"), parse_quantity),
+        "lot_code": row.get("lot"),
+        "expires_on": normal(row.get("expiry"), parse_date),
+        "serials": row.get("serials"),
+    }
+
+
+def _show_rows(data: MultiDict, rows: list[Row]) -> tuple[MultiDict, dict[int, int], str | None]:
+    """The posted data with ``rows`` after its filled lines: (data, line → row number, problem).
+
+    More lines than a receipt holds: the data unchanged and a message saying so.
+    """
+    lines = [line for line in line_values(data, LINE_FIELDS) if not is_blank(line)]
+    if len(lines) + len(rows) > MAX_LINES:
+        return (
+            data,
+            {},
+            _(
+                "These rows would make %(total)d lines, and a receipt holds at most %(n)d. "
+                "Take at most %(room)d rows here and record the rest in another receipt.",
+                total=len(lines) + len(rows),
+                n=MAX_LINES,
+                room=MAX_LINES - len(lines),
+            ),
+        )
+    row_of = {}
+    for row in rows:
+        row_of[len(lines)] = row.number
+        lines.append(_line_from_row(row))
+    total = min(MAX_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
+    rebuilt = with_lines(data, lines, fields=LINE_FIELDS, total=total)
+    rebuilt.setlist("paste", [""])
+    return rebuilt, row_of, None
+
+
+def _check_lines(
+    form: ReceiptForm, *, whole_form: bool
+) -> tuple[list[services.ReceiptLine], list[int], bool, list[LineProblem]]:
+    """Check every line in one pass: the form's own checks, then the service's.
+
+    Returns the lines that could be read (for the service), their positions in the form,
+    whether the form's own checks failed (the header's too, with ``whole_form``), and the
+    service's problems with the lines that could be read (not yet shown on the form).
+    """
+    if whole_form:
+        form.validate()
+    else:
+        for _index, line in form.filled_lines():
+            line.validate()
     filled = form.filled_lines()
-    items = active_items_by_code(line.item.data for _index, line in filled)
+    items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
     lines: list[services.ReceiptLine] = []
     positions: list[int] = []
     for index, line in filled:
-        item = items.get(line.item.data.upper())
-        if item is None:
+        item = items.get((line.item.data or "").upper())
+        if item is None and line.item.data and not line.item.errors:
             line.item.errors.append(_("No active item has this code."))
+        if item is None or any(f.errors for f in line):
             continue
         lines.append(
             services.ReceiptLine(
@@ -151,9 +222,112 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
             )
         )
         positions.append(index)
-    if len(lines) < len(filled):
+    problems: list[LineProblem] = []
+    if lines:
+        problems = list(
+            services.check_receipt_lines(
+                lines=lines,
+                occurred_on=form.occurred_on.data or business_today(),
+                grant_id=form.grant_id.data,
+            )
+        )
+    has_errors = bool(form.form_errors) or any(
+        f.errors for f in form if f.type not in ("FieldList",)
+    )
+    has_errors = has_errors or any(f.errors for _index, line in filled for f in line)
+    return lines, positions, has_errors or len(lines) < len(filled), problems
+
+
+def _show_problems(form: ReceiptForm, problems: list[LineProblem], positions: list[int]) -> None:
+    """Errors on their fields; warnings beside the line they concern."""
+    for problem in problems:
+        name = _service_field_to_form(problem.field, positions)
+        if problem.warning:
+            match = _SERVICE_LINE_FIELD.match(name or "")
+            if match is not None:
+                form.line_warnings.setdefault(int(match[1]), []).append(problem.message)
+                continue
+        attach_error(form, DomainError(problem.message, field=name))
+
+
+@bp.route("/stock/receipts/new", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LOGISTICS)
+def receipt_new() -> Response | str:
+    """Record goods arriving into a warehouse: a header and lines, posted once.
+
+    Besides Record, the form's buttons only show it again: longer ("add lines"), or with
+    pasted rows or a previewed packing list as lines to check. They post nothing.
+    """
+    form = ReceiptForm(formdata=_posted_receipt())
+    _fill_receipt_choices(form)
+    pasted_rows: dict[int, int] = {}
+    if form.is_submitted() and form.add_lines.data:
+        _add_lines(form)
+    elif form.is_submitted() and (form.show_paste.data or form.show_lines.data):
+        form, pasted_rows = _show_pasted(form)
+    elif form.is_submitted():
+        response = _record_receipt(form)
+        if response is not None:
+            return response
+    # After a post that came back, each line's item is named, with its unit and pack size.
+    filled = form.filled_lines() if form.is_submitted() else []
+    items = active_items_by_code(line.item.data for _index, line in filled)
+    return render_template(
+        "stock/receipt_new.html",
+        form=form,
+        items=active_items(),
+        line_items=[items.get((e.form.item.data or "").upper()) for e in form.lines.entries],
+        can_add_lines=len(form.lines.entries) < MAX_LINES,
+        pasted_rows=pasted_rows,
+        show_confirm_expiry=bool(form.line_warnings) or form.confirm_expiry.data,
+    )
+
+
+def _show_pasted(form: ReceiptForm) -> tuple[ReceiptForm, dict[int, int]]:
+    """The form again with the pasted rows (or a previewed file's lines) as lines, checked."""
+    data = _posted_receipt() or MultiDict()
+    if form.show_paste.data:
+        if not form.paste.validate(form):
+            return form, {}
+        read = read_rows(form.paste.data or "")
+        if not read.rows:
+            form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
+            return form, {}
+        data, row_of, problem = _show_rows(data, read.rows)
+        if problem is not None:
+            form.paste.errors.append(problem)
+            return form, {}
+    else:
+        lines = [line for line in line_values(data, LINE_FIELDS) if not is_blank(line)]
+        total = min(MAX_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
+        data = with_lines(data, lines, fields=LINE_FIELDS, total=total)
+        row_of = {}
+    shown = ReceiptForm(formdata=data)
+    _fill_receipt_choices(shown)
+    _lines, positions, _failed, problems = _check_lines(shown, whole_form=False)
+    _show_problems(shown, problems, positions)
+    return shown, row_of
+
+
+def _record_receipt(form: ReceiptForm) -> Response | None:
+    """Check every line, then post the receipt; a redirect, or None with every problem shown.
+
+    When only the service's checks fail, the service is still called: it is the authority,
+    and a form sent twice lands on the first result rather than on "already recorded".
+    """
+    lines, positions, failed, problems = _check_lines(form, whole_form=True)
+    if failed:
+        _show_problems(form, problems, positions)
         return None
-    return _post_once(
+
+    def show(error: DomainError) -> None:
+        if isinstance(error, LineProblems):
+            _show_problems(form, error.problems, positions)
+        else:
+            error.field = _service_field_to_form(error.field, positions)
+            attach_error(form, error)
+
+    return submit(
         form,
         lambda: services.record_receipt(
             actor=acting_user(),
@@ -165,10 +339,84 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
             grant_id=form.grant_id.data,
             reference=form.reference.data or "",
             note=form.note.data or "",
+            expiry_confirmed=bool(form.confirm_expiry.data),
         ),
         _("Receipt recorded."),
-        lambda name: _service_field_to_form(name, positions),
+        _show,
+        show_error=show,
     )
+
+
+def _packing_list_preview(read: ReadRows) -> list[dict[str, object]]:
+    """Each row of a packing list with its line texts, item and problems (for the preview)."""
+    problems_of: dict[int, list[str]] = {}
+    for problem in read.problems:
+        problems_of.setdefault(problem.row, []).append(problem.message)
+    previews: list[dict[str, object]] = []
+    for row in read.rows:
+        for problem in check_row(row):
+            problems_of.setdefault(row.number, []).append(problem.message)
+    items = active_items_by_code(row.get("code") for row in read.rows if row.get("code"))
+    lines: list[services.ReceiptLine] = []
+    numbers: list[int] = []
+    for row in read.rows:
+        line = _line_from_row(row)
+        item = items.get(line["item"])
+        previews.append({"row": row.number, "line": line, "item": item})
+        if line["item"] and item is None:
+            problems_of.setdefault(row.number, []).append(_("No active item has this code."))
+        if item is None or row.number in problems_of:
+            continue
+        lines.append(
+            services.ReceiptLine(
+                item_id=item.id,
+                quantity=int(line["units"] or 0),
+                packs=int(line["packs"] or 0),
+                lot_code=line["lot_code"],
+                expires_on=date.fromisoformat(line["expires_on"]) if line["expires_on"] else None,
+                serials=expand_serials(line["serials"]),
+            )
+        )
+        numbers.append(row.number)
+    for problem in services.check_receipt_lines(lines=lines, occurred_on=business_today()):
+        match = _SERVICE_LINE_FIELD.match(problem.field or "")
+        if match is not None:
+            problems_of.setdefault(numbers[int(match[1])], []).append(problem.message)
+    for preview in previews:
+        preview["problems"] = problems_of.get(preview["row"], [])  # type: ignore[call-overload]
+    return previews
+
+
+@bp.route("/stock/receipts/import", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.LOGISTICS)
+def receipt_import() -> str:
+    """Read a packing list file and preview its lines; confirming puts them into a receipt."""
+    form = PackingListForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        read = read_lines_file(upload.read(), upload.filename or "", max_rows=MAX_LINES)
+        if read.problems and not read.rows:
+            form.file.errors = [problem.message for problem in read.problems]
+        else:
+            previews = _packing_list_preview(read)
+            db.session.rollback()  # a preview never writes
+            return render_template(
+                "stock/receipt_import_preview.html",
+                previews=previews,
+                header=header_values(read.rows),
+                problem_count=sum(len(p["problems"]) for p in previews),  # type: ignore[arg-type,misc]
+                receipt_form=ReceiptForm(formdata=None),
+                line_fields=LINE_FIELDS,
+                form=PackingListForm(formdata=None),
+            )
+    return render_template("stock/receipt_import.html", form=form, max_lines=MAX_LINES)
+
+
+@bp.get("/stock/receipts/import/template")
+@allow(Role.ADMIN, Role.LOGISTICS)
+def receipt_import_template() -> Response:
+    """The packing-list template (CSV, or XLSX with ``?format=xlsx``), in the reader's language."""
+    return template_download(request.args.get("format", "csv"))
 
 
 # --- adjustments ------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""Form fields of a line: a one-stop date typed as text, read like pasted dates."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+from hilogistics.lines.parsing import InputError, parse_date
+
+
+class TypedDateField(StringField):
+    """A date in one text input (one tab stop), read by :func:`parse_date`.
+
+    ``data`` is a date or None. Shown back as typed when it cannot be read, else YYYY-MM-DD.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        render_kw = {
+            "placeholder": _l("YYYY-MM-DD"),
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "size": 10,
+            **(kwargs.pop("render_kw", None) or {}),
+        }
+        super().__init__(*args, render_kw=render_kw, **kwargs)
+        self.text = ""
+        self.problem: str | None = None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the typed text; an unreadable date keeps its text and a message for validate."""
+        self.text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = None
+        self.problem = None
+        if self.text:
+            try:
+                self.data = parse_date(self.text)
+            except InputError as error:
+                self.problem = error.message
+
+    def pre_validate(self, form: Any) -> None:
+        """Refuse the text that is not a date, before the other validators."""
+        if self.problem is not None:
+            raise ValidationError(self.problem)
+
+    def _value(self) -> str:
+        if self.problem is not None or (self.raw_data and self.data is None):
+            return self.text
+        return self.data.isoformat() if self.data else ""

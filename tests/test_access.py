@@ -62,6 +62,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.transactions": EVERYONE,
     "stock.transaction": EVERYONE,
     "stock.receipt_new": STAFF,
+    "stock.receipt_import": STAFF,
+    "stock.receipt_import_template": STAFF,
     "stock.adjust": STAFF,
     "stock.reverse": STAFF,
     "stock.grants": READERS,

@@ -1,5 +1,6 @@
 """Receipt, adjustment and reversal pages: wiring, form errors, one post per form, access."""
 
+import io
 import re
 import threading
 from datetime import date, timedelta
@@ -13,8 +14,9 @@ from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.lines.problems import LineProblems
 from hilogistics.stock import services
-from hilogistics.stock.models import Balance, Movement, StockTransaction, TransactionKind
+from hilogistics.stock.models import Balance, Lot, Movement, StockTransaction, TransactionKind
 from tests.conftest import sign_in
 from tests.factories import (
     adjustment_reason,
@@ -28,6 +30,7 @@ from tests.factories import (
 )
 
 RECEIPT_URL = "/stock/receipts/new"
+IMPORT_URL = "/stock/receipts/import"
 LINE_FIELDS = ("item", "packs", "units", "lot_code", "expires_on", "serials")
 
 
@@ -317,6 +320,322 @@ def test_a_double_click_posts_once_even_when_both_requests_arrive_together(
         assert responses[0].headers["Location"] == responses[1].headers["Location"]
     db.session.commit()
     assert count_transactions() == 3 and on_hand(warehouse, item) == 6
+
+
+# --- the line-entry pattern on the receipt ------------------------------------------------
+
+
+def summary_items(body: str) -> list[str]:
+    """The entries of the error summary at the top of the page."""
+    summary = body.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r"<li>(.*?)</li>", summary, flags=re.S)
+
+
+def test_every_problem_of_every_line_is_shown_in_one_submit(client: FlaskClient, staff) -> None:
+    warehouse = make_warehouse()
+    plaster = make_item(tracks_expiry=True)
+    db.session.commit()
+    lines = [{"item": plaster.code, "units": 5, "lot_code": f"L{n}"} for n in range(4)]
+    lines.append({"item": "NO-SUCH-CODE", "units": 1})
+    body = client.post(RECEIPT_URL, data=receipt_form(warehouse, lines)).get_data(as_text=True)
+    found = summary_items(body)
+    assert len(found) == 5, found
+    assert "Please correct the following 5 problems:" in body
+    for index in range(4):
+        assert 'aria-invalid="true"' in field_tag(body, f"lines-{index}-expires_on")
+        assert f'href="#lines-{index}-expires_on"' in body
+    assert "Line 5: Item code: No active item has this code." in found[4]
+    assert count_transactions() == 0
+
+
+def test_format_errors_and_rule_errors_come_together(client: FlaskClient, staff) -> None:
+    warehouse = make_warehouse()
+    plaster, knee = make_item(tracks_expiry=True), make_item(tracks_serial=True)
+    db.session.commit()
+    lines = [
+        {"item": plaster.code, "units": "ten", "expires_on": "2030-01-31"},
+        {"item": plaster.code, "units": 2},
+        {"item": knee.code, "units": 2, "serials": "K-1"},
+        {"item": knee.code, "units": 1, "serials": "K-5..K-1"},
+    ]
+    body = client.post(RECEIPT_URL, data=receipt_form(warehouse, lines)).get_data(as_text=True)
+    assert len(summary_items(body)) == 4
+    assert "Line 4: Serial numbers: K-5..K-1: the range ends before it starts." in body
+    assert "(2 expected, 1 given)" in body
+    assert count_transactions() == 0
+
+
+def test_the_service_raises_every_line_problem_at_once(app: Flask) -> None:
+    warehouse = make_warehouse()
+    plaster, knee = make_item(tracks_expiry=True), make_item(tracks_serial=True)
+    receive(knee, 1, warehouse, serials=["OLD-1"])
+    db.session.commit()
+    lines = [
+        services.ReceiptLine(item_id=plaster.id, quantity=1),
+        services.ReceiptLine(item_id=knee.id, quantity=2, serials=["N-1", "OLD-1"]),
+        services.ReceiptLine(item_id=knee.id, quantity=1, serials=["N-1"]),
+        services.ReceiptLine(item_id=plaster.id, quantity=0, expires_on=date(2030, 1, 1)),
+    ]
+    with pytest.raises(LineProblems) as raised:
+        services.record_receipt(
+            actor=SYSTEM,
+            warehouse_id=warehouse.id,
+            occurred_on=business_today(),
+            lines=lines,
+            operation_key=operation_key(),
+        )
+    assert [p.field for p in raised.value.problems] == [
+        "lines-0-expires_on",
+        "lines-1-serials",
+        "lines-2-serials",
+        "lines-3-quantity",
+    ]
+    assert "Serial number OLD-1 of" in raised.value.problems[1].message
+    assert "also on line 2" in raised.value.problems[2].message
+    db.session.rollback()
+    assert count_transactions() == 1
+
+
+def test_serial_ranges_and_lists_are_received_one_lot_each(client: FlaskClient, staff) -> None:
+    warehouse, knee = make_warehouse(), make_item(tracks_serial=True)
+    db.session.commit()
+    data = receipt_form(
+        warehouse, [{"item": knee.code, "units": 27, "serials": "KN-0001..KN-0025, X-1 X-2"}]
+    )
+    assert client.post(RECEIPT_URL, data=data).status_code == 302
+    assert on_hand(warehouse, knee) == 27
+    serials = db.session.scalars(select(Lot.serial).where(Lot.item_id == knee.id)).all()
+    assert sorted(serials)[:2] == ["KN-0001", "KN-0002"] and "KN-0025" in serials
+
+
+def test_an_expiry_is_typed_in_one_box_in_several_forms(client: FlaskClient, staff) -> None:
+    warehouse, plaster = make_warehouse(), make_item(tracks_expiry=True)
+    db.session.commit()
+    body = client.get(RECEIPT_URL).get_data(as_text=True)
+    tag = field_tag(body, "lines-0-expires_on")
+    assert 'type="text"' in tag and 'placeholder="YYYY-MM-DD"' in tag
+    data = receipt_form(
+        warehouse,
+        [
+            {"item": plaster.code, "units": 1, "lot_code": "A", "expires_on": "31/05/2030"},
+            {"item": plaster.code, "units": 1, "lot_code": "B", "expires_on": "2030-06"},
+        ],
+    )
+    assert client.post(RECEIPT_URL, data=data).status_code == 302
+    expiries = db.session.scalars(select(Lot.expires_on).order_by(Lot.code)).all()
+    assert expiries == [date(2030, 5, 31), date(2030, 6, 30)]
+    data = receipt_form(warehouse, [{"item": plaster.code, "units": 1, "expires_on": "03/04/2030"}])
+    body = client.post(RECEIPT_URL, data=data).get_data(as_text=True)
+    assert "03/04/2030 can be read two ways: write it as YYYY-MM-DD." in body
+    assert 'value="03/04/2030"' in field_tag(body, "lines-0-expires_on")
+
+
+def test_an_expired_date_is_not_recorded_without_a_confirmation(
+    client: FlaskClient, staff
+) -> None:
+    warehouse, plaster = make_warehouse(), make_item(tracks_expiry=True)
+    db.session.commit()
+    data = receipt_form(
+        warehouse,
+        [
+            {"item": plaster.code, "units": 4, "lot_code": "OLD", "expires_on": "2020-01-01"},
+            {"item": plaster.code, "units": 4, "lot_code": "FAR", "expires_on": "2050-01-01"},
+        ],
+        occurred_on="2026-03-02",
+    )
+    response = client.post(RECEIPT_URL, data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and count_transactions() == 0
+    assert "Check these expiry dates before recording:" in body
+    assert "before the receipt date: the goods arrived expired" in body
+    assert "more than 15 years away" in body
+    assert 'aria-describedby="lines-0-expires_on-warning"' in field_tag(
+        body, "lines-0-expires_on"
+    )
+    assert 'name="confirm_expiry"' in body
+    data["confirm_expiry"] = "y"
+    assert client.post(RECEIPT_URL, data=data).status_code == 302
+    assert on_hand(warehouse, plaster) == 8
+
+
+def test_the_service_refuses_an_expired_date_unless_confirmed(app: Flask) -> None:
+    warehouse, plaster = make_warehouse(), make_item(tracks_expiry=True)
+    db.session.commit()
+    line = services.ReceiptLine(item_id=plaster.id, quantity=1, expires_on=date(2020, 1, 1))
+    common = {
+        "actor": SYSTEM,
+        "warehouse_id": warehouse.id,
+        "occurred_on": date(2026, 1, 5),
+        "lines": [line],
+        "operation_key": operation_key(),
+    }
+    with pytest.raises(LineProblems) as raised:
+        services.record_receipt(**common)
+    assert raised.value.warnings and not raised.value.errors
+    db.session.rollback()
+    services.record_receipt(**common, expiry_confirmed=True)
+    assert on_hand(warehouse, plaster) == 1
+
+
+def test_blank_lot_and_expiry_repeat_the_line_above_when_asked(
+    client: FlaskClient, staff
+) -> None:
+    warehouse = make_warehouse()
+    plaster, gauze = make_item(tracks_expiry=True), make_item(tracks_expiry=True)
+    db.session.commit()
+    lines = [
+        {"item": plaster.code, "units": 2, "lot_code": "K-7", "expires_on": "2030-01-31"},
+        {"item": gauze.code, "units": 3},
+        {"item": plaster.code, "packs": 1},
+    ]
+    data = receipt_form(warehouse, lines)
+    body = client.post(RECEIPT_URL, data=data).get_data(as_text=True)
+    assert "tracks expiry: enter the expiry date." in body  # not asked: nothing carried
+    data["carry_down"] = "y"
+    assert client.post(RECEIPT_URL, data=data).status_code == 302
+    lots = db.session.scalars(select(Lot).order_by(Lot.item_id)).all()
+    assert {(lot.code, lot.expires_on) for lot in lots} == {("K-7", date(2030, 1, 31))}
+    assert on_hand(warehouse, plaster) == 3 and on_hand(warehouse, gauze) == 3
+
+
+def test_enter_records_the_receipt(client: FlaskClient, staff) -> None:
+    body = client.get(RECEIPT_URL).get_data(as_text=True)
+    form = body.split('id="receipt-form"', 1)[1].split("</form>", 1)[0]
+    buttons = re.findall(r'<input[^>]*type="submit"[^>]*>', form)
+    assert 'name="submit"' in buttons[0], buttons
+    assert "Enter in any field records the receipt" in body
+
+
+PASTE = (
+    "Item code\tQuantity\tLot code\tExpiry date\tSerial numbers\n"
+    "{plaster}\t100\tB-1\t2030-05-31\t\n"
+    "\n"
+    "{knee}\t3\t\t\tKN-01..KN-03\n"
+    "{plaster}\tmany\tB-2\t2030-06-30\t\n"
+    "NOPE\t1\n"
+)
+
+
+def test_pasted_rows_become_lines_to_check_and_nothing_is_recorded(
+    client: FlaskClient, staff
+) -> None:
+    warehouse = make_warehouse()
+    plaster, knee = make_item(tracks_expiry=True), make_item(tracks_serial=True)
+    db.session.commit()
+    data = receipt_form(warehouse, [{"item": plaster.code, "units": 1}], blank_lines=20)
+    data["paste"] = PASTE.format(plaster=plaster.code, knee=knee.code)
+    data["show_paste"] = "Show the pasted rows as lines"
+    response = client.post(RECEIPT_URL, data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and count_transactions() == 0
+    # The typed line stays first; the pasted rows follow it, the header row skipped.
+    assert f'value="{plaster.code}"' in field_tag(body, "lines-1-item")
+    assert 'value="2030-05-31"' in field_tag(body, "lines-1-expires_on")
+    assert "KN-01..KN-03" in body
+    assert 'value="many"' in field_tag(body, "lines-3-units")
+    found = summary_items(body)
+    assert any("Line 1: Expiry date:" in entry for entry in found)
+    assert any("Line 4 (pasted row 5): Units:" in entry for entry in found)
+    assert any("Line 5 (pasted row 6): Item code: No active item" in entry for entry in found)
+    assert 'name="lines-19-item"' in body  # room to add more by hand
+    assert ">\n</textarea>" in field_tag(body, "paste") or "</textarea>" in body
+    assert f'value="{data["operation_key"]}"' in body
+
+
+def test_pasted_lines_are_recorded_when_record_is_pressed(client: FlaskClient, staff) -> None:
+    warehouse = make_warehouse()
+    plaster = make_item(tracks_expiry=True)
+    db.session.commit()
+    data = receipt_form(warehouse, [], blank_lines=20)
+    data["paste"] = "\n".join(f"{plaster.code}\t{n}\tB{n}\t2030-05-31" for n in range(1, 26))
+    data["show_paste"] = "y"
+    body = client.post(RECEIPT_URL, data=data).get_data(as_text=True)
+    assert "Error:" not in body
+    shown = {
+        name: re.search(r'value="([^"]*)"', field_tag(body, name))
+        for name in (f"lines-{i}-{f}" for i in range(25) for f in LINE_FIELDS if f != "serials")
+    }
+    posted = receipt_form(warehouse, [], blank_lines=0)
+    posted.update({name: match[1] if match else "" for name, match in shown.items()})
+    assert client.post(RECEIPT_URL, data=posted).status_code == 302
+    assert on_hand(warehouse, plaster) == sum(range(1, 26))
+
+
+def test_a_paste_beyond_the_longest_receipt_says_so(client: FlaskClient, staff) -> None:
+    warehouse, item = make_warehouse(), make_item()
+    db.session.commit()
+    data = receipt_form(warehouse, [{"item": item.code, "units": 1}])
+    data["paste"] = "\n".join(f"{item.code}\t1" for _n in range(100))
+    data["show_paste"] = "y"
+    body = client.post(RECEIPT_URL, data=data).get_data(as_text=True)
+    assert "These rows would make 101 lines, and a receipt holds at most 100." in body
+    assert "Take at most 99 rows here" in body
+    assert count_transactions() == 0
+
+
+def upload(client: FlaskClient, data: bytes, filename: str):
+    return client.post(
+        IMPORT_URL,
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def hidden_fields(body: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body))
+
+
+def test_a_packing_list_file_is_previewed_then_put_into_the_receipt(
+    client: FlaskClient, staff
+) -> None:
+    warehouse = make_warehouse()
+    plaster = make_item(tracks_expiry=True, name="Plaster bandage")
+    db.session.commit()
+    text = (
+        "Item code,Quantity,Packs,Lot code,Expiry date,Supplier or donor,Reference\r\n"
+        f"{plaster.code},10,,B-1,2030-05-31,UNICEF,WB-9\r\n"
+        f"{plaster.code},5,,B-2,,,\r\n"
+        "NOPE,1,,,,,\r\n"
+    )
+    body = upload(client, "\ufeff".encode() + text.encode(), "list.csv").get_data(as_text=True)
+    assert "Import a packing list: preview" in body
+    assert "Plaster bandage" in body
+    assert "tracks expiry: enter the expiry date." in body
+    assert "No active item has this code." in body
+    assert "2 problems are marked below." in body
+    fields = hidden_fields(body)
+    assert fields["supplier"] == "UNICEF" and fields["reference"] == "WB-9"
+    assert fields["lines-0-units"] == "10" and fields["lines-0-expires_on"] == "2030-05-31"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body)
+    form = {**fields, "show_lines": "1", "csrf_token": token[1] if token else ""}
+    body = client.post(RECEIPT_URL, data=form).get_data(as_text=True)
+    assert count_transactions() == 0
+    assert 'value="UNICEF"' in field_tag(body, "supplier")
+    assert f'<option selected value="{warehouse.id}">' in body  # the only warehouse
+    assert 'value="B-2"' in field_tag(body, "lines-1-lot_code")
+    assert len(summary_items(body)) == 2
+
+
+def test_a_packing_list_with_too_many_lines_is_refused_clearly(
+    client: FlaskClient, staff
+) -> None:
+    data = b"code,quantity\n" + b"A,1\n" * 101
+    body = upload(client, data, "list.csv").get_data(as_text=True)
+    assert "The file has more than 100 lines, and a receipt holds at most 100" in body
+    assert 'aria-invalid="true"' in field_tag(body, "file")
+
+
+def test_the_packing_list_template_is_in_the_readers_language(
+    client: FlaskClient, staff
+) -> None:
+    with client.session_transaction() as session:
+        session["locale"] = "ko_KP"
+    page = client.get(IMPORT_URL).get_data(as_text=True)
+    assert "/stock/receipts/import/template?format=xlsx" in page
+    response = client.get("/stock/receipts/import/template?format=csv")
+    assert response.get_data().decode("utf-8-sig").startswith("물품코드,수량,포장수,")
+    response = client.get("/stock/receipts/import/template?format=xlsx")
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
 # --- adjustments --------------------------------------------------------------------------

@@ -183,8 +183,12 @@ def post(
     reverses_id: int | None = None,
     document_id: int | None = None,
     fingerprint: str | None = None,
+    receive_expired: bool = False,
 ) -> Posted:
     """Post one stock transaction, all or nothing (raises a DomainError subclass otherwise).
+
+    ``receive_expired``: a receipt may bring in lots already expired, because the clerk
+    confirmed that they arrived so (they are recorded to be written off).
 
     InvalidMovementError, InsufficientStockError or ReplayConflictError. A second call with the
     same actor and ``operation_key`` returns the first transaction, unchanged, when it asks the
@@ -238,7 +242,7 @@ def post(
         with db.session.begin_nested():
             db.session.add(transaction)
             db.session.flush()
-            lots, locations = _validate(kind, occurred_on, lines)
+            lots, locations = _validate(kind, occurred_on, lines, receive_expired=receive_expired)
             # Movements before balances: the guarded UPDATEs take the row locks other posts
             # wait for, so they come last and the locks are held only until the caller commits.
             db.session.execute(
@@ -400,7 +404,7 @@ def _check_quantity(quantity: object, number: int) -> None:
 
 
 def _validate(
-    kind: TransactionKind, occurred_on: date, lines: Sequence[Line]
+    kind: TransactionKind, occurred_on: date, lines: Sequence[Line], *, receive_expired: bool
 ) -> tuple[dict[int, Lot], dict[int, Location]]:
     """Check every line; return the lots and the locations by id."""
     item_ids = {line.item_id for line in lines}
@@ -445,6 +449,8 @@ def _validate(
                     _("Line %(n)d: the location is unknown or inactive.", n=number)
                 )
         expired = lot.expires_on is not None and lot.expires_on < occurred_on
+        if receive_expired and kind is TransactionKind.RECEIPT:
+            expired = False  # confirmed on the receipt: it arrived expired, to be written off
         if (not item.is_active or expired) and not _may_leave(
             kind, locations[line.from_location_id], locations[line.to_location_id]
         ):

@@ -470,6 +470,7 @@ def _record_receipt(
         grant_id=grant_id,
         note=note.strip(),
         fingerprint=fingerprint,
+        receive_expired=expiry_confirmed,
     )
     return posted.transaction
 

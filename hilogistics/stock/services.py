@@ -167,6 +167,16 @@ def check_receipt_lines(
         for i in db.session.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in lines})))
     }
     seen_serials: dict[tuple[int, str], int] = {}
+    # The lots the lines name, read at once: one query, not one per line.
+    identities = {Lot.make_identity((ln.lot_code or "").strip(), None, grant_id) for ln in lines}
+    recorded = {
+        (lot.item_id, lot.identity): lot
+        for lot in db.session.scalars(
+            select(Lot).where(
+                Lot.item_id.in_({ln.item_id for ln in lines}), Lot.identity.in_(identities)
+            )
+        )
+    }
     lot_expiry: dict[tuple[int, str], tuple[date | None, int]] = {}
     far = _years_after(occurred_on, IMPLAUSIBLE_EXPIRY_YEARS)
     for index, line in enumerate(lines):
@@ -179,7 +189,7 @@ def check_receipt_lines(
             continue
         quantity = _line_quantity_problem(problems, index, line, item)
         if item.tracks_expiry:
-            _check_line_expiry(problems, index, line, item, occurred_on, far, grant_id)
+            _check_line_expiry(problems, index, line, item, occurred_on, far, grant_id, recorded)
             if line.expires_on is not None and not item.tracks_serial:
                 key = (item.id, (line.lot_code or "").strip())
                 earlier = lot_expiry.setdefault(key, (line.expires_on, index))
@@ -226,6 +236,7 @@ def _check_line_expiry(
     occurred_on: date,
     far: date,
     grant_id: int | None,
+    recorded: dict[tuple[int, str], Lot],
 ) -> None:
     field_name = line_field(index, "expires_on")
     if line.expires_on is None:
@@ -259,17 +270,10 @@ def _check_line_expiry(
             ),
         )
     if not item.tracks_serial:
-        _check_lot_expiry_clash(problems, field_name, line, item, grant_id)
-
-
-def _check_lot_expiry_clash(
-    problems: ProblemList, field_name: str, line: ReceiptLine, item: Item, grant_id: int | None
-) -> None:
-    code = (line.lot_code or "").strip()
-    identity = Lot.make_identity(code, None, grant_id)
-    lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.identity == identity))
-    if lot is not None and lot.expires_on != line.expires_on:
-        problems.add(field_name, _expiry_clash_message(item, code, lot.expires_on))
+        code = (line.lot_code or "").strip()
+        lot = recorded.get((item.id, Lot.make_identity(code, None, grant_id)))
+        if lot is not None and lot.expires_on != line.expires_on:
+            problems.add(field_name, _expiry_clash_message(item, code, lot.expires_on))
 
 
 def _expiry_clash_message(item: Item, code: str, expiry: date | None) -> str:

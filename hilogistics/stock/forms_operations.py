@@ -32,6 +32,9 @@ FIRST_LINES = 5
 MORE_LINES = 5
 MAX_LINES = 100
 MAX_SERIALS_TEXT = 20_000
+# Suggestions come from the item lookup as a code is typed (static/js/lines.js), never from a
+# list of the whole catalogue in the page: the form stays the same size as the catalogue grows.
+ITEM_CODE_INPUT = {"autocomplete": "off", "spellcheck": "false", "data-item-lookup": ""}
 
 
 def optional_id(value: object) -> int | None:
@@ -66,7 +69,7 @@ class ReceiptLineForm(Form):
         _l("Item code"),
         filters=[_strip],
         validators=[Optional(), Length(max=40)],
-        render_kw={"list": "item-codes", "autocomplete": "off", "spellcheck": "false"},
+        render_kw=ITEM_CODE_INPUT,
     )
     packs = IntegerField(
         _l("Packs"),
@@ -190,7 +193,7 @@ class AdjustTargetForm(Form):
         _l("Item code"),
         filters=[_strip],
         validators=[DataRequired(), Length(max=40)],
-        render_kw={"list": "item-codes", "autocomplete": "off", "spellcheck": "false"},
+        render_kw=ITEM_CODE_INPUT,
     )
 
 

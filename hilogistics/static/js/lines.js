@@ -349,8 +349,16 @@
         save(form);
         return;
       }
-      if (target.tagName === "TEXTAREA" || target.tagName === "BUTTON" || event.shiftKey) {
-        return; // a new serial number or note line; buttons do what they say
+      if (target.tagName === "BUTTON" || event.shiftKey) {
+        return; // buttons do what they say; Shift+Enter is a line break where one fits
+      }
+      if (target.tagName === "TEXTAREA") {
+        /* Enter starts the next serial number; on an empty row it ends the list. */
+        var atEnd = target.selectionStart === target.value.length;
+        if (!inLine || !(target.value === "" || (atEnd && /\n\s*$/.test(target.value)))) {
+          return;
+        }
+        target.value = target.value.replace(/\s+$/, "");
       }
       event.preventDefault();
       if (!inLine) {

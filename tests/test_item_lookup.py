@@ -99,6 +99,9 @@ def test_the_lookup_answers_at_most_ten_items_in_two_statements_for_any_catalogu
     statements.clear()
     assert len(codes(client, "book 1")) == 10
     assert len([s for s in statements if "FROM items" in s]) == 2
+    statements.clear()
+    assert codes(client, "EDU-BK-0007") == ["EDU-BK-0007"]  # a whole code: no name search
+    assert len([s for s in statements if "FROM items" in s]) == 1
 
 
 def test_the_code_prefix_is_read_from_the_lower_code_index(

@@ -150,7 +150,10 @@ def lookup_items(search: str, locale: str, limit: int = LOOKUP_LIMIT) -> list[It
         # the same prefix as a range can, and in byte order it selects exactly the same rows.
         by_code = by_code.where(code >= lowered, code < lowered[:-1] + chr(ord(lowered[-1]) + 1))
     found = list(db.session.scalars(by_code.order_by(code).limit(limit)))
-    if len(found) < limit:
+    exact = bool(found) and found[0].code.lower() == lowered
+    # A whole code was typed: its item is the answer, and no name holds a code, so the name
+    # search (a scan of every name) is spared.
+    if len(found) < limit and not exact:
         seen = [item.id for item in found]
         by_name = (
             select(Item)

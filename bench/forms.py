@@ -5,8 +5,10 @@
 For each catalogue size: a fresh SQLite database in a temporary folder, migrated with Alembic,
 filled by the seed-scale code (that many active items, a few places, a short history), a
 logistics user signed in through POST /login (Flask test client, CSRF off). Then each page is
-requested twice to warm up and ``--repeat`` times; the script prints its size in bytes (as sent
-and gzipped), the median time in milliseconds and the SQL statements of one request.
+requested twice to warm up and ``--repeat`` times, the sizes taking turns request by
+request (the machine is shared: load then slows every size alike); the script prints each
+page's size in bytes (as sent and gzipped), its median time in milliseconds and the SQL
+statements of one request.
 
 Target (issue 8): a form's size and render time do not grow with the catalogue
 (large/small <= 1.3); the lookup answers in a few milliseconds at 10 000 items.
@@ -19,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402
 from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
 from hilogistics import create_app  # noqa: E402
@@ -91,43 +95,60 @@ def build(app: Flask, items: int) -> dict[str, str]:
     }
 
 
-def measure(app: Flask, urls: dict[str, str], repeat: int) -> dict[str, Result]:
+def signed_in(app: Flask) -> FlaskClient:
     client = app.test_client()
     login = client.post("/login", data={"username": "bench", "password": PASSWORD})
     if login.status_code != 302:
         raise SystemExit(f"login failed: HTTP {login.status_code}")
-    with app.app_context():
-        engine = db.engine
+    return client
+
+
+def measure(apps: dict[int, tuple[Flask, dict[str, str]]], repeat: int) -> dict[int, dict]:
+    """Every page of every size, the sizes interleaved request by request.
+
+    The machine is shared: a burst of someone else's work then slows both sizes alike,
+    instead of whichever size happened to be measured at the time.
+    """
     counter = {"n": 0}
 
     def count(*_args: object) -> None:
         counter["n"] += 1
 
-    event.listen(engine, "before_cursor_execute", count)
-    results = {}
-    try:
-        for name, url in urls.items():
-            for _ in range(2):
-                response = client.get(url)
+    clients = {}
+    for size, (app, _urls) in apps.items():
+        clients[size] = signed_in(app)
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count)
+    results: dict[int, dict[str, Result]] = {size: {} for size in apps}
+    names = list(next(iter(apps.values()))[1])
+    for name in names:
+        timings: dict[int, list[float]] = {size: [] for size in apps}
+        queries: dict[int, int] = {}
+        bodies: dict[int, bytes] = {}
+        for size, (_app, urls) in apps.items():
+            for _ in range(2):  # warm-up: compiled statements, template cache, OS page cache
+                response = clients[size].get(urls[name])
+            bodies[size] = response.get_data()
             if response.status_code != 200:
-                results[name] = Result(status=response.status_code)
-                continue
-            body = response.get_data()
-            timings = []
-            for _ in range(repeat):
+                results[size][name] = Result(status=response.status_code)
+        for _ in range(repeat):
+            for size, (_app, urls) in apps.items():
                 counter["n"] = 0
                 started = time.perf_counter()
-                client.get(url)
-                timings.append((time.perf_counter() - started) * 1000)
-            results[name] = Result(
+                clients[size].get(urls[name])
+                timings[size].append((time.perf_counter() - started) * 1000)
+                queries[size] = counter["n"]
+        for size in apps:
+            if name in results[size]:
+                continue
+            body = bodies[size]
+            results[size][name] = Result(
                 status=200,
                 size=len(body),
                 gzipped=len(gzip.compress(body, compresslevel=6)),
-                median_ms=statistics.median(timings),
-                queries=counter["n"],
+                median_ms=statistics.median(timings[size]),
+                queries=queries[size],
             )
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return results
 
 
@@ -137,16 +158,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     sizes = [int(s) for s in args.items.split(",")]
-    results: dict[int, dict[str, Result]] = {}
-    for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="hilo-forms-") as folder:
+    with ExitStack() as stack:
+        apps = {}
+        for size in sizes:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-forms-"))
             instance = Path(folder) / "instance"
             instance.mkdir()
             app = create_app(config(f"sqlite:///{folder}/forms.sqlite", instance))
             started = time.perf_counter()
-            urls = build(app, size)
+            apps[size] = (app, build(app, size))
             print(f"{size} items seeded in {time.perf_counter() - started:.1f} s", flush=True)
-            results[size] = measure(app, urls, args.repeat)
+        results = measure(apps, args.repeat)
+        for app, _urls in apps.values():
             with app.app_context():
                 db.engine.dispose()
     names = list(results[sizes[0]])

@@ -188,6 +188,24 @@ def test_a_clerk_keys_a_25_line_receipt_with_the_keyboard_only(
     violations = check_axe(page)
     assert not violations, "\n".join(violations)
 
+    # "Add 5 more lines" adds them in place: no page load, focus on the first new line.
+    page.goto(live_server("/stock/receipts/new"))
+    loads.clear()
+    add = page.locator('[name="add_lines"]')
+    add.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator('[name$="-item"]')).to_have_count(10)
+    assert Clerk(page).focused() == "lines-5-item" and loads == []
+    assert page.locator('label[for="lines-9-item"]').inner_text() == "Line 10: Item code"
+
+    # The adjustment form's code input suggests codes and names the item as well.
+    page.goto(live_server("/stock/adjust"))
+    page.locator('[name="item"]').focus()
+    page.keyboard.type("MAT-GL")
+    expect(page.locator("#item-suggestions option")).to_have_count(1)
+    page.keyboard.type("UE")
+    expect(page.locator("#item-help")).to_contain_text(ITEMS["MAT-GLUE"].name)
+
     with live_server.app.app_context():
         receipt = db.session.scalars(
             select(StockTransaction)

@@ -349,7 +349,8 @@
         save(form);
         return;
       }
-      if (target.tagName === "BUTTON" || event.shiftKey) {
+      if (target.tagName === "BUTTON" || /^(submit|button|reset)$/.test(target.type) ||
+          event.shiftKey) {
         return; // buttons do what they say; Shift+Enter is a line break where one fits
       }
       if (target.tagName === "TEXTAREA") {

@@ -1,5 +1,6 @@
 """The item lookup behind the code inputs, and forms that no longer carry the whole catalogue."""
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -186,3 +187,21 @@ def test_an_unknown_code_is_checked_on_submit_and_links_to_the_catalogue(
     adjust = client.get("/stock/adjust", query_string={"location_id": centre.id, "item": "ORT-KNE"})
     adjust_body = adjust.get_data(as_text=True)
     assert "/catalogue/items?q=ORT-KNE&amp;status=active" in adjust_body
+
+
+def test_the_line_script_is_a_deferred_versioned_file_and_the_pages_have_no_inline_script(
+    client: FlaskClient, staff
+) -> None:
+    make_warehouse()
+    db.session.commit()
+    body = client.get("/stock/receipts/new").get_data(as_text=True)
+    tag = re.search(r"<script[^>]*>", body)
+    assert tag and re.search(r'src="/static/[0-9a-f]{12}/js/lines\.js"', tag.group(0))
+    assert " defer" in tag.group(0) and 'data-lookup-url="/catalogue/lookup"' in tag.group(0)
+    assert body.count("<script") == 1  # no inline script: the policy is script-src 'self'
+    assert not re.search(r"\son[a-z]+=", body)  # nor inline handlers
+    src = re.search(r'src="([^"]+)"', tag.group(0)).group(1)
+    script = client.get(src, headers={"Accept-Encoding": "gzip"})
+    assert script.status_code == 200 and script.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in script.headers["Cache-Control"]
+    script.close()

@@ -46,14 +46,16 @@
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       }).then(function (response) {
-        if (!response.ok) {
-          delete answers[key];
-          return null;
-        }
-        return response.json();
-      }, function () {
-        delete answers[key];
+        /* Signed out meanwhile (a redirect to the sign-in page) or a server error: no answer. */
+        var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
+        return response.ok && json ? response.json() : null;
+      }).catch(function () {
         return null;
+      }).then(function (answer) {
+        if (!answer) {
+          delete answers[key];
+        }
+        return answer;
       });
     }
     return answers[key];

@@ -267,6 +267,11 @@ def contains_pattern(search: str) -> str:
     return f"%{escaped}%"
 
 
+def prefix_pattern(search: str) -> str:
+    """A LIKE pattern matching text that starts with ``search`` literally."""
+    return contains_pattern(search)[1:]
+
+
 def matches_text(columns: Iterable[Any], search: str | BindParameter[str]) -> ColumnElement[bool]:
     """True where any of ``columns`` contains ``search``, ignoring letter case: the one text search.
 

@@ -43,6 +43,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "catalogue.units": READERS,
     "catalogue.unit_new": ADMIN,
     "catalogue.unit_edit": ADMIN,
+    "catalogue.lookup": READERS,
     "locations.index": ADMIN,
     "locations.new": ADMIN,
     "locations.edit": ADMIN,

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
 
 from hilogistics.catalogue.models import Category, Item, Unit
-from hilogistics.db import db, matches_text
+from hilogistics.db import LIKE_ESCAPE, db, localised_name, matches_text, prefix_pattern
 
 
 class ItemStatus(StrEnum):
@@ -103,3 +103,65 @@ def item_counts_by_unit() -> dict[int, int]:
     """Number of items counted in each unit, in one grouped query."""
     rows = db.session.execute(select(Item.unit_id, func.count(Item.id)).group_by(Item.unit_id))
     return {unit_id: count for unit_id, count in rows}
+
+
+# The item lookup behind the code inputs: a few rows, whatever the catalogue's size.
+LOOKUP_LIMIT = 10
+LOOKUP_MAX_TEXT = 40  # the longest item code; a longer name fragment narrows nothing useful
+_BINARY_COLLATIONS = frozenset({"c", "posix", "c.utf-8", "c.utf8", "ucs_basic"})
+_binary_order: dict[str, bool] = {}
+
+
+def _codes_sort_bytewise() -> bool:
+    """Whether text sorts by code point, so a prefix is a range of the lower(code) index.
+
+    Always so on SQLite; on PostgreSQL it depends on the database's collation (read once).
+    """
+    engine = db.session.get_bind()
+    key = str(engine.url)
+    if key not in _binary_order:
+        if engine.dialect.name == "sqlite":
+            _binary_order[key] = True
+        else:
+            collation = db.session.scalar(
+                text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            )
+            _binary_order[key] = (collation or "").lower() in _BINARY_COLLATIONS
+    return _binary_order[key]
+
+
+def lookup_items(search: str, locale: str, limit: int = LOOKUP_LIMIT) -> list[Item]:
+    """Active items whose code starts with ``search``, then those whose name contains it.
+
+    Case is ignored; names are read in ``locale``; at most ``limit``, each group by code.
+    The code part reads the lower(code) index as a range; unit and category come joined.
+    """
+    search = search.strip()[:LOOKUP_MAX_TEXT]
+    if not search:
+        return []
+    lowered = search.lower()
+    code = func.lower(Item.code)
+    by_code = select(Item).where(
+        Item.is_active, code.like(prefix_pattern(lowered), escape=LIKE_ESCAPE)
+    )
+    # ASCII only: there SQL's lower() and Python's agree on every engine.
+    if lowered.isascii() and _codes_sort_bytewise():
+        # LIKE alone cannot use the index (SQLite's rule; PostgreSQL's outside the C locale);
+        # the same prefix as a range can, and in byte order it selects exactly the same rows.
+        by_code = by_code.where(code >= lowered, code < lowered[:-1] + chr(ord(lowered[-1]) + 1))
+    found = list(db.session.scalars(by_code.order_by(code).limit(limit)))
+    exact = bool(found) and found[0].code.lower() == lowered
+    # A whole code was typed: its item is the answer, and no name holds a code, so the name
+    # search (a scan of every name) is spared.
+    if len(found) < limit and not exact:
+        seen = [item.id for item in found]
+        by_name = (
+            select(Item)
+            .where(Item.is_active, matches_text([localised_name(Item, locale)], search))
+            .order_by(Item.code)
+            .limit(limit - len(found))
+        )
+        if seen:
+            by_name = by_name.where(Item.id.not_in(seen))
+        found.extend(db.session.scalars(by_name))
+    return found

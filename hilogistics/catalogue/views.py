@@ -2,7 +2,17 @@
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -98,6 +108,44 @@ def items() -> str:
         export_args=export_args,
         can_edit=_can_edit(),
     )
+
+
+def item_summary(item: Item, locale: str) -> str:
+    """One sentence for a code input: the item's name, unit, pack size and what it needs."""
+    parts = [
+        f"{item.display_name(locale)}.",
+        _("Unit: %(unit)s", unit=item.unit.display_name(locale)) + ".",
+        _("Pack size: %(n)d", n=item.pack_size) + ".",
+    ]
+    if item.tracks_expiry:
+        parts.append(_("Needs an expiry date."))
+    if item.tracks_serial:
+        parts.append(_("Needs one serial number per unit."))
+    return " ".join(parts)
+
+
+@bp.get("/lookup")
+# The code inputs of every stock form ask it as a code is typed; readers may look codes up too.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
+def lookup() -> Response:
+    """JSON: up to ten active items whose code starts with ``q`` or whose name contains it."""
+    search = (request.args.get("q") or "").strip()[: queries.LOOKUP_MAX_TEXT]
+    locale = current_locale()
+    found = queries.lookup_items(search, locale)
+    items = [
+        {
+            "code": item.code,
+            "name": item.display_name(locale),
+            "unit": item.unit.display_name(locale),
+            "pack_size": item.pack_size,
+            "tracks_expiry": item.tracks_expiry,
+            "tracks_serial": item.tracks_serial,
+            "summary": item_summary(item, locale),
+        }
+        for item in found
+    ]
+    exact = next((entry for entry in items if entry["code"].upper() == search.upper()), None)
+    return jsonify({"q": search, "items": items, "exact": exact})
 
 
 def _fill_item_choices(form: ItemForm) -> None:

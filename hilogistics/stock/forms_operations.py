@@ -40,6 +40,9 @@ MAX_LINES = 100
 MAX_SERIALS_TEXT = 20_000
 MAX_PASTE_TEXT = 200_000
 LINE_FIELDS = ("item", "packs", "units", "lot_code", "expires_on", "serials")
+# Suggestions come from the item lookup as a code is typed (static/js/lines.js), never from a
+# list of the whole catalogue in the page: the form stays the same size as the catalogue grows.
+ITEM_CODE_INPUT = {"autocomplete": "off", "spellcheck": "false", "data-item-lookup": ""}
 
 
 def optional_id(value: object) -> int | None:
@@ -74,7 +77,7 @@ class ReceiptLineForm(Form):
         _l("Item code"),
         filters=[_strip],
         validators=[Optional(), Length(max=40)],
-        render_kw={"list": "item-codes", "autocomplete": "off", "spellcheck": "false"},
+        render_kw=ITEM_CODE_INPUT,
     )
     packs = IntegerField(
         _l("Packs"),
@@ -243,7 +246,7 @@ class AdjustTargetForm(Form):
         _l("Item code"),
         filters=[_strip],
         validators=[DataRequired(), Length(max=40)],
-        render_kw={"list": "item-codes", "autocomplete": "off", "spellcheck": "false"},
+        render_kw=ITEM_CODE_INPUT,
     )
 
 

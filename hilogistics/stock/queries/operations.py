@@ -10,11 +10,6 @@ from hilogistics.inputs import has_control_characters
 from hilogistics.stock.models import AdjustmentReason, Balance, Grant, Lot, StockTransaction
 
 
-def active_items() -> list[Item]:
-    """Every active item by code, for the code input's list of suggestions."""
-    return list(db.session.scalars(select(Item).where(Item.is_active).order_by(Item.code)))
-
-
 def active_items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     """Active items whose code is among ``codes`` (any letter case), keyed by upper-case code."""
     # Also called to redisplay a refused form: a code with a control character matches no item,

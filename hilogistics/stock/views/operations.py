@@ -56,7 +56,6 @@ from hilogistics.stock.queries import visible_transaction
 from hilogistics.stock.queries.operations import (
     active_adjustment_reasons,
     active_grants,
-    active_items,
     active_items_by_code,
     lots_with_balance,
     reversal_shortfalls,
@@ -275,9 +274,10 @@ def receipt_new() -> Response | str:
     return render_template(
         "stock/receipt_new.html",
         form=form,
-        items=active_items(),
         line_items=[items.get((e.form.item.data or "").upper()) for e in form.lines.entries],
         can_add_lines=len(form.lines.entries) < MAX_LINES,
+        max_lines=MAX_LINES,
+        more_lines=MORE_LINES,
         pasted_rows=pasted_rows,
         show_confirm_expiry=bool(form.line_warnings) or form.confirm_expiry.data,
     )
@@ -511,7 +511,6 @@ def adjust() -> Response | str:
         form=form,
         location=location,
         item=item,
-        items=active_items(),
     )
 
 

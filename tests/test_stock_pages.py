@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -915,10 +916,19 @@ def test_a_viewer_sees_every_place_read_only_and_finds_items(
     assert response.headers["Location"].endswith(f"/stock/items/{item.id}")
     assert [r[0] for r in table(page(client, "/stock?q=목"), "Items matching")] == ["FIND-ME"]
 
-    html = page(client, f"/stock/locations/{warehouse.id}")
-    assert "Reorder levels" not in html and "Export CSV" in html
-    page(client, f"/stock/locations/{warehouse.id}/reorder-levels", 403)
-    assert client.post(f"/stock/locations/{warehouse.id}/reorder-levels").status_code == 403
+    html = page(client, f"/stock/locations/{centre.id}")
+    assert "Export CSV" in html
+    levels_url = f"/stock/locations/{centre.id}/reorder-levels"
+    assert f'href="{levels_url}"' in html
+    assert f'href="{levels_url}"' in page(client, f"/stock/locations/{centre.id}/below-minimum")
+    # The levels read-only: the figures, and nothing to type into or press.
+    html = page(client, levels_url)
+    assert table(html, "Minimum and maximum") == [["FIND-ME", "Crutch", "piece", "0", "2", "—"]]
+    main = html[html.index("<main") : html.index("</main>")]
+    assert not re.search(r"<input(?![^>]*\bname=\"q\")|<textarea|method=\"post\"", main)
+    assert "Save reorder levels" not in html and "Add a reorder level" not in html
+    assert client.post(levels_url, data={"add-item_code": "FIND-ME"}).status_code == 403
+    assert client.post(levels_url).status_code == 403
 
 
 def test_the_export_by_lot_lists_each_lot_with_expiry_and_grant_soonest_first(

@@ -58,6 +58,7 @@ from hilogistics.stock.queries import (
     transactions_query,
     visible_transaction,
 )
+from hilogistics.stock.queries.grants import grants_query
 from hilogistics.stock.services import (
     LevelRow,
     RowProblem,
@@ -578,12 +579,20 @@ def transactions() -> str:
     form.location.choices = [SelectChoice("", _("All locations"))] + [
         SelectChoice(str(location.id), location.display_name(locale)) for location in locations
     ]
+    form.grant.choices = [SelectChoice("", _("All grants"))] + [
+        SelectChoice(str(grant.id), f"{grant.code} · {grant.donor}")
+        for grant in db.session.scalars(grants_query())
+    ]
     form.validate_or_default()
     filters = TransactionFilters(
         kind=TransactionKind(form.kind.data) if form.kind.data else None,
         location_id=int(form.location.data) if form.location.data else None,
         date_from=form.date_from.data,
         date_to=form.date_to.data,
+        reference=(form.reference.data or "").strip() or None,
+        supplier=(form.supplier.data or "").strip() or None,
+        item=(form.item.data or "").strip() or None,
+        grant_id=int(form.grant.data) if form.grant.data else None,
     )
     page_number, per_page = _page_args()
     page = RowPage(

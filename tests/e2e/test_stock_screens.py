@@ -1,11 +1,12 @@
 """Browser tests of the stock screens: tables at 320 and 1280 px, the stock card printed."""
 
 import io
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
@@ -14,9 +15,73 @@ from hilogistics.db import db
 from hilogistics.locations.models import PHYSICAL_KINDS, Location
 from hilogistics.stock.models import AdjustmentDirection, AdjustmentReason, Balance
 from hilogistics.stock.services import adjust_stock
-from tests.e2e.conftest import LiveServer, sign_in
+from tests.e2e.conftest import LiveServer, check_axe, sign_in
 
 pytestmark = pytest.mark.e2e
+
+
+# Where each row's name and quantity are, and whether anything is wider than its box.
+MEASURE_JS = """() => {
+    const rect = el => el.getBoundingClientRect();
+    const wrap = document.querySelector('.table-wrap');
+    const table = wrap.querySelector('table');
+    const rows = [...table.querySelectorAll('tbody tr')].map(tr => {
+        const name = rect(tr.querySelector('td.lead')), qty = rect(tr.querySelector('td.qty'));
+        return {name: [name.top, name.bottom, name.right], qty: [qty.top, qty.bottom, qty.left,
+                qty.right], text: tr.querySelector('td.qty').innerText};
+    });
+    return {page: document.documentElement.scrollWidth, box: wrap.clientWidth,
+            table: table.scrollWidth, rows};
+}"""
+
+
+def busiest_place(server: LiveServer) -> int:
+    """The demo place with the most items on hand."""
+    with server.app.app_context():
+        place = db.session.execute(
+            select(Balance.location_id)
+            .where(Balance.quantity > 0)
+            .group_by(Balance.location_id)
+            .order_by(func.count().desc(), Balance.location_id)
+            .limit(1)
+        ).scalar_one()
+        db.session.remove()
+    return place
+
+
+def test_stock_tables_keep_the_quantity_beside_the_name_at_320_px_and_fit_at_1280_px(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    place = busiest_place(live_server)
+    username, password = live_server.users[Role.VIEWER]
+    problems = []
+    for locale, lang in (("fr-FR", "fr"), ("ko-KP", "ko-KP")):
+        for width in (320, 1280):
+            page = new_page(viewport={"width": width, "height": 800}, locale=locale)
+            page.goto(live_server("/login"))
+            page.locator("#username").fill(username)
+            page.locator("#password").fill(password)
+            page.locator("main form [type=submit]").click()
+            page.wait_for_url(live_server("/"))
+            for path in (f"/stock/locations/{place}", f"/stock/locations/{place}/reorder-levels"):
+                page.goto(live_server(path))
+                assert page.locator("html").get_attribute("lang") == lang
+                where = f"{path} in {lang} at {width} px"
+                seen = page.evaluate(MEASURE_JS)
+                assert len(seen["rows"]) > 5, f"{where}: too few rows to prove anything"
+                if seen["page"] > width:
+                    problems.append(f"{where}: the page is {seen['page']} px wide")
+                if width == 1280 and seen["table"] > seen["box"]:
+                    problems.append(f"{where}: table {seen['table']} px in a {seen['box']} px box")
+                for row in seen["rows"] if width == 320 else []:
+                    name_top, name_bottom, _right = row["name"]
+                    top, bottom, left, right = row["qty"]
+                    if right > width or left < 0:
+                        problems.append(f"{where}: quantity {row['text']!r} off screen")
+                    elif not (top < name_bottom and bottom > name_top):
+                        problems.append(f"{where}: quantity {row['text']!r} not beside the name")
+                problems += [f"{where}: {v}" for v in check_axe(page)]
+    assert not problems, "\n".join(problems)
 
 
 def long_card(server: LiveServer, lines: int = 60) -> tuple[int, int]:

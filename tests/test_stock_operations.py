@@ -77,6 +77,12 @@ def field_tag(body: str, name: str) -> str:
     return match.group(0)
 
 
+def reason(code: str, direction: str | None = None) -> str:
+    """The adjust form's value for a reason: its id and the direction it sets."""
+    row = adjustment_reason(code)
+    return f"{row.id}-{direction or row.direction.value}"
+
+
 def only_lot(item) -> int:
     return db.session.scalar(select(Balance.lot_id).where(Balance.item_id == item.id).limit(1))
 
@@ -672,8 +678,7 @@ def test_an_adjustment_takes_stock_out_and_brings_it_back_in(client: FlaskClient
     url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
     out = {
         "lot_id": only_lot(item),
-        "direction": "out",
-        "reason_id": adjustment_reason("damaged").id,
+        "reason": reason("damaged"),
         "quantity": "3",
         "occurred_on": (business_today() - timedelta(days=4)).isoformat(),
         "note": "Crushed under a pallet",
@@ -687,7 +692,7 @@ def test_an_adjustment_takes_stock_out_and_brings_it_back_in(client: FlaskClient
     assert on_hand(warehouse, item) == 7 and on_hand(virtual("LOSS"), item) == 3
     assert adjustment.occurred_on == business_today() - timedelta(days=4)
 
-    back = dict(out, direction="in", reason_id=adjustment_reason("found").id, quantity="1")
+    back = dict(out, reason=reason("found"), quantity="1")
     back["operation_key"] = operation_key()
     assert client.post(url, data=back).status_code == 302
     assert on_hand(warehouse, item) == 8 and on_hand(virtual("COUNT"), item) == -1
@@ -700,8 +705,8 @@ def test_an_adjustment_needs_a_note_and_a_fitting_reason(client: FlaskClient, st
     url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
     data = {
         "lot_id": only_lot(item),
-        "direction": "in",
-        "reason_id": adjustment_reason("stolen").id,
+        # Stolen goods cannot come in: a forged option is refused, not guessed at.
+        "reason": reason("stolen", "in"),
         "quantity": "abc",
         "occurred_on": business_today().isoformat(),
         "note": "",
@@ -712,9 +717,43 @@ def test_an_adjustment_needs_a_note_and_a_fitting_reason(client: FlaskClient, st
     assert 'aria-invalid="true"' in field_tag(body, "quantity")
     data.update(quantity="1", note="seen on the shelf")
     body = client.post(url, data=data).get_data(as_text=True)
-    assert "does not fit this direction" in body
-    assert 'aria-invalid="true"' in field_tag(body, "reason_id")
+    assert 'aria-invalid="true"' in field_tag(body, "reason")
+    assert '<a href="#reason">Reason:' in body
     assert count_transactions() == 1
+
+
+def test_the_reason_sets_the_direction_and_a_reason_either_way_is_offered_both_ways(
+    client: FlaskClient, staff
+) -> None:
+    warehouse, item = make_warehouse(), make_item()
+    receive(item, 10, warehouse)
+    db.session.commit()
+    url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
+    body = client.get(url).get_data(as_text=True)
+    assert 'name="direction"' not in body
+    groups = dict(re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', body, re.S))
+    out, into = groups["Takes stock out of this place"], groups["Brings stock into this place"]
+    for code in ("damaged", "expired", "lost", "stolen"):
+        assert f'value="{reason(code)}"' in out and f'value="{reason(code)}"' not in into
+    assert f'value="{reason("found")}"' in into and reason("found").endswith("-in")
+    assert f'value="{reason("correction", "out")}">Data-entry correction: less here' in out
+    assert f'value="{reason("correction", "in")}">Data-entry correction: more here' in into
+
+    data = {
+        "lot_id": only_lot(item),
+        "reason": reason("correction", "out"),
+        "quantity": "4",
+        "occurred_on": business_today().isoformat(),
+        "note": "keyed 14 instead of 10",
+        "operation_key": operation_key(),
+    }
+    assert client.post(url, data=data).status_code == 302
+    assert on_hand(warehouse, item) == 6
+    data.update(reason=reason("correction", "in"), quantity="1", operation_key=operation_key())
+    assert client.post(url, data=data).status_code == 302
+    data.update(reason=reason("found"), quantity="2", operation_key=operation_key())
+    assert client.post(url, data=data).status_code == 302
+    assert on_hand(warehouse, item) == 9 and on_hand(virtual("COUNT"), item) == 1
 
 
 def test_taking_more_than_on_hand_shows_the_shortage_and_writes_nothing(
@@ -726,8 +765,7 @@ def test_taking_more_than_on_hand_shows_the_shortage_and_writes_nothing(
     db.session.commit()
     data = {
         "lot_id": only_lot(item),
-        "direction": "out",
-        "reason_id": adjustment_reason("lost").id,
+        "reason": reason("lost"),
         "quantity": "4",
         "occurred_on": business_today().isoformat(),
         "note": "not found at the count",
@@ -737,6 +775,11 @@ def test_taking_more_than_on_hand_shows_the_shortage_and_writes_nothing(
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "ORT-KNEE-4B" in body and "Sariwon store" in body and "4 wanted, 3 on hand" in body
+    # On the quantity, like any other error, and in the summary that links to it.
+    assert 'aria-invalid="true"' in field_tag(body, "quantity")
+    assert re.search(r'<p class="error" id="quantity-error">.*4 wanted, 3 on hand', body)
+    assert re.search(r'<a href="#quantity">Quantity: [^<]*4 wanted, 3 on hand', body)
+    assert 'class="form-errors"' not in body
     assert on_hand(warehouse, item) == 3 and count_transactions() == 1
 
 
@@ -747,8 +790,7 @@ def test_the_same_adjustment_sent_twice_posts_once(client: FlaskClient, staff) -
     url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
     data = {
         "lot_id": only_lot(item),
-        "direction": "out",
-        "reason_id": adjustment_reason("expired").id,
+        "reason": reason("expired"),
         "quantity": "5",
         "occurred_on": business_today().isoformat(),
         "note": "past date",
@@ -824,8 +866,7 @@ def test_a_reversal_is_refused_when_the_stock_has_moved_on(client: FlaskClient, 
         f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}",
         data={
             "lot_id": only_lot(item),
-            "direction": "out",
-            "reason_id": adjustment_reason("damaged").id,
+            "reason": reason("damaged"),
             "quantity": "2",
             "occurred_on": business_today().isoformat(),
             "note": "wet",

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -840,6 +841,74 @@ def test_transactions_filter_by_kind_place_and_dates(client: FlaskClient, staff:
     assert numbers("kind=nonsense&date_from=yesterday") == [str(new.id), str(fix.id), str(old.id)]
 
 
+def test_transactions_are_found_by_reference_supplier_grant_and_item(
+    client: FlaskClient, staff: User
+) -> None:
+    from hilogistics.stock.services import ReceiptLine, record_receipt
+
+    north, south = make_warehouse(), make_warehouse()
+    crutch = make_item(code="MOB-CRUTCH-L", name="Crutch", name_ko="목발", name_fr="Béquille")
+    wheel = make_item(code="MOB-WHEEL-1", name="Wheelchair")
+    echo = make_grant(code="ECHO-26", donor="ECHO")
+
+    def received(where, item, reference, supplier, grant=None):  # noqa: ANN001, ANN202
+        return record_receipt(
+            actor=SYSTEM,
+            warehouse_id=where.id,
+            occurred_on=TODAY,
+            lines=[ReceiptLine(item_id=item.id, quantity=4)],
+            operation_key=operation_key(),
+            supplier=supplier,
+            reference=reference,
+            grant_id=grant.id if grant else None,
+        )
+
+    waybill = received(north, crutch, "WB-2026-0117", "Ottobock Korea", echo)
+    invoice = received(south, wheel, "INV 100%_off", "UNICEF")
+    other = received(north, wheel, "WB-2026-0500", "Ottobock Korea")
+    # A later movement of the grant's goods carries the grant on its lot, not on its header.
+    moved = adjust(north, crutch, lot_id(waybill), 1)
+    db.session.commit()
+
+    def numbers(query: str) -> list[int]:
+        rows = table(page(client, f"/stock/transactions?{query}"), "Stock transactions")
+        return [int(row[0].removeprefix("Transaction #")) for row in rows if len(row) > 1]
+
+    assert numbers("reference=wb-2026-0117") == [waybill.id]
+    assert numbers("reference=2026-0") == [other.id, waybill.id]
+    # LIKE's wildcards are text like any other.
+    assert numbers("reference=100%25_") == [invoice.id]
+    assert numbers("reference=_") == [invoice.id]
+    assert numbers("supplier=ottobock") == [other.id, waybill.id]
+    assert numbers(f"grant={echo.id}") == [moved.id, waybill.id]
+    assert numbers("item=mob-crutch") == [moved.id, waybill.id]
+    assert numbers("item=목발") == [moved.id, waybill.id]
+    assert numbers("item=wheel") == [other.id, invoice.id]
+    # Combined with each other and with the filters that were there before.
+    assert numbers(f"item=wheel&location={north.id}") == [other.id]
+    assert numbers("supplier=ottobock&item=wheel&kind=receipt") == [other.id]
+    assert numbers(f"reference=wb&grant={echo.id}") == [waybill.id]
+    assert numbers("reference=nothing-like-it") == []
+
+    html = page(client, f"/stock/transactions?supplier=ottobock&grant={echo.id}")
+    assert 'value="ottobock"' in html and f'<option selected value="{echo.id}">ECHO-26' in html
+    # Too long for any reference: said on the field, and the list is not filtered by it.
+    html = page(client, "/stock/transactions?reference=" + "W" * 121)
+    assert 'id="reference-error"' in html
+    assert len(table(html, "Stock transactions")) == 4
+
+
+def test_the_transaction_search_is_kept_in_the_page_links(client: FlaskClient, staff: User) -> None:
+    warehouse, item = make_warehouse(), make_item(code="PAGED-1")
+    for _n in range(3):
+        receive(item, 1, warehouse)
+    db.session.commit()
+    html = page(client, "/stock/transactions?item=paged&reference=&per_page=2")
+    assert "Page 1 of 2" in html
+    [link] = re.findall(r'<a href="([^"]+)" rel="next">', html)
+    assert "item=paged" in link and "page=2" in link and "per_page=2" in link
+
+
 # --- who sees what ----------------------------------------------------------------------------
 
 
@@ -915,10 +984,19 @@ def test_a_viewer_sees_every_place_read_only_and_finds_items(
     assert response.headers["Location"].endswith(f"/stock/items/{item.id}")
     assert [r[0] for r in table(page(client, "/stock?q=목"), "Items matching")] == ["FIND-ME"]
 
-    html = page(client, f"/stock/locations/{warehouse.id}")
-    assert "Reorder levels" not in html and "Export CSV" in html
-    page(client, f"/stock/locations/{warehouse.id}/reorder-levels", 403)
-    assert client.post(f"/stock/locations/{warehouse.id}/reorder-levels").status_code == 403
+    html = page(client, f"/stock/locations/{centre.id}")
+    assert "Export CSV" in html
+    levels_url = f"/stock/locations/{centre.id}/reorder-levels"
+    assert f'href="{levels_url}"' in html
+    assert f'href="{levels_url}"' in page(client, f"/stock/locations/{centre.id}/below-minimum")
+    # The levels read-only: the figures, and nothing to type into or press.
+    html = page(client, levels_url)
+    assert table(html, "Minimum and maximum") == [["FIND-ME", "Crutch", "piece", "0", "2", "—"]]
+    main = html[html.index("<main") : html.index("</main>")]
+    assert not re.search(r"<input(?![^>]*\bname=\"q\")|<textarea|method=\"post\"", main)
+    assert "Save reorder levels" not in html and "Add a reorder level" not in html
+    assert client.post(levels_url, data={"add-item_code": "FIND-ME"}).status_code == 403
+    assert client.post(levels_url).status_code == 403
 
 
 def test_the_export_by_lot_lists_each_lot_with_expiry_and_grant_soonest_first(

@@ -10,7 +10,6 @@ from wtforms import (
     FieldList,
     FormField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -30,8 +29,8 @@ from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.lines.fields import TypedDateField
 from hilogistics.lines.files import EXTENSIONS
 from hilogistics.lines.parsing import InputError, expand_serials
-from hilogistics.stock.labels import DIRECTION_LABELS
 from hilogistics.stock.ledger import MAX_QUANTITY
+from hilogistics.stock.models import AdjustmentDirection
 
 # Enough empty lines for a normal consignment; "add lines" adds MORE_LINES at a time.
 FIRST_LINES = 20
@@ -250,23 +249,32 @@ class AdjustTargetForm(Form):
     )
 
 
-DIRECTION_CHOICES = [
-    SelectChoice("", _l("— choose —")),
-] + [SelectChoice(direction.value, label) for direction, label in DIRECTION_LABELS.items()]
+def reason_choice_value(reason_id: int, direction: AdjustmentDirection) -> str:
+    """The value of one reason option: the reason and the direction it sets (``"6-out"``)."""
+    return f"{reason_id}-{direction.value}"
+
+
+def parse_reason_choice(value: str | None) -> tuple[int, AdjustmentDirection] | None:
+    """The reason id and direction an option stands for, or None for the empty option."""
+    reason_id, _sep, direction = (value or "").partition("-")
+    if not reason_id.isascii() or not reason_id.isdigit():
+        return None
+    try:
+        return int(reason_id), AdjustmentDirection(direction)
+    except ValueError:
+        return None
 
 
 class AdjustForm(Form):
     """A reasoned correction of one lot at one place."""
 
     lot_id = SelectField(_l("Lot"), coerce=optional_id, validators=[DataRequired()])
-    direction = SelectField(
-        _l("Direction"), choices=DIRECTION_CHOICES, validators=[InputRequired()]
-    )
-    reason_id = SelectField(
+    # One question, not two: each option is a reason with the direction it sets, so lost or
+    # damaged goes out, found comes in, and a reason that may go either way is offered twice.
+    reason = SelectField(
         _l("Reason"),
-        coerce=optional_id,
         validators=[DataRequired()],
-        description=_l("It must fit the direction: lost or damaged goes out, found comes in."),
+        description=_l("The reason says whether stock goes out of this place or comes into it."),
     )
     quantity = IntegerField(
         _l("Quantity"),

@@ -109,6 +109,18 @@ class TransactionFilterForm(FilterForm):
     location = SelectField(_l("Location"), default="")
     date_from = DateField(_l("From date"), validators=[Optional(), planning_date])
     date_to = DateField(_l("To date"), validators=[Optional(), planning_date])
+    reference = SearchField(
+        _l("Reference"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Consignment, waybill or invoice number, or part of it."),
+    )
+    supplier = SearchField(_l("Supplier or donor"), validators=[Optional(), Length(max=200)])
+    item = SearchField(
+        _l("Item code or name"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Transactions with a line of this item."),
+    )
+    grant = SelectField(_l("Grant"), default="")
 
 
 _LEVEL_RANGE = NumberRange(

@@ -1,8 +1,8 @@
-"""How the stock enums are named in the interface: transaction kinds, directions, sort keys."""
+"""How the stock enums are named in the interface: transaction kinds and sort keys."""
 
 from flask_babel import lazy_gettext as _l
 
-from hilogistics.stock.models import AdjustmentDirection, TransactionKind
+from hilogistics.stock.models import TransactionKind
 
 TRANSACTION_KIND_LABELS = {
     TransactionKind.RECEIPT: _l("Receipt"),
@@ -16,11 +16,6 @@ TRANSACTION_KIND_LABELS = {
     TransactionKind.DISTRIBUTION: _l("Distribution"),
     TransactionKind.CONSUMPTION: _l("Workshop use"),
     TransactionKind.COUNT: _l("Stock count"),
-}
-# The two directions a person chooses for an adjustment (BOTH is only a reason's property).
-DIRECTION_LABELS = {
-    AdjustmentDirection.OUT: _l("Out: take stock away from this place"),
-    AdjustmentDirection.IN: _l("In: add stock to this place"),
 }
 # The columns the stock-on-hand page sorts by.
 SORT_LABELS = {

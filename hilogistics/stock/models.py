@@ -145,6 +145,15 @@ class StockTransaction(db.Model):
             "actor_key", "operation_key", name="uq_stock_transactions_actor_key_operation_key"
         ),
         CheckConstraint("actor_key = COALESCE(actor_id, 0)", name="actor_key_matches"),
+        # The transaction list finds a reference by any part of it (ILIKE '%…%'): on PostgreSQL
+        # a trigram index answers that without reading every transaction; SQLite gets a plain
+        # index, which it may use for the other lookups by reference.
+        Index(
+            "ix_stock_transactions_reference_trgm",
+            "reference",
+            postgresql_using="gin",
+            postgresql_ops={"reference": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

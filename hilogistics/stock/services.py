@@ -23,6 +23,7 @@ from hilogistics.i18n import current_locale
 from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock import ledger
+from hilogistics.stock.errors import InsufficientStockError
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
@@ -591,17 +592,22 @@ def _adjust_stock(
         if direction is AdjustmentDirection.OUT
         else (counterpart.id, location.id)
     )
-    posted = ledger.post(
-        kind=TransactionKind.ADJUSTMENT,
-        lines=[ledger.Line(item_id, lot.id, quantity, source, target, reason_id=reason.id)],
-        actor=actor,
-        occurred_on=occurred_on,
-        operation_key=operation_key,
-        location_id=location.id,
-        reason_id=reason.id,
-        note=note.strip(),
-        fingerprint=fingerprint,
-    )
+    try:
+        posted = ledger.post(
+            kind=TransactionKind.ADJUSTMENT,
+            lines=[ledger.Line(item_id, lot.id, quantity, source, target, reason_id=reason.id)],
+            actor=actor,
+            occurred_on=occurred_on,
+            operation_key=operation_key,
+            location_id=location.id,
+            reason_id=reason.id,
+            note=note.strip(),
+            fingerprint=fingerprint,
+        )
+    except InsufficientStockError as error:
+        # One line: a shortage is about the quantity asked, and the form shows it there.
+        error.field = error.field or "quantity"
+        raise
     return posted.transaction
 
 

@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, union
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hilogistics.auth.models import Role, User
-from hilogistics.db import db
+from hilogistics.catalogue.models import Item
+from hilogistics.db import db, matches_text
 from hilogistics.errors import NotFoundError
-from hilogistics.stock.models import Movement, StockTransaction, TransactionKind
+from hilogistics.stock.models import Lot, Movement, StockTransaction, TransactionKind
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class TransactionFilters:
     location_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # Text searches: each matches anywhere in the text, ignoring case.
+    reference: str | None = None
+    supplier: str | None = None
+    item: str | None = None  # code or name, in any language
+    grant_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,36 @@ def transactions_query(user: User, filters: TransactionFilters) -> Select[Any]:
         stmt = stmt.where(StockTransaction.occurred_on >= filters.date_from)
     if filters.date_to is not None:
         stmt = stmt.where(StockTransaction.occurred_on <= filters.date_to)
+    # Reference and supplier are on the transaction itself: no movement is read to match them
+    # (on PostgreSQL trigram indexes serve the "contains" search).
+    if filters.reference:
+        stmt = stmt.where(matches_text([StockTransaction.reference], filters.reference))
+    if filters.supplier:
+        stmt = stmt.where(matches_text([StockTransaction.supplier], filters.supplier))
+    # Item and grant are on the lines: the matching items or the grant's lots first, then their
+    # movements through the (item_id, …) and lot_id indexes.
+    if filters.item:
+        items = select(Item.id).where(
+            matches_text((Item.code, Item.name, Item.name_ko, Item.name_fr), filters.item)
+        )
+        stmt = stmt.where(
+            StockTransaction.id.in_(
+                select(Movement.transaction_id).where(Movement.item_id.in_(items))
+            )
+        )
+    if filters.grant_id is not None:
+        # A union, not an OR of two conditions: PostgreSQL then joins once, where the OR made
+        # it run the subquery for every transaction when the set was too large to hash.
+        lots = select(Lot.id).where(Lot.grant_id == filters.grant_id)
+        header = aliased(StockTransaction, name="header")
+        stmt = stmt.where(
+            StockTransaction.id.in_(
+                union(
+                    select(Movement.transaction_id).where(Movement.lot_id.in_(lots)),
+                    select(header.id).where(header.grant_id == filters.grant_id),
+                )
+            )
+        )
     return stmt.order_by(StockTransaction.occurred_on.desc(), StockTransaction.id.desc())
 
 

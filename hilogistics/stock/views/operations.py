@@ -49,6 +49,8 @@ from hilogistics.stock.forms_operations import (
     PackingListForm,
     ReceiptForm,
     ReverseForm,
+    parse_reason_choice,
+    reason_choice_value,
 )
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.models import AdjustmentDirection, StockTransaction
@@ -463,6 +465,31 @@ def _lot_choices(item: Item, location: Location) -> list[SelectChoice]:
     return choices
 
 
+def _reason_choices(locale: str) -> list[SelectChoice]:
+    """Each reason under the direction it sets; a reason that goes either way is under both."""
+    out_group, in_group = _("Takes stock out of this place"), _("Brings stock into this place")
+    choices = [_placeholder(_("— choose a reason —"))]
+    outs, ins = [], []
+    for reason in active_adjustment_reasons():
+        name = reason.display_name(locale)
+        if reason.direction is AdjustmentDirection.BOTH:
+            outs.append((reason.id, _("%(reason)s: less here than recorded", reason=name)))
+            ins.append((reason.id, _("%(reason)s: more here than recorded", reason=name)))
+        elif reason.direction is AdjustmentDirection.OUT:
+            outs.append((reason.id, name))
+        else:
+            ins.append((reason.id, name))
+    for group, direction, entries in (
+        (out_group, AdjustmentDirection.OUT, outs),
+        (in_group, AdjustmentDirection.IN, ins),
+    ):
+        choices += [
+            SelectChoice(reason_choice_value(reason_id, direction), label, optgroup=group)
+            for reason_id, label in entries
+        ]
+    return choices
+
+
 @bp.route("/stock/adjust", methods=["GET", "POST"])
 @allow(Role.ADMIN, Role.LOGISTICS)
 def adjust() -> Response | str:
@@ -478,13 +505,11 @@ def adjust() -> Response | str:
     if location is not None and item is not None:
         form = AdjustForm()
         form.lot_id.choices = _lot_choices(item, location)
-        form.reason_id.choices = [_placeholder(_("— choose a reason —"))] + [
-            SelectChoice(str(reason.id), reason.display_name(locale))
-            for reason in active_adjustment_reasons()
-        ]
+        form.reason.choices = _reason_choices(locale)
         if request.method == "GET":
             form.lot_id.data = _id_arg("lot_id")
         elif form.validate_on_submit():
+            reason_id, direction = parse_reason_choice(form.reason.data) or (0, None)
             response = _post_once(
                 form,
                 lambda: services.adjust_stock(
@@ -493,13 +518,15 @@ def adjust() -> Response | str:
                     item_id=item.id,
                     lot_id=form.lot_id.data,
                     quantity=form.quantity.data,
-                    direction=AdjustmentDirection(form.direction.data),
-                    reason_id=form.reason_id.data,
+                    direction=direction,
+                    reason_id=reason_id,
                     occurred_on=form.occurred_on.data,
                     operation_key=form.operation_key.data,
                     note=form.note.data,
                 ),
                 _("Adjustment recorded."),
+                # The service names the reason and the direction apart; the form asks one question.
+                lambda name: "reason" if name in ("reason_id", "direction") else name,
             )
             if response is not None:
                 return response

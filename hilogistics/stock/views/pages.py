@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -57,6 +58,7 @@ from hilogistics.stock.queries import (
     transactions_query,
     visible_transaction,
 )
+from hilogistics.stock.queries.grants import grants_query
 from hilogistics.stock.services import (
     LevelRow,
     RowProblem,
@@ -341,36 +343,66 @@ def below_minimum(location_id: int) -> str:
     )
 
 
-@bp.route("/stock/locations/<int:location_id>/reorder-levels", methods=["GET", "POST"])
-@allow(Role.ADMIN, Role.LOGISTICS)
-def reorder_levels(location_id: int) -> Response | str:
-    """Edit the minimum and maximum of the items held or tracked at one place, a page at a time."""
+# Viewers read every place's levels; only staff change them (technicians see below minimum).
+LEVEL_READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
+
+
+@bp.context_processor
+def _levels_readable() -> dict[str, bool]:
+    """``can_read_levels`` for the stock templates: whether to link to the reorder levels."""
+    return {"can_read_levels": current_user.is_authenticated and current_user.role in LEVEL_READERS}
+
+
+@bp.get("/stock/locations/<int:location_id>/reorder-levels")
+@allow(LEVEL_READERS)
+def reorder_levels(location_id: int) -> str:
+    """The minimum and maximum of the items held or tracked at one place, a page at a time.
+
+    Staff get them as a form; viewers read them, with no edit controls.
+    """
+    return _reorder_levels_page(_stock_location(location_id, physical_only=True))
+
+
+@bp.post("/stock/locations/<int:location_id>/reorder-levels")
+@allow(STAFF)
+def reorder_levels_save(location_id: int) -> Response | str:
+    """Save a page of reorder levels, or add one item's level; the page again on errors."""
     location = _stock_location(location_id, physical_only=True)
-    locale = current_locale()
-    search = request.args.get("q", "").strip()[:100]
-    here = url_for("stock.reorder_levels", location_id=location.id, **link_args())
     add_form = AddReorderLevelForm(prefix="add")
     form = ReorderLevelsForm()
     # Two forms post here; the add form's fields carry the "add-" prefix.
-    adding = request.method == "POST" and "add-item_code" in request.form
-    saving = request.method == "POST" and not adding
-    if adding and add_form.validate():
-        response = _add_level(add_form, location)
-        if response is not None:
-            return response
-    elif saving:
-        response = _save_levels(form, location, here)
-        if response is not None:
-            return response
+    if "add-item_code" in request.form:
+        if add_form.validate():
+            response = _add_level(add_form, location)
+            if response is not None:
+                return response
+        return _reorder_levels_page(location, add_form=add_form)
+    here = url_for("stock.reorder_levels", location_id=location.id, **link_args())
+    response = _save_levels(form, location, here)
+    if response is not None:
+        return response
+    return _reorder_levels_page(location, sent=form)
 
+
+def _reorder_levels_page(
+    location: Location,
+    *,
+    sent: ReorderLevelsForm | None = None,
+    add_form: AddReorderLevelForm | None = None,
+) -> str:
+    """Render the levels page: the rows ``sent`` with their errors, or a page of today's."""
+    locale = current_locale()
+    search = request.args.get("q", "").strip()[:100]
+    can_edit = _is_staff(acting_user())
     filters = OnHandFilters(text=search or None)
     convert = on_hand_row_converter(filters)
     page = None
-    if saving:
+    form = sent
+    if sent is not None:
         # Show the rows as sent, with their errors, beside today's figures.
-        sent = [_int(entry.form.item_id.data) for entry in form.rows]
+        ids = [_int(entry.form.item_id.data) for entry in sent.rows]
         stmt = on_hand_query(
-            location.id, OnHandFilters(item_ids=[i for i in sent if i is not None]), locale=locale
+            location.id, OnHandFilters(item_ids=[i for i in ids if i is not None]), locale=locale
         )
         infos = {row.item_id: row for row in map(convert, db.session.execute(stmt))}
     else:
@@ -392,11 +424,12 @@ def reorder_levels(location_id: int) -> Response | str:
         "stock/reorder_levels.html",
         location=location,
         form=form,
-        add_form=add_form,
+        add_form=add_form or AddReorderLevelForm(prefix="add", formdata=None),
         infos=infos,
         page=page,
         search=search,
-        action=here,
+        action=url_for("stock.reorder_levels_save", location_id=location.id, **link_args()),
+        can_edit=can_edit,
     )
 
 
@@ -546,12 +579,20 @@ def transactions() -> str:
     form.location.choices = [SelectChoice("", _("All locations"))] + [
         SelectChoice(str(location.id), location.display_name(locale)) for location in locations
     ]
+    form.grant.choices = [SelectChoice("", _("All grants"))] + [
+        SelectChoice(str(grant.id), f"{grant.code} · {grant.donor}")
+        for grant in db.session.scalars(grants_query())
+    ]
     form.validate_or_default()
     filters = TransactionFilters(
         kind=TransactionKind(form.kind.data) if form.kind.data else None,
         location_id=int(form.location.data) if form.location.data else None,
         date_from=form.date_from.data,
         date_to=form.date_to.data,
+        reference=(form.reference.data or "").strip() or None,
+        supplier=(form.supplier.data or "").strip() or None,
+        item=(form.item.data or "").strip() or None,
+        grant_id=int(form.grant.data) if form.grant.data else None,
     )
     page_number, per_page = _page_args()
     page = RowPage(

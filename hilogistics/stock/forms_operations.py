@@ -10,6 +10,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -237,8 +238,16 @@ class AdjustForm(Form):
 
 
 class ReverseForm(Form):
-    """Confirm a reversal: why, and on what date."""
+    """Confirm a reversal: which lines (all by default), why, and on what date."""
 
+    # Check boxes in the lines' table, one per line not yet reversed (movement ids); the
+    # service refuses ids that are not lines of the transaction.
+    lines = SelectMultipleField(
+        _l("Lines to reverse"),
+        coerce=str,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one line to reverse."))],
+    )
     note = TextAreaField(
         _l("Why is it reversed?"),
         validators=[DataRequired(), Length(max=2000)],

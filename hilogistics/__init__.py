@@ -174,6 +174,7 @@ def _register_hooks(app: Flask) -> None:
     def _shell_context() -> dict[str, Any]:
         from flask_login import current_user
 
+        from hilogistics.forms import page_errors
         from hilogistics.i18n import localised_setting
         from hilogistics.main.navigation import menu_for
 
@@ -185,6 +186,8 @@ def _register_hooks(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "organisation_name": localised_setting(app.config["ORGANISATION_NAME"], locale),
             "partner_name": localised_setting(app.config["PARTNER_NAME"], locale),
+            # Read when base.html renders, after the view has put its errors on the forms.
+            "page_errors": page_errors,
         }
 
     @app.after_request

@@ -1,9 +1,9 @@
 """Form pieces shared by every domain: the base form and its translated built-in messages."""
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -141,6 +141,48 @@ class Form(FlaskForm):
             if validators is not None:
                 options = {**options, "validators": validators}
             return unbound_field.bind(form=form, **options)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page's forms, so that base.html can title the page and sum up every error at the
+        # top whatever the view called its forms. Lines of a list (prefixed) belong to theirs.
+        if has_request_context() and not kwargs.get("prefix"):
+            g.setdefault("page_forms", []).append(self)
+
+
+class SummaryEntry(NamedTuple):
+    """One line of a page's error summary: the input to go to (None: the form) and the text."""
+
+    target: str | None
+    text: str
+
+
+def _entries(form: FlaskForm) -> list[SummaryEntry]:
+    # A form may name its lines its own way (a pasted line also names its row in the paste).
+    line_name = getattr(form, "line_name", None) or (lambda n: _("Line %(n)d", n=n))
+    entries: list[SummaryEntry] = []
+    for field in form:
+        if isinstance(field, FieldList):
+            for number, entry in enumerate(field.entries, start=1):
+                inner = entry.form if isinstance(entry, FormField) else None
+                for sub in inner if inner is not None else [entry]:
+                    if sub.errors and isinstance(sub.errors, list):
+                        label = _("%(line)s: %(field)s", line=line_name(number), field=_label(sub))
+                        entries.append(SummaryEntry(sub.id, _summary_text(label, sub.errors)))
+        elif field.errors and isinstance(field.errors, list):
+            entries.append(SummaryEntry(field.id, _summary_text(_label(field), field.errors)))
+    entries.extend(SummaryEntry(None, str(message)) for message in form.form_errors)
+    return entries
+
+
+def _summary_text(label: str, errors: list[Any]) -> str:
+    return _("%(label)s: %(errors)s", label=label, errors=" ".join(str(e) for e in errors))
+
+
+def page_errors() -> list[SummaryEntry]:
+    """Every error of every form made for this page, in order: for base.html's summary."""
+    forms = g.get("page_forms", []) if has_request_context() else []
+    return [entry for form in forms for entry in _entries(form)]
 
 
 def planning_date(_form: FlaskForm, field: Field) -> None:

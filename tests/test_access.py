@@ -68,6 +68,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.receipt_import_template": STAFF,
     "stock.adjust": STAFF,
     "stock.reverse": STAFF,
+    "stock.lot": EVERYONE,
+    "stock.lot_expiry": STAFF,
     "stock.grants": READERS,
     "stock.grant_new": STAFF,
     "stock.grant_edit": STAFF,

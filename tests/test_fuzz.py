@@ -153,6 +153,7 @@ class World:
         self.ids = {
             "item_id": self.item.id,
             "transaction_id": self.transaction.id,
+            "lot_id": self.transaction.movements[0].lot_id,
             "grant_id": self.grant.id,
             "user_id": self.target.id,
             "category_id": db.session.scalar(select(Category.id).limit(1)),

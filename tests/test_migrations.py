@@ -167,3 +167,47 @@ def test_the_ledger_step_fills_item_rows_and_serial_places_from_existing_balance
     assert set(db.session.scalars(select(Lot.at_location_id).where(Lot.serial.is_not(None)))) == {
         warehouse_id
     }
+
+
+def test_the_partial_reversal_step_links_earlier_reversals_line_by_line(empty_app) -> None:
+    from sqlalchemy import select
+
+    from hilogistics.actors import SYSTEM
+    from hilogistics.stock.models import Movement, StockTransaction
+    from hilogistics.stock.services import ReceiptLine, record_receipt, reverse_transaction
+    from tests.factories import make_item, make_warehouse, operation_key, receive
+
+    flask_migrate.upgrade()
+    warehouse = make_warehouse()
+    first, second = make_item(), make_item()
+    receipt = record_receipt(
+        actor=SYSTEM,
+        warehouse_id=warehouse.id,
+        occurred_on=receive(first, 1, warehouse).occurred_on,
+        lines=[
+            ReceiptLine(item_id=first.id, quantity=2),
+            ReceiptLine(item_id=first.id, quantity=2),
+            ReceiptLine(item_id=second.id, quantity=5),
+        ],
+        operation_key=operation_key(),
+    )
+    reversal = reverse_transaction(
+        actor=SYSTEM, transaction_id=receipt.id, note="twice", operation_key=operation_key()
+    )
+    expected = {m.id: o.id for m, o in zip(reversal.movements, receipt.movements, strict=True)}
+    reversal_id, receipt_id = reversal.id, receipt.id
+    db.session.commit()
+    flask_migrate.downgrade(revision="-1")
+    db.session.remove()
+    flask_migrate.upgrade()
+    rows = db.session.execute(
+        select(Movement.id, Movement.reverses_movement_id).where(
+            Movement.transaction_id == reversal_id
+        )
+    ).all()
+    assert dict(rows) == expected
+    others = db.session.scalars(
+        select(Movement.reverses_movement_id).where(Movement.transaction_id != reversal_id)
+    ).all()
+    assert set(others) == {None}
+    assert db.session.get(StockTransaction, reversal_id).reverses_id == receipt_id

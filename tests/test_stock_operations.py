@@ -834,13 +834,17 @@ def test_a_reversal_posts_and_the_two_transactions_point_at_each_other(
     original = receive(item, 6, warehouse)
     db.session.commit()
     url = f"/stock/transactions/{original.id}/reverse"
-    data = {"note": "keyed twice", "occurred_on": business_today().isoformat()}
+    data = {
+        "note": "keyed twice",
+        "occurred_on": business_today().isoformat(),
+        "lines": [str(m.id) for m in original.movements],
+    }
     response = client.post(url, data=dict(data, operation_key=operation_key()))
     reversal = db.session.scalar(
         select(StockTransaction).where(StockTransaction.kind == TransactionKind.REVERSAL)
     )
     assert response.headers["Location"] == f"/stock/transactions/{reversal.id}"
-    assert reversal.reverses_id == original.id and original.reversed_by.id == reversal.id
+    assert reversal.reverses_id == original.id and original.reversals == [reversal]
     assert on_hand(warehouse, item) == 0
 
     page = client.get(url).get_data(as_text=True)
@@ -877,7 +881,12 @@ def test_a_reversal_is_refused_when_the_stock_has_moved_on(client: FlaskClient, 
     assert "Only 3 on hand there now" in client.get(url).get_data(as_text=True)
     response = client.post(
         url,
-        data={"note": "wrong", "occurred_on": business_today().isoformat(), "operation_key": "k1"},
+        data={
+            "note": "wrong",
+            "occurred_on": business_today().isoformat(),
+            "operation_key": "k1",
+            "lines": [str(m.id) for m in original.movements],
+        },
     )
     assert response.status_code == 200
     assert "5 wanted, 3 on hand" in response.get_data(as_text=True)
@@ -894,8 +903,9 @@ def test_a_reversal_needs_a_note_and_cannot_predate_the_original(
     body = client.post(url, data={"note": "", "operation_key": "k2"}).get_data(as_text=True)
     assert 'aria-invalid="true"' in field_tag(body, "note")
     earlier = (business_today() - timedelta(days=1)).isoformat()
+    lines = [str(m.id) for m in original.movements]
     body = client.post(
-        url, data={"note": "wrong", "occurred_on": earlier, "operation_key": "k3"}
+        url, data={"note": "wrong", "occurred_on": earlier, "operation_key": "k3", "lines": lines}
     ).get_data(as_text=True)
     assert "cannot be dated before" in body
     assert count_transactions() == 1

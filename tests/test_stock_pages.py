@@ -810,7 +810,7 @@ def test_transactions_link_reversals_both_ways_and_offer_reverse_to_staff_only(
     assert "2026-01-01 09:30" in html  # recorded at, in Pyongyang time
     assert f"/stock/transactions/{reversal.id}" in html and "GRN-9" in html
     assert [r[3:] for r in table(html, "Lines of")] == [
-        ["5", "piece", "Suppliers and donors", "Central store"]
+        ["5", "piece", "Suppliers and donors", "Central store", f"by #{reversal.id}"]
     ]
     reverse_link = "Reverse this transaction"
     assert reverse_link not in html

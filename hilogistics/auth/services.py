@@ -168,6 +168,53 @@ def _keep_an_admin(*, actor: User | SystemActor, user: User, field: str | None =
         raise DomainError(_("This is the last active administrator."), field=field)
 
 
+def account_problems(
+    *,
+    username: str | None = None,
+    display_name: str | None = None,
+    role: Role | None = None,
+    password: str | None = None,
+    location_id: int | None = None,
+) -> list[DomainError]:
+    """Every problem of an account form's values at once (nothing written), field by field.
+
+    Only the values given are checked (None: not on this form, or already refused by the form),
+    so that a form shows all its problems in one pass. The services check them again.
+    """
+    problems: list[DomainError] = []
+    if username is not None:
+        name = normalise_username(username)
+        if not USERNAME_PATTERN.match(name):
+            problems.append(
+                DomainError(
+                    _(
+                        "Use 2 to 64 letters, digits, dots, dashes or underscores, "
+                        "starting with a letter or digit."
+                    ),
+                    field="username",
+                )
+            )
+        elif db.session.scalar(select(User.id).where(User.username == name)) is not None:
+            problems.append(
+                ConflictError(
+                    _("The username %(name)s is already taken.", name=name), field="username"
+                )
+            )
+    if display_name is not None and not display_name.strip():
+        problems.append(DomainError(_("Enter the person's name."), field="display_name"))
+    if password is not None:
+        try:
+            _check_password_rules(password)
+        except DomainError as error:
+            problems.append(error)
+    if role is not None:
+        try:
+            _resolve_location(role, location_id)
+        except DomainError as error:
+            problems.append(error)
+    return problems
+
+
 def create_user(
     *,
     actor: User | SystemActor,

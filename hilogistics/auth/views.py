@@ -23,6 +23,7 @@ from hilogistics.auth.queries import users_query
 from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.auth.throttle import ThrottlePolicy, Verdict
 from hilogistics.db import db, utcnow
+from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import page_number
 from hilogistics.locations.queries import physical_locations_query
@@ -94,7 +95,9 @@ def login() -> Response | str | tuple[str, int]:
             status = 429
         else:
             error = _("The username or password is not correct.")
-    return render_template("auth/login.html", form=form, error=error), status
+    if error is not None:
+        form.form_errors.append(error)  # summed up at the top of the page, like other errors
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
@@ -113,7 +116,12 @@ def logout() -> Response:
 def password() -> Response | str:
     """Change one's own password; other sessions of the account end."""
     form = ChangePasswordForm()
-    if form.validate_on_submit() and _current_password_ok(form):
+    valid = form.validate_on_submit()
+    # The current password is checked whatever else is wrong: every problem in one pass.
+    checked = form.is_submitted() and bool(form.current_password.data)
+    if checked and not form.current_password.errors and not _current_password_ok(form):
+        valid = False
+    if valid:
         response = submit(
             form,
             lambda: services.change_own_password(
@@ -168,6 +176,30 @@ def _fill_choices(form: UserForm) -> None:
     ]
 
 
+def _account_form_valid(form: UserForm) -> bool:
+    """The form's own checks and the service's rules together, every problem in one pass."""
+    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return False
+
+    def unless_refused(name: str) -> object:
+        field = form._fields.get(name)
+        return None if field is None or field.errors else field.data
+
+    role = unless_refused("role")
+    location_fine = not form.location_id.errors
+    for problem in services.account_problems(
+        username=unless_refused("username"),  # type: ignore[arg-type]
+        display_name=unless_refused("display_name"),  # type: ignore[arg-type]
+        password=unless_refused("password"),  # type: ignore[arg-type]
+        role=Role(role) if role and location_fine else None,
+        location_id=form.location_id.data,
+    ):
+        attach_error(form, problem)
+        valid = False
+    return valid
+
+
 @bp.get("/users")
 @allow(Role.ADMIN)
 def users() -> str:
@@ -188,7 +220,7 @@ def user_new() -> Response | str:
     """Create an account."""
     form = CreateUserForm()
     _fill_choices(form)
-    if form.validate_on_submit():
+    if _account_form_valid(form):
         response = submit(
             form,
             lambda: services.create_user(
@@ -218,7 +250,7 @@ def user_edit(user_id: int) -> Response | str:
         form.role.data = user.role.value
         form.locale.data = user.locale or ""
     _fill_choices(form)
-    if form.validate_on_submit():
+    if _account_form_valid(form):
         response = submit(
             form,
             lambda: services.update_user(
@@ -292,7 +324,6 @@ def user_activate(user_id: int) -> Response | str:
 def _set_active(user_id: int, *, active: bool) -> Response | str:
     user = db.get_or_404(User, user_id)
     form = ConfirmForm()
-    errors: list[str] = []
     if form.validate_on_submit():
         response = submit(
             form,
@@ -303,8 +334,8 @@ def _set_active(user_id: int, *, active: bool) -> Response | str:
                 else _("Account %(name)s deactivated.", name=user.username)
             ),
             url_for("auth.users"),
-            # The page shows the refusal beside the question, not on a field.
-            show_error=lambda error: errors.append(error.message),
+            # Not about a field: the page's error summary shows it above the question.
+            show_error=lambda error: form.form_errors.append(error.message),
         )
         if response is not None:
             return response
@@ -313,5 +344,4 @@ def _set_active(user_id: int, *, active: bool) -> Response | str:
         form=form,
         user=user,
         active=active,
-        error=errors[0] if errors else None,
     )

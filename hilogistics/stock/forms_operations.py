@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -11,6 +12,7 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -197,6 +199,16 @@ class ReceiptForm(Form):
         self.occurred_on.render_kw = {"max": _today_iso()}
         self.line_warnings: dict[int, list[str]] = {}
 
+    # Line (counting from 0) → its row in a paste, so that messages name both.
+    pasted_rows: dict[int, int] = {}
+
+    def line_name(self, number: int) -> str:
+        """How messages name line ``number`` (counting from 1): with its pasted row, if any."""
+        row = self.pasted_rows.get(number - 1)
+        if row is None:
+            return _("Line %(n)d", n=number)
+        return _("Line %(n)d (pasted row %(row)d)", n=number, row=row)
+
     def filled_lines(self) -> list[tuple[int, ReceiptLineForm]]:
         """(position, line form) of every line with something typed on it."""
         return [
@@ -301,8 +313,16 @@ class AdjustForm(Form):
 
 
 class ReverseForm(Form):
-    """Confirm a reversal: why, and on what date."""
+    """Confirm a reversal: which lines (all by default), why, and on what date."""
 
+    # Check boxes in the lines' table, one per line not yet reversed (movement ids); the
+    # service refuses ids that are not lines of the transaction.
+    lines = SelectMultipleField(
+        _l("Lines to reverse"),
+        coerce=str,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one line to reverse."))],
+    )
     note = TextAreaField(
         _l("Why is it reversed?"),
         validators=[DataRequired(), Length(max=2000)],

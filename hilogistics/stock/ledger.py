@@ -69,6 +69,8 @@ class Line:
     reason_id: int | None = None
     note: str = ""
     reservation_id: int | None = None
+    # A reversal's line: the movement it undoes (unique in the database: undone once only).
+    reverses_movement_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,7 @@ def post(
                         "occurred_on": occurred_on,
                         "reason_id": line.reason_id,
                         "note": line.note or "",
+                        "reverses_movement_id": line.reverses_movement_id,
                     }
                     for line in lines
                 ],

@@ -88,6 +88,24 @@ class Lot(db.Model):
         return self.serial or self.code or "—"
 
 
+class LotExpiryCorrection(db.Model):
+    """A lot's expiry date corrected by logistics: the old and new dates, why, who and when."""
+
+    __tablename__ = "lot_expiry_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    old_expires_on: Mapped[date | None] = mapped_column(Date)
+    new_expires_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    # NULL: the system (command line, scripts).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lot: Mapped[Lot] = relationship()
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
 class TransactionKind(enum.StrEnum):
     """The business event a stock transaction records."""
 
@@ -177,9 +195,9 @@ class StockTransaction(db.Model):
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"))
     reason_id: Mapped[int | None] = mapped_column(ForeignKey("adjustment_reasons.id"))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    reverses_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stock_transactions.id"), unique=True
-    )
+    # Several reversals may undo one transaction, each some of its lines: the guard that no
+    # line is undone twice is on the movements (``reverses_movement_id``, unique).
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("stock_transactions.id"), index=True)
     # The numbered document (shipment, distribution, count…) this transaction posts, if any.
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
 
@@ -189,9 +207,11 @@ class StockTransaction(db.Model):
     reason: Mapped[AdjustmentReason | None] = relationship()
     document: Mapped[Document | None] = relationship()
     reverses: Mapped["StockTransaction | None"] = relationship(
-        remote_side=[id], back_populates="reversed_by"
+        remote_side=[id], back_populates="reversals"
     )
-    reversed_by: Mapped["StockTransaction | None"] = relationship(back_populates="reverses")
+    reversals: Mapped[list["StockTransaction"]] = relationship(
+        back_populates="reverses", order_by="StockTransaction.id"
+    )
     movements: Mapped[list["Movement"]] = relationship(
         back_populates="transaction", order_by="Movement.id"
     )
@@ -224,6 +244,11 @@ class Movement(db.Model):
     # reasons, translated, shared with adjustments.
     reason_id: Mapped[int | None] = mapped_column(ForeignKey("adjustment_reasons.id"))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A reversal's line names the line it undoes. Unique: however many reversals run at once,
+    # the database lets one line be undone once (NULLs, every other line, never clash).
+    reverses_movement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("movements.id"), unique=True
+    )
 
     transaction: Mapped[StockTransaction] = relationship(back_populates="movements")
     item: Mapped[Item] = relationship()

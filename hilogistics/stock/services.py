@@ -10,7 +10,7 @@ from datetime import date
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hilogistics.actors import SystemActor
@@ -22,17 +22,22 @@ from hilogistics.errors import ConflictError, DomainError, NotFoundError, Permis
 from hilogistics.i18n import current_locale
 from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.locations.permissions import require_act_at
 from hilogistics.stock import ledger
 from hilogistics.stock.errors import InsufficientStockError
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
+    Balance,
     Grant,
     Lot,
+    LotExpiryCorrection,
+    Movement,
     ReorderLevel,
     StockTransaction,
     TransactionKind,
 )
+from hilogistics.stock.queries.revisions import reversed_lines
 
 STOCK_ROLES = frozenset({Role.ADMIN, Role.LOGISTICS})
 
@@ -278,21 +283,16 @@ def _check_line_expiry(
 
 
 def _expiry_clash_message(item: Item, code: str, expiry: date | None) -> str:
-    shown = expiry.isoformat() if expiry else _("no expiry date")
-    if code:
-        return _(
-            "Lot %(lot)s of %(item)s is already recorded with expiry %(expiry)s.",
-            lot=code,
-            item=item.code,
-            expiry=shown,
-        )
-    # The old words ("Lot — of …") left the clerk with no way out: say what to do.
+    # Name the lot in words ("no lot code", never "Lot —") and say the way out: a wrong
+    # recorded date is corrected by logistics on the lot's page, a new batch gets its code.
     return _(
-        "%(item)s without a lot code is already recorded with expiry %(expiry)s. "
-        "Enter the lot code printed on the packaging, so that this delivery is "
-        "recorded as a lot of its own.",
+        "%(item)s (%(lot)s) is already recorded with expiry %(expiry)s. If that date is "
+        "wrong, logistics staff can correct the lot's expiry on the lot's page (open the "
+        "item, then the lot). If this delivery is another batch, enter the lot code "
+        "printed on its packaging.",
         item=item.code,
-        expiry=shown,
+        lot=_("lot %(lot)s", lot=code) if code else _("no lot code"),
+        expiry=expiry.isoformat() if expiry else _("none"),
     )
 
 
@@ -618,17 +618,27 @@ def reverse_transaction(
     note: str,
     operation_key: str,
     occurred_on: date | None = None,
+    movement_ids: Sequence[int] | None = None,
 ) -> StockTransaction:
-    """Post the mirror image of a transaction (every line back where it came from).
+    """Post the mirror image of a transaction's lines (``movement_ids``; None: all not yet undone).
 
-    Raises DomainError when it was already reversed, is itself a reversal, or the reversal
-    would be dated before it; InsufficientStockError when the stock has moved on since.
+    A transaction may be reversed in several parts, each line once: the database refuses a
+    second reversal of a line even when two are posted at the same moment. Raises DomainError
+    when a chosen line was already reversed, none is chosen, the transaction is itself a
+    reversal, or the reversal would be dated before it; InsufficientStockError when the stock
+    has moved on since.
     """
     begin_write()
     require_stock_role(actor)
+    chosen = None if movement_ids is None else sorted(set(movement_ids))
     asked = ledger.fingerprint_of(
         TransactionKind.REVERSAL,
-        {"transaction_id": transaction_id, "note": note.strip(), "occurred_on": occurred_on},
+        {
+            "transaction_id": transaction_id,
+            "note": note.strip(),
+            "occurred_on": occurred_on,
+            "movement_ids": chosen,
+        },
         [],
     )
     return ledger.once(
@@ -641,6 +651,7 @@ def reverse_transaction(
             note=note,
             operation_key=operation_key,
             occurred_on=occurred_on,
+            movement_ids=chosen,
             fingerprint=asked,
         ),
     )
@@ -653,6 +664,7 @@ def _reverse_transaction(
     note: str,
     operation_key: str,
     occurred_on: date | None,
+    movement_ids: list[int] | None,
     fingerprint: str,
 ) -> StockTransaction:
     original = db.session.get(StockTransaction, transaction_id)
@@ -660,8 +672,28 @@ def _reverse_transaction(
         raise NotFoundError(_("No such transaction."))
     if original.kind is TransactionKind.REVERSAL:
         raise DomainError(_("A reversal cannot be reversed; record the operation again instead."))
-    if original.reversed_by is not None:
-        raise DomainError(_("This transaction has already been reversed."))
+    undone = reversed_lines(original)
+    if movement_ids is None:
+        chosen = [m for m in original.movements if m.id not in undone]
+        if not chosen:
+            raise DomainError(_("This transaction has already been reversed."))
+    else:
+        by_id = {m.id: m for m in original.movements}
+        if not movement_ids:
+            raise DomainError(_("Choose at least one line to reverse."), field="lines")
+        if any(i not in by_id for i in movement_ids):
+            raise DomainError(_("Choose lines of this transaction."), field="lines")
+        again = [i for i in movement_ids if i in undone]
+        if again:
+            raise DomainError(
+                _(
+                    "Line %(n)d was already reversed by transaction %(by)d.",
+                    n=list(by_id).index(again[0]) + 1,
+                    by=undone[again[0]],
+                ),
+                field="lines",
+            )
+        chosen = [by_id[i] for i in movement_ids]
     if not note.strip():
         raise DomainError(_("Explain why in a note."), field="note")
     occurred_on = occurred_on or business_today()
@@ -682,8 +714,9 @@ def _reverse_transaction(
             m.to_location_id,
             m.from_location_id,
             reason_id=m.reason_id,
+            reverses_movement_id=m.id,
         )
-        for m in original.movements
+        for m in chosen
     ]
     try:
         posted = ledger.post(
@@ -699,9 +732,93 @@ def _reverse_transaction(
             reverses_id=original.id,
             fingerprint=fingerprint,
         )
-    except IntegrityError as error:  # a concurrent reversal won the unique reverses_id
-        raise DomainError(_("This transaction has already been reversed.")) from error
+    except IntegrityError as error:  # a concurrent reversal of a chosen line won the unique key
+        if movement_ids is None:
+            raise DomainError(_("This transaction has already been reversed.")) from error
+        raise DomainError(_("A chosen line was reversed meanwhile; reload the page.")) from error
     return posted.transaction
+
+
+def correct_lot_expiry(
+    *,
+    actor: User | SystemActor | None,
+    lot_id: int,
+    expires_on: date | None,
+    reason: str,
+) -> LotExpiryCorrection:
+    """Correct a lot's expiry date, recording the old and new dates, why, who and when.
+
+    Logistics staff and administrators only, at every place holding the lot. Raises
+    DomainError for an item without expiry dates, a missing or implausible date, the same
+    date, a date before the lot was received (the receipt would have been refused), or no
+    reason; ConflictError when the lot was corrected meanwhile.
+    """
+    begin_write()
+    require_stock_role(actor)
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFoundError(_("No such lot."))
+    held_at = db.session.scalars(
+        select(Balance.location_id)
+        .where(Balance.lot_id == lot.id, Balance.is_guarded, Balance.quantity != 0)
+        .order_by(Balance.location_id)
+    ).all()
+    for location_id in held_at:
+        require_act_at(actor, location_id)
+    if not lot.item.tracks_expiry:
+        raise DomainError(
+            _("%(item)s does not track expiry dates.", item=lot.item.code), field="expires_on"
+        )
+    if expires_on is None:
+        raise DomainError(_("Enter the correct expiry date."), field="expires_on")
+    problem = planning_date_problem(expires_on)
+    if problem is not None:
+        raise DomainError(problem, field="expires_on")
+    if expires_on == lot.expires_on:
+        raise DomainError(_("The lot already has this expiry date."), field="expires_on")
+    received = db.session.scalar(
+        select(func.min(Movement.occurred_on))
+        .join(Location, Location.id == Movement.from_location_id)
+        .where(Movement.lot_id == lot.id, Location.kind == LocationKind.SUPPLIER)
+    )
+    if received is not None and expires_on < received:
+        raise DomainError(
+            _(
+                "The lot was received on %(date)s: it cannot have expired before then.",
+                date=received.isoformat(),
+            ),
+            field="expires_on",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            _("Say why the date is corrected (where the right date was read)."), field="reason"
+        )
+    if len(reason) > 2000:
+        raise DomainError(_("At most %(n)d characters.", n=2000), field="reason")
+    old = lot.expires_on
+    # Guarded by the date read: of two corrections at once, the second finds it changed.
+    changed = db.session.execute(
+        update(Lot)
+        .where(Lot.id == lot.id, Lot.expires_on.is_(None) if old is None else Lot.expires_on == old)
+        .values(expires_on=expires_on)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ConflictError(
+            _("The lot's expiry was corrected meanwhile; reload the page."), field="expires_on"
+        )
+    correction = LotExpiryCorrection(
+        lot_id=lot.id,
+        old_expires_on=old,
+        new_expires_on=expires_on,
+        reason=reason,
+        actor_id=actor.id,
+    )
+    db.session.add(correction)
+    db.session.flush()
+    db.session.refresh(lot, ["expires_on"])
+    return correction
 
 
 def save_grant(

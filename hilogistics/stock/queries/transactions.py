@@ -51,14 +51,20 @@ def transactions_query(user: User, filters: TransactionFilters) -> Select[Any]:
     A technician sees only transactions with a movement from or to their place.
     """
     reversal = aliased(StockTransaction, name="reversal")
+    # A transaction may be reversed in parts: the list links to the first reversal.
+    reversed_by = (
+        select(func.min(reversal.id))
+        .where(reversal.reverses_id == StockTransaction.id)
+        .correlate(StockTransaction)
+        .scalar_subquery()
+    )
     lines = (
         select(func.count(Movement.id))
         .where(Movement.transaction_id == StockTransaction.id)
         .correlate(StockTransaction)
         .scalar_subquery()
     )
-    stmt = select(StockTransaction, lines.label("lines"), reversal.id.label("reversed_by_id"))
-    stmt = stmt.outerjoin(reversal, reversal.reverses_id == StockTransaction.id)
+    stmt = select(StockTransaction, lines.label("lines"), reversed_by.label("reversed_by_id"))
     if user.role is Role.TECHNICIAN:
         stmt = stmt.where(_touches(user.location_id))
     if filters.location_id is not None:
@@ -123,7 +129,7 @@ def visible_transaction(user: User, transaction_id: int) -> StockTransaction:
                 joinedload(Movement.to_location),
             ),
             joinedload(StockTransaction.reverses),
-            joinedload(StockTransaction.reversed_by),
+            selectinload(StockTransaction.reversals),
             joinedload(StockTransaction.grant),
             joinedload(StockTransaction.reason),
             joinedload(StockTransaction.document),

@@ -62,7 +62,9 @@ from hilogistics.stock.queries.operations import (
     lots_with_balance,
     reversal_shortfalls,
 )
+from hilogistics.stock.queries.revisions import reversed_lines
 from hilogistics.stock.views.blueprint import bp
+from hilogistics.stock.views.receipt_copy import fill_receipt_copy
 from hilogistics.views_support import submit
 
 # Ids in URLs and query strings are database integers: larger ones cannot name a row.
@@ -261,11 +263,14 @@ def receipt_new() -> Response | str:
     """
     form = ReceiptForm(formdata=_posted_receipt())
     _fill_receipt_choices(form)
+    if request.method == "GET" and "copy_of" in request.args:
+        fill_receipt_copy(form, request.args["copy_of"])  # "Copy into a new receipt"
     pasted_rows: dict[int, int] = {}
     if form.is_submitted() and form.add_lines.data:
         _add_lines(form)
     elif form.is_submitted() and (form.show_paste.data or form.show_lines.data):
         form, pasted_rows = _show_pasted(form)
+        form.pasted_rows = pasted_rows
     elif form.is_submitted():
         response = _record_receipt(form)
         if response is not None:
@@ -552,7 +557,13 @@ def reverse(transaction_id: int) -> Response | str:
         abort(404)
     original = visible_transaction(acting_user(), transaction_id)  # with its lines; or a 404
     form = ReverseForm()
+    if request.method == "GET":
+        # Every line not yet reversed is ticked: untick the ones that were right.
+        undone = reversed_lines(original)
+        form.lines.data = [str(m.id) for m in original.movements if m.id not in undone]
     if form.validate_on_submit():
+        # Not a number: no line of any transaction (the service says so).
+        chosen = [bounded_int(value, high=MAX_ID) or 0 for value in form.lines.data]
         response = _post_once(
             form,
             lambda: services.reverse_transaction(
@@ -561,6 +572,7 @@ def reverse(transaction_id: int) -> Response | str:
                 note=form.note.data,
                 operation_key=form.operation_key.data,
                 occurred_on=form.occurred_on.data,
+                movement_ids=chosen,
             ),
             _("Transaction reversed."),
         )
@@ -568,10 +580,13 @@ def reverse(transaction_id: int) -> Response | str:
             return response
         # Read again after the rollback: whether it was reversed meanwhile, and the balances.
         original = visible_transaction(acting_user(), transaction_id)
+    undone = reversed_lines(original)
     return render_template(
         "stock/reverse.html",
         original=original,
         form=form,
         kind_labels=TRANSACTION_KIND_LABELS,
+        undone=undone,
+        selected=set(form.lines.data or []),
         shortfalls=reversal_shortfalls(original),
     )

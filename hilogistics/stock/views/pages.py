@@ -59,6 +59,7 @@ from hilogistics.stock.queries import (
     visible_transaction,
 )
 from hilogistics.stock.queries.grants import grants_query
+from hilogistics.stock.queries.revisions import reversed_lines
 from hilogistics.stock.services import (
     LevelRow,
     RowProblem,
@@ -616,17 +617,30 @@ def transaction(transaction_id: int) -> str:
     lines = found.movements
     if user.role is Role.TECHNICIAN:
         lines = [m for m in lines if user.location_id in (m.from_location_id, m.to_location_id)]
+    undone = reversed_lines(found)
+    staff = _is_staff(user)
     can_reverse = (
-        _is_staff(user)
+        staff
         and found.kind is not TransactionKind.REVERSAL
-        and found.reversed_by is None
+        and len(undone) < len(found.movements)
         and _endpoint_exists("stock.reverse")
+    )
+    reversed_receipt = found.reverses if found.kind is TransactionKind.REVERSAL else None
+    can_copy = (
+        staff
+        and _endpoint_exists("stock.receipt_new")
+        and (
+            found.kind is TransactionKind.RECEIPT
+            or (reversed_receipt is not None and reversed_receipt.kind is TransactionKind.RECEIPT)
+        )
     )
     return render_template(
         "stock/transaction.html",
         transaction=found,
         lines=lines,
         can_reverse=can_reverse,
+        undone=undone,
+        copy_link=url_for("stock.receipt_new", copy_of=found.id) if can_copy else None,
         kind_labels=TRANSACTION_KIND_LABELS,
         document_link=_document_link(),
     )

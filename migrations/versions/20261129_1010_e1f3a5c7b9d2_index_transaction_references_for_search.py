@@ -7,7 +7,7 @@ SQLite gets a plain index on the column. The downgrade drops the index and leave
 extension, which other databases objects may have come to use.
 
 Revision ID: e1f3a5c7b9d2
-Revises: c7e4a2d9f1b3
+Revises: e1f4a7c3b9d2
 Create Date: 2026-11-29 10:10:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e1f3a5c7b9d2'
-down_revision = 'c7e4a2d9f1b3'
+down_revision = 'e1f4a7c3b9d2'
 branch_labels = None
 depends_on = None
 

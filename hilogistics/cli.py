@@ -149,7 +149,7 @@ def seed_scale_command(items: int, locations: int, movements: int) -> None:
     click.echo(
         f"seeded {summary.items} items, {summary.locations} locations, {summary.lots} lots, "
         f"{summary.transactions} transactions, {summary.movements} movements, "
-        f"{summary.balances} balances in {time.perf_counter() - started:.1f} s"
+        f"{summary.shipments} shipments, {summary.balances} balances in {time.perf_counter() - started:.1f} s"
     )
 
 

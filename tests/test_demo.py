@@ -14,6 +14,7 @@ from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.shipments.models import Shipment, ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.queries import awaiting_receipt_query
+from hilogistics.shipments.services import DraftLine, create_dispatch
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -183,6 +184,37 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
         lines=[ReceiptLine(item.id, 5, lot_code="AFTER-SEED")],
         operation_key=operation_key(),
     )
+    # Transfers are shipments: a dispatch and (unless still on its way) an arrival each.
+    shipments = db.session.scalar(select(func.count()).select_from(Shipment))
+    dispatches = db.session.scalar(
+        select(func.count())
+        .select_from(StockTransaction)
+        .where(StockTransaction.kind == TransactionKind.DISPATCH)
+    )
+    assert shipments == dispatches > 0
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(StockTransaction)
+        .where(
+            StockTransaction.kind.in_([TransactionKind.DISPATCH, TransactionKind.ARRIVAL]),
+            StockTransaction.document_id.is_(None),
+        )
+    )
+    # The numbering goes on after the seeded numbers.
+    lot_id = db.session.scalar(
+        select(Balance.lot_id).where(
+            Balance.location_id == warehouse.id, Balance.item_id == item.id, Balance.quantity > 0
+        )
+    )
+    draft = create_dispatch(
+        actor=SYSTEM,
+        origin_id=warehouse.id,
+        destination_id=db.session.scalar(
+            select(Location.id).where(Location.kind == LocationKind.CENTRE).limit(1)
+        ),
+        lines=[DraftLine(item_id=item.id, lot_id=lot_id, quantity=1)],
+    )
+    assert draft.id > shipments
     db.session.commit()
 
     again = runner.invoke(args=args)

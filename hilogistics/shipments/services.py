@@ -24,12 +24,14 @@ from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today, planning_date_problem
 from hilogistics.db import begin_write, db
+from hilogistics.documents import shipments as shipment_documents
+from hilogistics.documents.layout import Printing
 from hilogistics.errors import DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.locations.permissions import require_act_at
 from hilogistics.registry.models import DocumentType
-from hilogistics.registry.services import register_document
+from hilogistics.registry.services import log_print, register_document
 from hilogistics.registry.transitions import transition
 from hilogistics.shipments.models import (
     AWAITING,
@@ -1204,3 +1206,63 @@ def _found_lot(
     except DomainError as error:
         error.field = f"lines-{index}-" + (error.field or "lot_code")
         raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing
+
+
+def default_document_kind(shipment: Shipment) -> str:
+    """What a shipment prints by default: picking list, waybill, or goods-received note."""
+    if shipment.is_inbound:
+        return shipment_documents.GOODS_RECEIVED
+    if shipment.status is ShipmentStatus.DRAFT:
+        return shipment_documents.PICKING_LIST
+    return shipment_documents.WAYBILL
+
+
+def print_shipment(
+    *,
+    actor: User | SystemActor | None,
+    shipment_id: int,
+    printing: Printing,
+    kind: str | None = None,
+    event_id: int | None = None,
+    strict: bool = False,
+) -> tuple[bytes, str]:
+    """Log one print of the shipment's document and render it: (PDF bytes, file name).
+
+    ``kind``: waybill, picking-list or goods-received (default: ``default_document_kind``);
+    a goods-received note is of ``event_id`` or the last receiving event. The copy number
+    comes from the registry's print log ("COPY n" from the second print on). Technicians
+    print only their own place's shipments (NotFoundError elsewhere).
+    """
+    begin_write()
+    shipment = visible_shipment(actor, shipment_id)
+    kind = kind or default_document_kind(shipment)
+    if kind not in shipment_documents.KINDS:
+        raise DomainError(_("Unknown document type."), field="kind")
+    event = None
+    if kind == shipment_documents.PICKING_LIST and shipment.status is not ShipmentStatus.DRAFT:
+        raise DomainError(_("A picking list is printed for a draft."), field="kind")
+    if kind == shipment_documents.WAYBILL and (
+        shipment.is_inbound or shipment.status is ShipmentStatus.DRAFT
+    ):
+        raise DomainError(_("A waybill is printed once the shipment is dispatched."), field="kind")
+    if kind == shipment_documents.GOODS_RECEIVED:
+        received = [e for e in shipment.events if e.action is ShipmentAction.RECEIVED]
+        if event_id is not None:
+            received = [e for e in received if e.id == event_id]
+        if not received:
+            raise DomainError(_("Nothing was received yet."), field="event_id")
+        event = received[-1]
+    copy = log_print(shipment.document, actor)  # type: ignore[arg-type]
+    body = shipment_documents.shipment_pdf(
+        kind=kind,
+        shipment=shipment,
+        printing=printing,
+        copy=copy,
+        event=event,
+        strict=strict,
+    )
+    return body, f"{shipment.number}-{kind}"

@@ -480,3 +480,25 @@ def test_the_same_dispatch_sent_twice_at_once_is_one_transaction(
         assert count == 1
         assert on_hand(warehouse.id, lot.id) == 6
         db.session.commit()
+
+
+def test_an_expired_lot_is_refused_on_its_line_before_the_ledger(app: Flask) -> None:
+    item = make_item(tracks_expiry=True)
+    warehouse, centre = make_warehouse(), make_location()
+    lot = (
+        receive(
+            item,
+            5,
+            warehouse,
+            lot_code="OLD",
+            expires_on=TODAY - timedelta(days=1),
+            occurred_on=TODAY - timedelta(days=10),
+        )
+        .movements[0]
+        .lot
+    )
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 2)])
+    with pytest.raises(DomainError) as refused:
+        dispatch(shipment)
+    assert refused.value.field == "lines-0-lot"
+    assert shipment.status is ShipmentStatus.DRAFT

@@ -326,9 +326,9 @@ def _dispatch(
         dispatched_on=dispatched_on,
         **values,
     )
-    db.session.refresh(shipment)
-    for line in shipment.lines:
-        db.session.refresh(line)
+    # Edits replace lines (new rows), never change one in place: reloading the collection
+    # reads the lines as they are now.
+    db.session.expire(shipment)
     if not shipment.lines:
         raise DomainError(_("Enter at least one line."), field="lines")
     _check_places_active(shipment)
@@ -336,6 +336,18 @@ def _dispatch(
         if line.lot_id is None:
             raise DomainError(
                 _("Choose the lot of %(item)s to send.", item=line.item.code),
+                field=f"lines-{index}-lot",
+            )
+        expired = line.lot.expires_on is not None and line.lot.expires_on < dispatched_on
+        # The ledger refuses these on their way to transit (DESIGN.md 2b: they only leave to
+        # loss, a count or by reversal): say so on the line instead of in a ledger message.
+        if expired or not line.item.is_active:
+            raise DomainError(
+                _(
+                    "%(item)s is inactive or its lot has expired: it cannot be dispatched; "
+                    "write it off instead.",
+                    item=line.item.code,
+                ),
                 field=f"lines-{index}-lot",
             )
     _check_available(shipment)

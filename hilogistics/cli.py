@@ -149,7 +149,8 @@ def seed_scale_command(items: int, locations: int, movements: int) -> None:
     click.echo(
         f"seeded {summary.items} items, {summary.locations} locations, {summary.lots} lots, "
         f"{summary.transactions} transactions, {summary.movements} movements, "
-        f"{summary.balances} balances in {time.perf_counter() - started:.1f} s"
+        f"{summary.shipments} shipments, {summary.balances} balances "
+        f"in {time.perf_counter() - started:.1f} s"
     )
 
 
@@ -230,3 +231,63 @@ def import_items_command(path: Path) -> None:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"imported {path.name}: {plan.summary()}")
+
+
+@hilo.command("print")
+@click.argument("number")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The PDF file to write.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["waybill", "picking-list", "goods-received"]),
+    help="Which document (default: picking list of a draft, waybill, or goods-received note).",
+)
+@click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
+@with_appcontext
+def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
+    """Print a shipment's document to a PDF file (logged as a print: COPY n on reprints)."""
+    from datetime import datetime
+
+    from hilogistics.dates import business_zone
+    from hilogistics.documents.layout import Printing
+    from hilogistics.i18n import localised_setting
+    from hilogistics.registry.queries import find_document
+    from hilogistics.shipments.models import Shipment
+    from hilogistics.shipments.services import print_shipment
+
+    document = find_document(number)
+    shipment = (
+        db.session.scalar(select(Shipment).where(Shipment.document_id == document.id))
+        if document is not None
+        else None
+    )
+    if shipment is None:
+        raise click.ClickException(f"no shipment numbered {number}")
+    config = current_app.config
+    printing = Printing(
+        organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
+        partner=localised_setting(config["PARTNER_NAME"], "ko_KP"),
+        printed_by="flask hilo print",
+        printed_at=datetime.now(business_zone()),
+        locale="en",
+        base_url=config.get("BASE_URL") or "",
+    )
+    try:
+        body, name = print_shipment(
+            actor=SYSTEM,
+            shipment_id=shipment.id,
+            printing=printing,
+            kind=kind,
+            event_id=event_id,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    output.write_bytes(body)
+    click.echo(f"printed {name} to {output}")

@@ -1,7 +1,10 @@
 """Demo programme builder: places, catalogue, grants and months of stock history for `seed-demo`.
 
-Everything is posted through the stock services (``record_receipt``, ``adjust_stock``,
-``reverse_transaction``) or ``ledger.post``, so the ledger is exact and ``check-ledger`` agrees.
+Everything is posted through the stock and shipment services (``record_receipt``,
+``adjust_stock``, ``reverse_transaction``; consignments planned and received against the plan,
+issues dispatched and received as shipments), so the ledger is exact and ``check-ledger``
+agrees. The last days leave shipments in every state: draft, dispatched, partly received with
+a shortage, received, recalled, cancelled, and a consignment still expected.
 Quantities and choices come from ``random.Random(2026)``; dates are counted back from ``today``
 so that "expires within 90 days" and "expired" stay true whenever the demo is loaded. Names of
 places and goods are data in three languages (English, the North's standard Korean, French),
@@ -10,6 +13,7 @@ not interface strings.
 
 # ruff: noqa: E501  (the data tables below read best one row per line)
 
+import heapq
 import random
 import secrets
 from collections import defaultdict
@@ -27,7 +31,18 @@ from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
 from hilogistics.locations.models import Location, LocationKind, Province
-from hilogistics.stock import ledger
+from hilogistics.shipments.models import Shipment
+from hilogistics.shipments.services import (
+    DraftLine,
+    Header,
+    LineReceipt,
+    cancel_shipment,
+    create_dispatch,
+    dispatch_shipment,
+    plan_consignment,
+    recall_shipment,
+    receive_shipment,
+)
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
@@ -36,7 +51,6 @@ from hilogistics.stock.models import (
     Lot,
     Movement,
     StockTransaction,
-    TransactionKind,
 )
 from hilogistics.stock.services import (
     ReceiptLine,
@@ -358,17 +372,20 @@ class _HistoryBuilder:
         self.reasons = {r.code: r for r in db.session.scalars(select(AdjustmentReason))}
         self.transactions = 0
         self._serials: set[str] = set()
+        self._events: list[tuple[date, int, Callable[[], None]]] = []
+        self._order = 0
 
     # -- set-up ---------------------------------------------------------------------------
 
     def build(self) -> None:
         self._catalogue()
         self._grants()
-        # (date, order, action): posted in date order, as the paper slips were.
-        events: list[tuple[date, int, Callable[[], None]]] = []
+        # (date, order, action): posted in date order, as the paper slips were; an action may
+        # schedule a later one (a dispatch its arrival).
+        events = self._events
 
         def at(when: date, action: Callable[[], None]) -> None:
-            events.append((when, len(events), action))
+            self._at(when, action)
 
         for number, (day, grant_code) in enumerate(CONSIGNMENTS):
             when = self.start + timedelta(days=day)
@@ -386,11 +403,17 @@ class _HistoryBuilder:
                     when + timedelta(days=16),
                     partial(self._distribute, store, when + timedelta(days=16), provincial=False),
                 )
-        for when, action in self._local_purchases() + self._adjustments():
+        for when, action in self._local_purchases() + self._adjustments() + self._showcase():
             at(when, action)
-        for _when, _order, action in sorted(events, key=lambda event: event[:2]):
+        heapq.heapify(events)
+        while events:
+            _when, _order, action = heapq.heappop(events)
             action()
         self._reorder_levels()
+
+    def _at(self, when: date, action: Callable[[], None]) -> None:
+        self._order += 1
+        heapq.heappush(self._events, (when, self._order, action))
 
     def _catalogue(self) -> None:
         categories = {c.code: c for c in db.session.scalars(select(Category))}
@@ -455,17 +478,50 @@ class _HistoryBuilder:
             if i.code in forced or self.rng.random() < (0.35 if i.serial else 0.75)
         ]
         lines = [self._receipt_line(spec, when, number) for spec in chosen]
-        record_receipt(
+        shipment = plan_consignment(
             actor=SYSTEM,
-            warehouse_id=self.places["PY-WH"].id,
-            occurred_on=when,
-            lines=lines,
+            destination_id=self.places["PY-WH"].id,
+            lines=[
+                DraftLine(
+                    item_id=line.item_id,
+                    quantity=line.quantity,
+                    lot_code=line.lot_code,
+                    expires_on=line.expires_on,
+                )
+                for line in lines
+            ],
+            header=Header(
+                supplier="HI logistics platform, Lyon (sea freight via Nampho)"
+                if number % 2 == 0
+                else "HI regional office, Beijing (rail via Dandong)",
+                grant_id=self.grants[grant_code].id,
+                reference=f"WB-{when.year}-{101 + number:03d}",
+                carrier="Nampho port transport" if number % 2 == 0 else "Korean State Railways",
+                expected_on=when,
+            ),
+        )
+        entries = []
+        damaged_done = False
+        for planned, line in zip(shipment.lines, lines, strict=True):
+            damaged = 0
+            # One consignment arrives with a wet carton: recorded as damaged on arrival.
+            if number == 2 and not damaged_done and not line.serials and line.quantity > 4:
+                damaged, damaged_done = 2, True
+            entries.append(
+                LineReceipt(
+                    line_id=planned.id,
+                    received=line.quantity - damaged,
+                    damaged=damaged,
+                    serials=tuple(line.serials),
+                    note="Carton wet on arrival" if damaged else "",
+                )
+            )
+        receive_shipment(
+            actor=SYSTEM,
+            shipment_id=shipment.id,
+            lines=entries,
+            received_on=when,
             operation_key=self._key(),
-            supplier="HI logistics platform, Lyon (sea freight via Nampho)"
-            if number % 2 == 0
-            else "HI regional office, Beijing (rail via Dandong)",
-            grant_id=self.grants[grant_code].id,
-            reference=f"WB-{when.year}-{101 + number:03d}",
             note="Consignment checked against the packing list",
         )
 
@@ -590,7 +646,7 @@ class _HistoryBuilder:
         return spec.serves == place.serves
 
     def _distribute(self, source_code: str, when: date, *, provincial: bool) -> None:
-        """Send part of a store's stock to the places it supplies (opening-balance transfers)."""
+        """Send part of a store's stock to the places it supplies, as shipments."""
         source = self.places[source_code]
         targets = [
             place
@@ -604,7 +660,7 @@ class _HistoryBuilder:
             share = 0.15 if provincial else (0.3 if source_code != "PY-WH" else 0.12)
             if target.code == "PY-ORC":
                 share = 0.25
-            lines: list[ledger.Line] = []
+            lines: list[tuple[int, int, int]] = []
             # An issue slip lists a couple of dozen goods at most, not the whole store.
             wanted_ids = [i for i, lots in stock.items() if lots and self._wants(target, by_id[i])]
             self.rng.shuffle(wanted_ids)
@@ -620,21 +676,162 @@ class _HistoryBuilder:
                     taken = min(quantity, wanted)
                     wanted -= taken
                     lots[index] = (lot_id, quantity - taken)
-                    lines.append(
-                        ledger.Line(item_id, lot_id, taken, source.id, self.places[target.code].id)
-                    )
+                    lines.append((item_id, lot_id, taken))
                 stock[item_id] = [(lot, quantity) for lot, quantity in lots if quantity > 0]
             if lines:
-                ledger.post(
-                    kind=TransactionKind.OPENING,
-                    lines=lines,
-                    actor=SYSTEM,
-                    occurred_on=when,
-                    operation_key=self._key(),
-                    location_id=self.places[target.code].id,
-                    reference=f"ISS-{when:%y%m%d}-{target.code}",
-                    note=f"Issued from {source.name}; recorded as an opening balance",
-                )
+                self._ship(source, self.places[target.code], when, lines)
+
+    def _ship(
+        self,
+        source: Location,
+        target: Location,
+        when: date,
+        lines: list[tuple[int, int, int]],
+        *,
+        arrives: bool = True,
+    ) -> Shipment:
+        """Dispatch ``(item, lot, quantity)`` lines on ``when``; they arrive a day or two later."""
+        shipment = create_dispatch(
+            actor=SYSTEM,
+            origin_id=source.id,
+            destination_id=target.id,
+            lines=[DraftLine(item_id=i, lot_id=lot, quantity=q) for i, lot, q in lines],
+            header=Header(
+                carrier="Programme truck",
+                vehicle=f"{source.code[:2]} 27-{100 + target.id % 900:03d}",
+                driver="Ri Chol Nam" if target.id % 2 else "Kim Song Il",
+                note=f"Issue to {target.name}",
+            ),
+        )
+        dispatch_shipment(
+            actor=SYSTEM,
+            shipment_id=shipment.id,
+            dispatched_on=when,
+            operation_key=self._key(),
+        )
+        if arrives:
+            same_province = source.province_id == target.province_id
+            arrival = min(when + timedelta(days=1 if same_province else 2), self.today)
+            self._at(arrival, partial(self._receive_all, shipment.id, arrival))
+        return shipment
+
+    def _receive_all(self, shipment_id: int, when: date) -> None:
+        shipment = db.session.get(Shipment, shipment_id)
+        receive_shipment(
+            actor=SYSTEM,
+            shipment_id=shipment_id,
+            lines=[LineReceipt(line_id=line.id, received=line.quantity) for line in shipment.lines],
+            received_on=when,
+            operation_key=self._key(),
+            note="Received in good order",
+        )
+
+    # -- shipments in every state -----------------------------------------------------------
+
+    def _plentiful(self, count: int, skip: int = 0) -> list[tuple[int, int, int]]:
+        """(item, lot, on hand) of the fullest unexpiring, unserialised lots at the central store."""
+        rows = db.session.execute(
+            select(Balance.item_id, Balance.lot_id, Balance.quantity)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .where(
+                Balance.location_id == self.places["PY-WH"].id,
+                Balance.quantity >= 20,
+                Lot.serial.is_(None),
+                (Lot.expires_on.is_(None)) | (Lot.expires_on > self.today + timedelta(days=120)),
+            )
+            .order_by(Balance.quantity.desc(), Balance.lot_id)
+            .offset(skip)
+            .limit(count)
+        ).all()
+        return [(row.item_id, row.lot_id, row.quantity) for row in rows]
+
+    def _showcase(self) -> list[tuple[date, Callable[[], None]]]:
+        """The last week's shipments, left in every state for the pages to show."""
+        central = self.places["PY-WH"]
+
+        def few(count: int, skip: int) -> list[tuple[int, int, int]]:
+            return [(i, lot, max(2, q // 50)) for i, lot, q in self._plentiful(count, skip)]
+
+        def partly_received_with_a_shortage() -> None:
+            when = self.today - timedelta(days=6)
+            shipment = self._ship(central, self.places["PY-ORC"], when, few(3, 0), arrives=False)
+            first, second, _third = shipment.lines
+            receive_shipment(
+                actor=SYSTEM,
+                shipment_id=shipment.id,
+                lines=[
+                    LineReceipt(line_id=first.id, received=first.quantity),
+                    LineReceipt(
+                        line_id=second.id,
+                        received=second.quantity - 1,
+                        lost=1,
+                        reason_id=self.reasons["lost"].id,
+                        note="One carton missing on arrival; the driver signed the waybill",
+                    ),
+                ],
+                received_on=when + timedelta(days=1),
+                operation_key=self._key(),
+                note="Third line not unloaded yet: second truck expected",
+            )
+
+        def recalled() -> None:
+            when = self.today - timedelta(days=7)
+            shipment = self._ship(central, self.places["SR-ORC"], when, few(2, 3), arrives=False)
+            recall_shipment(
+                actor=SYSTEM,
+                shipment_id=shipment.id,
+                reason="Road to Songrim closed by floods; truck turned back",
+                operation_key=self._key(),
+                recalled_on=when + timedelta(days=1),
+            )
+
+        def in_transit() -> None:
+            for code, days in (("PY-ORC", 1), ("HH-ORC", 2)):
+                when = self.today - timedelta(days=days)
+                self._ship(central, self.places[code], when, few(2, 5), arrives=False)
+
+        def drafts() -> None:
+            cancelled = create_dispatch(
+                actor=SYSTEM,
+                origin_id=central.id,
+                destination_id=self.places["TD-SCB"].id,
+                lines=[DraftLine(item_id=i, lot_id=lot, quantity=q) for i, lot, q in few(2, 7)],
+            )
+            cancel_shipment(
+                actor=SYSTEM, shipment_id=cancelled.id, reason="Entered twice; the other is kept"
+            )
+            create_dispatch(
+                actor=SYSTEM,
+                origin_id=central.id,
+                destination_id=self.places["SNJ-ORC"].id,
+                lines=[DraftLine(item_id=i, lot_id=lot, quantity=q) for i, lot, q in few(3, 9)],
+                header=Header(note="To go with the next truck to Sinuiju"),
+            )
+            theme = self._theme_items("ortho")[:4]
+            plan_consignment(
+                actor=SYSTEM,
+                destination_id=central.id,
+                lines=[
+                    DraftLine(item_id=self.items[spec.code].id, quantity=spec.typical)
+                    for spec in theme
+                    if not spec.serial and spec.shelf_days is None
+                ]
+                or [DraftLine(item_id=self.items["REN-CEM-50"].id, quantity=100)],
+                header=Header(
+                    supplier="HI logistics platform, Lyon (sea freight via Nampho)",
+                    grant_id=self.grants["ECHO-PRK-25-0714"].id,
+                    reference=f"WB-{self.today.year}-120",
+                    carrier="Nampho port transport",
+                    expected_on=self.today + timedelta(days=12),
+                ),
+            )
+
+        return [
+            (self.today - timedelta(days=7), recalled),
+            (self.today - timedelta(days=6), partly_received_with_a_shortage),
+            (self.today - timedelta(days=2), in_transit),
+            (self.today - timedelta(days=1), drafts),
+        ]
 
     # -- adjustments ----------------------------------------------------------------------
 

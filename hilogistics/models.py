@@ -4,6 +4,7 @@ from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
+from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -32,6 +33,9 @@ __all__ = [
     "Movement",
     "Province",
     "ReorderLevel",
+    "Shipment",
+    "ShipmentEvent",
+    "ShipmentLine",
     "Reservation",
     "StockTransaction",
     "Unit",

@@ -202,3 +202,36 @@ def adjustment_reason(code: str) -> "AdjustmentReason":  # noqa: F821 (imported 
     from hilogistics.stock.models import AdjustmentReason
 
     return db.session.scalar(select(AdjustmentReason).where(AdjustmentReason.code == code))
+
+
+def make_dispatch(
+    origin: Location,
+    destination: Location,
+    lines: list[tuple[Item, Lot, int]],
+    *,
+    actor: object = SYSTEM,
+    **header: object,
+) -> "Shipment":  # noqa: F821 (imported in the body)
+    """An outbound draft of ``(item, lot, quantity)`` lines (flushed, not committed)."""
+    from hilogistics.shipments.services import DraftLine, Header, create_dispatch
+
+    return create_dispatch(
+        actor=actor,  # type: ignore[arg-type]
+        origin_id=origin.id,
+        destination_id=destination.id,
+        lines=[DraftLine(item_id=i.id, lot_id=lot.id, quantity=q) for i, lot, q in lines],
+        header=Header(**header),  # type: ignore[arg-type]
+    )
+
+
+def dispatch(shipment: "Shipment", *, actor: object = SYSTEM, **kwargs: object) -> "ShipmentEvent":  # noqa: F821
+    """Dispatch ``shipment`` today with a fresh operation key."""
+    from hilogistics.shipments.services import dispatch_shipment
+
+    return dispatch_shipment(
+        actor=actor,  # type: ignore[arg-type]
+        shipment_id=shipment.id,
+        dispatched_on=kwargs.pop("dispatched_on", business_today()),  # type: ignore[arg-type]
+        operation_key=kwargs.pop("operation_key", operation_key()),  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
+    )

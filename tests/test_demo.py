@@ -12,6 +12,9 @@ from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.shipments.models import Shipment, ShipmentDirection, ShipmentStatus
+from hilogistics.shipments.queries import awaiting_receipt_query
+from hilogistics.shipments.services import DraftLine, create_dispatch
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -114,13 +117,27 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
     assert len(db.session.scalars(select(Grant)).all()) >= 2
     transactions = list(db.session.scalars(select(StockTransaction)))
     kinds_posted = {t.kind for t in transactions}
-    # The kinds the first ledger's operations post (shipments and the like come later).
+    # Receipts, adjustments and shipments; no transfer is faked as an opening balance.
     assert kinds_posted == {
         TransactionKind.RECEIPT,
         TransactionKind.ADJUSTMENT,
         TransactionKind.REVERSAL,
-        TransactionKind.OPENING,
+        TransactionKind.DISPATCH,
+        TransactionKind.ARRIVAL,
+        TransactionKind.TRANSIT_LOSS,
+        TransactionKind.RECALL,
     }
+    shipments = list(db.session.scalars(select(Shipment)))
+    assert {s.status for s in shipments} == set(ShipmentStatus) - {ShipmentStatus.CLOSED}
+    moved = {TransactionKind.DISPATCH, TransactionKind.ARRIVAL, TransactionKind.RECALL}
+    assert all(t.document_id is not None for t in transactions if t.kind in moved)
+    partly = [s for s in shipments if s.status is ShipmentStatus.PARTLY_RECEIVED]
+    assert any(line.lost for s in partly for line in s.lines)
+    awaiting = db.session.scalars(awaiting_receipt_query(technician.location_id)).all()
+    assert awaiting, "the demo technician has a shipment to receive"
+    inbound = [s for s in shipments if s.direction is ShipmentDirection.INBOUND]
+    assert any(s.status is ShipmentStatus.DRAFT for s in inbound)
+    assert any(line.damaged for s in inbound for line in s.lines)
     assert min(t.occurred_on for t in transactions) <= today - timedelta(days=150)
     reasons = {
         code
@@ -167,6 +184,37 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
         lines=[ReceiptLine(item.id, 5, lot_code="AFTER-SEED")],
         operation_key=operation_key(),
     )
+    # Transfers are shipments: a dispatch and (unless still on its way) an arrival each.
+    shipments = db.session.scalar(select(func.count()).select_from(Shipment))
+    dispatches = db.session.scalar(
+        select(func.count())
+        .select_from(StockTransaction)
+        .where(StockTransaction.kind == TransactionKind.DISPATCH)
+    )
+    assert shipments == dispatches > 0
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(StockTransaction)
+        .where(
+            StockTransaction.kind.in_([TransactionKind.DISPATCH, TransactionKind.ARRIVAL]),
+            StockTransaction.document_id.is_(None),
+        )
+    )
+    # The numbering goes on after the seeded numbers.
+    lot_id = db.session.scalar(
+        select(Balance.lot_id).where(
+            Balance.location_id == warehouse.id, Balance.item_id == item.id, Balance.quantity > 0
+        )
+    )
+    draft = create_dispatch(
+        actor=SYSTEM,
+        origin_id=warehouse.id,
+        destination_id=db.session.scalar(
+            select(Location.id).where(Location.kind == LocationKind.CENTRE).limit(1)
+        ),
+        lines=[DraftLine(item_id=item.id, lot_id=lot_id, quantity=1)],
+    )
+    assert draft.id > shipments
     db.session.commit()
 
     again = runner.invoke(args=args)

@@ -11,7 +11,10 @@ benchmarks need a database of that size in a minute or two. The exception is saf
   ``--force``;
 * the history is simulated in date order with an in-memory balance per (location, item, lot):
   receipts come from the supplier into warehouses, transfers leave a warehouse only with what it
-  holds, consumption and losses at a place never exceed what it holds. Every guarded balance
+  holds, consumption and losses at a place never exceed what it holds. Transfers are shipments
+  (a numbered document, its lines and history) posting a ``dispatch`` origin → transit and an
+  ``arrival`` transit → destination of the same lines; some of the last days' are still on
+  their way (dispatched, their stock in transit). Every guarded balance
   therefore stays at or above zero at every point of the history, not only at the end;
 * balances are not written from that simulation but computed afterwards IN SQL from the
   inserted movements (grouped sums of inflows minus outflows, ``is_guarded`` from the location
@@ -48,6 +51,15 @@ from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db, utcnow
 from hilogistics.demo import CATALOGUE
 from hilogistics.locations.models import VIRTUAL_KINDS, Location, LocationKind, Province
+from hilogistics.registry.models import Document, DocumentCounter, DocumentType, format_number
+from hilogistics.shipments.models import (
+    Shipment,
+    ShipmentAction,
+    ShipmentDirection,
+    ShipmentEvent,
+    ShipmentLine,
+    ShipmentStatus,
+)
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -63,10 +75,10 @@ from hilogistics.stock.models import (
 SEED = 2026
 HISTORY_DAYS = 3 * 365
 CHUNK = 20_000
-# The ledger has no transfer or distribution kinds yet (shipments and distributions are to
-# come): synthetic transfers and consumption are recorded as opening-balance transactions.
-TRANSFER_KIND = TransactionKind.OPENING
+# Distributions are to come: synthetic consumption is recorded as opening-balance transactions.
 CONSUMPTION_KIND = TransactionKind.OPENING
+# Shipments dispatched in the history's last days are still in transit, one in two.
+IN_TRANSIT_DAYS = 3
 GUARDED_KINDS = [kind for kind in LocationKind if kind.is_guarded]
 NAMES = {
     LocationKind.WAREHOUSE: ("Provincial store {n}, {province}", "{province_ko} 도창고 {n}호"),
@@ -96,6 +108,7 @@ class ScaleSummary:
     transactions: int
     movements: int
     balances: int
+    shipments: int = 0
 
 
 def ensure_reference_only() -> None:
@@ -115,6 +128,8 @@ def ensure_reference_only() -> None:
         ("balances", select(Balance.id)),
         ("item balances", select(ItemBalance.id)),
         ("reorder levels", select(ReorderLevel.id)),
+        ("documents", select(Document.id)),
+        ("shipments", select(Shipment.id)),
     ]
     found = [name for name, stmt in checks if db.session.scalar(stmt.limit(1)) is not None]
     if found:
@@ -157,6 +172,7 @@ def seed_scale(
         transactions=seeder.transaction_count,
         movements=movements,
         balances=balances,
+        shipments=seeder.shipment_count,
     )
 
 
@@ -268,6 +284,7 @@ class _Seeder:
         self.grant_ids: list[int] = []
         self.lot_count = 0
         self.transaction_count = 0
+        self.shipment_count = 0
 
     # -- reference rows ---------------------------------------------------------------------
 
@@ -367,11 +384,11 @@ class _Seeder:
             code: location_id
             for code, location_id in db.session.execute(
                 select(Location.code, Location.id).where(
-                    Location.code.in_(["SUPPLIER", "RECIPIENTS", "LOSS", "COUNT"])
+                    Location.code.in_(["SUPPLIER", "RECIPIENTS", "LOSS", "COUNT", "TRANSIT"])
                 )
             )
         }
-        if len(self.virtual) != 4:
+        if len(self.virtual) != 5:
             raise LookupError("virtual locations are missing: run flask db upgrade")
         self.reasons = {
             code: reason_id
@@ -409,6 +426,15 @@ class _Seeder:
         next_lot = writer.next_id(Lot.__table__)
         next_tx = writer.next_id(StockTransaction.__table__)
         next_move = writer.next_id(Movement.__table__)
+        next_document = writer.next_id(Document.__table__)
+        next_shipment = writer.next_id(Shipment.__table__)
+        next_line = writer.next_id(ShipmentLine.__table__)
+        next_event = writer.next_id(ShipmentEvent.__table__)
+        sequences: dict[int, int] = {}
+        document_rows: list[tuple] = []
+        shipment_rows: list[tuple] = []
+        line_rows: list[tuple] = []
+        event_rows: list[tuple] = []
         stock: dict[tuple[int, int, int], int] = {}
         pools: dict[int, _KeyPool] = {}
         untracked_lots: dict[tuple[int, int], int] = {}
@@ -417,6 +443,7 @@ class _Seeder:
         move_rows: list[tuple] = []
         supplier, recipients = self.virtual["SUPPLIER"], self.virtual["RECIPIENTS"]
         loss, count_location = self.virtual["LOSS"], self.virtual["COUNT"]
+        transit = self.virtual["TRANSIT"]
         virtual_ids = set(self.virtual.values())
         out_reasons = [self.reasons[c] for c in ("damaged", "expired", "lost", "stolen")]
         found_reason = self.reasons["found"]
@@ -464,6 +491,7 @@ class _Seeder:
             reason: int | None = None,
             supplier_name: str | None = None,
             reference: str | None = None,
+            document: int | None = None,
         ) -> int:
             nonlocal next_tx
             tx_id = next_tx
@@ -484,6 +512,7 @@ class _Seeder:
                     grant,
                     reason,
                     "Synthetic history for benchmarks",
+                    document,
                 )
             )
             return tx_id
@@ -530,15 +559,82 @@ class _Seeder:
 
         def transfer(day: int, target: int, budget: int) -> int:
             source = self.source_of.get(target)
-            if source is None or not pools.get(source, _EMPTY).keys:
+            if budget < 2 or source is None or not pools.get(source, _EMPTY).keys:
                 return receipt(day, source or self.warehouses[0], budget)
-            keys = pools[source].sample(rng, min(budget, rng.randint(5, 20)))
-            tx_id = transaction(TRANSFER_KIND, day, target, reference=f"ISS-{next_tx}")
-            for item, lot in keys:
+            nonlocal next_document, next_shipment, next_line, next_event
+            keys = pools[source].sample(rng, min(budget // 2, rng.randint(5, 20)))
+            arrives = day < HISTORY_DAYS - IN_TRANSIT_DAYS or rng.random() < 0.5
+            year = days[day].year
+            sequences[year] = sequence = sequences.get(year, 0) + 1
+            number = format_number(DocumentType.SHIPMENT, year, sequence)
+            document_id, shipment_id = next_document, next_shipment
+            next_document += 1
+            next_shipment += 1
+            created = writer.timestamp(datetime.combine(days[day], time(7), UTC))
+            document_rows.append(
+                (document_id, DocumentType.SHIPMENT.value, year, sequence, number, created)
+            )
+            status = ShipmentStatus.RECEIVED if arrives else ShipmentStatus.DISPATCHED
+            shipment_rows.append(
+                (
+                    shipment_id,
+                    document_id,
+                    ShipmentDirection.OUTBOUND.value,
+                    status.value,
+                    source,
+                    target,
+                    day_values[day],
+                    day_values[day] if arrives else None,
+                    created,
+                )
+            )
+            self.shipment_count += 1
+            sent = transaction(
+                TransactionKind.DISPATCH, day, source, reference=number, document=document_id
+            )
+            lines = []
+            for position, (item, lot) in enumerate(keys, start=1):
                 on_hand = stock[(source, item, lot)]
                 quantity = max(1, int(on_hand * rng.uniform(0.1, 0.5)))
-                move(tx_id, day, item, lot, quantity, source, target)
-            return len(keys)
+                move(sent, day, item, lot, quantity, source, transit)
+                lines.append((item, lot, quantity))
+                line_rows.append(
+                    (
+                        next_line,
+                        shipment_id,
+                        position,
+                        item,
+                        lot,
+                        quantity,
+                        quantity if arrives else 0,
+                    )
+                )
+                next_line += 1
+            history = [
+                (ShipmentAction.CREATED, ShipmentStatus.DRAFT, None),
+                (ShipmentAction.DISPATCHED, ShipmentStatus.DISPATCHED, sent),
+            ]
+            if arrives:
+                arrived = transaction(
+                    TransactionKind.ARRIVAL, day, target, reference=number, document=document_id
+                )
+                for item, lot, quantity in lines:
+                    move(arrived, day, item, lot, quantity, transit, target)
+                history.append((ShipmentAction.RECEIVED, ShipmentStatus.RECEIVED, arrived))
+            for action, state, tx_id in history:
+                event_rows.append(
+                    (
+                        next_event,
+                        shipment_id,
+                        action.value,
+                        state.value,
+                        created,
+                        day_values[day],
+                        tx_id,
+                    )
+                )
+                next_event += 1
+            return len(lines) * (2 if arrives else 1)
 
         def consumption(day: int, place: int, budget: int) -> int:
             if not pools.get(place, _EMPTY).keys:
@@ -574,6 +670,31 @@ class _Seeder:
                 lot_rows,
             )
             writer.write(
+                Document.__table__,
+                ("id", "type", "year", "sequence", "number", "created_at"),
+                document_rows,
+            )
+            writer.write(
+                Shipment.__table__,
+                (
+                    "id",
+                    "document_id",
+                    "direction",
+                    "status",
+                    "origin_id",
+                    "destination_id",
+                    "dispatched_on",
+                    "received_on",
+                    "created_at",
+                ),
+                shipment_rows,
+            )
+            writer.write(
+                ShipmentLine.__table__,
+                ("id", "shipment_id", "position", "item_id", "lot_id", "quantity", "received"),
+                line_rows,
+            )
+            writer.write(
                 StockTransaction.__table__,
                 (
                     "id",
@@ -587,8 +708,22 @@ class _Seeder:
                     "grant_id",
                     "reason_id",
                     "note",
+                    "document_id",
                 ),
                 tx_rows,
+            )
+            writer.write(
+                ShipmentEvent.__table__,
+                (
+                    "id",
+                    "shipment_id",
+                    "action",
+                    "status",
+                    "recorded_at",
+                    "occurred_on",
+                    "transaction_id",
+                ),
+                event_rows,
             )
             writer.write(
                 Movement.__table__,
@@ -607,9 +742,10 @@ class _Seeder:
             self.progress(len(move_rows))
             self.lot_count += len(lot_rows)
             self.transaction_count += len(tx_rows)
-            lot_rows.clear()
-            tx_rows.clear()
-            move_rows.clear()
+            for rows in (lot_rows, tx_rows, move_rows, document_rows, shipment_rows):
+                rows.clear()
+            line_rows.clear()
+            event_rows.clear()
 
         generated = 0
         while generated < total:
@@ -636,8 +772,20 @@ class _Seeder:
             if len(move_rows) >= CHUNK:
                 flush()
         flush()
+        if sequences:
+            db.session.execute(
+                insert(DocumentCounter),
+                [
+                    {"type": DocumentType.SHIPMENT, "year": year, "last": last}
+                    for year, last in sequences.items()
+                ],
+            )
         writer.fix_sequences(
             [
+                Document.__table__,
+                Shipment.__table__,
+                ShipmentLine.__table__,
+                ShipmentEvent.__table__,
                 Item.__table__,
                 Location.__table__,
                 Grant.__table__,

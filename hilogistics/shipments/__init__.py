@@ -1,0 +1,1 @@
+"""Shipments: inbound consignments and outbound dispatches through transit."""

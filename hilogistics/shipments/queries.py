@@ -1,0 +1,206 @@
+"""Read-only shipment queries: lists with filters, awaiting receipt, the pipeline, FEFO lots.
+
+List functions return ``select()`` statements (pages paginate them); technicians' lists are
+narrowed to shipments from or to their own place, as their pages must be.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from hilogistics.actors import SystemActor
+from hilogistics.auth.models import Role, User
+from hilogistics.dates import business_today
+from hilogistics.db import db, matches_text
+from hilogistics.registry.models import Document
+from hilogistics.shipments.models import (
+    AWAITING,
+    Shipment,
+    ShipmentDirection,
+    ShipmentEvent,
+    ShipmentLine,
+    ShipmentStatus,
+)
+from hilogistics.stock.models import Balance, ItemBalance, Lot, StockTransaction
+
+
+@dataclass(frozen=True)
+class ShipmentFilters:
+    """What a shipments list is narrowed to; None (or "") means any."""
+
+    direction: ShipmentDirection | None = None
+    status: ShipmentStatus | None = None
+    origin_id: int | None = None
+    destination_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    grant_id: int | None = None
+    text: str = ""
+
+
+def _visible_to(actor: User | SystemActor | None) -> object:
+    """A WHERE clause: every shipment, or a technician's own place's, or none."""
+    if isinstance(actor, SystemActor):
+        return True
+    if actor is None or not actor.is_active:
+        return False
+    if actor.role is Role.TECHNICIAN:
+        return or_(
+            Shipment.origin_id == actor.location_id, Shipment.destination_id == actor.location_id
+        )
+    return True
+
+
+def shipments_query(
+    actor: User | SystemActor | None, filters: ShipmentFilters = ShipmentFilters()
+) -> Select[tuple[Shipment]]:
+    """Shipments ``actor`` may see, newest first, narrowed by ``filters``.
+
+    The date range applies to the dispatch date, or to the expected date of what was not
+    dispatched (drafts, plans).
+    """
+    statement = (
+        select(Shipment)
+        .join(Document, Document.id == Shipment.document_id)
+        .where(_visible_to(actor))  # type: ignore[arg-type]
+        .options(selectinload(Shipment.origin), selectinload(Shipment.destination))
+        .order_by(Shipment.id.desc())
+    )
+    if filters.direction is not None:
+        statement = statement.where(Shipment.direction == filters.direction)
+    if filters.status is not None:
+        statement = statement.where(Shipment.status == filters.status)
+    if filters.origin_id is not None:
+        statement = statement.where(Shipment.origin_id == filters.origin_id)
+    if filters.destination_id is not None:
+        statement = statement.where(Shipment.destination_id == filters.destination_id)
+    if filters.grant_id is not None:
+        statement = statement.where(Shipment.grant_id == filters.grant_id)
+    day = func.coalesce(Shipment.dispatched_on, Shipment.expected_on)
+    if filters.date_from is not None:
+        statement = statement.where(day >= filters.date_from)
+    if filters.date_to is not None:
+        statement = statement.where(day <= filters.date_to)
+    text = (filters.text or "").strip()
+    if text:
+        statement = statement.where(
+            matches_text(
+                (
+                    Document.number,
+                    Shipment.reference,
+                    Shipment.supplier,
+                    Shipment.carrier,
+                    Shipment.driver,
+                    Shipment.vehicle,
+                ),
+                text,
+            )
+        )
+    return statement
+
+
+def awaiting_receipt_query(location_id: int) -> Select[tuple[Shipment]]:
+    """Shipments dispatched to ``location_id`` and not yet wholly received, oldest first."""
+    return (
+        select(Shipment)
+        .where(Shipment.destination_id == location_id, Shipment.status.in_(AWAITING))
+        .options(selectinload(Shipment.origin))
+        .order_by(Shipment.dispatched_on, Shipment.id)
+    )
+
+
+def expected_consignments_query(today: date | None = None) -> Select[tuple[Shipment]]:
+    """The pipeline: consignments planned or partly received, overdue first, then by date."""
+    today = today or business_today()
+    overdue = case((Shipment.expected_on < today, 0), else_=1)
+    return (
+        select(Shipment)
+        .where(
+            Shipment.direction == ShipmentDirection.INBOUND,
+            Shipment.status.in_((ShipmentStatus.DRAFT, ShipmentStatus.PARTLY_RECEIVED)),
+        )
+        .options(selectinload(Shipment.destination))
+        .order_by(overdue, Shipment.expected_on.is_(None), Shipment.expected_on, Shipment.id)
+    )
+
+
+def shipment_with_lines(shipment_id: int) -> Shipment | None:
+    """One shipment with its lines, their items and lots, and its history, loaded at once."""
+    return db.session.scalar(
+        select(Shipment)
+        .where(Shipment.id == shipment_id)
+        .options(
+            selectinload(Shipment.lines).selectinload(ShipmentLine.item),
+            selectinload(Shipment.lines).selectinload(ShipmentLine.lot),
+            selectinload(Shipment.events).selectinload(ShipmentEvent.actor),
+            selectinload(Shipment.origin),
+            selectinload(Shipment.destination),
+        )
+    )
+
+
+def shipment_transactions(shipment: Shipment) -> list[StockTransaction]:
+    """The ledger transactions the shipment posted, in order, with their movements."""
+    return list(
+        db.session.scalars(
+            select(StockTransaction)
+            .where(StockTransaction.document_id == shipment.document_id)
+            .options(selectinload(StockTransaction.movements))
+            .order_by(StockTransaction.id)
+        )
+    )
+
+
+def available_at(location_id: int, item_ids: Sequence[int]) -> dict[int, int]:
+    """What of each item is available (on hand less reserved) at a place."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(ItemBalance.item_id, ItemBalance.on_hand - ItemBalance.reserved).where(
+            ItemBalance.location_id == location_id, ItemBalance.item_id.in_(item_ids)
+        )
+    ).all()
+    return {item_id: int(available) for item_id, available in rows}
+
+
+@dataclass(frozen=True)
+class LotSuggestion:
+    """Take ``quantity`` of ``lot`` (which has ``on_hand`` at the origin)."""
+
+    lot: Lot
+    quantity: int
+    on_hand: int
+
+
+def fefo_lots(
+    *, location_id: int, item_id: int, quantity: int, on: date | None = None
+) -> list[LotSuggestion]:
+    """Lots to send, first expiry first out: unexpired lots by expiry, then lots without one.
+
+    Covers ``quantity`` when the place has it; otherwise suggests everything there is (the
+    caller sees the total fall short). Expired lots are never suggested: they may not be sent.
+    """
+    on = on or business_today()
+    rows = db.session.execute(
+        select(Lot, Balance.quantity)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Balance.location_id == location_id,
+            Balance.item_id == item_id,
+            Balance.quantity > 0,
+            or_(Lot.expires_on.is_(None), Lot.expires_on >= on),
+        )
+        .order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
+    ).all()
+    suggestions: list[LotSuggestion] = []
+    left = quantity
+    for lot, on_hand in rows:
+        if left <= 0:
+            break
+        take = min(left, on_hand)
+        suggestions.append(LotSuggestion(lot=lot, quantity=take, on_hand=on_hand))
+        left -= take
+    return suggestions

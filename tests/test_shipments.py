@@ -1,0 +1,504 @@
+"""Shipments on both engines: dispatch, receipt with discrepancies, recall, cancel, consignments,
+permissions, FEFO, and the races the issue names (few repeats: the ledger's own races are
+repeated elsewhere)."""
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from hilogistics.actors import SYSTEM
+from hilogistics.auth.models import Role
+from hilogistics.dates import business_today
+from hilogistics.db import db
+from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.shipments import queries
+from hilogistics.shipments.models import (
+    Shipment,
+    ShipmentAction,
+    ShipmentDirection,
+    ShipmentLine,
+    ShipmentStatus,
+)
+from hilogistics.shipments.services import (
+    DraftLine,
+    Header,
+    LineReceipt,
+    cancel_shipment,
+    close_consignment,
+    create_dispatch,
+    dispatch_shipment,
+    plan_consignment,
+    recall_shipment,
+    receive_shipment,
+    update_draft,
+    visible_shipment,
+)
+from hilogistics.stock.audit import ledger_differences
+from hilogistics.stock.errors import InsufficientStockError, ReplayConflictError
+from hilogistics.stock.models import Balance, Movement, StockTransaction, TransactionKind
+from tests.factories import (
+    adjustment_reason,
+    dispatch,
+    make_dispatch,
+    make_item,
+    make_location,
+    make_user,
+    make_warehouse,
+    operation_key,
+    receive,
+    virtual,
+)
+from tests.races import race
+
+TODAY = business_today()
+
+
+def on_hand(location_id: int, lot_id: int) -> int:
+    """The lot balance at a place (0 when there is no row)."""
+    return (
+        db.session.scalar(
+            select(Balance.quantity).where(
+                Balance.location_id == location_id, Balance.lot_id == lot_id
+            )
+        )
+        or 0
+    )
+
+
+def setup_stock(quantity: int = 10):  # noqa: ANN201 - a test helper
+    item = make_item()
+    warehouse = make_warehouse()
+    centre = make_location()
+    transaction = receive(item, quantity, warehouse, lot_code="L1")
+    lot = transaction.movements[0].lot
+    return warehouse, centre, item, lot
+
+
+def receipt(shipment: Shipment, *entries: LineReceipt, actor: object = SYSTEM, **kwargs: object):  # noqa: ANN201
+    return receive_shipment(
+        actor=actor,  # type: ignore[arg-type]
+        shipment_id=shipment.id,
+        lines=list(entries),
+        received_on=kwargs.pop("received_on", TODAY),  # type: ignore[arg-type]
+        operation_key=kwargs.pop("operation_key", operation_key()),  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_dispatch_then_full_receipt_conserves_every_quantity(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 7)], carrier="Korea Trans")
+    assert shipment.number.startswith(f"SHP-{TODAY.year}-")
+    assert shipment.status is ShipmentStatus.DRAFT
+    event = dispatch(shipment, vehicle="평양 12-345", driver="Kim")
+    assert event.transaction.kind is TransactionKind.DISPATCH
+    assert event.transaction.document_id == shipment.document_id
+    transit = virtual("TRANSIT")
+    assert (on_hand(warehouse.id, lot.id), on_hand(transit.id, lot.id)) == (3, 7)
+    assert shipment.status is ShipmentStatus.DISPATCHED
+    assert (shipment.carrier, shipment.vehicle, shipment.driver) == (
+        "Korea Trans",
+        "평양 12-345",
+        "Kim",
+    )
+
+    line = shipment.lines[0]
+    arrived = receipt(shipment, LineReceipt(line_id=line.id, received=7))
+    assert arrived.transaction.kind is TransactionKind.ARRIVAL
+    assert arrived.loss_transaction is None
+    assert shipment.status is ShipmentStatus.RECEIVED
+    assert (on_hand(warehouse.id, lot.id), on_hand(transit.id, lot.id)) == (3, 0)
+    assert on_hand(centre.id, lot.id) == 7
+    assert [e.action for e in shipment.events] == [
+        ShipmentAction.CREATED,
+        ShipmentAction.DISPATCHED,
+        ShipmentAction.RECEIVED,
+    ]
+    kinds = [t.kind for t in queries.shipment_transactions(shipment)]
+    assert kinds == [TransactionKind.DISPATCH, TransactionKind.ARRIVAL]
+    db.session.commit()
+    assert ledger_differences() == []
+
+
+def test_partial_receipt_and_write_off_leave_nothing_in_transit(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 10)])
+    dispatch(shipment)
+    line_id = shipment.lines[0].id
+    receipt(shipment, LineReceipt(line_id=line_id, received=6))
+    assert shipment.status is ShipmentStatus.PARTLY_RECEIVED
+    transit, loss = virtual("TRANSIT"), virtual("LOSS")
+    assert on_hand(transit.id, lot.id) == 4
+
+    lost = adjustment_reason("lost")
+    event = receipt(
+        shipment,
+        LineReceipt(line_id=line_id, received=1, damaged=2, lost=1, reason_id=lost.id, note="rain"),
+    )
+    assert shipment.status is ShipmentStatus.RECEIVED
+    assert on_hand(transit.id, lot.id) == 0
+    assert on_hand(centre.id, lot.id) == 7
+    assert on_hand(loss.id, lot.id) == 3
+    reasons = {m.reason_id for m in event.loss_transaction.movements}
+    assert reasons == {adjustment_reason("damaged").id, lost.id}
+    assert {m.note for m in event.loss_transaction.movements} == {"rain"}
+    line = db.session.get(ShipmentLine, line_id)
+    assert (line.received, line.damaged, line.lost, line.remaining) == (7, 2, 1, 0)
+    db.session.commit()
+    assert ledger_differences() == []
+
+
+def test_receiving_more_than_dispatched_or_twice_is_refused(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 5)])
+    dispatch(shipment)
+    line_id = shipment.lines[0].id
+    with pytest.raises(DomainError) as refused:
+        receipt(shipment, LineReceipt(line_id=line_id, received=6))
+    assert refused.value.field == "lines-0-received"
+    assert "only 5" in refused.value.message
+    assert shipment.status is ShipmentStatus.DISPATCHED  # the savepoint undid the status too
+    with pytest.raises(DomainError) as no_reason:
+        receipt(shipment, LineReceipt(line_id=line_id, received=4, lost=1))
+    assert no_reason.value.field == "lines-0-reason_id"
+    receipt(shipment, LineReceipt(line_id=line_id, received=5))
+    with pytest.raises(ConflictError):
+        receipt(shipment, LineReceipt(line_id=line_id, received=1))
+    assert on_hand(centre.id, lot.id) == 5
+
+
+def test_recall_returns_stock_to_the_origin(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    dispatch(shipment)
+    with pytest.raises(DomainError) as no_reason:
+        recall_shipment(actor=SYSTEM, shipment_id=shipment.id, reason=" ", operation_key="k1")
+    assert no_reason.value.field == "reason"
+    event = recall_shipment(
+        actor=SYSTEM, shipment_id=shipment.id, reason="Road closed", operation_key=operation_key()
+    )
+    assert event.transaction.kind is TransactionKind.RECALL
+    assert shipment.status is ShipmentStatus.RECALLED
+    assert shipment.reason == "Road closed"
+    assert on_hand(warehouse.id, lot.id) == 10
+    assert on_hand(virtual("TRANSIT").id, lot.id) == 0
+    with pytest.raises(ConflictError):
+        receipt(shipment, LineReceipt(line_id=shipment.lines[0].id, received=1))
+    db.session.commit()
+    assert ledger_differences() == []
+
+
+def test_a_partly_received_shipment_cannot_be_recalled(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    dispatch(shipment)
+    receipt(shipment, LineReceipt(line_id=shipment.lines[0].id, received=1))
+    with pytest.raises(ConflictError):
+        recall_shipment(
+            actor=SYSTEM, shipment_id=shipment.id, reason="late", operation_key=operation_key()
+        )
+
+
+def test_a_cancelled_draft_posts_nothing(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    before = db.session.scalar(select(func.count()).select_from(StockTransaction))
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    cancel_shipment(actor=SYSTEM, shipment_id=shipment.id, reason="Not needed")
+    assert shipment.status is ShipmentStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(StockTransaction)) == before
+    with pytest.raises(ConflictError):
+        dispatch(shipment)
+    assert on_hand(warehouse.id, lot.id) == 10
+
+
+def test_dispatch_above_available_names_item_lot_and_place_and_keeps_the_draft(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(5)
+    other = make_item()
+    other_lot = receive(other, 3, warehouse, lot_code="B7").movements[0].lot
+    shipment = make_dispatch(warehouse, centre, [(other, other_lot, 2), (item, lot, 6)])
+    with pytest.raises(InsufficientStockError) as short:
+        dispatch(shipment)
+    assert short.value.field == "lines-1-quantity"
+    for name in (item.code, "L1", warehouse.name):
+        assert name in short.value.message
+    assert shipment.status is ShipmentStatus.DRAFT
+    assert [line.quantity for line in shipment.lines] == [2, 6]
+    assert on_hand(warehouse.id, lot.id) == 5
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 2  # the receipts
+
+
+def test_editing_a_draft_replaces_its_lines_and_a_dispatched_one_is_frozen(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    update_draft(
+        actor=SYSTEM,
+        shipment_id=shipment.id,
+        lines=[DraftLine(item_id=item.id, lot_id=lot.id, quantity=3)],
+        header=Header(carrier="Truck 9"),
+    )
+    assert [line.quantity for line in shipment.lines] == [3]
+    assert shipment.carrier == "Truck 9"
+    dispatch(shipment)
+    with pytest.raises(ConflictError):
+        update_draft(
+            actor=SYSTEM,
+            shipment_id=shipment.id,
+            lines=[DraftLine(item_id=item.id, lot_id=lot.id, quantity=1)],
+        )
+    with pytest.raises(DomainError) as missing:
+        create_dispatch(actor=SYSTEM, origin_id=warehouse.id, destination_id=warehouse.id, lines=[])
+    assert missing.value.field == "destination_id"
+
+
+def test_the_same_dispatch_sent_twice_posts_once(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    key = operation_key()
+    first = dispatch(shipment, operation_key=key)
+    again = dispatch(shipment, operation_key=key)
+    assert again.id == first.id
+    assert on_hand(warehouse.id, lot.id) == 6
+    with pytest.raises(ReplayConflictError):
+        dispatch(shipment, operation_key=key, carrier="Someone else")
+
+
+def test_the_same_receipt_sent_twice_posts_once(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    dispatch(shipment)
+    entry = LineReceipt(line_id=shipment.lines[0].id, received=2)
+    key = operation_key()
+    first = receipt(shipment, entry, operation_key=key)
+    again = receipt(shipment, entry, operation_key=key)
+    assert again.id == first.id
+    assert on_hand(centre.id, lot.id) == 2
+
+
+def test_a_consignment_is_received_in_parts_then_closed(app: Flask) -> None:
+    warehouse = make_warehouse()
+    item = make_item(tracks_expiry=True)
+    other = make_item()
+    expiry = TODAY + timedelta(days=400)
+    shipment = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[
+            DraftLine(item_id=item.id, quantity=100, lot_code="A1", expires_on=expiry),
+            DraftLine(item_id=other.id, quantity=20),
+        ],
+        header=Header(supplier="Ottobock", reference="WB-778", expected_on=TODAY),
+    )
+    assert shipment.direction is ShipmentDirection.INBOUND
+    assert shipment.origin.code == "SUPPLIER"
+    assert queries.expected_consignments_query() is not None
+    assert db.session.scalars(queries.expected_consignments_query()).all() == [shipment]
+    first, second = shipment.lines
+    event = receipt(
+        shipment,
+        LineReceipt(line_id=first.id, received=60, damaged=2),
+        LineReceipt(line_id=second.id, received=20),
+    )
+    transaction = event.transaction
+    assert transaction.kind is TransactionKind.RECEIPT
+    assert transaction.supplier == "Ottobock"
+    assert shipment.status is ShipmentStatus.PARTLY_RECEIVED
+    lot_id = db.session.get(ShipmentLine, first.id).lot_id
+    assert db.session.get(ShipmentLine, first.id).lot.expires_on == expiry
+    assert on_hand(warehouse.id, lot_id) == 60
+    assert on_hand(virtual("LOSS").id, lot_id) == 2
+    with pytest.raises(DomainError) as lost:
+        receipt(shipment, LineReceipt(line_id=first.id, lost=1, reason_id=1))
+    assert lost.value.field == "lines-0-lost"
+    receipt(shipment, LineReceipt(line_id=first.id, received=30))
+    close_consignment(actor=SYSTEM, shipment_id=shipment.id, reason="Rest cancelled by donor")
+    assert shipment.status is ShipmentStatus.CLOSED
+    assert db.session.scalars(queries.expected_consignments_query()).all() == []
+    assert on_hand(warehouse.id, lot_id) == 90
+    db.session.commit()
+    assert ledger_differences() == []
+
+
+def test_technicians_receive_only_at_their_own_place_and_never_dispatch(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    technician = make_user(Role.TECHNICIAN, location=centre)
+    stranger = make_user(Role.TECHNICIAN)
+    viewer = make_user(Role.VIEWER)
+    with pytest.raises(PermissionDeniedError):
+        make_dispatch(warehouse, centre, [(item, lot, 1)], actor=technician)
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+    with pytest.raises(PermissionDeniedError):
+        dispatch(shipment, actor=technician)
+    dispatch(shipment)
+    line_id = shipment.lines[0].id
+    with pytest.raises(NotFoundError):
+        receipt(shipment, LineReceipt(line_id=line_id, received=1), actor=stranger)
+    with pytest.raises(NotFoundError):
+        visible_shipment(stranger, shipment.id)
+    with pytest.raises(PermissionDeniedError):
+        receipt(shipment, LineReceipt(line_id=line_id, received=1), actor=viewer)
+    with pytest.raises(PermissionDeniedError):
+        recall_shipment(actor=technician, shipment_id=shipment.id, reason="x", operation_key="k")
+    event = receipt(shipment, LineReceipt(line_id=line_id, received=4), actor=technician)
+    assert event.actor_id == technician.id
+    assert db.session.scalars(queries.shipments_query(stranger)).all() == []
+    assert db.session.scalars(queries.shipments_query(technician)).all() == [shipment]
+    assert db.session.scalars(queries.awaiting_receipt_query(centre.id)).all() == []
+
+
+def test_lists_filter_and_find_awaiting_receipts(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    first = make_dispatch(warehouse, centre, [(item, lot, 1)], reference="PAPER-1")
+    second = make_dispatch(warehouse, centre, [(item, lot, 1)])
+    dispatch(second)
+    logistics = make_user(Role.LOGISTICS)
+    found = queries.shipments_query(logistics, queries.ShipmentFilters(text="paper-1"))
+    assert db.session.scalars(found).all() == [first]
+    found = queries.shipments_query(
+        logistics, queries.ShipmentFilters(status=ShipmentStatus.DISPATCHED)
+    )
+    assert db.session.scalars(found).all() == [second]
+    by_number = queries.shipments_query(logistics, queries.ShipmentFilters(text=second.number))
+    assert db.session.scalars(by_number).all() == [second]
+    assert db.session.scalars(queries.awaiting_receipt_query(centre.id)).all() == [second]
+    assert queries.available_at(warehouse.id, [item.id]) == {item.id: 9}
+
+
+def test_fefo_suggests_the_first_expiry_first_and_never_an_expired_lot(app: Flask) -> None:
+    item = make_item(tracks_expiry=True)
+    warehouse = make_warehouse()
+    late = receive(item, 5, warehouse, lot_code="LATE", expires_on=TODAY + timedelta(days=300))
+    soon = receive(item, 3, warehouse, lot_code="SOON", expires_on=TODAY + timedelta(days=30))
+    suggestions = queries.fefo_lots(location_id=warehouse.id, item_id=item.id, quantity=6)
+    assert [(s.lot.code, s.quantity) for s in suggestions] == [("SOON", 3), ("LATE", 3)]
+    later = TODAY + timedelta(days=60)
+    suggestions = queries.fefo_lots(location_id=warehouse.id, item_id=item.id, quantity=9, on=later)
+    assert [(s.lot.code, s.quantity) for s in suggestions] == [("LATE", 5)]
+    assert late.id != soon.id
+
+
+# ---------------------------------------------------------------------------------------------
+# Races: threads released together, each committing once.
+
+REPEATS = 2
+
+
+@pytest.fixture
+def race_app(app_factory: Callable[..., Flask]) -> Flask:
+    """An app whose pool gives each racing thread its own connection."""
+    return app_factory(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 5, "pool_timeout": 60}
+    )
+
+
+@pytest.mark.slow
+def test_two_dispatches_for_the_same_last_units_one_wins(app: Flask, race_app: Flask) -> None:
+    for _repeat in range(REPEATS):
+        warehouse, centre, item, lot = setup_stock(5)
+        ids = [make_dispatch(warehouse, centre, [(item, lot, 5)]).id for _ in range(2)]
+        db.session.commit()
+
+        def send(index: int, ids: list[int] = ids) -> None:
+            dispatch_shipment(
+                actor=SYSTEM,
+                shipment_id=ids[index],
+                dispatched_on=TODAY,
+                operation_key=operation_key(),
+            )
+
+        result = race(race_app, 2, send)
+        assert result.outcomes == Counter({"ok": 1, "short": 1}), result.outcomes
+        db.session.expire_all()
+        statuses = sorted(db.session.get(Shipment, i).status.value for i in ids)
+        assert statuses == ["dispatched", "draft"]
+        assert on_hand(warehouse.id, lot.id) == 0
+        assert on_hand(virtual("TRANSIT").id, lot.id) == 5
+        db.session.commit()
+
+
+@pytest.mark.slow
+def test_two_people_receiving_one_line_never_exceed_what_was_sent(
+    app: Flask, race_app: Flask
+) -> None:
+    for _repeat in range(REPEATS):
+        warehouse, centre, item, lot = setup_stock(10)
+        shipment = make_dispatch(warehouse, centre, [(item, lot, 6)])
+        dispatch(shipment)
+        shipment_id, line_id = shipment.id, shipment.lines[0].id
+        db.session.commit()
+
+        def take(_index: int, shipment_id: int = shipment_id, line_id: int = line_id) -> None:
+            receive_shipment(
+                actor=SYSTEM,
+                shipment_id=shipment_id,
+                lines=[LineReceipt(line_id=line_id, received=4)],
+                received_on=TODAY,
+                operation_key=operation_key(),
+            )
+
+        result = race(race_app, 3, take)
+        assert result.outcomes["ok"] == 1, result.outcomes
+        db.session.expire_all()
+        line = db.session.get(ShipmentLine, line_id)
+        assert line.received == 4
+        assert on_hand(centre.id, lot.id) == 4
+        assert db.session.get(Shipment, shipment_id).status is ShipmentStatus.PARTLY_RECEIVED
+        db.session.commit()
+
+
+@pytest.mark.slow
+def test_the_same_dispatch_sent_twice_at_once_is_one_transaction(
+    app: Flask, race_app: Flask
+) -> None:
+    for _repeat in range(REPEATS):
+        warehouse, centre, item, lot = setup_stock(10)
+        shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])
+        shipment_id, key = shipment.id, operation_key()
+        db.session.commit()
+
+        def send(_index: int, shipment_id: int = shipment_id, key: str = key) -> int:
+            event = dispatch_shipment(
+                actor=SYSTEM, shipment_id=shipment_id, dispatched_on=TODAY, operation_key=key
+            )
+            return event.transaction_id
+
+        result = race(race_app, 2, send)
+        assert result.outcomes == Counter({"ok": 2}), result.outcomes
+        assert len(set(result.values)) == 1
+        db.session.expire_all()
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(StockTransaction)
+            .where(StockTransaction.kind == TransactionKind.DISPATCH)
+            .where(
+                StockTransaction.document_id == db.session.get(Shipment, shipment_id).document_id
+            )
+        )
+        assert count == 1
+        assert on_hand(warehouse.id, lot.id) == 6
+        db.session.commit()
+
+
+def test_an_expired_lot_is_refused_on_its_line_before_the_ledger(app: Flask) -> None:
+    item = make_item(tracks_expiry=True)
+    warehouse, centre = make_warehouse(), make_location()
+    lot = (
+        receive(
+            item,
+            5,
+            warehouse,
+            lot_code="OLD",
+            expires_on=TODAY - timedelta(days=1),
+            occurred_on=TODAY - timedelta(days=10),
+        )
+        .movements[0]
+        .lot
+    )
+    shipment = make_dispatch(warehouse, centre, [(item, lot, 2)])
+    with pytest.raises(DomainError) as refused:
+        dispatch(shipment)
+    assert refused.value.field == "lines-0-lot"
+    assert shipment.status is ShipmentStatus.DRAFT

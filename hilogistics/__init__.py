@@ -11,7 +11,13 @@ from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from hilogistics import config as default_config
-from hilogistics.db import engine_options, install_sqlite_events
+from hilogistics.db import (
+    end_request_transaction,
+    engine_options,
+    install_idle_ping,
+    install_sqlite_events,
+    install_write_tracking,
+)
 from hilogistics.extensions import babel, csrf, db, login_manager, migrate
 from hilogistics.web_assets import init_web_assets, static_url_path
 
@@ -51,6 +57,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        else:
+            install_write_tracking(db.engine)
+            install_idle_ping(db.engine)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's session.remove().
+    app.teardown_appcontext(end_request_transaction)
 
     from hilogistics import inputs
 

@@ -352,7 +352,8 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
             print("warning: no longer signed in after the runs", file=sys.stderr)
         if args.writes:
             for run in range(args.runs):
-                post_adjustments(ours_port, client, tuple(adjusted), args.duration, figures["writes"])
+                writes = figures["writes"]
+                post_adjustments(ours_port, client, tuple(adjusted), args.duration, writes)
                 print(f"  run {run + 1} writes    {figures['writes'].rps[-1]:8.1f} /s", flush=True)
         return figures
     finally:
@@ -376,8 +377,9 @@ def report(results: dict[str, dict[str, Figures]]) -> int:
                 f"{kind:9}{name:12}{runs.cell(runs.rps):>24}{runs.cell(runs.p50, 2):>22}"
                 f"{runs.cell(runs.p99, 1):>24}" + (f"  {runs.errors} errors" if runs.errors else "")
             )
-        ours, base = statistics.median(figures["ours"].rps), statistics.median(
-            figures["baseline"].rps
+        ours, base = (
+            statistics.median(figures["ours"].rps),
+            statistics.median(figures["baseline"].rps),
         )
         ratios = [a / b for a, b in zip(figures["ours"].rps, figures["baseline"].rps, strict=True)]
         verdict = "ok" if ours / base >= READ_TARGET else "BELOW TARGET"

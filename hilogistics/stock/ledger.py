@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
@@ -170,7 +169,7 @@ def once(
     try:
         with db.session.begin_nested():
             return work()
-    except (DomainError, IntegrityError):  # IntegrityError: post() lost the race for the key
+    except DomainError:
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier
@@ -223,11 +222,10 @@ def post(
             [line.__dict__ for line in lines],
         )
     # Inside once() for this very post, once() has just looked the key up in the same
-    # transaction (a second look would only see a concurrent send of the same form, which the
-    # key's unique index catches), and its savepoint holds all of the work: post() adds no
-    # lookup and no savepoint of its own, and leaves a lost race for the key to once().
-    inside_once = _REPLAY_CHECKED.get() == (operation_key, fingerprint)
-    if not inside_once:
+    # transaction: a second look would only see a concurrent send of the same form, which the
+    # key's unique index catches below. (The savepoint stays: post() is all-or-nothing on its
+    # own, DESIGN §2b, even inside once().)
+    if _REPLAY_CHECKED.get() != (operation_key, fingerprint):
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
         if earlier is not None:
             return Posted(earlier, created=False)
@@ -253,7 +251,7 @@ def post(
     try:
         # One savepoint around everything: a refused post leaves nothing behind, even when the
         # caller catches the error and goes on in the same transaction.
-        with nullcontext() if inside_once else db.session.begin_nested():
+        with db.session.begin_nested():
             db.session.add(transaction)
             db.session.flush()
             lots, locations = _validate(kind, occurred_on, lines)
@@ -278,8 +276,6 @@ def post(
             )
             _apply(lines, lots, locations)
     except IntegrityError:
-        if inside_once:
-            raise
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
         if earlier is None:  # the clash was on something else (a second reversal, say)

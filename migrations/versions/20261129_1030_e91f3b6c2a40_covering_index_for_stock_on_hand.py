@@ -8,7 +8,7 @@ and SQLite the same (a covering index). The price: item_balances updates are no 
 on PostgreSQL (an indexed column changes), measured as noise on a post.
 
 Revision ID: e91f3b6c2a40
-Revises: c7e4a2d9f1b3
+Revises: e3b8d1f4a6c2
 Create Date: 2026-11-29 10:30:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e91f3b6c2a40'
-down_revision = 'c7e4a2d9f1b3'
+down_revision = 'e3b8d1f4a6c2'
 branch_labels = None
 depends_on = None
 

@@ -244,6 +244,9 @@ def check_axe(page: Page) -> list[str]:
     The checker is evaluated through the DevTools protocol, which the page's Content Security
     Policy (``script-src 'self'``) does not govern, so the CSP stays in force for the app itself.
     """
+    # After a click that navigates, the new page's text can be there before its stylesheets:
+    # on a busy machine axe then measured unstyled buttons (target-size). Wait for them.
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
     violations = page.evaluate(

@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("main.home", _l("Home"), ALL_ROLES),
     NavItem("stock.index", _l("Stock"), ALL_ROLES),
     NavItem("stock.transactions", _l("Transactions"), ALL_ROLES),
+    NavItem("shipments.index", _l("Shipments"), ALL_ROLES),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),

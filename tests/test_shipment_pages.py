@@ -1,0 +1,189 @@
+"""Shipment pages: the filtered list, a shipment's page and its number, printing, recall, cancel."""
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+from hilogistics.auth.models import Role
+from hilogistics.db import db
+from hilogistics.shipments.models import Shipment, ShipmentStatus
+from hilogistics.shipments.services import LineReceipt, receive_shipment
+from tests.conftest import sign_in
+from tests.factories import (
+    adjustment_reason,
+    dispatch,
+    make_dispatch,
+    make_item,
+    make_location,
+    make_user,
+    make_warehouse,
+    operation_key,
+    receive,
+    virtual,
+)
+from tests.test_shipments import TODAY, on_hand
+
+
+def world():  # noqa: ANN201 - a test helper
+    """A warehouse with 20 of an item, two centres, a draft to one and a dispatch to the other."""
+    item = make_item(code="SHP-ITEM", name="Bandage")
+    warehouse = make_warehouse(code="SHP-WH")
+    north = make_location(code="SHP-N")
+    south = make_location(code="SHP-S")
+    lot = receive(item, 20, warehouse, lot_code="L1").movements[0].lot
+    draft = make_dispatch(warehouse, north, [(item, lot, 3)], carrier="Draft Trans")
+    sent = make_dispatch(warehouse, south, [(item, lot, 5)], carrier="Korea Trans")
+    dispatch(sent, driver="Kim")
+    db.session.commit()
+    return item, lot, warehouse, north, south, draft, sent
+
+
+def client_as(app: Flask, role: Role, **user: object) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, make_user(role, **user))
+    db.session.commit()
+    return client
+
+
+def test_the_list_filters_and_technicians_see_only_their_place(app: Flask) -> None:
+    _item, _lot, _warehouse, north, south, draft, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    body = staff.get("/shipments").get_data(as_text=True)
+    assert draft.number in body and sent.number in body
+    body = staff.get("/shipments?status=dispatched").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    body = staff.get(f"/shipments?destination={north.id}").get_data(as_text=True)
+    assert draft.number in body and sent.number not in body
+    body = staff.get("/shipments?q=korea").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    # A bad filter value falls back to "any", never a 500.
+    assert staff.get("/shipments?status=nonsense&date_from=xx&page=-3").status_code == 200
+    technician = client_as(app, Role.TECHNICIAN, location=south)
+    body = technician.get("/shipments").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+
+
+def test_the_list_is_paginated(app: Flask) -> None:
+    world()
+    body = client_as(app, Role.LOGISTICS).get("/shipments?per_page=1").get_data(as_text=True)
+    assert "Page 1 of 2" in body and 'rel="next"' in body
+
+
+def test_a_shipment_page_shows_lines_history_transactions_and_opens_by_number(
+    app: Flask,
+) -> None:
+    _item, _lot, _warehouse, _north, south, draft, sent = world()
+    receive_shipment(
+        actor=make_user(Role.LOGISTICS),
+        shipment_id=sent.id,
+        lines=[
+            LineReceipt(
+                line_id=sent.lines[0].id,
+                received=4,
+                lost=1,
+                reason_id=adjustment_reason("lost").id,
+                note="torn box",
+            )
+        ],
+        received_on=TODAY,
+        operation_key=operation_key(),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    response = staff.get(f"/d/{sent.number}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/shipments/{sent.id}")
+    body = staff.get(f"/shipments/{sent.id}").get_data(as_text=True)
+    assert "Partly received" not in body  # 4 received + 1 lost: nothing remains
+    assert "Received" in body and "Korea Trans" in body and "Kim" in body
+    assert "Bandage" in body
+    # Dispatch, arrival and the write-off each link to their transaction page.
+    assert body.count('href="/stock/transactions/') >= 3
+    assert "Goods-received note" in body and "Waybill" in body
+    assert "/recall" not in body  # something was received: no recall
+    draft_page = staff.get(f"/shipments/{draft.id}").get_data(as_text=True)
+    assert "Picking list" in draft_page and f"/shipments/{draft.id}/cancel" in draft_page
+
+    # A technician of another place: 404 on the page, the number and the print alike.
+    other = client_as(app, Role.TECHNICIAN, location=make_location(code="SHP-X"))
+    assert other.get(f"/shipments/{sent.id}").status_code == 404
+    assert other.get(f"/d/{sent.number}").status_code == 404
+    assert other.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"}).status_code == 404
+    own = client_as(app, Role.TECHNICIAN, location=south)
+    body = own.get(f"/shipments/{sent.id}").get_data(as_text=True)
+    assert sent.number in body and "/cancel" not in body
+    assert own.get(f"/shipments/{sent.id}/recall").status_code == 403
+
+
+def test_printing_from_the_page_logs_each_print_and_marks_copies(app: Flask) -> None:
+    *_rest, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    first = staff.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"})
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    second = staff.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"})
+    text = "".join(page.extract_text() for page in PdfReader(_bytes(second.data)).pages)
+    assert sent.number in text and "COPY 2" in text
+    assert _prints(sent.id) == 2
+    # A paper the shipment cannot have is refused with a message, not a 500.
+    refused = staff.post(f"/shipments/{sent.id}/print", data={"kind": "picking-list"})
+    assert refused.status_code == 302
+    assert _prints(sent.id) == 2
+
+
+def _bytes(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+def _prints(shipment_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Shipment, shipment_id).document.print_count
+
+
+def test_recall_asks_a_reason_then_returns_the_stock(app: Flask) -> None:
+    _item, lot, warehouse, _north, _south, _draft, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get(f"/shipments/{sent.id}/recall")
+    assert page.status_code == 200 and "Why is it recalled?" in page.get_data(as_text=True)
+    refused = staff.post(f"/shipments/{sent.id}/recall", data={"reason": ""})
+    assert refused.status_code == 200
+    assert db.session.get(Shipment, sent.id).status is ShipmentStatus.DISPATCHED
+    done = staff.post(
+        f"/shipments/{sent.id}/recall",
+        data={"reason": "road closed", "operation_key": operation_key()},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, sent.id).status is ShipmentStatus.RECALLED
+    assert on_hand(warehouse.id, lot.id) == 20  # the draft posted nothing; the recall undid 5
+    assert on_hand(virtual("TRANSIT").id, lot.id) == 0
+    # A second recall is refused on the page, not posted.
+    again = staff.post(
+        f"/shipments/{sent.id}/recall",
+        data={"reason": "again", "operation_key": operation_key()},
+    )
+    assert again.status_code == 200 and "can no longer be changed" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.TECHNICIAN])
+def test_cancel_is_for_logistics_and_posts_nothing(app: Flask, role: Role) -> None:
+    *_rest, draft, _sent = world()
+    assert client_as(app, role).post(f"/shipments/{draft.id}/cancel").status_code == 403
+    staff = client_as(app, Role.LOGISTICS)
+    assert (
+        staff.post(f"/shipments/{draft.id}/cancel", data={"reason": "no truck"}).status_code == 302
+    )
+    db.session.expire_all()
+    cancelled = db.session.get(Shipment, draft.id)
+    assert cancelled.status is ShipmentStatus.CANCELLED and cancelled.reason == "no truck"
+
+
+def test_a_technicians_home_lists_what_awaits_receipt_at_their_place(app: Flask) -> None:
+    *_rest, north, south, draft, sent = world()
+    body = client_as(app, Role.TECHNICIAN, location=south).get("/").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    assert 'href="/shipments"' in body  # the menu entry
+    body = client_as(app, Role.TECHNICIAN, location=north).get("/").get_data(as_text=True)
+    assert "No shipment is on its way to your place." in body

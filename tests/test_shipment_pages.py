@@ -1,6 +1,7 @@
 """Shipment pages: the filtered list, a shipment's page and its number, printing, recall, cancel."""
 
 import io
+import re
 
 import pytest
 from flask import Flask
@@ -187,3 +188,94 @@ def test_a_technicians_home_lists_what_awaits_receipt_at_their_place(app: Flask)
     assert 'href="/shipments"' in body  # the menu entry
     body = client_as(app, Role.TECHNICIAN, location=north).get("/").get_data(as_text=True)
     assert "No shipment is on its way to your place." in body
+
+
+# --- drafts and dispatch ----------------------------------------------------------------------
+
+
+def draft_form(
+    origin: object, destination: object, lines: list[tuple[str, str, str]], **extra: str
+) -> dict[str, str]:  # noqa: E501
+    data = {"origin_id": str(origin.id), "destination_id": str(destination.id), **extra}
+    for index, (code, lot, quantity) in enumerate(lines):
+        data |= {
+            f"lines-{index}-item": code,
+            f"lines-{index}-lot": lot,
+            f"lines-{index}-quantity": quantity,
+        }  # noqa: E501
+    return data
+
+
+def test_a_draft_shows_every_line_problem_at_once_then_saves(app: Flask) -> None:
+    item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get("/shipments/new").get_data(as_text=True)
+    assert "New dispatch" in page and 'id="line-0"' in page and 'name="add_lines"' in page
+    lines = [("NOPE", "", "2"), ("shp-item", "NO-LOT", "1"), ("SHP-ITEM", "", "")]
+    refused = staff.post("/shipments/new", data=draft_form(warehouse, north, lines))
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "No active item has this code." in body
+    assert "SHP-ITEM has no lot of this code." in body
+    assert "Enter the quantity." in body
+    assert 'value="NOPE"' in body  # every line as typed
+    count = db.session.query(Shipment).count()
+    saved = staff.post(
+        "/shipments/new",
+        data=draft_form(warehouse, north, [("shp-item", "l1", "4")], carrier="Truck 7"),
+    )
+    assert saved.status_code == 302
+    assert db.session.query(Shipment).count() == count + 1
+    shipment = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert shipment.status is ShipmentStatus.DRAFT and shipment.carrier == "Truck 7"
+    assert [(ln.item_id, ln.lot.code, ln.quantity) for ln in shipment.lines] == [(item.id, "L1", 4)]
+    assert "15 available here" in staff.get(f"/shipments/{shipment.id}/edit").get_data(as_text=True)
+
+
+def test_pasted_rows_and_suggested_lots_become_lines_to_check(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest = world()
+    receive(item, 5, warehouse, lot_code="L0")
+    staff = client_as(app, Role.LOGISTICS)
+    data = draft_form(warehouse, north, [])
+    shown = staff.post(
+        "/shipments/new",
+        data={**data, "paste": "Item code\tQuantity\nSHP-ITEM\t8\n", "show_paste": "1"},
+    ).get_data(as_text=True)
+    assert 'name="lines-0-item"' in shown and 'value="SHP-ITEM"' in shown and 'value="8"' in shown
+    suggested = staff.post(
+        "/shipments/new",
+        data={**draft_form(warehouse, north, [("SHP-ITEM", "", "18")]), "suggest_lots": "1"},
+    ).get_data(as_text=True)
+    # 15 of L1 are left (5 went with `sent`); the other 3 come from the next lot, L0.
+    values = re.findall(r'name="lines-\d-(?:lot|quantity)"[^>]*value="([^"]*)"', suggested)
+    assert values[:4] == ["L1", "15", "L0", "3"]
+
+
+def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest, sent = world()
+    draft = make_dispatch(warehouse, north, [(item, lot, 16)])  # 15 are left after `sent`
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get(f"/shipments/{draft.id}/dispatch").get_data(as_text=True)
+    assert "not enough" in page
+    refused = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "L1" in body and "Test warehouse" in body
+    db.session.expire_all()
+    kept = db.session.get(Shipment, draft.id)
+    assert kept.status is ShipmentStatus.DRAFT and [ln.quantity for ln in kept.lines] == [16]
+    edit = staff.post(
+        f"/shipments/{draft.id}/edit", data=draft_form(warehouse, north, [("SHP-ITEM", "L1", "15")])
+    )
+    assert edit.status_code == 302
+    done = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "driver": "Ri", "operation_key": operation_key()},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, draft.id).status is ShipmentStatus.DISPATCHED
+    assert on_hand(warehouse.id, lot.id) == 0 and on_hand(virtual("TRANSIT").id, lot.id) == 20

@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("stock.index", _l("Stock"), ALL_ROLES),
     NavItem("stock.transactions", _l("Transactions"), ALL_ROLES),
     NavItem("shipments.index", _l("Shipments"), ALL_ROLES),
+    NavItem("shipments.draft_new", _l("New dispatch"), _STAFF),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),

@@ -1,21 +1,30 @@
-"""Forms of the shipment pages: the list's filters, printing, recall, cancel and close."""
+"""Forms of the shipment pages: filters, drafts and dispatch, printing, recall, cancel, close."""
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    FieldList,
+    FormField,
     HiddenField,
+    IntegerField,
     SearchField,
     SelectChoice,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
+from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _strip, optional_id
 from hilogistics.stock.forms_pages import FilterForm
+from hilogistics.stock.ledger import MAX_QUANTITY
 
 
 class ShipmentFilterForm(FilterForm):
@@ -87,3 +96,110 @@ class CloseForm(Form):
         description=_l("For example: the supplier will not send the rest."),
     )
     submit = SubmitField(_l("Close this consignment"))
+
+
+# --- outbound drafts: the line-entry pattern of hilogistics.lines --------------------------
+
+FIRST_LINES = 10
+MORE_LINES = 10
+# A dispatch form holds as many lines as a receipt; the service allows more (imports, CLI).
+MAX_FORM_LINES = 100
+MAX_PASTE_TEXT = 200_000
+DRAFT_LINE_FIELDS = ("item", "lot", "quantity")
+
+
+class DraftLineForm(Form):
+    """One line of a dispatch: item code, lot code (or blank to have it suggested), quantity."""
+
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
+    item = StringField(
+        _l("Item code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+        render_kw=ITEM_CODE_INPUT,
+    )
+    lot = StringField(
+        _l("Lot code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=64)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+
+    def is_blank(self) -> bool:
+        """True when nothing at all was typed on this line (such lines are ignored)."""
+        return not any((field.raw_data or [""])[0].strip() for field in self)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then: a line with anything on it needs an item and a quantity."""
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        if not self.item.data:
+            self.item.errors.append(_l("Enter the item code."))
+            valid = False
+        if not self.quantity.errors and not self.quantity.data:
+            self.quantity.errors.append(_l("Enter the quantity."))
+            valid = False
+        return valid
+
+
+class DraftForm(Form):
+    """A dispatch draft: from where to where, the carrier if known, and its lines."""
+
+    origin_id = SelectField(_l("From"), coerce=optional_id, validators=[DataRequired()])
+    destination_id = SelectField(_l("To"), coerce=optional_id, validators=[DataRequired()])
+    expected_on = DateField(_l("Planned dispatch date"), validators=[Optional(), planning_date])
+    carrier = StringField(_l("Carrier"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    vehicle = StringField(_l("Vehicle"), filters=[_strip], validators=[Optional(), Length(max=60)])
+    driver = StringField(_l("Driver"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    reference = StringField(
+        _l("Reference"), filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    lines = FieldList(
+        FormField(DraftLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
+    )
+    paste = TextAreaField(
+        _l("Rows copied from a spreadsheet"),
+        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
+        description=_l(
+            "Columns: item code, quantity, lot code; a header row is recognised and skipped."
+        ),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Save the draft"))
+    add_lines = SubmitField(_l("Add 10 more lines"))
+    suggest_lots = SubmitField(_l("Suggest lots, first expiry first out"))
+    show_paste = SubmitField(_l("Show the pasted rows as lines"))
+
+    def filled_lines(self) -> list[tuple[int, "DraftLineForm"]]:
+        """(position, line) of every line with something typed on it."""
+        return [
+            (index, entry.form)
+            for index, entry in enumerate(self.lines.entries)
+            if not entry.form.is_blank()
+        ]
+
+
+class DispatchForm(Form):
+    """Dispatch a draft: carrier, vehicle, driver and date; the lines are frozen and posted."""
+
+    dispatched_on = DateField(
+        _l("Date of dispatch"),
+        default=business_today,
+        validators=[DataRequired()],
+        description=_l("The day the goods left; it may be in the past, not in the future."),
+    )
+    carrier = StringField(_l("Carrier"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    vehicle = StringField(_l("Vehicle"), filters=[_strip], validators=[Optional(), Length(max=60)])
+    driver = StringField(_l("Driver"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    operation_key = OperationKeyField()
+    submit = SubmitField(_l("Dispatch now"))

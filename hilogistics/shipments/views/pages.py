@@ -93,11 +93,14 @@ class Actions:
     recall: bool
     cancel: bool
     close: bool
+    edit: bool
+    dispatch: bool
 
 
 def actions_for(user: User, shipment: Shipment) -> Actions:
     """The actions ``user`` may take on ``shipment`` in its present state."""
     staff = user.role in STAFF
+    outbound_draft = not shipment.is_inbound and shipment.status is ShipmentStatus.DRAFT
     untouched = all(line.received + line.damaged + line.lost == 0 for line in shipment.lines)
     return Actions(
         recall=staff
@@ -108,6 +111,8 @@ def actions_for(user: User, shipment: Shipment) -> Actions:
         close=staff
         and shipment.is_inbound
         and shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.PARTLY_RECEIVED),
+        edit=staff and outbound_draft,
+        dispatch=staff and outbound_draft,
     )
 
 

@@ -279,3 +279,78 @@ def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) 
     db.session.expire_all()
     assert db.session.get(Shipment, draft.id).status is ShipmentStatus.DISPATCHED
     assert on_hand(warehouse.id, lot.id) == 0 and on_hand(virtual("TRANSIT").id, lot.id) == 20
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+def test_a_technician_receives_with_a_shortage_then_the_rest(app: Flask) -> None:
+    item, lot, warehouse, _north, south, _draft, sent = world()
+    other_line = make_dispatch(warehouse, south, [(item, lot, 2), (item, lot, 3)])
+    dispatch(other_line)
+    db.session.commit()
+    technician = client_as(app, Role.TECHNICIAN, location=south)
+    assert f"/shipments/{sent.id}/receive" in technician.get(f"/shipments/{sent.id}").get_data(
+        as_text=True
+    )
+    form = technician.get(f"/shipments/{other_line.id}/receive").get_data(as_text=True)
+    # Pre-filled with what remains on each line.
+    assert re.search(r'name="lines-0-received"[^>]*value="2"', form)
+    assert re.search(r'name="lines-1-received"[^>]*value="3"', form)
+    url = f"/shipments/{other_line.id}/receive"
+    base = {"received_on": TODAY.isoformat(), "operation_key": operation_key()}
+    # A shortage without a reason is refused on its line; nothing is posted.
+    refused = technician.post(
+        url, data={**base, "lines-0-received": "1", "lines-0-lost": "1", "lines-1-received": "3"}
+    )
+    assert refused.status_code == 200
+    assert "Say why it was lost" in refused.get_data(as_text=True)
+    assert on_hand(south.id, lot.id) == 0
+    lost = adjustment_reason("lost")
+    done = technician.post(
+        url,
+        data={
+            **base,
+            "lines-0-received": "1",
+            "lines-0-lost": "1",
+            "lines-0-reason_id": str(lost.id),
+            "lines-1-received": "1",
+        },
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, other_line.id).status is ShipmentStatus.PARTLY_RECEIVED
+    assert on_hand(south.id, lot.id) == 2 and on_hand(virtual("LOSS").id, lot.id) == 1
+    # The rest: the first line has nothing left, "as sent" fills the second with its 2.
+    again = technician.post(url, data={"accept_all": "1"}).get_data(as_text=True)
+    assert "Nothing more is expected on this line." in again
+    assert re.search(r'name="lines-1-received"[^>]*value="2"', again)
+    rest = technician.post(
+        url,
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-1-received": "2",
+        },
+    )
+    assert rest.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, other_line.id).status is ShipmentStatus.RECEIVED
+    assert on_hand(virtual("TRANSIT").id, lot.id) == 5  # only `sent` is still on its way
+    # Receiving more than remains is refused with the line named, never a 500.
+    over = client_as(app, Role.LOGISTICS).post(
+        f"/shipments/{sent.id}/receive",
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-0-received": "6",
+        },
+    )
+    assert over.status_code == 200 and "only 5 are still expected" in over.get_data(as_text=True)
+
+
+def test_only_the_destination_or_logistics_may_receive(app: Flask) -> None:
+    *_rest, north, _south, _draft, sent = world()
+    assert client_as(app, Role.VIEWER).get(f"/shipments/{sent.id}/receive").status_code == 403
+    origin_side = client_as(app, Role.TECHNICIAN, location=north)
+    assert origin_side.get(f"/shipments/{sent.id}/receive").status_code == 404

@@ -20,8 +20,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
+from hilogistics.inputs import bounded_int
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
+from hilogistics.shipments.services.drafts import MAX_LINES
 from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _strip, optional_id
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
@@ -203,3 +205,54 @@ class DispatchForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Dispatch now"))
+
+
+# --- receiving at the destination ------------------------------------------------------------
+
+_COUNT = [Optional(), NumberRange(min=0, max=MAX_QUANTITY)]
+_COUNT_INPUT = {"min": 0, "inputmode": "numeric"}
+
+
+def _bounded_id(value: object) -> int | None:
+    """A select's id, refused (ValueError: the field's message) beyond the database's range."""
+    if value in (None, "", "None"):
+        return None
+    number = bounded_int(str(value))
+    if number is None:
+        raise ValueError("not an id")
+    return number
+
+
+class ReceiveLineForm(Form):
+    """What became of one line: received in good order, damaged, short (with a reason)."""
+
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
+    received = IntegerField(_l("Received"), validators=_COUNT, render_kw=_COUNT_INPUT)
+    damaged = IntegerField(_l("Damaged"), validators=_COUNT, render_kw=_COUNT_INPUT)
+    lost = IntegerField(_l("Short"), validators=_COUNT, render_kw=_COUNT_INPUT)
+    reason_id = SelectField(
+        _l("Reason for the shortage"), coerce=optional_id, validate_choice=False
+    )
+    note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
+
+    def reported(self) -> int:
+        """Everything this line reports (0 when nothing or only errors)."""
+        return (self.received.data or 0) + (self.damaged.data or 0) + (self.lost.data or 0)
+
+
+class ReceiveForm(Form):
+    """One receiving event: the date, every line's outcome, a note."""
+
+    received_on = DateField(
+        _l("Date received"),
+        default=business_today,
+        validators=[DataRequired()],
+        description=_l("The day the goods arrived; it may be in the past, not in the future."),
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    lines = FieldList(FormField(ReceiveLineForm), max_entries=MAX_LINES)
+    operation_key = OperationKeyField()
+    submit = SubmitField(_l("Record what arrived"))
+    accept_all = SubmitField(_l("Fill in every line as sent"))

@@ -95,6 +95,19 @@ class Actions:
     close: bool
     edit: bool
     dispatch: bool
+    receive: bool
+
+
+def can_receive(user: User, shipment: Shipment) -> bool:
+    """Logistics anywhere, a technician at the destination; while goods are still expected."""
+    expected = shipment.status in AWAITING or (
+        shipment.is_inbound and shipment.status is ShipmentStatus.DRAFT
+    )
+    if not expected:
+        return False
+    if user.role in STAFF:
+        return True
+    return user.role is Role.TECHNICIAN and user.location_id == shipment.destination_id
 
 
 def actions_for(user: User, shipment: Shipment) -> Actions:
@@ -113,6 +126,7 @@ def actions_for(user: User, shipment: Shipment) -> Actions:
         and shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.PARTLY_RECEIVED),
         edit=staff and outbound_draft,
         dispatch=staff and outbound_draft,
+        receive=can_receive(user, shipment),
     )
 
 

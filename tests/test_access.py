@@ -70,6 +70,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "shipments.draft_new": STAFF,
     "shipments.draft_edit": STAFF,
     "shipments.dispatch": STAFF,
+    "shipments.plan_new": STAFF,
+    "shipments.pipeline": READERS,
     "shipments.receive": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
     "stock.transactions": EVERYONE,
     "stock.transaction": EVERYONE,

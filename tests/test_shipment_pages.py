@@ -2,16 +2,24 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.shipments.models import Shipment, ShipmentStatus
-from hilogistics.shipments.services import LineReceipt, receive_shipment
+from hilogistics.shipments.services import (
+    DraftLine,
+    Header,
+    LineReceipt,
+    plan_consignment,
+    receive_shipment,
+)
 from tests.conftest import sign_in
 from tests.factories import (
     adjustment_reason,
@@ -354,3 +362,65 @@ def test_only_the_destination_or_logistics_may_receive(app: Flask) -> None:
     assert client_as(app, Role.VIEWER).get(f"/shipments/{sent.id}/receive").status_code == 403
     origin_side = client_as(app, Role.TECHNICIAN, location=north)
     assert origin_side.get(f"/shipments/{sent.id}/receive").status_code == 404
+
+
+# --- inbound consignments ----------------------------------------------------------------------
+
+
+def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: Flask) -> None:
+    item, _lot, warehouse, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    assert "Plan a consignment" in staff.get("/shipments/consignments/new").get_data(as_text=True)
+    base = {
+        "destination_id": str(warehouse.id),
+        "supplier": "UNICEF",
+        "reference": "WB-77",
+        "expected_on": (TODAY - timedelta(days=2)).isoformat(),
+    }
+    shown = staff.post(
+        "/shipments/consignments/new",
+        data={**base, "paste": "SHP-ITEM\t10\tC1\t2031-05-01\nNOPE\t2\n", "show_paste": "1"},
+    ).get_data(as_text=True)
+    assert 'value="C1"' in shown and 'value="2031-05-01"' in shown
+    assert "No active item has this code." in shown  # the pasted row with a wrong code
+    saved = staff.post(
+        "/shipments/consignments/new",
+        data={
+            **base,
+            "lines-0-item": "SHP-ITEM",
+            "lines-0-quantity": "10",
+            "lines-0-lot_code": "C1",
+            "lines-0-expires_on": "2031-05-01",
+        },
+    )
+    assert saved.status_code == 302
+    plan = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert plan.is_inbound and plan.status is ShipmentStatus.DRAFT
+    later = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=1)],
+        header=Header(supplier="Later", expected_on=TODAY + timedelta(days=9)),
+    )
+    db.session.commit()
+    pipeline = staff.get("/shipments/consignments").get_data(as_text=True)
+    assert pipeline.index(plan.number) < pipeline.index(later.number)  # overdue first
+    assert "overdue" in pipeline
+
+    received = staff.post(
+        f"/shipments/{plan.id}/receive",
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-0-received": "6",
+            "lines-0-damaged": "1",
+        },  # noqa: E501
+    )
+    assert received.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.PARTLY_RECEIVED
+    closed = staff.post(f"/shipments/{plan.id}/close", data={"reason": "rest never shipped"})
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CLOSED
+    assert plan.number not in staff.get("/shipments/consignments").get_data(as_text=True)

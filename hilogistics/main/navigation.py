@@ -29,6 +29,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("stock.transactions", _l("Transactions"), ALL_ROLES),
     NavItem("shipments.index", _l("Shipments"), ALL_ROLES),
     NavItem("shipments.draft_new", _l("New dispatch"), _STAFF),
+    NavItem("shipments.pipeline", _l("Expected consignments"), _READERS),
+    NavItem("shipments.plan_new", _l("Plan a consignment"), _STAFF),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),

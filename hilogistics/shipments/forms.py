@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.inputs import bounded_int
+from hilogistics.lines.fields import TypedDateField
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.services.drafts import MAX_LINES
@@ -110,7 +111,28 @@ MAX_PASTE_TEXT = 200_000
 DRAFT_LINE_FIELDS = ("item", "lot", "quantity")
 
 
-class DraftLineForm(Form):
+class _LineChecks:
+    """What every entered line checks: blank lines are ignored, others need item and quantity."""
+
+    def is_blank(self) -> bool:
+        """True when nothing at all was typed on this line (such lines are ignored)."""
+        return not any((field.raw_data or [""])[0].strip() for field in self)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then: a line with anything on it needs an item and a quantity."""
+        valid = super().validate(extra_validators)  # type: ignore[misc]
+        if self.is_blank():
+            return valid
+        if not self.item.data:
+            self.item.errors.append(_l("Enter the item code."))
+            valid = False
+        if not self.quantity.errors and not self.quantity.data:
+            self.quantity.errors.append(_l("Enter the quantity."))
+            valid = False
+        return valid
+
+
+class DraftLineForm(_LineChecks, Form):
     """One line of a dispatch: item code, lot code (or blank to have it suggested), quantity."""
 
     class Meta:
@@ -133,23 +155,6 @@ class DraftLineForm(Form):
         validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
         render_kw={"min": 1, "inputmode": "numeric"},
     )
-
-    def is_blank(self) -> bool:
-        """True when nothing at all was typed on this line (such lines are ignored)."""
-        return not any((field.raw_data or [""])[0].strip() for field in self)
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Field checks, then: a line with anything on it needs an item and a quantity."""
-        valid = super().validate(extra_validators)
-        if self.is_blank():
-            return valid
-        if not self.item.data:
-            self.item.errors.append(_l("Enter the item code."))
-            valid = False
-        if not self.quantity.errors and not self.quantity.data:
-            self.quantity.errors.append(_l("Enter the quantity."))
-            valid = False
-        return valid
 
 
 class DraftForm(Form):
@@ -256,3 +261,68 @@ class ReceiveForm(Form):
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Record what arrived"))
     accept_all = SubmitField(_l("Fill in every line as sent"))
+
+
+# --- inbound consignments --------------------------------------------------------------------
+
+PLAN_LINE_FIELDS = ("item", "quantity", "lot_code", "expires_on")
+
+
+class PlanLineForm(_LineChecks, Form):
+    """One expected line of a consignment: item code, quantity, lot and expiry announced."""
+
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
+    item = StringField(
+        _l("Item code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+        render_kw=ITEM_CODE_INPUT,
+    )
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+    lot_code = StringField(
+        _l("Lot code"), filters=[_strip], validators=[Optional(), Length(max=64)]
+    )
+    expires_on = TypedDateField(_l("Expiry date"), validators=[Optional(), planning_date])
+
+
+class PlanForm(Form):
+    """A consignment expected from a supplier or donor into a warehouse."""
+
+    destination_id = SelectField(
+        _l("Receiving warehouse"), coerce=optional_id, validators=[DataRequired()]
+    )
+    supplier = StringField(
+        _l("Supplier or donor"), filters=[_strip], validators=[Optional(), Length(max=200)]
+    )
+    grant_id = SelectField(_l("Grant"), coerce=optional_id, validators=[Optional()])
+    reference = StringField(
+        _l("Supplier's waybill or consignment number"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=120)],
+    )
+    carrier = StringField(_l("Carrier"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    expected_on = DateField(_l("Expected on"), validators=[Optional(), planning_date])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    lines = FieldList(
+        FormField(PlanLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
+    )
+    paste = TextAreaField(
+        _l("Rows copied from a spreadsheet or packing list"),
+        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
+        description=_l(
+            "Columns: item code, quantity, lot code, expiry date; a header row is recognised "
+            "and skipped."
+        ),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Save the plan"))
+    add_lines = SubmitField(_l("Add 10 more lines"))
+    show_paste = SubmitField(_l("Show the pasted rows as lines"))
+
+    filled_lines = DraftForm.filled_lines

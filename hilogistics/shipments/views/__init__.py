@@ -1,7 +1,8 @@
-"""The shipments blueprint: list, shipment page, printing, recall, cancel and close."""
+"""The shipments blueprint: lists, shipment page, drafts and dispatch, receipt, consignments."""
 
 from hilogistics.shipments.views import (  # noqa: F401  (routes register on import)
     actions,
+    consignments,
     drafts,
     pages,
     receiving,

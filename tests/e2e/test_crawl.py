@@ -88,7 +88,7 @@ def crawl(page: Page, server: LiveServer) -> tuple[list[str], list[str]]:
                 endpoint, _args = routes.match(parts.path, method="GET")
             except HTTPException:
                 endpoint = parts.path  # a broken link: visit it, so the 404 is reported
-            if endpoint.endswith("_export"):
+            if endpoint.endswith(("_export", "_template")):
                 continue  # a file download, not a page
             if endpoint.endswith("_pdf"):
                 # A printed document: fetched (once per endpoint), not opened in the viewer,

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
@@ -103,9 +104,20 @@ WRITE_INTENT = "hilogistics_write_intent"
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+# A pooled PostgreSQL connection idle this long is pinged before use (see install_idle_ping).
+PING_AFTER_IDLE_S = 30.0
+
+
 def engine_options(uri: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return engine options for the database named by ``uri``."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    """Return engine options for the database named by ``uri``.
+
+    No ``pool_pre_ping``: it costs a round trip on every checkout, i.e. every request, to guard
+    against a connection the server dropped (a restart). On SQLite nothing can drop it; on
+    PostgreSQL :func:`install_idle_ping` pings only connections idle for a while, which is when
+    a restart can have gone unnoticed; a connection that breaks while busy fails one request,
+    and SQLAlchemy then recycles the whole pool.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": False}
     if uri.startswith("postgresql"):
         options["connect_args"] = {
             "options": (
@@ -186,6 +198,77 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
 
 def _is_write(statement: str) -> bool:
     return statement.lstrip()[:7].upper().startswith(_WRITE_VERBS)
+
+
+def install_idle_ping(engine: Engine, idle_s: float = PING_AFTER_IDLE_S) -> None:
+    """Ping a pooled connection at checkout only when it sat idle ``idle_s`` seconds or more.
+
+    Under load connections never idle that long, so requests pay no ping; after a quiet spell
+    (when a server restart may have closed them) a dead connection is replaced before use.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["hilogistics_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("hilogistics_idle_since")
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool retries the checkout with a fresh connection.
+            raise DisconnectionError("idle connection is gone") from error
+
+
+def install_write_tracking(engine: Engine) -> None:
+    """Note on the connection (``_WROTE``) when a transaction ran anything but a SELECT.
+
+    :func:`end_request_transaction` reads it. SQLite already notes it (install_sqlite_events),
+    with ``_WRITING`` for transactions begun by :func:`begin_write`.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(
+        connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            connection.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        connection.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        connection.info.pop(_WROTE, None)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(_WROTE, None)
+
+
+def end_request_transaction(error: BaseException | None) -> None:
+    """Teardown: COMMIT a request's transaction that only read; leave the rest to roll back.
+
+    psycopg forgets its prepared statements on every ROLLBACK (and sends DEALLOCATE ALL), so
+    ending read-only requests with Flask-SQLAlchemy's usual rollback meant every statement was
+    parsed and planned again on the next request. Committing a transaction that ran only
+    SELECTs changes nothing in the database. A transaction that wrote (and was not committed
+    by its view), holds unflushed changes, or ended in an exception still rolls back.
+    """
+    if error is not None:
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None or session.new or session.dirty or session.deleted:
+        return
+    info = session.connection().info
+    if info.get(_WROTE) or info.get(_WRITING):
+        return
+    session.commit()
 
 
 def begin_write() -> None:

@@ -23,6 +23,7 @@ from hilogistics.stock import ledger
 from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
+    Lot,
     ReorderLevel,
     StockTransaction,
 )
@@ -704,6 +705,9 @@ def test_the_stock_card_carries_the_running_balance_across_pages(
     assert balances == [5, 12, 14, 23, 27, 28, 22]
     assert lines[-1] == ["Closing balance", "22", ""]
     assert "matches the card" in html
+    # Each line's lot opens the lot's page (its expiry and the corrections made to it).
+    lot = db.session.scalars(select(Lot).where(Lot.item_id == item.id)).first()
+    assert f'href="/stock/lots/{lot.id}"' in html
 
 
 def test_a_long_stock_card_works_its_balances_back_from_the_recorded_one(

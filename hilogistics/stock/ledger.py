@@ -16,13 +16,15 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
 
 from hilogistics.actors import SYSTEM, SystemActor
 from hilogistics.auth.models import User
@@ -140,6 +142,12 @@ def replayed(
     return earlier
 
 
+# (operation key, fingerprint) that once() looked up before calling its work, for post().
+_REPLAY_CHECKED: ContextVar[tuple[str, str] | None] = ContextVar(
+    "hilogistics_replay_checked", default=None
+)
+
+
 def once(
     *,
     actor: User | SystemActor | None,
@@ -159,6 +167,7 @@ def once(
     earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
     if earlier is not None:
         return earlier
+    token = _REPLAY_CHECKED.set((operation_key, fingerprint))
     try:
         with db.session.begin_nested():
             return work()
@@ -167,6 +176,8 @@ def once(
         if earlier is not None:
             return earlier
         raise
+    finally:
+        _REPLAY_CHECKED.reset(token)
 
 
 def post(
@@ -216,9 +227,14 @@ def post(
             },
             [line.__dict__ for line in lines],
         )
-    earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
-    if earlier is not None:
-        return Posted(earlier, created=False)
+    # Inside once() for this very post, once() has just looked the key up in the same
+    # transaction: a second look would only see a concurrent send of the same form, which the
+    # key's unique index catches below. (The savepoint stays: post() is all-or-nothing on its
+    # own, DESIGN §2b, even inside once().)
+    if _REPLAY_CHECKED.get() != (operation_key, fingerprint):
+        earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return Posted(earlier, created=False)
     if not lines:
         raise InvalidMovementError(_("Enter at least one line."))
 
@@ -406,6 +422,24 @@ def _check_quantity(quantity: object, number: int) -> None:
         )
 
 
+def _by_id(model: type[Any], ids: set[int]) -> dict[Any, Any]:
+    """The rows of ``model`` with these ids: those the session holds loaded, the rest selected.
+
+    A SELECT would hand back the session's own objects anyway (their loaded values are kept),
+    so objects already loaded cost no statement; expired ones are selected in the one query.
+    """
+    found: dict[Any, Any] = {}
+    for key in ids:
+        loaded = db.session.identity_map.get(identity_key(model, key))
+        if loaded is not None and not inspect(loaded).expired_attributes:
+            found[key] = loaded
+    missing = ids - found.keys()
+    if missing:
+        for row in db.session.scalars(select(model).where(model.id.in_(missing))):
+            found[row.id] = row
+    return found
+
+
 def _validate(
     kind: TransactionKind, occurred_on: date, lines: Sequence[Line], *, receive_expired: bool
 ) -> tuple[dict[int, Lot], dict[int, Location]]:
@@ -415,12 +449,9 @@ def _validate(
     location_ids = {line.from_location_id for line in lines} | {
         line.to_location_id for line in lines
     }
-    items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_(item_ids)))}
-    lots = {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(lot_ids)))}
-    locations = {
-        loc.id: loc
-        for loc in db.session.scalars(select(Location).where(Location.id.in_(location_ids)))
-    }
+    items = _by_id(Item, item_ids)
+    lots = _by_id(Lot, lot_ids)
+    locations = _by_id(Location, location_ids)
     for number, line in enumerate(lines, start=1):
         item = items.get(line.item_id)
         lot = lots.get(line.lot_id)

@@ -294,6 +294,10 @@ class ItemBalance(db.Model):
         CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("NOT is_guarded OR on_hand - reserved >= 0", name="guarded_available"),
         Index("ix_item_balances_item_location", "item_id", "location_id"),
+        # Covers the stock-on-hand count and per-item probes: no visit to the table's rows.
+        Index(
+            "ix_item_balances_location_item_stock", "location_id", "item_id", "on_hand", "reserved"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,6 +37,7 @@ class CardLine:
     # The numbered document behind the movement (shipment, distribution…), if any.
     document_number: str | None
     document_type: DocumentType | None
+    lot_id: int
     lot_label: str
     lot_expires_on: date | None
     other: str
@@ -195,6 +196,7 @@ def stock_card(
                 reference=row.reference,
                 document_number=row.document_number,
                 document_type=row.document_type,
+                lot_id=row.lot_id,
                 lot_label=row.lot_label,
                 lot_expires_on=row.expires_on,
                 other=row.other,
@@ -239,6 +241,7 @@ def _card_page_select(incoming: Any, outgoing: Any, locale: str | None) -> Selec
             StockTransaction.reference,
             Document.number.label("document_number"),
             Document.type.label("document_type"),
+            Lot.id.label("lot_id"),
             func.coalesce(func.nullif(Lot.serial, ""), func.nullif(Lot.code, ""), "—").label(
                 "lot_label"
             ),

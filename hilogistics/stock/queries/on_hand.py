@@ -361,43 +361,15 @@ def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
 def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
     """One page of the rows of ``_on_hand_select(shape)`` sorted by code, driven by the items.
 
-    Walks the items in code order (their unique index) and keeps those held or with a level
-    here, until the page is full; then adds totals, expiry and level for those rows only. Its
-    cost grows with the page's position over the share of the catalogue held here, not with
-    what the place holds: see ``on_hand_page`` for the choice.
+    Walks the items in code order (their unique index; codes are unique, so no tie-break) and
+    joins each one's row at this place from item_balances and reorder_levels (one probe of
+    their unique (location, item) index each, no subquery per row), keeping those held or with
+    a level here until the page is full. The earliest expiry is a subquery in the select list,
+    which the databases evaluate after the limit: for the page's rows only. Its cost grows with
+    the page's position over the share of the catalogue held here, not with what the place
+    holds: see ``on_hand_page`` for the choice.
     """
     location = param(_PARAM_LOCATION)
-    held = (
-        exists()
-        .where(
-            ItemBalance.location_id == location,
-            ItemBalance.item_id == Item.id,
-            or_(ItemBalance.on_hand > 0, ItemBalance.reserved > 0),
-        )
-        .correlate(Item)
-    )
-    levelled = (
-        exists()
-        .where(ReorderLevel.location_id == location, ReorderLevel.item_id == Item.id)
-        .correlate(Item)
-    )
-    code = Item.code.desc() if shape.descending else Item.code.asc()
-    rows = (
-        select(Item.id.label("item_id"), Item.code.label("code"))
-        .where(or_(held, levelled), *_item_conditions(shape))
-        .order_by(code, Item.id)
-        .limit(param(PARAM_LIMIT))
-        .offset(param(PARAM_OFFSET))
-        .subquery("page")
-    )
-
-    def at_place(column: Any) -> Any:
-        return (
-            select(column)
-            .where(ItemBalance.location_id == location, ItemBalance.item_id == rows.c.item_id)
-            .scalar_subquery()
-        )
-
     level = aliased(ReorderLevel, name="level")
     expiry = (
         select(func.min(Lot.expires_on))
@@ -405,29 +377,38 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
         .join(Lot, Lot.id == Balance.lot_id)
         .where(
             Balance.location_id == location,
-            Balance.item_id == rows.c.item_id,
+            Balance.item_id == Item.id,
             Balance.quantity > 0,
         )
+        .correlate(Item)
         .scalar_subquery()
     )
     return (
         select(
-            rows.c.item_id,
+            Item.id.label("item_id"),
             Item.code,
             localised_name(Item, shape.language).label("name"),
             Item.category_id,
             localised_name(Unit, shape.language).label("unit"),
-            func.coalesce(at_place(ItemBalance.on_hand), 0).label("on_hand"),
-            func.coalesce(at_place(ItemBalance.reserved), 0).label("reserved"),
+            func.coalesce(ItemBalance.on_hand, 0).label("on_hand"),
+            func.coalesce(ItemBalance.reserved, 0).label("reserved"),
             expiry.label("earliest_expiry"),
             level.minimum,
             level.maximum,
         )
-        .select_from(rows)
-        .join(Item, Item.id == rows.c.item_id)
+        .select_from(Item)
+        .outerjoin(
+            ItemBalance, and_(ItemBalance.location_id == location, ItemBalance.item_id == Item.id)
+        )
+        .outerjoin(level, and_(level.location_id == location, level.item_id == Item.id))
         .join(Unit, Unit.id == Item.unit_id)
-        .outerjoin(level, and_(level.item_id == rows.c.item_id, level.location_id == location))
-        .order_by(rows.c.code.desc() if shape.descending else rows.c.code, rows.c.item_id)
+        .where(
+            or_(ItemBalance.on_hand > 0, ItemBalance.reserved > 0, level.id.is_not(None)),
+            *_item_conditions(shape),
+        )
+        .order_by(Item.code.desc() if shape.descending else Item.code.asc())
+        .limit(param(PARAM_LIMIT))
+        .offset(param(PARAM_OFFSET))
     )
 
 

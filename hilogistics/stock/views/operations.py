@@ -204,6 +204,8 @@ def _check_lines(
     else:
         for _index, line in form.filled_lines():
             line.validate()
+    if len(form.lines.entries) > MAX_LINES:
+        return [], [], True, []  # the form says it is too long: no use checking each line
     filled = form.filled_lines()
     items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
     lines: list[services.ReceiptLine] = []

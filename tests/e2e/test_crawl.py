@@ -185,7 +185,7 @@ def test_login_page_and_its_error_state_are_accessible(page: Page, live_server: 
     page.get_by_role("button", name="Sign in").click()
 
     summary = page.get_by_role("alert")
-    expect(summary).to_contain_text("Please correct the following:")
+    expect(summary).to_contain_text("Please correct the following 2 problems:")
     for field_id, label in [("username", "Username"), ("password", "Password")]:
         field = page.locator(f"#{field_id}")
         expect(field).to_have_attribute("aria-invalid", "true")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -21,7 +20,6 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
-from hilogistics.inputs import has_control_characters
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
 from hilogistics.locations.queries import physical_locations_query
@@ -38,7 +36,7 @@ from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
 from hilogistics.shipments.views.pages import loaded_shipment
-from hilogistics.stock.models import Balance, Lot
+from hilogistics.stock.models import Lot
 from hilogistics.stock.queries.operations import active_items_by_code
 from hilogistics.views_support import submit
 
@@ -66,43 +64,6 @@ def _lot_text(lot: Lot) -> str:
     return lot.code or lot.serial or ""
 
 
-def _lots_by_text(
-    wanted: set[tuple[int, str]], origin_id: int | None
-) -> dict[tuple[int, str], Lot]:
-    """Lots of (item id, code or serial typed), preferring one held at the origin."""
-    texts = {text for _item, text in wanted if not has_control_characters(text)}
-    if not wanted or not texts:
-        return {}
-    held = (
-        select(Balance.quantity)
-        .where(
-            Balance.lot_id == Lot.id,
-            Balance.location_id == (origin_id or 0),
-            Balance.quantity > 0,
-        )
-        .exists()
-    )
-    rows = db.session.execute(
-        select(Lot, held)
-        .where(
-            Lot.item_id.in_({item for item, _text in wanted}),
-            or_(func.upper(Lot.code).in_(texts), func.upper(Lot.serial).in_(texts)),
-        )
-        .order_by(Lot.id)
-    ).all()
-    found: dict[tuple[int, str], Lot] = {}
-    preferred: set[tuple[int, str]] = set()
-    for lot, is_held in rows:
-        for text in {(lot.code or "").upper(), (lot.serial or "").upper()} & texts:
-            key = (lot.item_id, text)
-            if key in preferred:
-                continue
-            found[key] = lot
-            if is_held:
-                preferred.add(key)
-    return found
-
-
 def _check_lines(
     form: DraftForm, *, whole_form: bool
 ) -> tuple[list[services.DraftLine], list[int], bool]:
@@ -121,7 +82,7 @@ def _check_lines(
         item = items.get((line.item.data or "").upper())
         if item is not None and line.lot.data:
             wanted.add((item.id, line.lot.data.upper()))
-    lots = _lots_by_text(wanted, form.origin_id.data)
+    lots = queries.lots_by_text(wanted, form.origin_id.data)
     lines: list[services.DraftLine] = []
     positions: list[int] = []
     for index, line in filled:

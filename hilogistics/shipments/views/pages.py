@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import ALL_ROLES, STAFF, acting_user, allow
@@ -178,12 +177,12 @@ def page(shipment_id: int) -> str:
 
 
 def _document_url(document: Document) -> str:
-    shipment_id = db.session.scalar(select(Shipment.id).where(Shipment.document_id == document.id))
-    return url_for("shipments.page", shipment_id=shipment_id)
+    shipment = queries.shipment_of_document(document.id)
+    return url_for("shipments.page", shipment_id=shipment.id if shipment else 0)
 
 
 def _document_visible(user: User, document: Document) -> bool:
-    shipment = db.session.scalar(select(Shipment).where(Shipment.document_id == document.id))
+    shipment = queries.shipment_of_document(document.id)
     return shipment is not None and can_see(user, shipment)
 
 

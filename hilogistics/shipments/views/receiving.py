@@ -8,38 +8,27 @@ line's remainder in the database, so two people receiving at once never exceed w
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
-from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
-from hilogistics.shipments import services
+from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import ReceiveForm
 from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.views.blueprint import bp
 from hilogistics.shipments.views.pages import can_receive, loaded_shipment
-from hilogistics.stock.models import AdjustmentDirection, AdjustmentReason
 from hilogistics.views_support import submit
 
 
 def _loss_reasons() -> list[SelectChoice]:
     """Reasons a shortage may give: those that write stock off to the loss location."""
     locale = current_locale()
-    reasons = db.session.scalars(
-        select(AdjustmentReason)
-        .where(
-            AdjustmentReason.is_active,
-            AdjustmentReason.counterpart_code == "LOSS",
-            AdjustmentReason.direction != AdjustmentDirection.IN,
-        )
-        .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
-    )
+    reasons = queries.loss_reasons()
     return [SelectChoice("", _("— choose a reason —"))] + [
         SelectChoice(str(r.id), r.display_name(locale)) for r in reasons
     ]

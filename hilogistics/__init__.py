@@ -163,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
     from hilogistics.registry.views import bp as registry_bp
+    from hilogistics.shipments.views import bp as shipments_bp
     from hilogistics.stock.views import bp as stock_bp
 
     app.register_blueprint(main_bp)
@@ -171,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(locations_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(shipments_bp)
 
 
 def _register_hooks(app: Flask) -> None:

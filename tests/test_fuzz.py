@@ -150,6 +150,11 @@ class World:
             for role in Role
         }
         self.target = factories.make_user(Role.VIEWER, username="fuzz-target")
+        # Dispatched to the technician's centre: every shipment page and action applies.
+        self.shipment = factories.make_dispatch(
+            self.warehouse, self.centre, [(self.item, self.transaction.movements[0].lot, 5)]
+        )
+        factories.dispatch(self.shipment)
         self.ids = {
             "item_id": self.item.id,
             "transaction_id": self.transaction.id,
@@ -160,6 +165,7 @@ class World:
             "unit_id": db.session.scalar(select(Unit.id).limit(1)),
             "province_id": db.session.scalar(select(Province.id).limit(1)),
             "token": "0" * 32,
+            "shipment_id": self.shipment.id,
             "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
         }
         db.session.commit()

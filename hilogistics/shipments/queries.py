@@ -15,6 +15,7 @@ from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.dates import business_today
 from hilogistics.db import db, matches_text
+from hilogistics.inputs import has_control_characters
 from hilogistics.registry.models import Document
 from hilogistics.shipments.models import (
     AWAITING,
@@ -24,7 +25,14 @@ from hilogistics.shipments.models import (
     ShipmentLine,
     ShipmentStatus,
 )
-from hilogistics.stock.models import Balance, ItemBalance, Lot, StockTransaction
+from hilogistics.stock.models import (
+    AdjustmentDirection,
+    AdjustmentReason,
+    Balance,
+    ItemBalance,
+    Lot,
+    StockTransaction,
+)
 
 
 @dataclass(frozen=True)
@@ -204,3 +212,58 @@ def fefo_lots(
         suggestions.append(LotSuggestion(lot=lot, quantity=take, on_hand=on_hand))
         left -= take
     return suggestions
+
+
+def shipment_of_document(document_id: int) -> Shipment | None:
+    """The shipment a registry document numbers, if any."""
+    return db.session.scalar(select(Shipment).where(Shipment.document_id == document_id))
+
+
+def loss_reasons() -> list[AdjustmentReason]:
+    """Reasons a shortage in transit may give: active ones that write stock off to the loss."""
+    return list(
+        db.session.scalars(
+            select(AdjustmentReason)
+            .where(
+                AdjustmentReason.is_active,
+                AdjustmentReason.counterpart_code == "LOSS",
+                AdjustmentReason.direction != AdjustmentDirection.IN,
+            )
+            .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
+        )
+    )
+
+
+def lots_by_text(wanted: set[tuple[int, str]], origin_id: int | None) -> dict[tuple[int, str], Lot]:
+    """Lots of (item id, code or serial typed), preferring one held at the origin."""
+    texts = {text for _item, text in wanted if not has_control_characters(text)}
+    if not wanted or not texts:
+        return {}
+    held = (
+        select(Balance.quantity)
+        .where(
+            Balance.lot_id == Lot.id,
+            Balance.location_id == (origin_id or 0),
+            Balance.quantity > 0,
+        )
+        .exists()
+    )
+    rows = db.session.execute(
+        select(Lot, held)
+        .where(
+            Lot.item_id.in_({item for item, _text in wanted}),
+            or_(func.upper(Lot.code).in_(texts), func.upper(Lot.serial).in_(texts)),
+        )
+        .order_by(Lot.id)
+    ).all()
+    found: dict[tuple[int, str], Lot] = {}
+    preferred: set[tuple[int, str]] = set()
+    for lot, is_held in rows:
+        for text in {(lot.code or "").upper(), (lot.serial or "").upper()} & texts:
+            key = (lot.item_id, text)
+            if key in preferred:
+                continue
+            found[key] = lot
+            if is_held:
+                preferred.add(key)
+    return found

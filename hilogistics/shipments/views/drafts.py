@@ -1,0 +1,391 @@
+"""Outbound drafts and their dispatch: the line-entry pattern of hilogistics.lines.
+
+A draft's lines are item code, lot code and quantity. Every problem of every line is shown
+at once; pasted rows become lines to check; "suggest lots" fills blank lots first expiry
+first out (splitting a line over several lots when one does not hold it). Nothing is posted
+until Dispatch, which refuses a quantity above what is available and keeps the draft as typed.
+"""
+
+import re
+from collections.abc import Callable
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from hilogistics.auth.access import STAFF, acting_user, allow
+from hilogistics.db import db
+from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
+from hilogistics.i18n import current_locale
+from hilogistics.lines.formdata import is_blank, line_values, with_lines
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
+from hilogistics.locations.queries import physical_locations_query
+from hilogistics.shipments import queries, services
+from hilogistics.shipments.forms import (
+    DRAFT_LINE_FIELDS,
+    FIRST_LINES,
+    MAX_FORM_LINES,
+    MORE_LINES,
+    DispatchForm,
+    DraftForm,
+)
+from hilogistics.shipments.labels import STATUS_LABELS
+from hilogistics.shipments.models import Shipment, ShipmentStatus
+from hilogistics.shipments.views.blueprint import bp
+from hilogistics.shipments.views.pages import loaded_shipment
+from hilogistics.stock.models import Lot
+from hilogistics.stock.queries.operations import active_items_by_code
+from hilogistics.views_support import submit
+
+# Pasted rows of a dispatch: item code, quantity, lot code (headings in any language).
+DISPATCH_COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity", "lot"))
+_SERVICE_LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
+
+
+def _page_url(shipment: Shipment) -> str:
+    return url_for("shipments.page", shipment_id=shipment.id)
+
+
+def _fill_choices(form: DraftForm) -> None:
+    locale = current_locale()
+    places = [
+        SelectChoice(str(place.id), place.display_name(locale))
+        for place in db.session.scalars(physical_locations_query(active_only=True))
+    ]
+    form.origin_id.choices = [SelectChoice("", _("— choose a place —")), *places]
+    form.destination_id.choices = [SelectChoice("", _("— choose a place —")), *places]
+
+
+def _lot_text(lot: Lot) -> str:
+    """What a clerk types to name a lot: its code, or its serial number."""
+    return lot.code or lot.serial or ""
+
+
+def _check_lines(
+    form: DraftForm, *, whole_form: bool
+) -> tuple[list[services.DraftLine], list[int], bool]:
+    """Check every line in one pass: (lines read, their positions in the form, any error)."""
+    if whole_form:
+        form.validate()
+    else:
+        for _index, line in form.filled_lines():
+            line.validate()
+    filled = form.filled_lines()
+    if len(filled) > MAX_FORM_LINES:
+        form.form_errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
+    items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
+    wanted = set()
+    for _index, line in filled:
+        item = items.get((line.item.data or "").upper())
+        if item is not None and line.lot.data:
+            wanted.add((item.id, line.lot.data.upper()))
+    lots = queries.lots_by_text(wanted, form.origin_id.data)
+    lines: list[services.DraftLine] = []
+    positions: list[int] = []
+    for index, line in filled:
+        item = items.get((line.item.data or "").upper())
+        if item is None and line.item.data and not line.item.errors:
+            line.item.errors.append(_("No active item has this code."))
+        lot = None
+        if item is not None and line.lot.data and not line.lot.errors:
+            lot = lots.get((item.id, line.lot.data.upper()))
+            if lot is None:
+                line.lot.errors.append(_("%(item)s has no lot of this code.", item=item.code))
+        if item is None or any(f.errors for f in line):
+            continue
+        lines.append(
+            services.DraftLine(
+                item_id=item.id, quantity=line.quantity.data or 0, lot_id=lot.id if lot else None
+            )
+        )
+        positions.append(index)
+    if not filled and whole_form:
+        form.form_errors.append(_("Enter at least one line."))
+    has_errors = bool(form.form_errors) or any(
+        f.errors for f in form if f.type not in ("FieldList",)
+    )
+    has_errors = has_errors or any(f.errors for _index, line in filled for f in line)
+    return lines, positions, has_errors
+
+
+def _form_field(name: str | None, positions: list[int]) -> str | None:
+    """Point a service's ``lines-<n>-<field>`` (n counts the lines given) at the form's line."""
+    match = _SERVICE_LINE_FIELD.match(name or "")
+    if match is None:
+        return name
+    index = int(match[1])
+    return f"lines-{positions[index]}-{match[2]}" if index < len(positions) else None
+
+
+def _line_from_row(row: Row) -> dict[str, str]:
+    quantity = row.get("quantity")
+    try:
+        quantity = str(parse_quantity(quantity)) if quantity else ""
+    except InputError:
+        pass  # shown as typed, with the field's message
+    return {"item": row.get("code").upper(), "lot": row.get("lot"), "quantity": quantity}
+
+
+def _posted_lines(data: MultiDict) -> list[dict[str, str]]:
+    return [line for line in line_values(data, DRAFT_LINE_FIELDS) if not is_blank(line)]
+
+
+def _rebuilt(data: MultiDict, lines: list[dict[str, str]]) -> DraftForm:
+    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
+    rebuilt = with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
+    rebuilt.setlist("paste", [""])
+    form = DraftForm(formdata=rebuilt)
+    _fill_choices(form)
+    return form
+
+
+def _with_pasted(form: DraftForm) -> DraftForm:
+    """The form again with the pasted rows after its lines, every line checked."""
+    if not form.paste.validate(form):
+        return form
+    read = read_rows(form.paste.data or "", DISPATCH_COLUMNS)
+    if not read.rows:
+        form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
+        return form
+    data = MultiDict(request.form)
+    lines = _posted_lines(data) + [_line_from_row(row) for row in read.rows]
+    if len(lines) > MAX_FORM_LINES:
+        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
+        return form
+    shown = _rebuilt(data, lines)
+    _check_lines(shown, whole_form=False)
+    return shown
+
+
+def _with_suggested_lots(form: DraftForm) -> DraftForm:
+    """Blank lots filled first expiry first out at the origin; a line may split over lots."""
+    data = MultiDict(request.form)
+    origin_id = form.origin_id.data
+    if origin_id is None:
+        form.origin_id.errors.append(_("Choose the place the goods leave from first."))
+        return form
+    items = active_items_by_code(line.get("item") for line in _posted_lines(data))
+    lines: list[dict[str, str]] = []
+    for line in _posted_lines(data):
+        item = items.get((line.get("item") or "").strip().upper())
+        try:
+            quantity = parse_quantity(line.get("quantity") or "")
+        except InputError:
+            quantity = 0
+        if line.get("lot", "").strip() or item is None or quantity <= 0:
+            lines.append(line)
+            continue
+        suggested = queries.fefo_lots(location_id=origin_id, item_id=item.id, quantity=quantity)
+        if not suggested:
+            lines.append(line)
+            continue
+        for suggestion in suggested:
+            lines.append(
+                {
+                    "item": item.code,
+                    "lot": _lot_text(suggestion.lot),
+                    "quantity": str(suggestion.quantity),
+                }
+            )
+    shown = _rebuilt(data, lines[:MAX_FORM_LINES])
+    _check_lines(shown, whole_form=False)
+    return shown
+
+
+def _header(form: DraftForm) -> services.Header:
+    return services.Header(
+        reference=form.reference.data or "",
+        carrier=form.carrier.data or "",
+        vehicle=form.vehicle.data or "",
+        driver=form.driver.data or "",
+        expected_on=form.expected_on.data,
+        note=form.note.data or "",
+    )
+
+
+def _save(form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]) -> Response | None:
+    lines, positions, failed = _check_lines(form, whole_form=True)
+    if failed:
+        return None
+
+    def show(error: DomainError) -> None:
+        error.field = _form_field(error.field, positions)
+        attach_error(form, error)
+
+    return submit(form, lambda: save(lines), _("Draft saved."), _page_url, show_error=show)
+
+
+def _availability(form: DraftForm) -> list[str | None]:
+    """Per form line, what the origin holds of its item (and lot): a hint beside the line."""
+    origin_id = form.origin_id.data
+    hints: list[str | None] = [None] * len(form.lines.entries)
+    if origin_id is None:
+        return hints
+    codes = [(entry.form.item.data or "").upper() for entry in form.lines.entries]
+    items = active_items_by_code(codes)
+    available = queries.available_at(origin_id, [item.id for item in items.values()])
+    for index, code in enumerate(codes):
+        item = items.get(code)
+        if item is not None:
+            hints[index] = _(
+                "%(name)s: %(n)d available here.",
+                name=item.display_name(current_locale()),
+                n=available.get(item.id, 0),
+            )
+    return hints
+
+
+def _draft_page(form: DraftForm, shipment: Shipment | None, action: str) -> str:
+    return render_template(
+        "shipments/draft.html",
+        form=form,
+        shipment=shipment,
+        action=action,
+        hints=_availability(form),
+        can_add_lines=len(form.lines.entries) < MAX_FORM_LINES,
+        max_lines=MAX_FORM_LINES,
+        more_lines=MORE_LINES,
+    )
+
+
+def _handle(
+    form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]
+) -> Response | DraftForm:
+    """The draft form's buttons: add lines, show pasted rows, suggest lots, or save."""
+    if form.add_lines.data:
+        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
+            form.lines.append_entry()
+        return form
+    if form.show_paste.data:
+        return _with_pasted(form)
+    if form.suggest_lots.data:
+        return _with_suggested_lots(form)
+    response = _save(form, save)
+    return response if response is not None else form
+
+
+@bp.route("/shipments/new", methods=["GET", "POST"])
+@allow(STAFF)
+def draft_new() -> Response | str:
+    """A new dispatch draft: places, carrier if known, lines; saved, not posted."""
+    form = DraftForm()
+    _fill_choices(form)
+    if form.is_submitted():
+        answer = _handle(
+            form,
+            lambda lines: services.create_dispatch(
+                actor=acting_user(),
+                origin_id=form.origin_id.data,  # type: ignore[arg-type]
+                destination_id=form.destination_id.data,  # type: ignore[arg-type]
+                lines=lines,
+                header=_header(form),
+            ),
+        )
+        if isinstance(answer, Response):
+            return answer
+        form = answer
+    return _draft_page(form, None, url_for("shipments.draft_new"))
+
+
+def _draft_data(shipment: Shipment) -> MultiDict:
+    """A draft as the form posts it, to edit it."""
+    data = MultiDict(
+        {
+            "origin_id": str(shipment.origin_id),
+            "destination_id": str(shipment.destination_id),
+            "expected_on": shipment.expected_on.isoformat() if shipment.expected_on else "",
+            "carrier": shipment.carrier,
+            "vehicle": shipment.vehicle,
+            "driver": shipment.driver,
+            "reference": shipment.reference,
+            "note": shipment.note,
+        }
+    )
+    lines = [
+        {
+            "item": line.item.code,
+            "lot": _lot_text(line.lot) if line.lot else "",
+            "quantity": str(line.quantity),
+        }
+        for line in shipment.lines
+    ]
+    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
+    return with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
+
+
+def _editable(shipment_id: int) -> Shipment | Response:
+    shipment = loaded_shipment(shipment_id)
+    if shipment.is_inbound or shipment.status is not ShipmentStatus.DRAFT:
+        return redirect(_page_url(shipment))
+    return shipment
+
+
+@bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
+@allow(STAFF)
+def draft_edit(shipment_id: int) -> Response | str:
+    """Edit a dispatch draft: its places, header and lines are replaced as shown."""
+    shipment = _editable(shipment_id)
+    if isinstance(shipment, Response):
+        return shipment
+    form = DraftForm() if request.method == "POST" else DraftForm(formdata=_draft_data(shipment))
+    _fill_choices(form)
+    if form.is_submitted():
+        answer = _handle(
+            form,
+            lambda lines: services.update_draft(
+                actor=acting_user(),
+                shipment_id=shipment.id,
+                origin_id=form.origin_id.data,
+                destination_id=form.destination_id.data,
+                lines=lines,
+                header=_header(form),
+            ),
+        )
+        if isinstance(answer, Response):
+            return answer
+        form = answer
+    return _draft_page(form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id))
+
+
+@bp.route("/shipments/<int:shipment_id>/dispatch", methods=["GET", "POST"])
+@allow(STAFF)
+def dispatch(shipment_id: int) -> Response | str:
+    """Dispatch a draft: carrier, vehicle, driver and date; posts origin → transit."""
+    shipment = _editable(shipment_id)
+    if isinstance(shipment, Response):
+        return shipment
+    form = DispatchForm()
+    if request.method == "GET":
+        form.carrier.data = shipment.carrier
+        form.vehicle.data = shipment.vehicle
+        form.driver.data = shipment.driver
+    if form.validate_on_submit():
+        response = submit(
+            form,
+            lambda: services.dispatch_shipment(
+                actor=acting_user(),
+                shipment_id=shipment.id,
+                dispatched_on=form.dispatched_on.data,  # type: ignore[arg-type]
+                operation_key=form.operation_key.data,
+                carrier=form.carrier.data or "",
+                vehicle=form.vehicle.data or "",
+                driver=form.driver.data or "",
+                note=form.note.data or "",
+            ),
+            _("Shipment dispatched: the goods are in transit."),
+            lambda _event: _page_url(shipment),
+        )
+        if response is not None:
+            return response
+        shipment = loaded_shipment(shipment_id)
+    available = queries.available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
+    return render_template(
+        "shipments/dispatch.html",
+        shipment=shipment,
+        form=form,
+        available=available,
+        status_labels=STATUS_LABELS,
+    )

@@ -1,0 +1,426 @@
+"""Shipment pages: the filtered list, a shipment's page and its number, printing, recall, cancel."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+from hilogistics.actors import SYSTEM
+from hilogistics.auth.models import Role
+from hilogistics.db import db
+from hilogistics.shipments.models import Shipment, ShipmentStatus
+from hilogistics.shipments.services import (
+    DraftLine,
+    Header,
+    LineReceipt,
+    plan_consignment,
+    receive_shipment,
+)
+from tests.conftest import sign_in
+from tests.factories import (
+    adjustment_reason,
+    dispatch,
+    make_dispatch,
+    make_item,
+    make_location,
+    make_user,
+    make_warehouse,
+    operation_key,
+    receive,
+    virtual,
+)
+from tests.test_shipments import TODAY, on_hand
+
+
+def world():  # noqa: ANN201 - a test helper
+    """A warehouse with 20 of an item, two centres, a draft to one and a dispatch to the other."""
+    item = make_item(code="SHP-ITEM", name="Bandage")
+    warehouse = make_warehouse(code="SHP-WH")
+    north = make_location(code="SHP-N")
+    south = make_location(code="SHP-S")
+    lot = receive(item, 20, warehouse, lot_code="L1").movements[0].lot
+    draft = make_dispatch(warehouse, north, [(item, lot, 3)], carrier="Draft Trans")
+    sent = make_dispatch(warehouse, south, [(item, lot, 5)], carrier="Korea Trans")
+    dispatch(sent, driver="Kim")
+    db.session.commit()
+    return item, lot, warehouse, north, south, draft, sent
+
+
+def client_as(app: Flask, role: Role, **user: object) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, make_user(role, **user))
+    db.session.commit()
+    return client
+
+
+def test_the_list_filters_and_technicians_see_only_their_place(app: Flask) -> None:
+    _item, _lot, _warehouse, north, south, draft, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    body = staff.get("/shipments").get_data(as_text=True)
+    assert draft.number in body and sent.number in body
+    body = staff.get("/shipments?status=dispatched").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    body = staff.get(f"/shipments?destination={north.id}").get_data(as_text=True)
+    assert draft.number in body and sent.number not in body
+    body = staff.get("/shipments?q=korea").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    # A bad filter value falls back to "any", never a 500.
+    assert staff.get("/shipments?status=nonsense&date_from=xx&page=-3").status_code == 200
+    technician = client_as(app, Role.TECHNICIAN, location=south)
+    body = technician.get("/shipments").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+
+
+def test_the_list_is_paginated(app: Flask) -> None:
+    world()
+    body = client_as(app, Role.LOGISTICS).get("/shipments?per_page=1").get_data(as_text=True)
+    assert "Page 1 of 2" in body and 'rel="next"' in body
+
+
+def test_a_shipment_page_shows_lines_history_transactions_and_opens_by_number(
+    app: Flask,
+) -> None:
+    _item, _lot, _warehouse, _north, south, draft, sent = world()
+    receive_shipment(
+        actor=make_user(Role.LOGISTICS),
+        shipment_id=sent.id,
+        lines=[
+            LineReceipt(
+                line_id=sent.lines[0].id,
+                received=4,
+                lost=1,
+                reason_id=adjustment_reason("lost").id,
+                note="torn box",
+            )
+        ],
+        received_on=TODAY,
+        operation_key=operation_key(),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    response = staff.get(f"/d/{sent.number}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/shipments/{sent.id}")
+    body = staff.get(f"/shipments/{sent.id}").get_data(as_text=True)
+    assert "Partly received" not in body  # 4 received + 1 lost: nothing remains
+    assert "Received" in body and "Korea Trans" in body and "Kim" in body
+    assert "Bandage" in body
+    # Dispatch, arrival and the write-off each link to their transaction page.
+    assert body.count('href="/stock/transactions/') >= 3
+    assert "Goods-received note" in body and "Waybill" in body
+    assert "/recall" not in body  # something was received: no recall
+    draft_page = staff.get(f"/shipments/{draft.id}").get_data(as_text=True)
+    assert "Picking list" in draft_page and f"/shipments/{draft.id}/cancel" in draft_page
+
+    # A technician of another place: 404 on the page, the number and the print alike.
+    other = client_as(app, Role.TECHNICIAN, location=make_location(code="SHP-X"))
+    assert other.get(f"/shipments/{sent.id}").status_code == 404
+    assert other.get(f"/d/{sent.number}").status_code == 404
+    assert other.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"}).status_code == 404
+    own = client_as(app, Role.TECHNICIAN, location=south)
+    body = own.get(f"/shipments/{sent.id}").get_data(as_text=True)
+    assert sent.number in body and "/cancel" not in body
+    assert own.get(f"/shipments/{sent.id}/recall").status_code == 403
+
+
+def test_printing_from_the_page_logs_each_print_and_marks_copies(app: Flask) -> None:
+    *_rest, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    first = staff.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"})
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    second = staff.post(f"/shipments/{sent.id}/print", data={"kind": "waybill"})
+    text = "".join(page.extract_text() for page in PdfReader(_bytes(second.data)).pages)
+    assert sent.number in text and "COPY 2" in text
+    assert _prints(sent.id) == 2
+    # A paper the shipment cannot have is refused with a message, not a 500.
+    refused = staff.post(f"/shipments/{sent.id}/print", data={"kind": "picking-list"})
+    assert refused.status_code == 302
+    assert _prints(sent.id) == 2
+
+
+def _bytes(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+def _prints(shipment_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Shipment, shipment_id).document.print_count
+
+
+def test_recall_asks_a_reason_then_returns_the_stock(app: Flask) -> None:
+    _item, lot, warehouse, _north, _south, _draft, sent = world()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get(f"/shipments/{sent.id}/recall")
+    assert page.status_code == 200 and "Why is it recalled?" in page.get_data(as_text=True)
+    refused = staff.post(f"/shipments/{sent.id}/recall", data={"reason": ""})
+    assert refused.status_code == 200
+    assert db.session.get(Shipment, sent.id).status is ShipmentStatus.DISPATCHED
+    done = staff.post(
+        f"/shipments/{sent.id}/recall",
+        data={"reason": "road closed", "operation_key": operation_key()},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, sent.id).status is ShipmentStatus.RECALLED
+    assert on_hand(warehouse.id, lot.id) == 20  # the draft posted nothing; the recall undid 5
+    assert on_hand(virtual("TRANSIT").id, lot.id) == 0
+    # A second recall is refused on the page, not posted.
+    again = staff.post(
+        f"/shipments/{sent.id}/recall",
+        data={"reason": "again", "operation_key": operation_key()},
+    )
+    assert again.status_code == 200 and "can no longer be changed" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.TECHNICIAN])
+def test_cancel_is_for_logistics_and_posts_nothing(app: Flask, role: Role) -> None:
+    *_rest, draft, _sent = world()
+    assert client_as(app, role).post(f"/shipments/{draft.id}/cancel").status_code == 403
+    staff = client_as(app, Role.LOGISTICS)
+    assert (
+        staff.post(f"/shipments/{draft.id}/cancel", data={"reason": "no truck"}).status_code == 302
+    )
+    db.session.expire_all()
+    cancelled = db.session.get(Shipment, draft.id)
+    assert cancelled.status is ShipmentStatus.CANCELLED and cancelled.reason == "no truck"
+
+
+def test_a_technicians_home_lists_what_awaits_receipt_at_their_place(app: Flask) -> None:
+    *_rest, north, south, draft, sent = world()
+    body = client_as(app, Role.TECHNICIAN, location=south).get("/").get_data(as_text=True)
+    assert sent.number in body and draft.number not in body
+    assert 'href="/shipments"' in body  # the menu entry
+    body = client_as(app, Role.TECHNICIAN, location=north).get("/").get_data(as_text=True)
+    assert "No shipment is on its way to your place." in body
+
+
+# --- drafts and dispatch ----------------------------------------------------------------------
+
+
+def draft_form(
+    origin: object, destination: object, lines: list[tuple[str, str, str]], **extra: str
+) -> dict[str, str]:  # noqa: E501
+    data = {"origin_id": str(origin.id), "destination_id": str(destination.id), **extra}
+    for index, (code, lot, quantity) in enumerate(lines):
+        data |= {
+            f"lines-{index}-item": code,
+            f"lines-{index}-lot": lot,
+            f"lines-{index}-quantity": quantity,
+        }  # noqa: E501
+    return data
+
+
+def test_a_draft_shows_every_line_problem_at_once_then_saves(app: Flask) -> None:
+    item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get("/shipments/new").get_data(as_text=True)
+    assert "New dispatch" in page and 'id="line-0"' in page and 'name="add_lines"' in page
+    lines = [("NOPE", "", "2"), ("shp-item", "NO-LOT", "1"), ("SHP-ITEM", "", "")]
+    refused = staff.post("/shipments/new", data=draft_form(warehouse, north, lines))
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "No active item has this code." in body
+    assert "SHP-ITEM has no lot of this code." in body
+    assert "Enter the quantity." in body
+    assert 'value="NOPE"' in body  # every line as typed
+    count = db.session.query(Shipment).count()
+    saved = staff.post(
+        "/shipments/new",
+        data=draft_form(warehouse, north, [("shp-item", "l1", "4")], carrier="Truck 7"),
+    )
+    assert saved.status_code == 302
+    assert db.session.query(Shipment).count() == count + 1
+    shipment = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert shipment.status is ShipmentStatus.DRAFT and shipment.carrier == "Truck 7"
+    assert [(ln.item_id, ln.lot.code, ln.quantity) for ln in shipment.lines] == [(item.id, "L1", 4)]
+    assert "15 available here" in staff.get(f"/shipments/{shipment.id}/edit").get_data(as_text=True)
+
+
+def test_pasted_rows_and_suggested_lots_become_lines_to_check(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest = world()
+    receive(item, 5, warehouse, lot_code="L0")
+    staff = client_as(app, Role.LOGISTICS)
+    data = draft_form(warehouse, north, [])
+    shown = staff.post(
+        "/shipments/new",
+        data={**data, "paste": "Item code\tQuantity\nSHP-ITEM\t8\n", "show_paste": "1"},
+    ).get_data(as_text=True)
+    assert 'name="lines-0-item"' in shown and 'value="SHP-ITEM"' in shown and 'value="8"' in shown
+    suggested = staff.post(
+        "/shipments/new",
+        data={**draft_form(warehouse, north, [("SHP-ITEM", "", "18")]), "suggest_lots": "1"},
+    ).get_data(as_text=True)
+    # 15 of L1 are left (5 went with `sent`); the other 3 come from the next lot, L0.
+    values = re.findall(r'name="lines-\d-(?:lot|quantity)"[^>]*value="([^"]*)"', suggested)
+    assert values[:4] == ["L1", "15", "L0", "3"]
+
+
+def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest, sent = world()
+    draft = make_dispatch(warehouse, north, [(item, lot, 16)])  # 15 are left after `sent`
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    page = staff.get(f"/shipments/{draft.id}/dispatch").get_data(as_text=True)
+    assert "not enough" in page
+    refused = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "L1" in body and "Test warehouse" in body
+    db.session.expire_all()
+    kept = db.session.get(Shipment, draft.id)
+    assert kept.status is ShipmentStatus.DRAFT and [ln.quantity for ln in kept.lines] == [16]
+    edit = staff.post(
+        f"/shipments/{draft.id}/edit", data=draft_form(warehouse, north, [("SHP-ITEM", "L1", "15")])
+    )
+    assert edit.status_code == 302
+    done = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "driver": "Ri", "operation_key": operation_key()},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, draft.id).status is ShipmentStatus.DISPATCHED
+    assert on_hand(warehouse.id, lot.id) == 0 and on_hand(virtual("TRANSIT").id, lot.id) == 20
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+def test_a_technician_receives_with_a_shortage_then_the_rest(app: Flask) -> None:
+    item, lot, warehouse, _north, south, _draft, sent = world()
+    other_line = make_dispatch(warehouse, south, [(item, lot, 2), (item, lot, 3)])
+    dispatch(other_line)
+    db.session.commit()
+    technician = client_as(app, Role.TECHNICIAN, location=south)
+    assert f"/shipments/{sent.id}/receive" in technician.get(f"/shipments/{sent.id}").get_data(
+        as_text=True
+    )
+    form = technician.get(f"/shipments/{other_line.id}/receive").get_data(as_text=True)
+    # Pre-filled with what remains on each line.
+    assert re.search(r'name="lines-0-received"[^>]*value="2"', form)
+    assert re.search(r'name="lines-1-received"[^>]*value="3"', form)
+    url = f"/shipments/{other_line.id}/receive"
+    base = {"received_on": TODAY.isoformat(), "operation_key": operation_key()}
+    # A shortage without a reason is refused on its line; nothing is posted.
+    refused = technician.post(
+        url, data={**base, "lines-0-received": "1", "lines-0-lost": "1", "lines-1-received": "3"}
+    )
+    assert refused.status_code == 200
+    assert "Say why it was lost" in refused.get_data(as_text=True)
+    assert on_hand(south.id, lot.id) == 0
+    lost = adjustment_reason("lost")
+    done = technician.post(
+        url,
+        data={
+            **base,
+            "lines-0-received": "1",
+            "lines-0-lost": "1",
+            "lines-0-reason_id": str(lost.id),
+            "lines-1-received": "1",
+        },
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, other_line.id).status is ShipmentStatus.PARTLY_RECEIVED
+    assert on_hand(south.id, lot.id) == 2 and on_hand(virtual("LOSS").id, lot.id) == 1
+    # The rest: the first line has nothing left, "as sent" fills the second with its 2.
+    again = technician.post(url, data={"accept_all": "1"}).get_data(as_text=True)
+    assert "Nothing more is expected on this line." in again
+    assert re.search(r'name="lines-1-received"[^>]*value="2"', again)
+    rest = technician.post(
+        url,
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-1-received": "2",
+        },
+    )
+    assert rest.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, other_line.id).status is ShipmentStatus.RECEIVED
+    assert on_hand(virtual("TRANSIT").id, lot.id) == 5  # only `sent` is still on its way
+    # Receiving more than remains is refused with the line named, never a 500.
+    over = client_as(app, Role.LOGISTICS).post(
+        f"/shipments/{sent.id}/receive",
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-0-received": "6",
+        },
+    )
+    assert over.status_code == 200 and "only 5 are still expected" in over.get_data(as_text=True)
+
+
+def test_only_the_destination_or_logistics_may_receive(app: Flask) -> None:
+    *_rest, north, _south, _draft, sent = world()
+    assert client_as(app, Role.VIEWER).get(f"/shipments/{sent.id}/receive").status_code == 403
+    origin_side = client_as(app, Role.TECHNICIAN, location=north)
+    assert origin_side.get(f"/shipments/{sent.id}/receive").status_code == 404
+
+
+# --- inbound consignments ----------------------------------------------------------------------
+
+
+def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: Flask) -> None:
+    item, _lot, warehouse, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    assert "Plan a consignment" in staff.get("/shipments/consignments/new").get_data(as_text=True)
+    base = {
+        "destination_id": str(warehouse.id),
+        "supplier": "UNICEF",
+        "reference": "WB-77",
+        "expected_on": (TODAY - timedelta(days=2)).isoformat(),
+    }
+    shown = staff.post(
+        "/shipments/consignments/new",
+        data={**base, "paste": "SHP-ITEM\t10\tC1\t2031-05-01\nNOPE\t2\n", "show_paste": "1"},
+    ).get_data(as_text=True)
+    assert 'value="C1"' in shown and 'value="2031-05-01"' in shown
+    assert "No active item has this code." in shown  # the pasted row with a wrong code
+    saved = staff.post(
+        "/shipments/consignments/new",
+        data={
+            **base,
+            "lines-0-item": "SHP-ITEM",
+            "lines-0-quantity": "10",
+            "lines-0-lot_code": "C1",
+            "lines-0-expires_on": "2031-05-01",
+        },
+    )
+    assert saved.status_code == 302
+    plan = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert plan.is_inbound and plan.status is ShipmentStatus.DRAFT
+    later = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=1)],
+        header=Header(supplier="Later", expected_on=TODAY + timedelta(days=9)),
+    )
+    db.session.commit()
+    pipeline = staff.get("/shipments/consignments").get_data(as_text=True)
+    assert pipeline.index(plan.number) < pipeline.index(later.number)  # overdue first
+    assert "overdue" in pipeline
+
+    received = staff.post(
+        f"/shipments/{plan.id}/receive",
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-0-received": "6",
+            "lines-0-damaged": "1",
+        },  # noqa: E501
+    )
+    assert received.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.PARTLY_RECEIVED
+    closed = staff.post(f"/shipments/{plan.id}/close", data={"reason": "rest never shipped"})
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CLOSED
+    assert plan.number not in staff.get("/shipments/consignments").get_data(as_text=True)

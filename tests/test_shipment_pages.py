@@ -289,6 +289,25 @@ def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) 
     assert on_hand(warehouse.id, lot.id) == 0 and on_hand(virtual("TRANSIT").id, lot.id) == 20
 
 
+def test_a_blank_lot_means_the_lot_without_a_code_and_is_dispatched(app: Flask) -> None:
+    """Items kept without lot codes: a clerk has no code to type; the blank line is that lot."""
+    _item, _lot, warehouse, north, *_rest = world()
+    feet = make_item(code="SHP-FOOT")
+    uncoded = receive(feet, 6, warehouse).movements[0].lot
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    saved = staff.post("/shipments/new", data=draft_form(warehouse, north, [("SHP-FOOT", "", "4")]))
+    assert saved.status_code == 302
+    shipment = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert [(line.lot_id, line.quantity) for line in shipment.lines] == [(uncoded.id, 4)]
+    done = staff.post(
+        f"/shipments/{shipment.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    assert done.status_code == 302
+    assert on_hand(warehouse.id, uncoded.id) == 2
+
+
 # --- receiving ---------------------------------------------------------------------------------
 
 

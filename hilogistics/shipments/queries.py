@@ -267,3 +267,29 @@ def lots_by_text(wanted: set[tuple[int, str]], origin_id: int | None) -> dict[tu
             if is_held:
                 preferred.add(key)
     return found
+
+
+def uncoded_lots_at(item_ids: set[int], origin_id: int | None) -> dict[int, Lot]:
+    """Per item, its lot without a code or serial that the origin holds most of.
+
+    A line whose lot is left blank means that lot: items kept without lot codes have one
+    code-less lot per grant, and a clerk has no code to type for it.
+    """
+    if not item_ids or origin_id is None:
+        return {}
+    rows = db.session.execute(
+        select(Lot, Balance.quantity)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(
+            Lot.item_id.in_(item_ids),
+            Lot.code == "",
+            Lot.serial.is_(None),
+            Balance.location_id == origin_id,
+            Balance.quantity > 0,
+        )
+        .order_by(Lot.item_id, Balance.quantity.desc(), Lot.id)
+    ).all()
+    found: dict[int, Lot] = {}
+    for lot, _quantity in rows:
+        found.setdefault(lot.item_id, lot)
+    return found

@@ -83,6 +83,13 @@ def _check_lines(
         if item is not None and line.lot.data:
             wanted.add((item.id, line.lot.data.upper()))
     lots = queries.lots_by_text(wanted, form.origin_id.data)
+    blank = {
+        item.id
+        for _index, line in filled
+        if not (line.lot.data or "").strip()
+        and (item := items.get((line.item.data or "").upper())) is not None
+    }
+    uncoded = queries.uncoded_lots_at(blank, form.origin_id.data)
     lines: list[services.DraftLine] = []
     positions: list[int] = []
     for index, line in filled:
@@ -94,6 +101,8 @@ def _check_lines(
             lot = lots.get((item.id, line.lot.data.upper()))
             if lot is None:
                 line.lot.errors.append(_("%(item)s has no lot of this code.", item=item.code))
+        elif item is not None and not (line.lot.data or "").strip():
+            lot = uncoded.get(item.id)  # the lot without a code, if the origin holds one
         if item is None or any(f.errors for f in line):
             continue
         lines.append(

@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 
 from hilogistics.dates import business_zone
@@ -258,6 +258,12 @@ def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
             row_top = pdf.get_y()
         pdf.set_xy(x, row_top)
         pdf.set_font(FAMILY, "B", 8.5)
+        # A bilingual label may wrap: the row must end below it too, or the next row's label
+        # is printed over its second line.
+        label_lines = pdf.multi_cell(
+            label_width, 4.5, pdf.safe(label), dry_run=True, output=MethodReturnValue.LINES
+        )
+        label_bottom = row_top + 4.5 * len(label_lines)
         pdf.multi_cell(
             label_width, 4.5, pdf.safe(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP
         )
@@ -270,7 +276,7 @@ def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
-        bottom = pdf.get_y()
+        bottom = max(pdf.get_y(), label_bottom)
         if index % 2 == 0:
             left_bottom = bottom
         else:

@@ -16,6 +16,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
 from hilogistics.lines.parsing import (
     RECEIPT_COLUMNS,
@@ -38,7 +39,7 @@ from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.views.blueprint import bp
 from hilogistics.shipments.views.drafts import _form_field
 from hilogistics.stock.queries import RowPage
-from hilogistics.stock.queries.operations import active_grants, active_items_by_code
+from hilogistics.stock.queries.operations import active_grants
 from hilogistics.stock.views.pages import _page_args
 from hilogistics.views_support import submit
 
@@ -61,19 +62,13 @@ def _check_lines(
     form: PlanForm, *, whole_form: bool
 ) -> tuple[list[services.DraftLine], list[int], bool]:
     """Every line checked in one pass: (lines read, their positions, any error)."""
-    if whole_form:
-        form.validate()
-    else:
-        for _index, line in form.filled_lines():
-            line.validate()
+    validate_lines(form, whole_form=whole_form)
     filled = form.filled_lines()
-    items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
+    items = resolve_items(filled)
     lines: list[services.DraftLine] = []
     positions: list[int] = []
     for index, line in filled:
         item = items.get((line.item.data or "").upper())
-        if item is None and line.item.data and not line.item.errors:
-            line.item.errors.append(_("No active item has this code."))
         if item is None or any(f.errors for f in line):
             continue
         lines.append(

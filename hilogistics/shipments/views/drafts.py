@@ -20,6 +20,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
 from hilogistics.locations.queries import physical_locations_query
@@ -68,15 +69,11 @@ def _check_lines(
     form: DraftForm, *, whole_form: bool
 ) -> tuple[list[services.DraftLine], list[int], bool]:
     """Check every line in one pass: (lines read, their positions in the form, any error)."""
-    if whole_form:
-        form.validate()
-    else:
-        for _index, line in form.filled_lines():
-            line.validate()
+    validate_lines(form, whole_form=whole_form)
     filled = form.filled_lines()
+    items = resolve_items(filled)
     if len(filled) > MAX_FORM_LINES:
         form.form_errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
-    items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
     wanted = set()
     for _index, line in filled:
         item = items.get((line.item.data or "").upper())
@@ -94,8 +91,6 @@ def _check_lines(
     positions: list[int] = []
     for index, line in filled:
         item = items.get((line.item.data or "").upper())
-        if item is None and line.item.data and not line.item.errors:
-            line.item.errors.append(_("No active item has this code."))
         lot = None
         if item is not None and line.lot.data and not line.lot.errors:
             lot = lots.get((item.id, line.lot.data.upper()))

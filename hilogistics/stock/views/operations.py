@@ -19,6 +19,7 @@ from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
+from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.files import header_values, read_lines_file, template_download
 from hilogistics.lines.formdata import carry_down, is_blank, line_values, with_lines
 from hilogistics.lines.parsing import (
@@ -199,21 +200,15 @@ def _check_lines(
     whether the form's own checks failed (the header's too, with ``whole_form``), and the
     service's problems with the lines that could be read (not yet shown on the form).
     """
-    if whole_form:
-        form.validate()
-    else:
-        for _index, line in form.filled_lines():
-            line.validate()
+    validate_lines(form, whole_form=whole_form)
     if len(form.lines.entries) > MAX_LINES:
         return [], [], True, []  # the form says it is too long: no use checking each line
     filled = form.filled_lines()
-    items = active_items_by_code(line.item.data for _index, line in filled if line.item.data)
+    items = resolve_items(filled)
     lines: list[services.ReceiptLine] = []
     positions: list[int] = []
     for index, line in filled:
         item = items.get((line.item.data or "").upper())
-        if item is None and line.item.data and not line.item.errors:
-            line.item.errors.append(_("No active item has this code."))
         if item is None or any(f.errors for f in line):
             continue
         lines.append(

@@ -286,6 +286,34 @@ def test_flags_are_words_and_only_flagged_keeps_short_expiring_and_expired_items
     )
 
 
+def test_on_hand_rows_escape_their_text_and_label_every_cell_in_the_readers_language(
+    client: FlaskClient, staff: User
+) -> None:
+    """The rows are written in Python (issue 13): the markup the template wrote, escaped."""
+    warehouse = make_warehouse()
+    item = make_item(code="ESC-<1>", name="Bolt & <b>nut</b>", name_ko="볼트 <i>")
+    stock_at(warehouse, item, 5)
+    level(warehouse, item, 10)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}?family=%22%3E"
+
+    html = page(client, url)
+    assert (
+        f'<td class="code"><a href="/stock/items/{item.id}">ESC-&lt;1&gt;</a></td>\n'
+        '    <td class="lead">Bolt &amp; &lt;b&gt;nut&lt;/b&gt;</td>'
+    ) in html
+    assert '<td data-label="Flags"><strong class="flag flag-below-minimum">Below minimum' in html
+    assert (
+        f'<a href="/stock/locations/{warehouse.id}/items/{item.id}">Stock card'
+        '<span class="visually-hidden"> ESC-&lt;1&gt;</span></a>'
+    ) in html
+    assert '<option selected value="">All families</option>' in html
+    assert "<b>" not in html.split("<tbody>")[1]
+    korean = client.get(url, headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    cells = re.findall(r'<td[^>]*data-label="([^"]*)"', korean.split("<tbody>")[1])
+    assert len(cells) == 8 and "Flags" not in cells and "볼트 &lt;i&gt;" in korean
+
+
 def test_on_hand_sorts_by_whitelisted_keys_only_and_pages(client: FlaskClient, staff: User) -> None:
     warehouse = make_warehouse()
     for code, quantity in [("P-1", 30), ("P-2", 10), ("P-3", 50), ("P-4", 20), ("P-5", 40)]:

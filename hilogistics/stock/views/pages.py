@@ -69,6 +69,7 @@ from hilogistics.stock.services import (
     set_reorder_level,
 )
 from hilogistics.stock.views.blueprint import bp
+from hilogistics.stock.views.rows_html import on_hand_rows
 from hilogistics.views_support import submit
 
 SEARCH_RESULTS_LIMIT = 50
@@ -225,9 +226,13 @@ def on_hand(location_id: int) -> str:
         form=form,
         filters=filters,
         page=page,
-        categories=categories,
-        item_link=RowLink("stock.item", "item_id"),
-        card_link=RowLink("stock.card", "item_id", location_id=location.id),
+        rows_html=on_hand_rows(
+            page.items,
+            categories=categories,
+            item_link=RowLink("stock.item", "item_id"),
+            card_link=RowLink("stock.card", "item_id", location_id=location.id),
+            expiring_days=filters.expiring_days,
+        ),
         filter_args=_filter_args(),
         sort_label=SORT_LABELS.get(filters.sort, SORT_LABELS["code"]),
         is_staff=_is_staff(acting_user()),

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - measuring an older commit
     ACTOR = None
 
 
-def measure(posts: int, lines: int) -> dict[str, tuple[float, int]]:
+def measure(posts: int, lines: int, show: bool = False) -> dict[str, tuple[float, int]]:
     """(median ms, statements) of a receipt and of an adjustment with ``lines`` lines."""
     items = [make_item() for _ in range(lines)]
     warehouse = make_warehouse()
@@ -78,6 +78,10 @@ def measure(posts: int, lines: int) -> dict[str, tuple[float, int]]:
             times.append((time.perf_counter() - start) * 1000)
             counts.append(len(statements))
         results[name] = (statistics.median(times), int(statistics.median(counts)))
+        if show:
+            print(f"--- the last {name}:")
+            for statement in statements:
+                print("   ", " ".join(statement.split())[:150])
     return results
 
 
@@ -95,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=300)
     parser.add_argument("--lines", default="1,10")
+    parser.add_argument("--show", action="store_true", help="print the last post's statements")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hilo-post-"))
@@ -111,7 +116,7 @@ def main() -> None:
         app = create_app(base_config(url, folder / "instance"))
         with app.app_context():
             for lines in (int(n) for n in args.lines.split(",")):
-                for name, (ms, count) in measure(args.posts, lines).items():
+                for name, (ms, count) in measure(args.posts, lines, args.show).items():
                     per = "post" if name == "receipt" else f"{lines} posts"
                     print(
                         f"{args.database} {name:10} {lines:3} line(s): {ms:7.2f} ms, "

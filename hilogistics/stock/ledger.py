@@ -22,7 +22,8 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, inspect, or_, select, update
+from sqlalchemy import exists, func, insert, inspect, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
@@ -429,9 +430,12 @@ def _by_id(model: type[Any], ids: set[int]) -> dict[Any, Any]:
     so objects already loaded cost no statement; expired ones are selected in the one query.
     """
     found: dict[Any, Any] = {}
+    # Only expired columns count: a relationship expired by a flush (a place's supplier, say)
+    # is loaded when used, and the checks here read columns.
+    columns = inspect(model).column_attrs.keys()
     for key in ids:
         loaded = db.session.identity_map.get(identity_key(model, key))
-        if loaded is not None and not inspect(loaded).expired_attributes:
+        if loaded is not None and not inspect(loaded).expired_attributes.intersection(columns):
             found[key] = loaded
     missing = ids - found.keys()
     if missing:
@@ -553,17 +557,120 @@ def _apply(
     by_place: dict[tuple[int, int], list[int]] = defaultdict(list)
     for location_id, item_id, lot_id in lot_deltas:
         by_place[(location_id, item_id)].append(lot_id)
+    steps: list[_Step] = []
     for location_id, item_id in sorted(by_place):
         # The lots first: a shortage of one lot is named with its lot; what is left to refuse
         # at the item row is what the reservations hold.
         for lot_id in sorted(by_place[(location_id, item_id)]):
             lot_delta = lot_deltas[(location_id, item_id, lot_id)]
             if lot_delta:
-                _apply_lot(location_id, item_id, lot_id, lot_delta, guarded[location_id])
+                steps.append(
+                    _Step(location_id, item_id, lot_id, lot_delta, 0, guarded[location_id])
+                )
         delta = item_deltas[(location_id, item_id)]
         released = fulfilled_at.get((location_id, item_id), 0)
         if delta or released:
-            _apply_item(location_id, item_id, delta, released, guarded[location_id])
+            steps.append(_Step(location_id, item_id, None, delta, released, guarded[location_id]))
+    done = _apply_chained(steps) if db.session.get_bind().dialect.name == "postgresql" else 0
+    # What the chain did not apply (SQLite; on PostgreSQL a refused or missing row and what
+    # follows it) goes row by row, which creates missing rows and names a shortage.
+    for step in steps[done:]:
+        if step.lot_id is None:
+            _apply_item(step.location_id, step.item_id, step.delta, step.released, step.guarded)
+        else:
+            _apply_lot(step.location_id, step.item_id, step.lot_id, step.delta, step.guarded)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One balance row to change: a lot row, or (``lot_id`` None) the item row."""
+
+    location_id: int
+    item_id: int
+    lot_id: int | None
+    delta: int
+    released: int
+    guarded: bool
+
+
+def _apply_chained(steps: Sequence[_Step]) -> int:
+    """Apply the steps in one PostgreSQL statement, in their order; how many were applied.
+
+    Each step is a data-modifying CTE with the same guard as the row-by-row path, and runs only
+    when the one before it changed its row (``EXISTS`` on it): the CTEs therefore run, and lock
+    their rows, in the steps' order, and stop at the first refused or missing row. A step that
+    cannot go below zero (stock arriving, or a place without a guard) is an upsert, so a first
+    arrival creates its row in the same statement. One round trip instead of one per row.
+    """
+    if not steps:
+        return 0
+    previous = None
+    ctes = []
+    for number, step in enumerate(steps):
+        statement: Any
+        gate = [exists(select(previous.c.changed))] if previous is not None else []
+        if step.lot_id is None:
+            if step.released == 0 and (step.delta >= 0 or not step.guarded):
+                statement = _item_upsert(step, gate)
+            else:
+                statement = _item_update(
+                    step.location_id, step.item_id, step.delta, step.released
+                ).where(*gate)
+        elif step.delta >= 0 or not step.guarded:
+            statement = _lot_upsert(step, gate)
+        else:
+            statement = _lot_update(step.location_id, step.item_id, step.lot_id, step.delta).where(
+                *gate
+            )
+        previous = statement.returning(literal(1).label("changed")).cte(f"step_{number}")
+        ctes.append(previous)
+    counts = db.session.execute(
+        select(*(select(func.count()).select_from(cte).scalar_subquery() for cte in ctes))
+    ).one()
+    return sum(counts)
+
+
+def _lot_upsert(step: _Step, gate: list[Any]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of a lot row, guarded as ``_lot_update`` is."""
+    table = Balance.__table__
+    values = select(
+        literal(step.location_id),
+        literal(step.item_id),
+        literal(step.lot_id),
+        literal(step.delta),
+        literal(step.guarded),
+    ).where(*gate)
+    statement = pg_insert(table).from_select(
+        ["location_id", "item_id", "lot_id", "quantity", "is_guarded"], values
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["location_id", "item_id", "lot_id"],
+        set_={"quantity": table.c.quantity + statement.excluded.quantity},
+        where=or_(~table.c.is_guarded, table.c.quantity + statement.excluded.quantity >= 0),
+    )
+
+
+def _item_upsert(step: _Step, gate: list[Any]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of an item row (nothing released), guarded."""
+    table = ItemBalance.__table__
+    values = select(
+        literal(step.location_id),
+        literal(step.item_id),
+        literal(step.delta),
+        literal(0),
+        literal(step.guarded),
+    ).where(*gate)
+    statement = pg_insert(table).from_select(
+        ["location_id", "item_id", "on_hand", "reserved", "is_guarded"], values
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["location_id", "item_id"],
+        set_={"on_hand": table.c.on_hand + statement.excluded.on_hand},
+        where=or_(
+            ~table.c.is_guarded,
+            table.c.on_hand + statement.excluded.on_hand - table.c.reserved >= 0,
+        ),
+    )
 
 
 def _fulfil(reservation_id: int, quantity: int, lines: Sequence[Line]) -> None:
@@ -650,9 +757,20 @@ def _ensure_item_row(location_id: int, item_id: int, *, guarded: bool) -> None:
 
 def _apply_item(location_id: int, item_id: int, delta: int, released: int, guarded: bool) -> None:
     """On hand changes by ``delta``; ``released`` of it was reserved (lowered in one statement)."""
+    statement = _item_update(location_id, item_id, delta, released)
+    # The row usually exists: one statement; a first arrival creates it and tries again.
+    if db.session.execute(statement).rowcount == 1:
+        return
+    _ensure_item_row(location_id, item_id, guarded=guarded)
+    if db.session.execute(statement).rowcount != 1:
+        _raise_unavailable(location_id, item_id, -delta - released)
+
+
+def _item_update(location_id: int, item_id: int, delta: int, released: int) -> Any:
+    """The guarded UPDATE of an item row: on hand by ``delta``, ``released`` less reserved."""
     # The guard is in the WHERE clause: the database re-checks it against the committed row
     # after any lock wait, so two concurrent takers can never both pass (no read-check-write).
-    statement = (
+    return (
         update(ItemBalance)
         .where(
             ItemBalance.location_id == location_id,
@@ -666,16 +784,11 @@ def _apply_item(location_id: int, item_id: int, delta: int, released: int, guard
         .values(on_hand=ItemBalance.on_hand + delta, reserved=ItemBalance.reserved - released)
         .execution_options(synchronize_session=False)
     )
-    # The row usually exists: one statement; a first arrival creates it and tries again.
-    if db.session.execute(statement).rowcount == 1:
-        return
-    _ensure_item_row(location_id, item_id, guarded=guarded)
-    if db.session.execute(statement).rowcount != 1:
-        _raise_unavailable(location_id, item_id, -delta - released)
 
 
-def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
-    statement = (
+def _lot_update(location_id: int, item_id: int, lot_id: int, delta: int) -> Any:
+    """The guarded UPDATE of a lot row: never below zero at a guarded place."""
+    return (
         update(Balance)
         .where(
             Balance.location_id == location_id,
@@ -686,6 +799,10 @@ def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded:
         .values(quantity=Balance.quantity + delta)
         .execution_options(synchronize_session=False)
     )
+
+
+def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
+    statement = _lot_update(location_id, item_id, lot_id, delta)
     if db.session.execute(statement).rowcount == 1:
         return
     db.session.execute(

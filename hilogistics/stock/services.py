@@ -4,14 +4,15 @@ Every change of stock goes through ``ledger.post``; these functions check permis
 business rules, flush, and never commit.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
@@ -67,6 +68,20 @@ def _check_business_date(occurred_on: date) -> None:
         raise DomainError(problem, field="occurred_on")
 
 
+def _locations_with(location_id: int, virtual_code: str | None) -> dict[int | str, Location]:
+    """A place by id and a virtual location by code, in one query: keyed by id and by code."""
+    wanted = [Location.id == location_id]
+    if virtual_code is not None:
+        wanted.append(Location.code == virtual_code)
+    found: dict[int | str, Location] = {}
+    for location in db.session.scalars(select(Location).where(or_(*wanted))):
+        if location.id == location_id:
+            found[location.id] = location
+        if location.code == virtual_code and location.is_virtual:
+            found[location.code] = location
+    return found
+
+
 def find_or_create_lot(
     *,
     item: Item,
@@ -74,17 +89,21 @@ def find_or_create_lot(
     expires_on: date | None = None,
     serial: str | None = None,
     grant_id: int | None = None,
+    recorded: Mapping[tuple[int, str], Lot] | None = None,
 ) -> Lot:
     """The lot of ``item`` with this code, serial and grant; created when new.
 
-    Raises DomainError when the lot exists with another expiry date, or a serial number is
-    already known for this item under another grant.
+    ``recorded``: lots already read in this transaction, by (item id, identity), looked up
+    first. Raises DomainError when the lot exists with another expiry date, or a serial
+    number is already known for this item under another grant.
     """
     begin_write()
     code = (code or "").strip()
     serial = (serial or "").strip() or None
     identity = Lot.make_identity(code, serial, grant_id)
-    lot = db.session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.identity == identity))
+    lot = (recorded or {}).get((item.id, identity)) or db.session.scalar(
+        select(Lot).where(Lot.item_id == item.id, Lot.identity == identity)
+    )
     if lot is None:
         if serial is not None:
             clash = db.session.scalar(
@@ -167,6 +186,16 @@ def check_receipt_lines(
     an expiry before the receipt date or more than IMPLAUSIBLE_EXPIRY_YEARS after it. Fields
     are named ``lines-N-<field>``, N counting ``lines`` from 0.
     """
+    return _checked_receipt_lines(lines=lines, occurred_on=occurred_on, grant_id=grant_id)[0]
+
+
+def _checked_receipt_lines(
+    *,
+    lines: Sequence[ReceiptLine],
+    occurred_on: date,
+    grant_id: int | None,
+) -> tuple[ProblemList, dict[int, Item], dict[tuple[int, str], Lot]]:
+    """check_receipt_lines(), with the items and the recorded lots it read (for the post)."""
     problems = ProblemList()
     items = {
         i.id: i
@@ -211,7 +240,7 @@ def check_receipt_lines(
                     )
         if item.tracks_serial and quantity is not None:
             _check_line_serials(problems, index, line, item, quantity, seen_serials)
-    return problems
+    return problems, items, recorded
 
 
 def _line_quantity_problem(
@@ -426,7 +455,9 @@ def _record_receipt(
     expiry_confirmed: bool,
 ) -> StockTransaction:
     problems = ProblemList()
-    warehouse = db.session.get(Location, warehouse_id)
+    # The warehouse and the supplier end in one query (both kept by the session).
+    places = _locations_with(warehouse_id, "SUPPLIER")
+    warehouse = places.get(warehouse_id)
     if warehouse is None or warehouse.kind is not LocationKind.WAREHOUSE or not warehouse.is_active:
         problems.add("warehouse_id", _("Choose an active warehouse."))
     date_problem = business_date_problem(occurred_on)
@@ -436,17 +467,14 @@ def _record_receipt(
         problems.add("grant_id", _("Choose a grant from the list."))
     if not lines:
         problems.add("lines", _("Enter at least one line."))
-    problems.problems.extend(
-        check_receipt_lines(lines=lines, occurred_on=occurred_on, grant_id=grant_id)
+    line_problems, items, recorded = _checked_receipt_lines(
+        lines=lines, occurred_on=occurred_on, grant_id=grant_id
     )
+    problems.problems.extend(line_problems)
     problems.raise_if_any(warnings_confirmed=expiry_confirmed)
     if warehouse is None:  # pragma: no cover - raise_if_any raised for it
         raise DomainError(_("Choose an active warehouse."), field="warehouse_id")
-    supplier_location = virtual_location("SUPPLIER")
-    items = {
-        i.id: i
-        for i in db.session.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in lines})))
-    }
+    supplier_location = places.get("SUPPLIER") or virtual_location("SUPPLIER")
     ledger_lines: list[ledger.Line] = []
     for index, line in enumerate(lines):
         prefix = f"lines-{index}-"
@@ -459,7 +487,9 @@ def _record_receipt(
                     ledger.Line(item.id, lot.id, 1, supplier_location.id, warehouse.id)
                 )
         else:
-            lot = _lot_for_line(item, line, prefix, serial=None, grant_id=grant_id)
+            lot = _lot_for_line(
+                item, line, prefix, serial=None, grant_id=grant_id, recorded=recorded
+            )
             ledger_lines.append(
                 ledger.Line(item.id, lot.id, quantity, supplier_location.id, warehouse.id)
             )
@@ -481,7 +511,13 @@ def _record_receipt(
 
 
 def _lot_for_line(
-    item: Item, line: ReceiptLine, prefix: str, *, serial: str | None, grant_id: int | None
+    item: Item,
+    line: ReceiptLine,
+    prefix: str,
+    *,
+    serial: str | None,
+    grant_id: int | None,
+    recorded: dict[tuple[int, str], Lot] | None = None,
 ) -> Lot:
     try:
         return find_or_create_lot(
@@ -490,6 +526,7 @@ def _lot_for_line(
             expires_on=line.expires_on if item.tracks_expiry else None,
             serial=serial,
             grant_id=grant_id,
+            recorded=recorded,
         )
     except DomainError as error:
         error.field = prefix + (error.field or "lot_code")
@@ -560,12 +597,14 @@ def _adjust_stock(
     note: str,
     fingerprint: str,
 ) -> StockTransaction:
-    location = db.session.get(Location, location_id)
+    reason = db.session.get(AdjustmentReason, reason_id)
+    # The place and the loss or count location in one query (both kept by the session).
+    places = _locations_with(location_id, reason.counterpart_code if reason else None)
+    location = places.get(location_id)
     if location is None or not location.kind.is_physical or not location.is_active:
         raise DomainError(
             _("Choose an active warehouse, centre, school or camp."), field="location_id"
         )
-    reason = db.session.get(AdjustmentReason, reason_id)
     if reason is None or not reason.is_active:
         raise DomainError(_("Choose a reason from the list."), field="reason_id")
     if direction is AdjustmentDirection.BOTH:
@@ -578,7 +617,8 @@ def _adjust_stock(
             ),
             field="reason_id",
         )
-    lot = db.session.get(Lot, lot_id)
+    # The lot with its item, which the ledger then finds loaded: one query for both.
+    lot = db.session.scalar(select(Lot).where(Lot.id == lot_id).options(joinedload(Lot.item)))
     if lot is None or lot.item_id != item_id:
         raise DomainError(_("Choose a lot of this item."), field="lot_id")
     if quantity <= 0:
@@ -586,7 +626,7 @@ def _adjust_stock(
     if not note.strip():
         raise DomainError(_("Explain the adjustment in a note."), field="note")
     _check_business_date(occurred_on)
-    counterpart = virtual_location(reason.counterpart_code)
+    counterpart = places.get(reason.counterpart_code) or virtual_location(reason.counterpart_code)
     source, target = (
         (location.id, counterpart.id)
         if direction is AdjustmentDirection.OUT

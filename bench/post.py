@@ -85,6 +85,55 @@ def measure(posts: int, lines: int, show: bool = False) -> dict[str, tuple[float
     return results
 
 
+def measure_form(app, posts: int) -> tuple[float, float, int]:  # noqa: ANN001
+    """(median ms, median CPU ms, statements) of one POST /stock/adjust through the form."""
+    from datetime import date
+
+    from tests.conftest import sign_in
+    from tests.factories import make_user
+
+    with app.app_context():
+        item, warehouse = make_item(), make_warehouse()
+        reason = db.session.scalar(select(AdjustmentReason).where(AdjustmentReason.code == "found"))
+        posted = record_receipt(
+            actor=ACTOR,
+            warehouse_id=warehouse.id,
+            occurred_on=_today(),
+            lines=[ReceiptLine(item_id=item.id, quantity=1000)],
+            operation_key=uuid.uuid4().hex,
+        )
+        lot_id, reason_id = posted.movements[0].lot_id, reason.id
+        user = make_user()
+        db.session.commit()
+        url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
+        engine = db.engine
+        client = app.test_client()
+        sign_in(client, user)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    today: date = _today()
+    times, cpu, counts = [], [], []
+    for n in range(posts + 3):
+        statements.clear()
+        data = {
+            "lot_id": lot_id,
+            "reason": f"{reason_id}-in",
+            "quantity": "1",
+            "occurred_on": today.isoformat(),
+            "note": f"bench {n}",
+            "operation_key": uuid.uuid4().hex,
+        }
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.post(url, data=data)
+        if response.status_code != 302:
+            raise SystemExit(f"POST {url}: HTTP {response.status_code}")
+        if n >= 3:  # after a warm-up
+            times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            counts.append(len(statements))
+    return statistics.median(times), statistics.median(cpu), int(statistics.median(counts))
+
+
 def _today():  # noqa: ANN202
     try:
         from hilogistics.dates import business_today
@@ -99,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=300)
     parser.add_argument("--lines", default="1,10")
+    parser.add_argument("--form", action="store_true", help="POST /stock/adjust instead")
     parser.add_argument("--show", action="store_true", help="print the last post's statements")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
@@ -114,6 +164,14 @@ def main() -> None:
     try:
         migrate_to_head(url, folder / "instance")
         app = create_app(base_config(url, folder / "instance"))
+        if args.form:
+            app.config["WTF_CSRF_ENABLED"] = False
+            ms, cpu_ms, count = measure_form(app, args.posts)
+            print(
+                f"{args.database} POST /stock/adjust: {ms:7.2f} ms, {cpu_ms:.2f} ms of app CPU, "
+                f"{count} statements"
+            )
+            return
         with app.app_context():
             for lines in (int(n) for n in args.lines.split(",")):
                 for name, (ms, count) in measure(args.posts, lines, args.show).items():

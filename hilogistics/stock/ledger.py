@@ -19,10 +19,23 @@ from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, insert, inspect, literal, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
@@ -604,42 +617,66 @@ def _apply_chained(steps: Sequence[_Step]) -> int:
     """
     if not steps:
         return 0
+    shape = tuple(_step_shape(step) for step in steps)
+    params: dict[str, Any] = {}
+    for number, step in enumerate(steps):
+        params.update(
+            {
+                f"l{number}": step.location_id,
+                f"i{number}": step.item_id,
+                f"lot{number}": step.lot_id,
+                f"d{number}": step.delta,
+                f"r{number}": step.released,
+                f"g{number}": step.guarded,
+            }
+        )
+    return sum(db.session.execute(_chained_statement(shape), params).one())
+
+
+def _step_shape(step: _Step) -> str:
+    upsert = step.released == 0 and (step.delta >= 0 or not step.guarded)
+    return ("item" if step.lot_id is None else "lot") + ("-upsert" if upsert else "-update")
+
+
+@lru_cache(maxsize=256)
+def _chained_statement(shape: tuple[str, ...]) -> Any:
+    """The chained statement for these step shapes, with bound parameters, built once each.
+
+    Building and cache-keying a fresh statement tree on every post cost more app CPU than the
+    round trips it saves.
+    """
     previous = None
     ctes = []
-    for number, step in enumerate(steps):
-        statement: Any
+    for number, kind in enumerate(shape):
+        location, item, lot, delta, released, guarded = (
+            bindparam(f"l{number}", type_=Integer),
+            bindparam(f"i{number}", type_=Integer),
+            bindparam(f"lot{number}", type_=Integer),
+            bindparam(f"d{number}", type_=Integer),
+            bindparam(f"r{number}", type_=Integer),
+            bindparam(f"g{number}", type_=Boolean),
+        )
         gate = [exists(select(previous.c.changed))] if previous is not None else []
-        if step.lot_id is None:
-            if step.released == 0 and (step.delta >= 0 or not step.guarded):
-                statement = _item_upsert(step, gate)
-            else:
-                statement = _item_update(
-                    step.location_id, step.item_id, step.delta, step.released
-                ).where(*gate)
-        elif step.delta >= 0 or not step.guarded:
-            statement = _lot_upsert(step, gate)
+        statement: Any
+        if kind == "item-upsert":
+            statement = _item_upsert(location, item, delta, guarded, gate)
+        elif kind == "item-update":
+            statement = _item_update(location, item, delta, released).where(*gate)
+        elif kind == "lot-upsert":
+            statement = _lot_upsert(location, item, lot, delta, guarded, gate)
         else:
-            statement = _lot_update(step.location_id, step.item_id, step.lot_id, step.delta).where(
-                *gate
-            )
+            statement = _lot_update(location, item, lot, delta).where(*gate)
         previous = statement.returning(literal(1).label("changed")).cte(f"step_{number}")
         ctes.append(previous)
-    counts = db.session.execute(
-        select(*(select(func.count()).select_from(cte).scalar_subquery() for cte in ctes))
-    ).one()
-    return sum(counts)
+    return select(*(select(func.count()).select_from(cte).scalar_subquery() for cte in ctes))
 
 
-def _lot_upsert(step: _Step, gate: list[Any]) -> Any:
+def _lot_upsert(
+    location: Any, item: Any, lot: Any, delta: Any, guarded: Any, gate: list[Any]
+) -> Any:
     """INSERT … ON CONFLICT DO UPDATE of a lot row, guarded as ``_lot_update`` is."""
     table = Balance.__table__
-    values = select(
-        literal(step.location_id),
-        literal(step.item_id),
-        literal(step.lot_id),
-        literal(step.delta),
-        literal(step.guarded),
-    ).where(*gate)
+    values = select(location, item, lot, delta, guarded).where(*gate)
     statement = pg_insert(table).from_select(
         ["location_id", "item_id", "lot_id", "quantity", "is_guarded"], values
     )
@@ -650,16 +687,10 @@ def _lot_upsert(step: _Step, gate: list[Any]) -> Any:
     )
 
 
-def _item_upsert(step: _Step, gate: list[Any]) -> Any:
+def _item_upsert(location: Any, item: Any, delta: Any, guarded: Any, gate: list[Any]) -> Any:
     """INSERT … ON CONFLICT DO UPDATE of an item row (nothing released), guarded."""
     table = ItemBalance.__table__
-    values = select(
-        literal(step.location_id),
-        literal(step.item_id),
-        literal(step.delta),
-        literal(0),
-        literal(step.guarded),
-    ).where(*gate)
+    values = select(location, item, delta, literal(0), guarded).where(*gate)
     statement = pg_insert(table).from_select(
         ["location_id", "item_id", "on_hand", "reserved", "is_guarded"], values
     )
@@ -766,7 +797,7 @@ def _apply_item(location_id: int, item_id: int, delta: int, released: int, guard
         _raise_unavailable(location_id, item_id, -delta - released)
 
 
-def _item_update(location_id: int, item_id: int, delta: int, released: int) -> Any:
+def _item_update(location_id: Any, item_id: Any, delta: Any, released: Any) -> Any:
     """The guarded UPDATE of an item row: on hand by ``delta``, ``released`` less reserved."""
     # The guard is in the WHERE clause: the database re-checks it against the committed row
     # after any lock wait, so two concurrent takers can never both pass (no read-check-write).
@@ -786,7 +817,7 @@ def _item_update(location_id: int, item_id: int, delta: int, released: int) -> A
     )
 
 
-def _lot_update(location_id: int, item_id: int, lot_id: int, delta: int) -> Any:
+def _lot_update(location_id: Any, item_id: Any, lot_id: Any, delta: Any) -> Any:
     """The guarded UPDATE of a lot row: never below zero at a guarded place."""
     return (
         update(Balance)

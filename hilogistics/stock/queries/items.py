@@ -133,7 +133,14 @@ def item_balances(
         .join(Location, Location.id == Balance.location_id)
         .join(Lot, Lot.id == Balance.lot_id)
         .outerjoin(Grant, Grant.id == Lot.grant_id)
-        .where(Balance.item_id == item_id, Location.kind.in_(STOCK_HOLDING_KINDS), nonzero)
+        # Lot.item_id repeats what the ledger guarantees (a balance's lot is of its item) so
+        # that PostgreSQL reads this item's lots by uq_lots_item_id_identity, not every lot.
+        .where(
+            Balance.item_id == item_id,
+            Lot.item_id == item_id,
+            Location.kind.in_(STOCK_HOLDING_KINDS),
+            nonzero,
+        )
         .order_by(
             _kind_order(),
             Location.name,

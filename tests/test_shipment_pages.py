@@ -204,7 +204,12 @@ def test_a_technicians_home_lists_what_awaits_receipt_at_their_place(app: Flask)
 def draft_form(
     origin: object, destination: object, lines: list[tuple[str, str, str]], **extra: str
 ) -> dict[str, str]:  # noqa: E501
-    data = {"origin_id": str(origin.id), "destination_id": str(destination.id), **extra}
+    data = {
+        "origin_id": str(origin.id),
+        "destination_id": str(destination.id),
+        "operation_key": operation_key(),
+        **extra,
+    }
     for index, (code, lot, quantity) in enumerate(lines):
         data |= {
             f"lines-{index}-item": code,
@@ -308,6 +313,36 @@ def test_a_blank_lot_means_the_lot_without_a_code_and_is_dispatched(app: Flask) 
     assert on_hand(warehouse.id, uncoded.id) == 2
 
 
+def test_a_create_form_sent_twice_makes_one_draft_and_changed_content_is_refused(
+    app: Flask,
+) -> None:
+    _item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    count = db.session.query(Shipment).count()
+    data = draft_form(warehouse, north, [("SHP-ITEM", "L1", "2")], carrier="Truck 7")
+    first = staff.post("/shipments/new", data=data)
+    again = staff.post("/shipments/new", data=data)  # a double click, a resend after a timeout
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert db.session.query(Shipment).count() == count + 1
+    changed = staff.post("/shipments/new", data={**data, "lines-0-quantity": "3"})
+    assert changed.status_code == 200
+    assert "already sent with other content" in changed.get_data(as_text=True)
+    plan = {
+        "destination_id": str(warehouse.id),
+        "supplier": "UNICEF",
+        "operation_key": operation_key(),
+        "lines-0-item": "SHP-ITEM",
+        "lines-0-quantity": "10",
+    }
+    planned = [staff.post("/shipments/consignments/new", data=plan) for _twice in range(2)]
+    assert planned[0].headers["Location"] == planned[1].headers["Location"]
+    assert db.session.query(Shipment).count() == count + 2
+    missing = staff.post("/shipments/new", data={**data, "operation_key": ""})
+    assert "missing its one-time key" in missing.get_data(as_text=True)
+    assert db.session.query(Shipment).count() == count + 2
+
+
 # --- receiving ---------------------------------------------------------------------------------
 
 
@@ -395,6 +430,7 @@ def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: F
         "supplier": "UNICEF",
         "reference": "WB-77",
         "expected_on": (TODAY - timedelta(days=2)).isoformat(),
+        "operation_key": operation_key(),
     }
     shown = staff.post(
         "/shipments/consignments/new",

@@ -158,6 +158,7 @@ def plan_new() -> Response | str:
                         expected_on=form.expected_on.data,
                         note=form.note.data or "",
                     ),
+                    operation_key=form.operation_key.data or "",
                 ),
                 _("Consignment planned."),
                 lambda shipment: url_for("shipments.page", shipment_id=shipment.id),

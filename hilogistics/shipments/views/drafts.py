@@ -286,6 +286,7 @@ def draft_new() -> Response | str:
                 destination_id=form.destination_id.data,  # type: ignore[arg-type]
                 lines=lines,
                 header=_header(form),
+                operation_key=form.operation_key.data or "",
             ),
         )
         if isinstance(answer, Response):

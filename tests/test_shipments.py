@@ -574,4 +574,40 @@ def test_an_expired_lot_is_refused_on_its_line_before_the_ledger(app: Flask) -> 
     with pytest.raises(DomainError) as refused:
         dispatch(shipment)
     assert refused.value.field == "lines-0-lot"
+    # The message names the item, the lot and the place it may not go to.
+    assert item.code in refused.value.message and "OLD" in refused.value.message
+    assert centre.name in refused.value.message
     assert shipment.status is ShipmentStatus.DRAFT
+
+
+@pytest.mark.parametrize("then", ["received", "recalled"])
+def test_expired_stock_returns_from_a_centre_to_a_warehouse(app: Flask, then: str) -> None:
+    """DESIGN.md 2b: expired lots may go back to a warehouse; a centre can send them back."""
+    item = make_item(tracks_expiry=True)
+    warehouse, centre, school = make_warehouse(), make_location(), make_location()
+    lot = receive(item, 5, warehouse, lot_code="OLD", expires_on=TODAY + timedelta(days=5))
+    lot = lot.movements[0].lot
+    dispatch(make_dispatch(warehouse, centre, [(item, lot, 5)]))
+    shipment = db.session.scalars(select(Shipment).order_by(Shipment.id.desc())).first()
+    receipt(shipment, LineReceipt(line_id=shipment.lines[0].id, received=5))
+    lot.expires_on = TODAY - timedelta(days=1)  # it expired at the centre
+    db.session.flush()
+    with pytest.raises(DomainError, match="not to"):  # not onward to another place
+        dispatch(make_dispatch(centre, school, [(item, lot, 1)]))
+    back = make_dispatch(centre, warehouse, [(item, lot, 4)])
+    event = dispatch(back)
+    assert event.transaction.kind is TransactionKind.DISPATCH
+    transit = virtual("TRANSIT")
+    assert (on_hand(centre.id, lot.id), on_hand(transit.id, lot.id)) == (1, 4)
+    if then == "received":
+        receipt(back, LineReceipt(line_id=back.lines[0].id, received=4))
+        assert back.status is ShipmentStatus.RECEIVED
+        assert on_hand(warehouse.id, lot.id) == 4
+    else:
+        recall_shipment(
+            actor=SYSTEM, shipment_id=back.id, reason="kept", operation_key=operation_key()
+        )
+        assert back.status is ShipmentStatus.RECALLED
+        assert on_hand(centre.id, lot.id) == 5
+    assert on_hand(transit.id, lot.id) == 0
+    assert ledger_differences() == []

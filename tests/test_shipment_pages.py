@@ -25,6 +25,7 @@ from tests.factories import (
     adjustment_reason,
     dispatch,
     make_dispatch,
+    make_grant,
     make_item,
     make_location,
     make_user,
@@ -341,6 +342,47 @@ def test_a_create_form_sent_twice_makes_one_draft_and_changed_content_is_refused
     missing = staff.post("/shipments/new", data={**data, "operation_key": ""})
     assert "missing its one-time key" in missing.get_data(as_text=True)
     assert db.session.query(Shipment).count() == count + 2
+
+
+def test_the_clerk_chooses_among_lots_without_a_code_by_grant(app: Flask) -> None:
+    """Items kept without lot codes have one lot per grant: blank takes the largest, a grant
+    code (or - for none) takes that one; every line's problem still shows in one pass."""
+    from hilogistics.stock.services import ReceiptLine, record_receipt
+
+    _item, _lot, warehouse, north, *_rest = world()
+    feet = make_item(code="SHP-FEET")
+    echo, giz = make_grant(code="ECHO-25"), make_grant(code="GIZ-24")
+    lots = {}
+    for grant, quantity in ((echo, 9), (giz, 4), (None, 2)):
+        receipt = record_receipt(
+            actor=SYSTEM,
+            warehouse_id=warehouse.id,
+            occurred_on=TODAY,
+            lines=[ReceiptLine(item_id=feet.id, quantity=quantity)],
+            grant_id=grant.id if grant else None,
+            operation_key=operation_key(),
+        )
+        lots[grant.code if grant else "-"] = receipt.movements[0].lot_id
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    lines = [("SHP-FEET", "", "1"), ("SHP-FEET", "giz-24", "2"), ("SHP-FEET", "-", "1")]
+    shown = staff.post(
+        "/shipments/new",
+        data=draft_form(
+            warehouse, north, [*lines, ("SHP-FEET", "NOPE-99", "1"), ("NOPE", "", "1")]
+        ),
+    ).get_data(as_text=True)
+    assert "SHP-FEET has no lot of this code." in shown and "No active item has this code." in shown
+    assert "Lots without a code here, by grant: ECHO-25: 9, GIZ-24: 4, -: 2." in shown
+    assert "A blank lot takes ECHO-25" in shown
+    saved = staff.post("/shipments/new", data=draft_form(warehouse, north, lines))
+    assert saved.status_code == 302
+    shipment = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert [line.lot_id for line in shipment.lines] == [lots["ECHO-25"], lots["GIZ-24"], lots["-"]]
+    # Editing shows each choice as it can be typed again, so saving it again keeps it.
+    edit = staff.get(f"/shipments/{shipment.id}/edit").get_data(as_text=True)
+    values = re.findall(r'name="lines-\d-lot"[^>]*value="([^"]*)"', edit)
+    assert values[:3] == ["ECHO-25", "GIZ-24", "-"]
 
 
 # --- receiving ---------------------------------------------------------------------------------

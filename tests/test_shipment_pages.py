@@ -76,6 +76,24 @@ def test_the_list_filters_and_technicians_see_only_their_place(app: Flask) -> No
     assert sent.number in body and draft.number not in body
 
 
+def test_the_list_counts_what_it_lists(app: Flask) -> None:
+    from hilogistics.shipments import queries
+
+    _item, _lot, _warehouse, north, south, _draft, _sent = world()
+    technician = make_user(Role.TECHNICIAN, location=south)
+    for actor, filters in [
+        (SYSTEM, queries.ShipmentFilters()),
+        (technician, queries.ShipmentFilters()),
+        (SYSTEM, queries.ShipmentFilters(text="korea")),
+        (SYSTEM, queries.ShipmentFilters(text="SHP-")),
+        (SYSTEM, queries.ShipmentFilters(destination_id=north.id)),
+        (SYSTEM, queries.ShipmentFilters(status=ShipmentStatus.RECEIVED)),
+    ]:
+        listed = db.session.scalars(queries.shipments_query(actor, filters)).all()
+        counted = db.session.scalar(queries.shipments_count_query(actor, filters))
+        assert counted == len(listed), filters
+
+
 def test_the_list_is_paginated(app: Flask) -> None:
     world()
     body = client_as(app, Role.LOGISTICS).get("/shipments?per_page=1").get_data(as_text=True)

@@ -74,10 +74,31 @@ def shipments_query(
     statement = (
         select(Shipment)
         .join(Document, Document.id == Shipment.document_id)
-        .where(_visible_to(actor))  # type: ignore[arg-type]
         .options(selectinload(Shipment.origin), selectinload(Shipment.destination))
         .order_by(Shipment.id.desc())
     )
+    return _filtered(statement, actor, filters)
+
+
+def shipments_count_query(
+    actor: User | SystemActor | None, filters: ShipmentFilters = ShipmentFilters()
+) -> Select[tuple[int]]:
+    """How many shipments ``shipments_query`` lists: counted on the shipments alone.
+
+    The generic count wraps the listing (its joins to documents included) in a subquery; this
+    one joins the documents only to search their numbers, so it reads one index of shipments.
+    """
+    statement = select(func.count(Shipment.id))
+    if (filters.text or "").strip():
+        statement = statement.join(Document, Document.id == Shipment.document_id)
+    return _filtered(statement, actor, filters)
+
+
+def _filtered(
+    statement: Select, actor: User | SystemActor | None, filters: ShipmentFilters
+) -> Select:
+    """``statement`` narrowed to what ``actor`` may see and to ``filters``."""
+    statement = statement.where(_visible_to(actor))  # type: ignore[arg-type]
     if filters.direction is not None:
         statement = statement.where(Shipment.direction == filters.direction)
     if filters.status is not None:

@@ -75,6 +75,7 @@ def index() -> str:
         page=page_number,
         per_page=per_page,
         convert=lambda row: row[0],
+        count=queries.shipments_count_query(user, filters),
     )
     return render_template(
         "shipments/index.html",

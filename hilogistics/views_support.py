@@ -1,22 +1,38 @@
-"""The one way a view runs a write: call the service, commit once, flash and redirect; or show why.
+"""What views share: the one way a view runs a write, and the arguments of list pages.
 
 Every HTML form that changes something goes through :func:`submit`, so the transaction
 boundary (STYLE.md section 2: one commit after the service, a rollback on DomainError) is kept
-in one place.
+in one place. Lists read their page with :func:`page_args`; pages with ids in their address
+refuse absurd ones with :func:`check_ids`.
 """
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import flash, redirect
+from flask import abort, current_app, flash, redirect, request
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
+from hilogistics.inputs import DB_INT_MAX, MAX_PAGE
+from hilogistics.stock.queries import MAX_PER_PAGE
 
 T = TypeVar("T")
+
+
+def page_args() -> tuple[int, int]:
+    """The page number and page size the request asks for, within bounds."""
+    page = request.args.get("page", 1, type=int)
+    per_page = request.args.get("per_page", current_app.config["PER_PAGE"], type=int)
+    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+def check_ids(*ids: int) -> None:
+    """404 for an id no row can have (PostgreSQL would refuse it as out of range)."""
+    if any(i > DB_INT_MAX for i in ids):
+        abort(404)
 
 
 def submit(

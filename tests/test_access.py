@@ -86,6 +86,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.grant_new": STAFF,
     "stock.grant_edit": STAFF,
     "registry.open_document": EVERYONE,
+    "registry.find": EVERYONE,
 }
 
 

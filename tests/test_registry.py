@@ -1,5 +1,6 @@
 """The registry of documents: numbering, the resolver and /d/<number>, the print log, links."""
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -236,6 +237,63 @@ def test_d_route_sends_anonymous_visitors_to_sign_in(app: Flask, client: FlaskCl
     response = client.get("/d/CNT-2026-00001")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+# --- the header's search box (/d?number=) -------------------------------------------------------
+
+
+def test_every_signed_in_page_has_the_document_search_box(
+    app: Flask, client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    assert 'role="search"' not in client.get("/login").get_data(as_text=True)
+    login_as(Role.TECHNICIAN)
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="document-search" method="get" action="/d" role="search"' in page
+    assert '<label for="document-search-number">' in page
+
+
+def test_the_search_box_opens_a_document_however_it_was_typed_or_scanned(
+    app: Flask, client: FlaskClient, login_as: Callable[..., User], count_pages: None
+) -> None:
+    document = count_document_at(make_location().id)
+    number, document_id = document.number, document.id
+    login_as(Role.VIEWER)
+    for typed in (
+        number,
+        f"  {number.lower()}  ",
+        number + " ",
+        number.replace("-0000", "-"),
+        f"https://hilo.example.org/d/{number}",  # a QR code holds the full address
+    ):
+        response = client.get("/d", query_string={"number": typed})
+        assert response.status_code == 302, typed
+        assert response.headers["Location"] == f"/counts-under-test/{document_id}"
+
+
+def test_the_search_box_says_no_document_alike_for_unknown_and_other_places_numbers(
+    app: Flask, client: FlaskClient, login_as: Callable[..., User], count_pages: None
+) -> None:
+    own_place, other_place = make_location(), make_location()
+    other = count_document_at(other_place.id).number
+    login_as(Role.TECHNICIAN, location=own_place)
+    unknown = other.rsplit("-", 1)[0] + "-99999"
+    pages = {}
+    for typed in (other, unknown, "nonsense <b>", "SHP-2026-00001", "x" * 5000):
+        response = client.get("/d", query_string={"number": typed})
+        assert response.status_code == 404, typed
+        pages[typed] = response.get_data(as_text=True)
+        assert "No document found" in pages[typed]
+        assert 'id="find-number" name="number"' in pages[typed]
+    assert f'value="{other}"' in pages[other] and f'value="{unknown}"' in pages[unknown]
+    assert "&lt;b&gt;" in pages["nonsense <b>"]  # echoed, escaped
+
+    # Another place's document and a number nobody issued read the same, but for the number.
+    def scrubbed(page: str, typed: str) -> str:
+        return re.sub(r'name="csrf_token" value="[^"]*"', "", page).replace(typed, "N")
+
+    assert scrubbed(pages[other], other) == scrubbed(pages[unknown], unknown)
+    empty = client.get("/d?number=+")
+    assert empty.status_code == 200 and "Find a document" in empty.get_data(as_text=True)
 
 
 def test_resolve_refuses_what_the_viewer_may_not_see(app: Flask, count_pages: None) -> None:

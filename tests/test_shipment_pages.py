@@ -25,6 +25,7 @@ from tests.factories import (
     adjustment_reason,
     dispatch,
     make_dispatch,
+    make_grant,
     make_item,
     make_location,
     make_user,
@@ -73,6 +74,24 @@ def test_the_list_filters_and_technicians_see_only_their_place(app: Flask) -> No
     technician = client_as(app, Role.TECHNICIAN, location=south)
     body = technician.get("/shipments").get_data(as_text=True)
     assert sent.number in body and draft.number not in body
+
+
+def test_the_list_counts_what_it_lists(app: Flask) -> None:
+    from hilogistics.shipments import queries
+
+    _item, _lot, _warehouse, north, south, _draft, _sent = world()
+    technician = make_user(Role.TECHNICIAN, location=south)
+    for actor, filters in [
+        (SYSTEM, queries.ShipmentFilters()),
+        (technician, queries.ShipmentFilters()),
+        (SYSTEM, queries.ShipmentFilters(text="korea")),
+        (SYSTEM, queries.ShipmentFilters(text="SHP-")),
+        (SYSTEM, queries.ShipmentFilters(destination_id=north.id)),
+        (SYSTEM, queries.ShipmentFilters(status=ShipmentStatus.RECEIVED)),
+    ]:
+        listed = db.session.scalars(queries.shipments_query(actor, filters)).all()
+        counted = db.session.scalar(queries.shipments_count_query(actor, filters))
+        assert counted == len(listed), filters
 
 
 def test_the_list_is_paginated(app: Flask) -> None:
@@ -204,7 +223,12 @@ def test_a_technicians_home_lists_what_awaits_receipt_at_their_place(app: Flask)
 def draft_form(
     origin: object, destination: object, lines: list[tuple[str, str, str]], **extra: str
 ) -> dict[str, str]:  # noqa: E501
-    data = {"origin_id": str(origin.id), "destination_id": str(destination.id), **extra}
+    data = {
+        "origin_id": str(origin.id),
+        "destination_id": str(destination.id),
+        "operation_key": operation_key(),
+        **extra,
+    }
     for index, (code, lot, quantity) in enumerate(lines):
         data |= {
             f"lines-{index}-item": code,
@@ -308,6 +332,77 @@ def test_a_blank_lot_means_the_lot_without_a_code_and_is_dispatched(app: Flask) 
     assert on_hand(warehouse.id, uncoded.id) == 2
 
 
+def test_a_create_form_sent_twice_makes_one_draft_and_changed_content_is_refused(
+    app: Flask,
+) -> None:
+    _item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    count = db.session.query(Shipment).count()
+    data = draft_form(warehouse, north, [("SHP-ITEM", "L1", "2")], carrier="Truck 7")
+    first = staff.post("/shipments/new", data=data)
+    again = staff.post("/shipments/new", data=data)  # a double click, a resend after a timeout
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert db.session.query(Shipment).count() == count + 1
+    changed = staff.post("/shipments/new", data={**data, "lines-0-quantity": "3"})
+    assert changed.status_code == 200
+    assert "already sent with other content" in changed.get_data(as_text=True)
+    plan = {
+        "destination_id": str(warehouse.id),
+        "supplier": "UNICEF",
+        "operation_key": operation_key(),
+        "lines-0-item": "SHP-ITEM",
+        "lines-0-quantity": "10",
+    }
+    planned = [staff.post("/shipments/consignments/new", data=plan) for _twice in range(2)]
+    assert planned[0].headers["Location"] == planned[1].headers["Location"]
+    assert db.session.query(Shipment).count() == count + 2
+    missing = staff.post("/shipments/new", data={**data, "operation_key": ""})
+    assert "missing its one-time key" in missing.get_data(as_text=True)
+    assert db.session.query(Shipment).count() == count + 2
+
+
+def test_the_clerk_chooses_among_lots_without_a_code_by_grant(app: Flask) -> None:
+    """Items kept without lot codes have one lot per grant: blank takes the largest, a grant
+    code (or - for none) takes that one; every line's problem still shows in one pass."""
+    from hilogistics.stock.services import ReceiptLine, record_receipt
+
+    _item, _lot, warehouse, north, *_rest = world()
+    feet = make_item(code="SHP-FEET")
+    echo, giz = make_grant(code="ECHO-25"), make_grant(code="GIZ-24")
+    lots = {}
+    for grant, quantity in ((echo, 9), (giz, 4), (None, 2)):
+        receipt = record_receipt(
+            actor=SYSTEM,
+            warehouse_id=warehouse.id,
+            occurred_on=TODAY,
+            lines=[ReceiptLine(item_id=feet.id, quantity=quantity)],
+            grant_id=grant.id if grant else None,
+            operation_key=operation_key(),
+        )
+        lots[grant.code if grant else "-"] = receipt.movements[0].lot_id
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    lines = [("SHP-FEET", "", "1"), ("SHP-FEET", "giz-24", "2"), ("SHP-FEET", "-", "1")]
+    shown = staff.post(
+        "/shipments/new",
+        data=draft_form(
+            warehouse, north, [*lines, ("SHP-FEET", "NOPE-99", "1"), ("NOPE", "", "1")]
+        ),
+    ).get_data(as_text=True)
+    assert "SHP-FEET has no lot of this code." in shown and "No active item has this code." in shown
+    assert "Lots without a code here, by grant: ECHO-25: 9, GIZ-24: 4, -: 2." in shown
+    assert "A blank lot takes ECHO-25" in shown
+    saved = staff.post("/shipments/new", data=draft_form(warehouse, north, lines))
+    assert saved.status_code == 302
+    shipment = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert [line.lot_id for line in shipment.lines] == [lots["ECHO-25"], lots["GIZ-24"], lots["-"]]
+    # Editing shows each choice as it can be typed again, so saving it again keeps it.
+    edit = staff.get(f"/shipments/{shipment.id}/edit").get_data(as_text=True)
+    values = re.findall(r'name="lines-\d-lot"[^>]*value="([^"]*)"', edit)
+    assert values[:3] == ["ECHO-25", "GIZ-24", "-"]
+
+
 # --- receiving ---------------------------------------------------------------------------------
 
 
@@ -395,6 +490,7 @@ def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: F
         "supplier": "UNICEF",
         "reference": "WB-77",
         "expected_on": (TODAY - timedelta(days=2)).isoformat(),
+        "operation_key": operation_key(),
     }
     shown = staff.post(
         "/shipments/consignments/new",

@@ -278,6 +278,48 @@ def test_the_same_receipt_sent_twice_posts_once(app: Flask) -> None:
     assert on_hand(centre.id, lot.id) == 2
 
 
+def test_the_same_create_form_sent_twice_makes_one_draft(app: Flask) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    clerk, other_clerk = make_user(Role.LOGISTICS), make_user(Role.LOGISTICS)
+    key = operation_key()
+
+    def create(actor: object = clerk, quantity: int = 4) -> Shipment:
+        return create_dispatch(
+            actor=actor,  # type: ignore[arg-type]
+            origin_id=warehouse.id,
+            destination_id=centre.id,
+            lines=[DraftLine(item_id=item.id, lot_id=lot.id, quantity=quantity)],
+            header=Header(carrier="Truck 7"),
+            operation_key=key,
+        )
+
+    first = create()
+    assert create().id == first.id
+    assert db.session.scalar(select(func.count()).select_from(Shipment)) == 1
+    with pytest.raises(ReplayConflictError, match=first.number):
+        create(quantity=5)
+    assert create(actor=other_clerk).id != first.id  # keys are per actor
+    plan = {
+        "actor": clerk,
+        "destination_id": warehouse.id,
+        "lines": [DraftLine(item_id=item.id, quantity=3, lot_code="C1")],
+        "header": Header(supplier="UNICEF"),
+        "operation_key": operation_key(),
+    }
+    assert plan_consignment(**plan).id == plan_consignment(**plan).id
+    with pytest.raises(ReplayConflictError):
+        plan_consignment(**{**plan, "header": Header(supplier="WFP")})
+    assert db.session.scalar(select(func.count()).select_from(Shipment)) == 3
+    with pytest.raises(DomainError, match="one-time key"):
+        create_dispatch(
+            actor=clerk,
+            origin_id=warehouse.id,
+            destination_id=centre.id,
+            lines=[],
+            operation_key="",
+        )
+
+
 def test_a_consignment_is_received_in_parts_then_closed(app: Flask) -> None:
     warehouse = make_warehouse()
     item = make_item(tracks_expiry=True)
@@ -482,6 +524,37 @@ def test_the_same_dispatch_sent_twice_at_once_is_one_transaction(
         db.session.commit()
 
 
+@pytest.mark.slow
+def test_the_same_create_form_sent_twice_at_once_makes_one_draft(
+    app: Flask, race_app: Flask
+) -> None:
+    warehouse, centre, item, lot = setup_stock(10)
+    places = (warehouse.id, centre.id)
+    line = DraftLine(item_id=item.id, lot_id=lot.id, quantity=4)
+    db.session.commit()
+    for _repeat in range(REPEATS):
+        key = operation_key()
+
+        def send(_index: int, key: str = key) -> int:
+            return create_dispatch(
+                actor=SYSTEM,
+                origin_id=places[0],
+                destination_id=places[1],
+                lines=[line],
+                operation_key=key,
+            ).id
+
+        result = race(race_app, 2, send)
+        assert result.outcomes == Counter({"ok": 2}), result.outcomes
+        assert len(set(result.values)) == 1
+    db.session.expire_all()
+    numbers = db.session.scalars(select(Shipment).order_by(Shipment.id)).all()
+    assert len(numbers) == REPEATS
+    # The loser's number was rolled back with its draft: numbers run without a gap.
+    sequences = [int(shipment.number.rsplit("-", 1)[1]) for shipment in numbers]
+    assert sequences == list(range(sequences[0], sequences[0] + REPEATS))
+
+
 def test_an_expired_lot_is_refused_on_its_line_before_the_ledger(app: Flask) -> None:
     item = make_item(tracks_expiry=True)
     warehouse, centre = make_warehouse(), make_location()
@@ -501,4 +574,40 @@ def test_an_expired_lot_is_refused_on_its_line_before_the_ledger(app: Flask) -> 
     with pytest.raises(DomainError) as refused:
         dispatch(shipment)
     assert refused.value.field == "lines-0-lot"
+    # The message names the item, the lot and the place it may not go to.
+    assert item.code in refused.value.message and "OLD" in refused.value.message
+    assert centre.name in refused.value.message
     assert shipment.status is ShipmentStatus.DRAFT
+
+
+@pytest.mark.parametrize("then", ["received", "recalled"])
+def test_expired_stock_returns_from_a_centre_to_a_warehouse(app: Flask, then: str) -> None:
+    """DESIGN.md 2b: expired lots may go back to a warehouse; a centre can send them back."""
+    item = make_item(tracks_expiry=True)
+    warehouse, centre, school = make_warehouse(), make_location(), make_location()
+    lot = receive(item, 5, warehouse, lot_code="OLD", expires_on=TODAY + timedelta(days=5))
+    lot = lot.movements[0].lot
+    dispatch(make_dispatch(warehouse, centre, [(item, lot, 5)]))
+    shipment = db.session.scalars(select(Shipment).order_by(Shipment.id.desc())).first()
+    receipt(shipment, LineReceipt(line_id=shipment.lines[0].id, received=5))
+    lot.expires_on = TODAY - timedelta(days=1)  # it expired at the centre
+    db.session.flush()
+    with pytest.raises(DomainError, match="not to"):  # not onward to another place
+        dispatch(make_dispatch(centre, school, [(item, lot, 1)]))
+    back = make_dispatch(centre, warehouse, [(item, lot, 4)])
+    event = dispatch(back)
+    assert event.transaction.kind is TransactionKind.DISPATCH
+    transit = virtual("TRANSIT")
+    assert (on_hand(centre.id, lot.id), on_hand(transit.id, lot.id)) == (1, 4)
+    if then == "received":
+        receipt(back, LineReceipt(line_id=back.lines[0].id, received=4))
+        assert back.status is ShipmentStatus.RECEIVED
+        assert on_hand(warehouse.id, lot.id) == 4
+    else:
+        recall_shipment(
+            actor=SYSTEM, shipment_id=back.id, reason="kept", operation_key=operation_key()
+        )
+        assert back.status is ShipmentStatus.RECALLED
+        assert on_hand(centre.id, lot.id) == 5
+    assert on_hand(transit.id, lot.id) == 0
+    assert ledger_differences() == []

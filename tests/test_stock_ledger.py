@@ -584,8 +584,22 @@ def test_stuck_stock_may_go_to_loss_to_count_or_back_to_a_warehouse(stuck) -> No
     transit = virtual("TRANSIT")
     post_line(item, lot.id, warehouse, transit, TransactionKind.RECALL)
     post_line(item, lot.id, transit, warehouse, TransactionKind.ARRIVAL)
+
+    def dispatch_bound_for(place: object) -> ledger.Posted:
+        return ledger.post(
+            kind=TransactionKind.DISPATCH,
+            lines=[ledger.Line(item.id, lot.id, 1, warehouse.id, transit.id)],
+            actor=SYSTEM,
+            occurred_on=business_today(),
+            operation_key=operation_key(),
+            bound_for_id=place.id,  # type: ignore[attr-defined]
+        )
+
+    with pytest.raises(InvalidMovementError, match="inactive or its lot has expired"):
+        dispatch_bound_for(make_location())
+    dispatch_bound_for(make_warehouse())  # a return to a warehouse by way of transit
     db.session.commit()
-    assert on_hand(centre, item) == 0 and on_hand(warehouse, item) == 8
+    assert on_hand(centre, item) == 0 and on_hand(warehouse, item) == 7
 
 
 def test_stuck_stock_may_be_reversed(stuck) -> None:

@@ -181,6 +181,8 @@ class DraftForm(Form):
         ),
         render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
     )
+    # A create form sent twice makes one draft (edits replace the lines, so need no key).
+    operation_key = OperationKeyField()
     submit = SubmitField(_l("Save the draft"))
     add_lines = SubmitField(_l("Add 10 more lines"))
     suggest_lots = SubmitField(_l("Suggest lots, first expiry first out"))
@@ -321,6 +323,7 @@ class PlanForm(Form):
         ),
         render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
     )
+    operation_key = OperationKeyField()
     submit = SubmitField(_l("Save the plan"))
     add_lines = SubmitField(_l("Add 10 more lines"))
     show_paste = SubmitField(_l("Show the pasted rows as lines"))

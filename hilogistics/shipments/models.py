@@ -8,7 +8,16 @@ keep what was sent and what became of it, the per-line remainder guarded in the 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.auth.models import User
@@ -193,6 +202,29 @@ class ShipmentEvent(db.Model):
     )
 
 
+class ShipmentSubmission(db.Model):
+    """The create form that made a draft or plan, by its one-time key (DESIGN.md section 2b).
+
+    A draft posts no transaction, so the ledger's operation keys cannot catch a create form
+    sent twice: this row does. Unique per actor and key, it makes the second submission find
+    the first draft (same content) or be refused (other content) instead of making another.
+    """
+
+    __tablename__ = "shipment_submissions"
+    __table_args__ = (UniqueConstraint("actor_key", "operation_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), unique=True)
+    # The actor's id, 0 for the system (NULLs would be distinct in the UNIQUE constraint).
+    actor_key: Mapped[int] = mapped_column(Integer)
+    operation_key: Mapped[str] = mapped_column(String(64))
+    # sha256 of what was asked (places, header, lines), as the ledger's replays compare.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    shipment: Mapped[Shipment] = relationship()
+
+
 __all__ = [
     "AWAITING",
     "Shipment",
@@ -201,4 +233,5 @@ __all__ = [
     "ShipmentEvent",
     "ShipmentLine",
     "ShipmentStatus",
+    "ShipmentSubmission",
 ]

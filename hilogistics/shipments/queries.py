@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.actors import SystemActor
@@ -29,6 +29,7 @@ from hilogistics.stock.models import (
     AdjustmentDirection,
     AdjustmentReason,
     Balance,
+    Grant,
     ItemBalance,
     Lot,
     StockTransaction,
@@ -73,10 +74,31 @@ def shipments_query(
     statement = (
         select(Shipment)
         .join(Document, Document.id == Shipment.document_id)
-        .where(_visible_to(actor))  # type: ignore[arg-type]
         .options(selectinload(Shipment.origin), selectinload(Shipment.destination))
         .order_by(Shipment.id.desc())
     )
+    return _filtered(statement, actor, filters)
+
+
+def shipments_count_query(
+    actor: User | SystemActor | None, filters: ShipmentFilters = ShipmentFilters()
+) -> Select[tuple[int]]:
+    """How many shipments ``shipments_query`` lists: counted on the shipments alone.
+
+    The generic count wraps the listing (its joins to documents included) in a subquery; this
+    one joins the documents only to search their numbers, so it reads one index of shipments.
+    """
+    statement = select(func.count(Shipment.id))
+    if (filters.text or "").strip():
+        statement = statement.join(Document, Document.id == Shipment.document_id)
+    return _filtered(statement, actor, filters)
+
+
+def _filtered(
+    statement: Select, actor: User | SystemActor | None, filters: ShipmentFilters
+) -> Select:
+    """``statement`` narrowed to what ``actor`` may see and to ``filters``."""
+    statement = statement.where(_visible_to(actor))  # type: ignore[arg-type]
     if filters.direction is not None:
         statement = statement.where(Shipment.direction == filters.direction)
     if filters.status is not None:
@@ -269,11 +291,13 @@ def lots_by_text(wanted: set[tuple[int, str]], origin_id: int | None) -> dict[tu
     return found
 
 
-def uncoded_lots_at(item_ids: set[int], origin_id: int | None) -> dict[int, Lot]:
-    """Per item, its lot without a code or serial that the origin holds most of.
+def uncoded_lot_choices(
+    item_ids: set[int], origin_id: int | None
+) -> dict[int, list[LotSuggestion]]:
+    """Per item, its lots without a code or serial held at the origin, most on hand first.
 
-    A line whose lot is left blank means that lot: items kept without lot codes have one
-    code-less lot per grant, and a clerk has no code to type for it.
+    Items kept without lot codes have one code-less lot per grant (and expiry): a clerk tells
+    them apart by grant (see ``uncoded_lots_by_grant``).
     """
     if not item_ids or origin_id is None:
         return {}
@@ -289,7 +313,62 @@ def uncoded_lots_at(item_ids: set[int], origin_id: int | None) -> dict[int, Lot]
         )
         .order_by(Lot.item_id, Balance.quantity.desc(), Lot.id)
     ).all()
-    found: dict[int, Lot] = {}
-    for lot, _quantity in rows:
-        found.setdefault(lot.item_id, lot)
+    found: dict[int, list[LotSuggestion]] = {}
+    for lot, quantity in rows:
+        found.setdefault(lot.item_id, []).append(
+            LotSuggestion(lot=lot, quantity=quantity, on_hand=quantity)
+        )
     return found
+
+
+def uncoded_lots_at(item_ids: set[int], origin_id: int | None) -> dict[int, Lot]:
+    """Per item, its lot without a code or serial that the origin holds most of.
+
+    A line whose lot is left blank means that lot: items kept without lot codes have one
+    code-less lot per grant, and a clerk has no code to type for it.
+    """
+    return {
+        item_id: choices[0].lot
+        for item_id, choices in uncoded_lot_choices(item_ids, origin_id).items()
+    }
+
+
+# What a clerk types in a line's lot for the lot without a code and without a grant.
+NO_GRANT = "-"
+
+
+def uncoded_lots_by_grant(
+    wanted: set[tuple[int, str]], origin_id: int | None
+) -> dict[tuple[int, str], Lot]:
+    """Lots without a code of (item id, grant code typed, upper case; ``-``: no grant).
+
+    Prefers the one the origin holds most of; a lot held nowhere there is still found (the
+    dispatch then says what is missing), as for lots typed by their code.
+    """
+    texts = {text for _item, text in wanted if not has_control_characters(text)}
+    if not wanted or not texts:
+        return {}
+    held = (
+        select(func.coalesce(func.max(Balance.quantity), 0))
+        .where(Balance.lot_id == Lot.id, Balance.location_id == (origin_id or 0))
+        .scalar_subquery()
+    )
+    grant_code = func.upper(Grant.code)
+    rows = db.session.execute(
+        select(Lot, grant_code)
+        .outerjoin(Grant, Grant.id == Lot.grant_id)
+        .where(
+            Lot.item_id.in_({item for item, _text in wanted}),
+            Lot.code == "",
+            Lot.serial.is_(None),
+            or_(
+                grant_code.in_(texts),
+                Lot.grant_id.is_(None) if NO_GRANT in texts else false(),
+            ),
+        )
+        .order_by(held.desc(), Lot.id)
+    ).all()
+    found: dict[tuple[int, str], Lot] = {}
+    for lot, code in rows:
+        found.setdefault((lot.item_id, code or NO_GRANT), lot)
+    return {key: lot for key, lot in found.items() if key in wanted}

@@ -211,11 +211,14 @@ def post(
     document_id: int | None = None,
     fingerprint: str | None = None,
     receive_expired: bool = False,
+    bound_for_id: int | None = None,
 ) -> Posted:
     """Post one stock transaction, all or nothing (raises a DomainError subclass otherwise).
 
     ``receive_expired``: a receipt may bring in lots already expired, because the clerk
     confirmed that they arrived so (they are recorded to be written off).
+    ``bound_for_id``: where a dispatch to transit is going. Bound for a warehouse, it is a
+    return, and expired lots and inactive items may go (DESIGN.md 2b: back to a warehouse).
 
     InvalidMovementError, InsufficientStockError or ReplayConflictError. A second call with the
     same actor and ``operation_key`` returns the first transaction, unchanged, when it asks the
@@ -274,7 +277,10 @@ def post(
         with db.session.begin_nested():
             db.session.add(transaction)
             db.session.flush()
-            lots, locations = _validate(kind, occurred_on, lines, receive_expired=receive_expired)
+            bound_for = db.session.get(Location, bound_for_id) if bound_for_id else None
+            lots, locations = _validate(
+                kind, occurred_on, lines, receive_expired=receive_expired, bound_for=bound_for
+            )
             # Movements before balances: the guarded UPDATEs take the row locks other posts
             # wait for, so they come last and the locks are held only until the caller commits.
             db.session.execute(
@@ -458,7 +464,12 @@ def _by_id(model: type[Any], ids: set[int]) -> dict[Any, Any]:
 
 
 def _validate(
-    kind: TransactionKind, occurred_on: date, lines: Sequence[Line], *, receive_expired: bool
+    kind: TransactionKind,
+    occurred_on: date,
+    lines: Sequence[Line],
+    *,
+    receive_expired: bool,
+    bound_for: Location | None = None,
 ) -> tuple[dict[int, Lot], dict[int, Location]]:
     """Check every line; return the lots and the locations by id."""
     item_ids = {line.item_id for line in lines}
@@ -503,7 +514,7 @@ def _validate(
         if receive_expired and kind is TransactionKind.RECEIPT:
             expired = False  # confirmed on the receipt: it arrived expired, to be written off
         if (not item.is_active or expired) and not _may_leave(
-            kind, locations[line.from_location_id], locations[line.to_location_id]
+            kind, locations[line.from_location_id], locations[line.to_location_id], bound_for
         ):
             raise InvalidMovementError(
                 _(
@@ -529,8 +540,13 @@ def _validate(
     return lots, locations
 
 
-def _may_leave(kind: TransactionKind, source: Location, target: Location) -> bool:
-    """Whether stock of an inactive item or an expired lot may make this move."""
+def _may_leave(
+    kind: TransactionKind, source: Location, target: Location, bound_for: Location | None = None
+) -> bool:
+    """Whether stock of an inactive item or an expired lot may make this move.
+
+    ``bound_for``: the final destination of a dispatch to transit (a return when a warehouse).
+    """
     if kind is TransactionKind.REVERSAL:
         return True
     if source.kind is LocationKind.SUPPLIER:  # never received
@@ -539,6 +555,9 @@ def _may_leave(kind: TransactionKind, source: Location, target: Location) -> boo
         return True
     if source.kind is LocationKind.TRANSIT:  # already on its way: it may arrive
         return target.kind is not LocationKind.RECIPIENTS
+    if target.kind is LocationKind.TRANSIT and kind is TransactionKind.DISPATCH:
+        # Back to a warehouse by way of transit: a return of expired or unusable stock.
+        return bound_for is not None and bound_for.kind is LocationKind.WAREHOUSE
     # A recall sends it back to a warehouse by way of transit.
     return target.kind is LocationKind.TRANSIT and kind is TransactionKind.RECALL
 

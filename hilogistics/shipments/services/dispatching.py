@@ -12,6 +12,7 @@ from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
 from hilogistics.errors import DomainError
 from hilogistics.i18n import current_locale
+from hilogistics.locations.models import LocationKind
 from hilogistics.registry.transitions import transition
 from hilogistics.shipments.models import (
     Shipment,
@@ -122,6 +123,7 @@ def _dispatch(
     if not shipment.lines:
         raise DomainError(_("Enter at least one line."), field="lines")
     _check_places_active(shipment)
+    returning = shipment.destination.kind is LocationKind.WAREHOUSE
     for index, line in enumerate(shipment.lines):
         if line.lot_id is None:
             raise DomainError(
@@ -129,14 +131,16 @@ def _dispatch(
                 field=f"lines-{index}-lot",
             )
         expired = line.lot.expires_on is not None and line.lot.expires_on < dispatched_on
-        # The ledger refuses these on their way to transit (DESIGN.md 2b: they only leave to
-        # loss, a count or by reversal): say so on the line instead of in a ledger message.
-        if expired or not line.item.is_active:
+        # DESIGN.md 2b: expired or inactive stock may go back to a warehouse (a return), not
+        # to a centre, school or camp. The ledger decides; the line says it in the clerk's words.
+        if (expired or not line.item.is_active) and not returning:
             raise DomainError(
                 _(
-                    "%(item)s is inactive or its lot has expired: it cannot be dispatched; "
-                    "write it off instead.",
+                    "%(item)s (%(lot)s) is inactive or its lot has expired: it may go back to "
+                    "a warehouse, not to %(place)s; write it off instead.",
                     item=line.item.code,
+                    lot=_lot_words(line.lot),
+                    place=shipment.destination.display_name(current_locale()),
                 ),
                 field=f"lines-{index}-lot",
             )
@@ -164,6 +168,7 @@ def _dispatch(
         note=note,
         document_id=shipment.document_id,
         fingerprint=fingerprint,
+        bound_for_id=shipment.destination_id,
     )
     _record(
         shipment,

@@ -3,10 +3,12 @@
 Nothing here posts stock.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
@@ -24,6 +26,7 @@ from hilogistics.shipments.models import (
     ShipmentDirection,
     ShipmentLine,
     ShipmentStatus,
+    ShipmentSubmission,
 )
 from hilogistics.shipments.services._common import (
     DraftLine,
@@ -34,6 +37,7 @@ from hilogistics.shipments.services._common import (
     _shipment,
 )
 from hilogistics.stock import ledger
+from hilogistics.stock.errors import ReplayConflictError
 from hilogistics.stock.models import (
     Grant,
     Lot,
@@ -50,24 +54,32 @@ def create_dispatch(
     destination_id: int,
     lines: Sequence[DraftLine],
     header: Header | None = None,
+    operation_key: str | None = None,
 ) -> Shipment:
     """Save a new outbound draft from one physical place to another; posts nothing.
 
-    Raises PermissionDeniedError (not logistics) or DomainError naming the field
-    (``origin_id``, ``destination_id``, ``lines-2-quantity``…).
+    With ``operation_key`` (a form's one-time key) the same submission makes one draft: sent
+    again with the same content it returns the first draft; with other content it raises
+    ReplayConflictError. Raises PermissionDeniedError (not logistics) or DomainError naming
+    the field (``origin_id``, ``destination_id``, ``lines-2-quantity``…).
     """
     begin_write()
     require_stock_role(actor)
     header = header or Header()
-    origin, destination = _outbound_places(origin_id, destination_id)
-    return _new_draft(
-        actor=actor,
-        direction=ShipmentDirection.OUTBOUND,
-        origin=origin,
-        destination=destination,
-        lines=lines,
-        header=header,
-    )
+
+    def work() -> Shipment:
+        origin, destination = _outbound_places(origin_id, destination_id)
+        return _new_draft(
+            actor=actor,
+            direction=ShipmentDirection.OUTBOUND,
+            origin=origin,
+            destination=destination,
+            lines=lines,
+            header=header,
+        )
+
+    asked = {"origin_id": origin_id, "destination_id": destination_id, **asdict(header)}
+    return _created_once(actor, operation_key, "outbound draft", asked, lines, work)
 
 
 def plan_consignment(
@@ -76,23 +88,30 @@ def plan_consignment(
     destination_id: int,
     lines: Sequence[DraftLine],
     header: Header | None = None,
+    operation_key: str | None = None,
 ) -> Shipment:
     """Plan an inbound consignment to a warehouse (supplier, grant, expected lines).
 
-    Raises PermissionDeniedError or DomainError naming the field.
+    ``operation_key`` as for ``create_dispatch``: one plan however often the form is sent.
+    Raises PermissionDeniedError, ReplayConflictError or DomainError naming the field.
     """
     begin_write()
     require_stock_role(actor)
     header = header or Header()
-    destination = _inbound_warehouse(destination_id)
-    return _new_draft(
-        actor=actor,
-        direction=ShipmentDirection.INBOUND,
-        origin=virtual_location("SUPPLIER"),
-        destination=destination,
-        lines=lines,
-        header=header,
-    )
+
+    def work() -> Shipment:
+        destination = _inbound_warehouse(destination_id)
+        return _new_draft(
+            actor=actor,
+            direction=ShipmentDirection.INBOUND,
+            origin=virtual_location("SUPPLIER"),
+            destination=destination,
+            lines=lines,
+            header=header,
+        )
+
+    asked = {"destination_id": destination_id, **asdict(header)}
+    return _created_once(actor, operation_key, "consignment plan", asked, lines, work)
 
 
 def update_draft(
@@ -174,6 +193,71 @@ def close_consignment(
     _record(shipment, actor, ShipmentAction.CLOSED, note=reason)
     db.session.flush()
     return shipment
+
+
+def _created_once(
+    actor: User | SystemActor | None,
+    operation_key: str | None,
+    kind: str,
+    asked: dict[str, object],
+    lines: Sequence[DraftLine],
+    work: Callable[[], Shipment],
+) -> Shipment:
+    """Run ``work`` (make a draft) once per actor and operation key, as ``ledger.once`` posts.
+
+    A key seen before with the same content returns its draft; with other content it is
+    refused. Two submissions at once: the second's insert of the key fails on the UNIQUE
+    constraint (PostgreSQL) or waits behind the first's write lock (SQLite), then finds
+    the first's draft; its own work is undone by the savepoint, its number given again.
+    """
+    if operation_key is None:
+        return work()
+    if not operation_key or len(operation_key) > 64:
+        raise DomainError(_("The form is missing its one-time key. Reload the page."))
+    fingerprint = ledger.fingerprint_of(kind, asked, [asdict(line) for line in lines])
+    actor_key = actor.id if actor is not None and actor.id is not None else 0
+    earlier = _submitted(actor_key, operation_key, fingerprint)
+    if earlier is not None:
+        return earlier
+    try:
+        with db.session.begin_nested():
+            shipment = work()
+            db.session.add(
+                ShipmentSubmission(
+                    shipment_id=shipment.id,
+                    actor_key=actor_key,
+                    operation_key=operation_key,
+                    fingerprint=fingerprint,
+                )
+            )
+            db.session.flush()
+            return shipment
+    except (IntegrityError, DomainError):
+        earlier = _submitted(actor_key, operation_key, fingerprint)
+        if earlier is not None:
+            return earlier
+        raise
+
+
+def _submitted(actor_key: int, operation_key: str, fingerprint: str) -> Shipment | None:
+    """The draft an earlier submission with this key made; refused if it asked otherwise."""
+    earlier = db.session.scalar(
+        select(ShipmentSubmission).where(
+            ShipmentSubmission.actor_key == actor_key,
+            ShipmentSubmission.operation_key == operation_key,
+        )
+    )
+    if earlier is None:
+        return None
+    if earlier.fingerprint != fingerprint:
+        raise ReplayConflictError(
+            _(
+                "This form was already sent with other content (%(number)s). "
+                "Reload the page to start a new one.",
+                number=earlier.shipment.number,
+            )
+        )
+    return earlier.shipment
 
 
 def _new_draft(

@@ -40,8 +40,7 @@ from hilogistics.shipments.views.blueprint import bp
 from hilogistics.shipments.views.drafts import _form_field
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.queries.operations import active_grants
-from hilogistics.stock.views.pages import _page_args
-from hilogistics.views_support import submit
+from hilogistics.views_support import page_args, submit
 
 PLAN_COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity", "lot", "expiry"))
 READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
@@ -158,6 +157,7 @@ def plan_new() -> Response | str:
                         expected_on=form.expected_on.data,
                         note=form.note.data or "",
                     ),
+                    operation_key=form.operation_key.data or "",
                 ),
                 _("Consignment planned."),
                 lambda shipment: url_for("shipments.page", shipment_id=shipment.id),
@@ -178,7 +178,7 @@ def plan_new() -> Response | str:
 @allow(READERS)
 def pipeline() -> str:
     """Consignments expected or partly received, overdue first, then by expected date."""
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         queries.expected_consignments_query(),
         page=page_number,

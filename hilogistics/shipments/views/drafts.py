@@ -60,9 +60,23 @@ def _fill_choices(form: DraftForm) -> None:
     form.destination_id.choices = [SelectChoice("", _("— choose a place —")), *places]
 
 
-def _lot_text(lot: Lot) -> str:
-    """What a clerk types to name a lot: its code, or its serial number."""
-    return lot.code or lot.serial or ""
+def _lot_text(lot: Lot, several_uncoded: bool = False) -> str:
+    """What a clerk types to name a lot: its code or serial; else its grant's code.
+
+    A lot with neither code nor grant is blank, or ``-`` when the origin holds several lots
+    without a code of its item (blank would mean the one it holds most of).
+    """
+    if lot.code or lot.serial:
+        return lot.code or lot.serial or ""
+    if lot.grant is not None:
+        return lot.grant.code
+    return queries.NO_GRANT if several_uncoded else ""
+
+
+def _lot_texts(lots: list[Lot], origin_id: int | None) -> dict[int, str]:
+    """``_lot_text`` of each lot by id, knowing which items have several uncoded lots there."""
+    choices = queries.uncoded_lot_choices({lot.item_id for lot in lots}, origin_id)
+    return {lot.id: _lot_text(lot, len(choices.get(lot.item_id, [])) > 1) for lot in lots}
 
 
 def _check_lines(
@@ -80,6 +94,8 @@ def _check_lines(
         if item is not None and line.lot.data:
             wanted.add((item.id, line.lot.data.upper()))
     lots = queries.lots_by_text(wanted, form.origin_id.data)
+    # Not a lot code: the grant of a lot without one (items kept without lot codes).
+    by_grant = queries.uncoded_lots_by_grant(wanted - lots.keys(), form.origin_id.data)
     blank = {
         item.id
         for _index, line in filled
@@ -93,7 +109,8 @@ def _check_lines(
         item = items.get((line.item.data or "").upper())
         lot = None
         if item is not None and line.lot.data and not line.lot.errors:
-            lot = lots.get((item.id, line.lot.data.upper()))
+            key = (item.id, line.lot.data.upper())
+            lot = lots.get(key) or by_grant.get(key)
             if lot is None:
                 line.lot.errors.append(_("%(item)s has no lot of this code.", item=item.code))
         elif item is not None and not (line.lot.data or "").strip():
@@ -186,11 +203,12 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
         if not suggested:
             lines.append(line)
             continue
+        texts = _lot_texts([suggestion.lot for suggestion in suggested], origin_id)
         for suggestion in suggested:
             lines.append(
                 {
                     "item": item.code,
-                    "lot": _lot_text(suggestion.lot),
+                    "lot": texts[suggestion.lot.id],
                     "quantity": str(suggestion.quantity),
                 }
             )
@@ -242,6 +260,40 @@ def _availability(form: DraftForm) -> list[str | None]:
     return hints
 
 
+def _uncoded_hints(form: DraftForm) -> list[str | None]:
+    """Per form line, the origin's lots without a code of its item, when it holds several.
+
+    Says which one a blank lot takes and what to type to take another.
+    """
+    hints: list[str | None] = [None] * len(form.lines.entries)
+    origin_id = form.origin_id.data
+    if origin_id is None:
+        return hints
+    codes = [(entry.form.item.data or "").upper() for entry in form.lines.entries]
+    items = active_items_by_code(codes)
+    choices = queries.uncoded_lot_choices({item.id for item in items.values()}, origin_id)
+    for index, code in enumerate(codes):
+        item = items.get(code)
+        held = choices.get(item.id, []) if item is not None else []
+        if len(held) < 2:
+            continue
+        words = [
+            _(
+                "%(grant)s: %(n)d",
+                grant=_lot_text(choice.lot, several_uncoded=True),
+                n=choice.quantity,
+            )
+            for choice in held
+        ]
+        hints[index] = _(
+            "Lots without a code here, by grant: %(choices)s. A blank lot takes %(default)s; "
+            "type a grant code (or - for none) to take another.",
+            choices=", ".join(words),
+            default=_lot_text(held[0].lot, several_uncoded=True),
+        )
+    return hints
+
+
 def _draft_page(form: DraftForm, shipment: Shipment | None, action: str) -> str:
     return render_template(
         "shipments/draft.html",
@@ -249,6 +301,7 @@ def _draft_page(form: DraftForm, shipment: Shipment | None, action: str) -> str:
         shipment=shipment,
         action=action,
         hints=_availability(form),
+        lot_hints=_uncoded_hints(form),
         can_add_lines=len(form.lines.entries) < MAX_FORM_LINES,
         max_lines=MAX_FORM_LINES,
         more_lines=MORE_LINES,
@@ -286,6 +339,7 @@ def draft_new() -> Response | str:
                 destination_id=form.destination_id.data,  # type: ignore[arg-type]
                 lines=lines,
                 header=_header(form),
+                operation_key=form.operation_key.data or "",
             ),
         )
         if isinstance(answer, Response):
@@ -308,10 +362,11 @@ def _draft_data(shipment: Shipment) -> MultiDict:
             "note": shipment.note,
         }
     )
+    texts = _lot_texts([line.lot for line in shipment.lines if line.lot], shipment.origin_id)
     lines = [
         {
             "item": line.item.code,
-            "lot": _lot_text(line.lot) if line.lot else "",
+            "lot": texts[line.lot.id] if line.lot else "",
             "quantity": str(line.quantity),
         }
         for line in shipment.lines

@@ -38,7 +38,7 @@ from hilogistics.shipments.views.blueprint import bp
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.queries.grants import grants_query
-from hilogistics.stock.views.pages import _check_ids, _page_args
+from hilogistics.views_support import check_ids, page_args
 
 
 @bp.get("/shipments")
@@ -69,12 +69,13 @@ def index() -> str:
         date_to=form.date_to.data,
         text=form.q.data or "",
     )
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         queries.shipments_query(user, filters),
         page=page_number,
         per_page=per_page,
         convert=lambda row: row[0],
+        count=queries.shipments_count_query(user, filters),
     )
     return render_template(
         "shipments/index.html",
@@ -147,7 +148,7 @@ def printable(shipment: Shipment) -> list[tuple[str, str, int | None]]:
 
 def loaded_shipment(shipment_id: int) -> Shipment:
     """The shipment with its lines and history, or a 404 when the reader may not see it."""
-    _check_ids(shipment_id)
+    check_ids(shipment_id)
     shipment = queries.shipment_with_lines(shipment_id)
     if shipment is None or not can_see(acting_user(), shipment):
         raise NotFoundError(_("No such shipment."))

@@ -6,7 +6,7 @@ Read-only pages read balances (never a sum of the ledger); the stock card pages 
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -38,7 +38,6 @@ from hilogistics.stock.forms_pages import (
 from hilogistics.stock.labels import SORT_LABELS, TRANSACTION_KIND_LABELS
 from hilogistics.stock.models import TransactionKind
 from hilogistics.stock.queries import (
-    MAX_PER_PAGE,
     OnHandFilters,
     OnHandRow,
     RowPage,
@@ -70,33 +69,19 @@ from hilogistics.stock.services import (
 )
 from hilogistics.stock.views.blueprint import bp
 from hilogistics.stock.views.rows_html import on_hand_rows
-from hilogistics.views_support import submit
+from hilogistics.views_support import check_ids, page_args, submit
 
 SEARCH_RESULTS_LIMIT = 50
 MAX_ID = 2**31 - 1  # the largest INTEGER key
-MAX_PAGE = 100_000
 
 
 def _is_staff(user: User) -> bool:
     return user.role in STAFF
 
 
-def _page_args() -> tuple[int, int]:
-    """The page number and page size asked for, within bounds."""
-    page = request.args.get("page", 1, type=int)
-    per_page = request.args.get("per_page", current_app.config["PER_PAGE"], type=int)
-    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
-
-
-def _check_ids(*ids: int) -> None:
-    """404 for an id no row can have (PostgreSQL would refuse it as out of range)."""
-    if any(i > MAX_ID for i in ids):
-        abort(404)
-
-
 def _stock_location(location_id: int, *, physical_only: bool = False) -> Location:
     """A place whose stock the user may see: physical, or transit unless ``physical_only``."""
-    _check_ids(location_id)
+    check_ids(location_id)
     location = visible_location(acting_user(), location_id)
     holds_stock = location.kind.is_physical or (
         not physical_only and location.kind is LocationKind.TRANSIT
@@ -215,7 +200,7 @@ def on_hand(location_id: int) -> str:
     locale = current_locale()
     form, categories = _on_hand_form(locale)
     filters = _on_hand_filters(form)
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     today = business_today()
     page = on_hand_page(
         location.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
@@ -333,7 +318,7 @@ def _filter_words(form: OnHandFilterForm, categories: dict[int, str]) -> str:
 def below_minimum(location_id: int) -> str:
     """Items under their reorder minimum at one place (zero stock included), with what to order."""
     location = _stock_location(location_id, physical_only=True)
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         below_minimum_query(location.id, locale=current_locale()),
         page=page_number,
@@ -412,7 +397,7 @@ def _reorder_levels_page(
         )
         infos = {row.item_id: row for row in map(convert, db.session.execute(stmt))}
     else:
-        page_number, per_page = _page_args()
+        page_number, per_page = page_args()
         page = on_hand_page(
             location.id, filters, locale=locale, page=page_number, per_page=per_page
         )
@@ -516,10 +501,10 @@ def _place_problems(entries: list[Any], problems: list[RowProblem]) -> None:
 def item(item_id: int) -> str:
     """An item, and its stock at every place the user may see, lot by lot, a page at a time."""
     user = acting_user()
-    _check_ids(item_id)
+    check_ids(item_id)
     found = db.get_or_404(Item, item_id)
     staff = _is_staff(user)
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     balances = item_balances(
         user,
         found.id,
@@ -543,13 +528,13 @@ def item(item_id: int) -> str:
 @allow(ALL_ROLES)
 def card(location_id: int, item_id: int) -> str:
     """The stock card of an item at a place: every movement in or out, with running balances."""
-    _check_ids(location_id, item_id)
+    check_ids(location_id, item_id)
     location = visible_location(acting_user(), location_id)
     found = db.get_or_404(Item, item_id)
     form = CardFilterForm(request.args)
     form.validate_or_default()
     as_of = form.as_of.data
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     stock = stock_card(
         found.id,
         location.id,
@@ -600,7 +585,7 @@ def transactions() -> str:
         item=(form.item.data or "").strip() or None,
         grant_id=int(form.grant.data) if form.grant.data else None,
     )
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         transactions_query(user, filters),
         page=page_number,
@@ -616,7 +601,7 @@ def transactions() -> str:
 @allow(ALL_ROLES)
 def transaction(transaction_id: int) -> str:
     """One transaction: its lines, who recorded it when, and its reversal links."""
-    _check_ids(transaction_id)
+    check_ids(transaction_id)
     user = acting_user()
     found = visible_transaction(user, transaction_id)
     lines = found.movements

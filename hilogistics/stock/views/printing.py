@@ -21,12 +21,12 @@ from hilogistics.stock.queries.lots import korean_item_names, lots_at_query
 from hilogistics.stock.queries.on_hand import on_hand_query, on_hand_row_converter
 from hilogistics.stock.views.blueprint import bp
 from hilogistics.stock.views.pages import (
-    _check_ids,
     _filter_words,
     _on_hand_filters,
     _on_hand_form,
     _stock_location,
 )
+from hilogistics.views_support import check_ids
 
 PDF_MIMETYPE = "application/pdf"
 
@@ -61,7 +61,7 @@ def pdf_response(body: bytes, filename: str) -> Response:
 @allow(ALL_ROLES)
 def card_pdf(location_id: int, item_id: int) -> Response:
     """The stock card as a PDF to print and keep with the goods (the card page's as-of date)."""
-    _check_ids(location_id, item_id)
+    check_ids(location_id, item_id)
     location = visible_location(acting_user(), location_id)
     item = db.get_or_404(Item, item_id)
     form = CardFilterForm(request.args)
@@ -80,7 +80,7 @@ def card_pdf(location_id: int, item_id: int) -> Response:
 @allow(ALL_ROLES)
 def lots_export(location_id: int) -> Response:
     """Stock at a place lot by lot, with expiry and grant, as CSV or XLSX."""
-    _check_ids(location_id)
+    check_ids(location_id)
     location = visible_location(acting_user(), location_id)
     locale = current_locale()
     headers = [

@@ -25,6 +25,7 @@ from tests.factories import (
     adjustment_reason,
     dispatch,
     make_dispatch,
+    make_grant,
     make_item,
     make_location,
     make_user,
@@ -443,3 +444,134 @@ def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: F
     db.session.expire_all()
     assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CLOSED
     assert plan.number not in staff.get("/shipments/consignments").get_data(as_text=True)
+
+
+def test_a_plan_is_edited_then_cancelled_with_nothing_posted(app: Flask) -> None:
+    item, _lot, warehouse, *_rest = world()
+    other = make_warehouse(code="SHP-WH2")
+    grant = make_grant(code="G-EDIT")
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=4, lot_code="P1")],
+        header=Header(supplier="UNICEF"),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    assert f"/shipments/consignments/{plan.id}/edit" in staff.get(f"/shipments/{plan.id}").text
+    shown = staff.get(f"/shipments/consignments/{plan.id}/edit").get_data(as_text=True)
+    assert 'value="UNICEF"' in shown and 'value="P1"' in shown
+    data = {
+        "destination_id": str(other.id),
+        "supplier": "WFP",
+        "grant_id": str(grant.id),
+        "reference": "CN-9",
+        "carrier": "Road Co",
+        "expected_on": (TODAY + timedelta(days=3)).isoformat(),
+        "lines-0-item": "SHP-ITEM",
+        "lines-0-quantity": "0",
+        "lines-1-item": "NOPE",
+        "lines-1-quantity": "2",
+    }
+    refused = staff.post(f"/shipments/consignments/{plan.id}/edit", data=data).text
+    assert refused.count("No active item has this code.") >= 2  # not only the script's copy
+    assert "Number must be between 1" in refused  # both lines in one pass
+    data.update({"lines-0-quantity": "7", "lines-0-expires_on": "2031-01-31", "lines-1-item": ""})
+    data["lines-1-quantity"] = ""
+    assert staff.post(f"/shipments/consignments/{plan.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Shipment, plan.id)
+    assert (plan.supplier, plan.grant_id, plan.reference, plan.carrier) == (
+        "WFP",
+        grant.id,
+        "CN-9",
+        "Road Co",
+    )
+    assert plan.destination_id == other.id
+    assert [(ln.quantity, ln.lot_code, str(ln.expires_on)) for ln in plan.lines] == [
+        (7, "", "2031-01-31")
+    ]
+    assert "Cancel this shipment" in staff.get(f"/shipments/{plan.id}/cancel").text
+    assert staff.post(f"/shipments/{plan.id}/cancel", data={"reason": "x"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CANCELLED
+    assert staff.get(f"/shipments/consignments/{plan.id}/edit").status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["plan", "draft"])
+def test_a_file_of_lines_is_previewed_then_put_in_the_form(app: Flask, kind: str) -> None:
+    world()
+    staff = client_as(app, Role.LOGISTICS)
+    base = "/shipments/consignments" if kind == "plan" else "/shipments"
+    template = staff.get(f"{base}/import/template?format=csv").get_data(as_text=True)
+    assert template.lstrip("\ufeff").startswith("Item code,Quantity,Lot code")
+    korean = staff.get(f"{base}/import/template", headers={"Accept-Language": "ko"})
+    assert korean.status_code == 200
+    if kind == "plan":
+        body = "Item code,Quantity,Lot code,Expiry date,Supplier or donor\n"
+        body += "SHP-ITEM,10,C1,2031-05-01,UNICEF\nNOPE,x,C2,soon,\n"
+    else:
+        body = "Item code,Quantity,Lot code\nSHP-ITEM,3,L1\nNOPE,x,\n"
+    preview = staff.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(body.encode()), "list.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "No active item has this code." in preview and "Nothing has been saved." in preview
+    hidden = dict(re.findall(r'name="(lines-\d+-\w+|supplier)" value="([^"]*)"', preview))
+    assert hidden["lines-0-item"] == "SHP-ITEM"
+    shown = staff.post(
+        f"{base}/new" if kind == "draft" else "/shipments/consignments/new",
+        data={**hidden, "show_lines": "1"},
+    ).get_data(as_text=True)
+    assert 'value="SHP-ITEM"' in shown and 'value="NOPE"' in shown
+    assert "No active item has this code." in shown  # checked again in the form
+    if kind == "plan":
+        assert 'value="UNICEF"' in shown
+    wrong = staff.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(b"Colour\nred\n"), "list.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "Unknown column." in wrong
+
+
+def test_a_dispatch_draft_carries_its_grant_and_the_list_filters_by_it(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest = world()
+    grant = make_grant(code="G-OUT")
+    staff = client_as(app, Role.LOGISTICS)
+    saved = staff.post(
+        "/shipments/new",
+        data={
+            "origin_id": str(warehouse.id),
+            "destination_id": str(north.id),
+            "grant_id": str(grant.id),
+            "lines-0-item": "SHP-ITEM",
+            "lines-0-lot": "L1",
+            "lines-0-quantity": "2",
+        },
+    )
+    assert saved.status_code == 302
+    draft = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert draft.grant_id == grant.id
+    edit = staff.get(f"/shipments/{draft.id}/edit").text
+    assert f'<option selected value="{grant.id}">G-OUT' in edit
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=1)],
+        header=Header(supplier="UNICEF", grant_id=grant.id),
+    )
+    db.session.commit()
+    listed = staff.get(f"/shipments?grant={grant.id}").get_data(as_text=True)
+    assert draft.number in listed and plan.number in listed
+    others = [s.number for s in db.session.query(Shipment) if s.grant_id != grant.id]
+    assert others and not any(number in listed for number in others)
+    dispatched = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    assert dispatched.status_code == 302
+    db.session.expire_all()
+    transaction = db.session.get(Shipment, draft.id).events[-1].transaction
+    assert transaction.grant_id == grant.id

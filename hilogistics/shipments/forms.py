@@ -169,6 +169,12 @@ class DraftForm(Form):
     reference = StringField(
         _l("Reference"), filters=[_strip], validators=[Optional(), Length(max=120)]
     )
+    grant_id = SelectField(
+        _l("Grant"),
+        coerce=optional_id,
+        validators=[Optional()],
+        description=_l("The grant the goods are charged to; the transactions carry it."),
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     lines = FieldList(
         FormField(DraftLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
@@ -185,6 +191,7 @@ class DraftForm(Form):
     add_lines = SubmitField(_l("Add 10 more lines"))
     suggest_lots = SubmitField(_l("Suggest lots, first expiry first out"))
     show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    show_lines = SubmitField(_l("Put these lines in the form"))
 
     def filled_lines(self) -> list[tuple[int, "DraftLineForm"]]:
         """(position, line) of every line with something typed on it."""
@@ -324,5 +331,6 @@ class PlanForm(Form):
     submit = SubmitField(_l("Save the plan"))
     add_lines = SubmitField(_l("Add 10 more lines"))
     show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    show_lines = SubmitField(_l("Put these lines in the form"))
 
     filled_lines = DraftForm.filled_lines

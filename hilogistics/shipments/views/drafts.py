@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -22,7 +23,7 @@ from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
-from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity
 from hilogistics.locations.queries import physical_locations_query
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import (
@@ -36,6 +37,16 @@ from hilogistics.shipments.forms import (
 from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
+from hilogistics.shipments.views.lines import (
+    LinesImport,
+    add_lines,
+    form_with_lines,
+    grant_choices,
+    import_page,
+    import_template,
+    normalised,
+    pasted_lines,
+)
 from hilogistics.shipments.views.pages import loaded_shipment
 from hilogistics.stock.models import Lot
 from hilogistics.stock.queries.operations import active_items_by_code
@@ -58,6 +69,7 @@ def _fill_choices(form: DraftForm) -> None:
     ]
     form.origin_id.choices = [SelectChoice("", _("— choose a place —")), *places]
     form.destination_id.choices = [SelectChoice("", _("— choose a place —")), *places]
+    form.grant_id.choices = grant_choices()
 
 
 def _lot_text(lot: Lot) -> str:
@@ -125,41 +137,51 @@ def _form_field(name: str | None, positions: list[int]) -> str | None:
 
 
 def _line_from_row(row: Row) -> dict[str, str]:
-    quantity = row.get("quantity")
-    try:
-        quantity = str(parse_quantity(quantity)) if quantity else ""
-    except InputError:
-        pass  # shown as typed, with the field's message
-    return {"item": row.get("code").upper(), "lot": row.get("lot"), "quantity": quantity}
+    return {
+        "item": row.get("code").upper(),
+        "lot": row.get("lot"),
+        "quantity": normalised(row.get("quantity"), parse_quantity),
+    }
 
 
 def _posted_lines(data: MultiDict) -> list[dict[str, str]]:
     return [line for line in line_values(data, DRAFT_LINE_FIELDS) if not is_blank(line)]
 
 
-def _rebuilt(data: MultiDict, lines: list[dict[str, str]]) -> DraftForm:
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    rebuilt = with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
-    rebuilt.setlist("paste", [""])
-    form = DraftForm(formdata=rebuilt)
+DRAFT_IMPORT = LinesImport(
+    columns=DISPATCH_COLUMNS,
+    line_fields=DRAFT_LINE_FIELDS,
+    line_from_row=_line_from_row,
+    shown=(("lot", _l("Lot code")), ("quantity", _l("Quantity"))),
+    example=("MED-PARA-500", 200, "B2407-11"),
+    form_endpoint="shipments.draft_new",
+    import_endpoint="shipments.draft_import",
+    template_endpoint="shipments.draft_import_template",
+    title=_l("Import the lines of a dispatch"),
+    intro=_l(
+        "Upload the lines to send as a CSV file (UTF-8) or an XLSX workbook. You will first "
+        "see each row and its problems; then its lines go into a new dispatch draft, where you "
+        "choose the places, check the lines and save."
+    ),
+    columns_help=_l(
+        "Columns: item code, quantity, lot code (blank: suggested first expiry first out). "
+        "The headings may be in English, Korean or French."
+    ),
+)
+
+
+def _rebuilt(lines: list[dict[str, str]]) -> DraftForm:
+    form = DraftForm(formdata=form_with_lines(lines, DRAFT_LINE_FIELDS))
     _fill_choices(form)
     return form
 
 
 def _with_pasted(form: DraftForm) -> DraftForm:
-    """The form again with the pasted rows after its lines, every line checked."""
-    if not form.paste.validate(form):
+    """The form again with pasted rows (or a previewed file's lines) after its lines, checked."""
+    lines = pasted_lines(form, DRAFT_LINE_FIELDS, DISPATCH_COLUMNS, _line_from_row)
+    if lines is None:
         return form
-    read = read_rows(form.paste.data or "", DISPATCH_COLUMNS)
-    if not read.rows:
-        form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
-        return form
-    data = MultiDict(request.form)
-    lines = _posted_lines(data) + [_line_from_row(row) for row in read.rows]
-    if len(lines) > MAX_FORM_LINES:
-        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
-        return form
-    shown = _rebuilt(data, lines)
+    shown = _rebuilt(lines)
     _check_lines(shown, whole_form=False)
     return shown
 
@@ -194,7 +216,7 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
                     "quantity": str(suggestion.quantity),
                 }
             )
-    shown = _rebuilt(data, lines[:MAX_FORM_LINES])
+    shown = _rebuilt(lines[:MAX_FORM_LINES])
     _check_lines(shown, whole_form=False)
     return shown
 
@@ -205,6 +227,7 @@ def _header(form: DraftForm) -> services.Header:
         carrier=form.carrier.data or "",
         vehicle=form.vehicle.data or "",
         driver=form.driver.data or "",
+        grant_id=form.grant_id.data,
         expected_on=form.expected_on.data,
         note=form.note.data or "",
     )
@@ -260,10 +283,9 @@ def _handle(
 ) -> Response | DraftForm:
     """The draft form's buttons: add lines, show pasted rows, suggest lots, or save."""
     if form.add_lines.data:
-        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
-            form.lines.append_entry()
+        add_lines(form)
         return form
-    if form.show_paste.data:
+    if form.show_paste.data or form.show_lines.data:
         return _with_pasted(form)
     if form.suggest_lots.data:
         return _with_suggested_lots(form)
@@ -305,6 +327,7 @@ def _draft_data(shipment: Shipment) -> MultiDict:
             "vehicle": shipment.vehicle,
             "driver": shipment.driver,
             "reference": shipment.reference,
+            "grant_id": str(shipment.grant_id or ""),
             "note": shipment.note,
         }
     )
@@ -352,6 +375,20 @@ def draft_edit(shipment_id: int) -> Response | str:
             return answer
         form = answer
     return _draft_page(form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id))
+
+
+@bp.route("/shipments/import", methods=["GET", "POST"])
+@allow(STAFF)
+def draft_import() -> str:
+    """Read a file of lines to dispatch and preview them; confirming puts them in a draft."""
+    return import_page(DRAFT_IMPORT)
+
+
+@bp.get("/shipments/import/template")
+@allow(STAFF)
+def draft_import_template() -> Response:
+    """The lines template of a dispatch (CSV, or XLSX with ``?format=xlsx``)."""
+    return import_template(DRAFT_IMPORT)
 
 
 @bp.route("/shipments/<int:shipment_id>/dispatch", methods=["GET", "POST"])

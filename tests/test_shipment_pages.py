@@ -575,3 +575,61 @@ def test_a_dispatch_draft_carries_its_grant_and_the_list_filters_by_it(app: Flas
     db.session.expire_all()
     transaction = db.session.get(Shipment, draft.id).events[-1].transaction
     assert transaction.grant_id == grant.id
+
+
+def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None:
+    warehouse = make_warehouse(code="SHP-WH")
+    drug = make_item(code="SHP-DRUG", tracks_expiry=True)
+    knee = make_item(code="SHP-KNEE", tracks_serial=True)
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[
+            DraftLine(item_id=drug.id, quantity=10, lot_code="PL-1"),
+            DraftLine(item_id=knee.id, quantity=3),
+        ],
+        header=Header(supplier="ICRC"),
+    )
+    short = adjustment_reason("lost")
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    url = f"/shipments/{plan.id}/receive"
+    page = staff.get(url).get_data(as_text=True)
+    assert 'value="PL-1"' in page and "Accept every line as planned" in page
+    accepted = staff.post(url, data={"accept_all": "1"}).get_data(as_text=True)
+    assert re.search(r'name="lines-0-received"[^>]*value="10"', accepted)
+    data = {
+        "received_on": TODAY.isoformat(),
+        "operation_key": operation_key(),
+        "lines-0-received": "12",
+        "lines-0-lot_code": "FOUND-1",
+        "lines-1-received": "2",
+        "lines-1-lost": "1",
+        "lines-1-serials": "KN-0001",
+    }
+    refused = staff.post(url, data=data).get_data(as_text=True)
+    # Every problem of every line at once: expiry, serial count, reason, and the surplus.
+    assert "SHP-DRUG tracks expiry: enter the expiry date." in refused
+    assert "Say why it was lost" in refused
+    assert "tick the confirmation below" in refused and 'name="confirmed"' in refused
+    data.update(
+        {
+            "lines-0-expires_on": "2031-03-31",
+            "lines-1-reason_id": str(short.id),
+            "lines-1-serials": "KN-0001..KN-0002",
+            "lines-1-note": "not shipped",
+            "confirmed": "y",
+        }
+    )
+    assert staff.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Shipment, plan.id)
+    assert plan.status is ShipmentStatus.RECEIVED
+    assert [(ln.quantity, ln.received, ln.lost) for ln in plan.lines] == [(12, 12, 0), (3, 2, 1)]
+    assert plan.lines[0].lot.code == "FOUND-1"
+    event = plan.events[-1]
+    note = staff.post(
+        f"/shipments/{plan.id}/print", data={"kind": "goods-received", "event_id": str(event.id)}
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(note.data)).pages)
+    assert "FOUND-1" in text and "not shipped" in text and "KN-0002" in text

@@ -5,7 +5,7 @@ Receiving against a plan is the shipment's receive form; closing it is on its pa
 
 from collections.abc import Callable
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -16,17 +16,14 @@ from hilogistics.auth.access import STAFF, acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.dates import business_today
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.files import HEADER_COLUMNS
-from hilogistics.lines.formdata import with_lines
+from hilogistics.lines.importing import LinesImport, normalised
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, Row, parse_date, parse_quantity
 from hilogistics.locations.queries import warehouses_query
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import (
-    FIRST_LINES,
     MAX_FORM_LINES,
     MORE_LINES,
     PLAN_LINE_FIELDS,
@@ -35,21 +32,19 @@ from hilogistics.shipments.forms import (
 from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
-from hilogistics.shipments.views.drafts import _form_field
 from hilogistics.shipments.views.lines import (
-    LinesImport,
-    add_lines,
+    edit_form,
+    form_data,
     form_with_lines,
     grant_choices,
-    import_page,
-    import_template,
-    normalised,
+    handle_lines,
+    import_routes,
+    lines_page,
     pasted_lines,
 )
 from hilogistics.shipments.views.pages import loaded_shipment
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.views.pages import _page_args
-from hilogistics.views_support import submit
 
 PLAN_COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity", "lot", "expiry"))
 READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
@@ -112,6 +107,7 @@ PLAN_IMPORT = LinesImport(
         ("expires_on", _l("Expiry date")),
     ),
     example=("MED-PARA-500", 1000, "B2407-11", "2027-05-31", "UNICEF", "WB-2026-041"),
+    max_lines=MAX_FORM_LINES,
     form_endpoint="shipments.plan_new",
     import_endpoint="shipments.plan_import",
     template_endpoint="shipments.plan_import_template",
@@ -153,28 +149,9 @@ def _header(form: PlanForm) -> services.Header:
 def _handle(
     form: PlanForm, save: Callable[[list[services.DraftLine]], Shipment], message: str
 ) -> Response | PlanForm:
-    """The plan form's buttons: add lines, show pasted rows, or save every line checked."""
-    if form.add_lines.data:
-        add_lines(form)
-        return form
-    if form.show_paste.data or form.show_lines.data:
-        return _with_pasted(form)
-    lines, positions, failed = _check_lines(form, whole_form=True)
-    if failed:
-        return form
-
-    def show(error: DomainError) -> None:
-        error.field = _form_field(error.field, positions)
-        attach_error(form, error)
-
-    response = submit(
-        form,
-        lambda: save(lines),
-        message,
-        lambda shipment: url_for("shipments.page", shipment_id=shipment.id),
-        show_error=show,
+    return handle_lines(
+        form, check=_check_lines, with_pasted=_with_pasted, save=save, message=message
     )
-    return response if response is not None else form
 
 
 def _plan_page(form: PlanForm, shipment: Shipment | None, action: str) -> str:
@@ -195,8 +172,9 @@ def plan_new() -> Response | str:
     """Plan a consignment expected from a supplier or donor; posts nothing until it arrives."""
     form = PlanForm()
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.plan_consignment(
                 actor=acting_user(),
@@ -205,11 +183,9 @@ def plan_new() -> Response | str:
                 header=_header(form),
             ),
             _("Consignment planned."),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _plan_page(form, None, url_for("shipments.plan_new"))
+        ),
+        lambda form: _plan_page(form, None, url_for("shipments.plan_new")),
+    )
 
 
 def _plan_data(shipment: Shipment) -> MultiDict:
@@ -234,8 +210,7 @@ def _plan_data(shipment: Shipment) -> MultiDict:
         }
         for line in shipment.lines
     ]
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    return with_lines(data, lines, fields=PLAN_LINE_FIELDS, total=max(total, len(lines)))
+    return form_data(data, lines, PLAN_LINE_FIELDS)
 
 
 @bp.route("/shipments/consignments/<int:shipment_id>/edit", methods=["GET", "POST"])
@@ -245,10 +220,11 @@ def plan_edit(shipment_id: int) -> Response | str:
     shipment = loaded_shipment(shipment_id)
     if not shipment.is_inbound or shipment.status is not ShipmentStatus.DRAFT:
         return redirect(url_for("shipments.page", shipment_id=shipment.id))
-    form = PlanForm() if request.method == "POST" else PlanForm(formdata=_plan_data(shipment))
+    form = edit_form(PlanForm, shipment, _plan_data)
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.update_draft(
                 actor=acting_user(),
@@ -258,25 +234,18 @@ def plan_edit(shipment_id: int) -> Response | str:
                 header=_header(form),
             ),
             _("Consignment plan saved."),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _plan_page(form, shipment, url_for("shipments.plan_edit", shipment_id=shipment.id))
+        ),
+        lambda form: _plan_page(
+            form, shipment, url_for("shipments.plan_edit", shipment_id=shipment.id)
+        ),
+    )
 
 
-@bp.route("/shipments/consignments/import", methods=["GET", "POST"])
-@allow(STAFF)
-def plan_import() -> str:
-    """Read a consignment's packing list and preview its lines; confirming puts them in a plan."""
-    return import_page(PLAN_IMPORT)
-
-
-@bp.get("/shipments/consignments/import/template")
-@allow(STAFF)
-def plan_import_template() -> Response:
-    """The packing-list template of a plan (CSV, or XLSX with ``?format=xlsx``)."""
-    return import_template(PLAN_IMPORT)
+import_routes(
+    PLAN_IMPORT,
+    "/shipments/consignments/import",
+    "Read a consignment's packing list and preview its lines; confirming puts them in a plan.",
+)
 
 
 @bp.get("/shipments/consignments")

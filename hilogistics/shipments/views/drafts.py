@@ -18,17 +18,15 @@ from wtforms import SelectChoice
 
 from hilogistics.auth.access import STAFF, acting_user, allow
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
-from hilogistics.lines.formdata import is_blank, line_values, with_lines
+from hilogistics.lines.formdata import is_blank, line_values
+from hilogistics.lines.importing import LinesImport, normalised
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity
 from hilogistics.locations.queries import physical_locations_query
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import (
     DRAFT_LINE_FIELDS,
-    FIRST_LINES,
     MAX_FORM_LINES,
     MORE_LINES,
     DispatchForm,
@@ -38,13 +36,13 @@ from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
 from hilogistics.shipments.views.lines import (
-    LinesImport,
-    add_lines,
+    edit_form,
+    form_data,
     form_with_lines,
     grant_choices,
-    import_page,
-    import_template,
-    normalised,
+    handle_lines,
+    import_routes,
+    lines_page,
     pasted_lines,
 )
 from hilogistics.shipments.views.pages import loaded_shipment
@@ -127,15 +125,6 @@ def _check_lines(
     return lines, positions, has_errors
 
 
-def _form_field(name: str | None, positions: list[int]) -> str | None:
-    """Point a service's ``lines-<n>-<field>`` (n counts the lines given) at the form's line."""
-    match = _SERVICE_LINE_FIELD.match(name or "")
-    if match is None:
-        return name
-    index = int(match[1])
-    return f"lines-{positions[index]}-{match[2]}" if index < len(positions) else None
-
-
 def _line_from_row(row: Row) -> dict[str, str]:
     return {
         "item": row.get("code").upper(),
@@ -154,6 +143,7 @@ DRAFT_IMPORT = LinesImport(
     line_from_row=_line_from_row,
     shown=(("lot", _l("Lot code")), ("quantity", _l("Quantity"))),
     example=("MED-PARA-500", 200, "B2407-11"),
+    max_lines=MAX_FORM_LINES,
     form_endpoint="shipments.draft_new",
     import_endpoint="shipments.draft_import",
     template_endpoint="shipments.draft_import_template",
@@ -233,18 +223,6 @@ def _header(form: DraftForm) -> services.Header:
     )
 
 
-def _save(form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]) -> Response | None:
-    lines, positions, failed = _check_lines(form, whole_form=True)
-    if failed:
-        return None
-
-    def show(error: DomainError) -> None:
-        error.field = _form_field(error.field, positions)
-        attach_error(form, error)
-
-    return submit(form, lambda: save(lines), _("Draft saved."), _page_url, show_error=show)
-
-
 def _availability(form: DraftForm) -> list[str | None]:
     """Per form line, what the origin holds of its item (and lot): a hint beside the line."""
     origin_id = form.origin_id.data
@@ -281,16 +259,12 @@ def _draft_page(form: DraftForm, shipment: Shipment | None, action: str) -> str:
 def _handle(
     form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]
 ) -> Response | DraftForm:
-    """The draft form's buttons: add lines, show pasted rows, suggest lots, or save."""
-    if form.add_lines.data:
-        add_lines(form)
-        return form
-    if form.show_paste.data or form.show_lines.data:
-        return _with_pasted(form)
+    """The draft form's buttons: suggest lots, or those every lines form has (add, show, save)."""
     if form.suggest_lots.data:
         return _with_suggested_lots(form)
-    response = _save(form, save)
-    return response if response is not None else form
+    return handle_lines(
+        form, check=_check_lines, with_pasted=_with_pasted, save=save, message=_("Draft saved.")
+    )
 
 
 @bp.route("/shipments/new", methods=["GET", "POST"])
@@ -299,8 +273,9 @@ def draft_new() -> Response | str:
     """A new dispatch draft: places, carrier if known, lines; saved, not posted."""
     form = DraftForm()
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.create_dispatch(
                 actor=acting_user(),
@@ -309,11 +284,9 @@ def draft_new() -> Response | str:
                 lines=lines,
                 header=_header(form),
             ),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _draft_page(form, None, url_for("shipments.draft_new"))
+        ),
+        lambda form: _draft_page(form, None, url_for("shipments.draft_new")),
+    )
 
 
 def _draft_data(shipment: Shipment) -> MultiDict:
@@ -339,8 +312,7 @@ def _draft_data(shipment: Shipment) -> MultiDict:
         }
         for line in shipment.lines
     ]
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    return with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
+    return form_data(data, lines, DRAFT_LINE_FIELDS)
 
 
 def _editable(shipment_id: int) -> Shipment | Response:
@@ -357,10 +329,11 @@ def draft_edit(shipment_id: int) -> Response | str:
     shipment = _editable(shipment_id)
     if isinstance(shipment, Response):
         return shipment
-    form = DraftForm() if request.method == "POST" else DraftForm(formdata=_draft_data(shipment))
+    form = edit_form(DraftForm, shipment, _draft_data)
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.update_draft(
                 actor=acting_user(),
@@ -370,25 +343,18 @@ def draft_edit(shipment_id: int) -> Response | str:
                 lines=lines,
                 header=_header(form),
             ),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _draft_page(form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id))
+        ),
+        lambda form: _draft_page(
+            form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id)
+        ),
+    )
 
 
-@bp.route("/shipments/import", methods=["GET", "POST"])
-@allow(STAFF)
-def draft_import() -> str:
-    """Read a file of lines to dispatch and preview them; confirming puts them in a draft."""
-    return import_page(DRAFT_IMPORT)
-
-
-@bp.get("/shipments/import/template")
-@allow(STAFF)
-def draft_import_template() -> Response:
-    """The lines template of a dispatch (CSV, or XLSX with ``?format=xlsx``)."""
-    return import_template(DRAFT_IMPORT)
+import_routes(
+    DRAFT_IMPORT,
+    "/shipments/import",
+    "Read a file of lines to dispatch and preview them; confirming puts them in a draft.",
+)
 
 
 @bp.route("/shipments/<int:shipment_id>/dispatch", methods=["GET", "POST"])

@@ -1,36 +1,35 @@
-"""What the draft and plan forms share: pasted or imported rows as lines, and the file import.
+"""What the draft and plan forms share: their buttons, pasted or imported rows as lines, grants.
 
 A dispatch draft and a consignment plan both take lines typed, pasted, or imported from a
-CSV/XLSX packing list (previewed row by row with its problems, then put into the form, where
-every line is checked again). Each passes its own columns, line fields and endpoints.
+CSV/XLSX file (hilogistics.lines.importing), check every line in one pass, and save through a
+service whose ``lines-N-<field>`` names count only the filled lines.
 """
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, request
+from flask import request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from hilogistics.db import db
-from hilogistics.lines.files import header_values, read_lines_file, template_download
+from hilogistics.auth.access import STAFF, allow
+from hilogistics.errors import DomainError
+from hilogistics.forms import attach_error
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
-from hilogistics.lines.parsing import Column, InputError, Row, check_row, read_rows
+from hilogistics.lines.importing import LinesImport, import_page, import_template
+from hilogistics.lines.parsing import Column, Row, read_rows
 from hilogistics.shipments.forms import FIRST_LINES, MAX_FORM_LINES, MORE_LINES
-from hilogistics.stock.forms_operations import PackingListForm
-from hilogistics.stock.queries.operations import active_grants, active_items_by_code
+from hilogistics.shipments.models import Shipment
+from hilogistics.shipments.views.blueprint import bp
+from hilogistics.stock.queries.operations import active_grants
+from hilogistics.views_support import submit
 
-
-def normalised(text: str, parse: Callable[[str], Any]) -> str:
-    """A pasted cell as the form shows it: parsed and written plainly, or as typed if unreadable."""
-    try:
-        value = parse(text) if text else None
-    except InputError:
-        return text  # shown as typed, with the field's message
-    return "" if value is None else getattr(value, "isoformat", value.__str__)()
+_SERVICE_LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
+# What a view's check of its form gives: (the service's lines, their positions, any error).
+Checked = tuple[list[Any], list[int], bool]
 
 
 def grant_choices() -> list[SelectChoice]:
@@ -40,10 +39,13 @@ def grant_choices() -> list[SelectChoice]:
     ]
 
 
-def add_lines(form: Any) -> None:
-    """Ten more blank lines, up to what a form holds."""
-    for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
-        form.lines.append_entry()
+def form_field(name: str | None, positions: list[int]) -> str | None:
+    """Point a service's ``lines-<n>-<field>`` (n counts the lines given) at the form's line."""
+    match = _SERVICE_LINE_FIELD.match(name or "")
+    if match is None:
+        return name
+    index = int(match[1])
+    return f"lines-{positions[index]}-{match[2]}" if index < len(positions) else None
 
 
 def pasted_lines(
@@ -68,84 +70,95 @@ def pasted_lines(
     return lines
 
 
-def form_with_lines(lines: list[dict[str, str]], fields: Sequence[str]) -> MultiDict:
-    """The posted data with ``lines`` as its lines, room for more, and the paste box emptied."""
+def form_data(data: MultiDict, lines: list[dict[str, str]], fields: Sequence[str]) -> MultiDict:
+    """``data`` with ``lines`` as its lines, room for more, and the paste box emptied."""
     total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    rebuilt = with_lines(
-        MultiDict(request.form), lines, fields=fields, total=max(total, len(lines))
-    )
+    rebuilt = with_lines(data, lines, fields=fields, total=max(total, len(lines)))
     rebuilt.setlist("paste", [""])
     return rebuilt
 
 
-@dataclass(frozen=True)
-class LinesImport:
-    """One form's file import: its columns, how a row becomes a line, where the lines go."""
-
-    columns: tuple[Column, ...]
-    line_fields: tuple[str, ...]
-    line_from_row: Callable[[Row], dict[str, str]]
-    # The line's fields the preview shows after the item, with their headings.
-    shown: tuple[tuple[str, str], ...]
-    example: tuple[object, ...]
-    # Endpoints: the form the lines go into, this import page, its template download.
-    form_endpoint: str
-    import_endpoint: str
-    template_endpoint: str
-    title: str
-    intro: str
-    columns_help: str
+def form_with_lines(lines: list[dict[str, str]], fields: Sequence[str]) -> MultiDict:
+    """The posted data with ``lines`` as its lines (pasted or imported rows added)."""
+    return form_data(MultiDict(request.form), lines, fields)
 
 
-def import_page(spec: LinesImport) -> str:
-    """Upload a file, or its preview: each row's line and problems, nothing recorded."""
-    form = PackingListForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        read = read_lines_file(
-            upload.read(), upload.filename or "", max_rows=MAX_FORM_LINES, columns=spec.columns
-        )
-        if read.problems and not read.rows:
-            form.file.errors = [problem.message for problem in read.problems]
-        else:
-            previews = _previews(read.rows, read.problems, spec)
-            db.session.rollback()  # a preview never writes
-            return render_template(
-                "shipments/import_preview.html",
-                spec=spec,
-                previews=previews,
-                header=header_values(read.rows),
-                problem_count=sum(len(p["problems"]) for p in previews),
-                form=PackingListForm(formdata=None),
-            )
-    return render_template("shipments/import.html", spec=spec, form=form, max_lines=MAX_FORM_LINES)
+def handle_lines(
+    form: Any,
+    *,
+    check: Callable[..., Checked],
+    with_pasted: Callable[[Any], Any],
+    save: Callable[[list[Any]], Shipment],
+    message: str,
+) -> Response | Any:
+    """A lines form's buttons: add lines, show pasted or imported rows, or check and save.
+
+    Returns the response of a save, or the form to show again with every problem on it.
+    """
+    if form.add_lines.data:
+        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
+            form.lines.append_entry()
+        return form
+    if form.show_paste.data or form.show_lines.data:
+        return with_pasted(form)
+    lines, positions, failed = check(form, whole_form=True)
+    if failed:
+        return form
+
+    def show(error: DomainError) -> None:
+        error.field = form_field(error.field, positions)
+        attach_error(form, error)
+
+    def page(shipment: Shipment) -> str:
+        return url_for("shipments.page", shipment_id=shipment.id)
+
+    response = submit(form, lambda: save(lines), message, page, show_error=show)
+    return response if response is not None else form
 
 
-def import_template(spec: LinesImport) -> Response:
-    """The file template of ``spec`` (CSV, or XLSX with ``?format=xlsx``), in the reader's words."""
-    return template_download(request.args.get("format", "csv"), spec.example, spec.columns)
+def lines_page(
+    form: Any, handle: Callable[[Any], Response | Any], show: Callable[[Any], str]
+) -> Response | str:
+    """A lines form's request: its buttons handled when posted, else (or then) the page."""
+    if form.is_submitted():
+        answer = handle(form)
+        if isinstance(answer, Response):
+            return answer
+        form = answer
+    return show(form)
 
 
-def _previews(rows: list[Row], read_problems: list[Any], spec: LinesImport) -> list[dict]:
-    problems_of: dict[int, list[str]] = {}
-    for problem in read_problems:
-        problems_of.setdefault(problem.row, []).append(problem.message)
-    for row in rows:
-        for problem in check_row(row):
-            problems_of.setdefault(row.number, []).append(problem.message)
-    items = active_items_by_code(row.get("code") for row in rows if row.get("code"))
-    previews = []
-    for row in rows:
-        line = spec.line_from_row(row)
-        item = items.get(line["item"])
-        if line["item"] and item is None:
-            problems_of.setdefault(row.number, []).append(_("No active item has this code."))
-        previews.append(
-            {
-                "row": row.number,
-                "line": line,
-                "item": item,
-                "problems": problems_of.get(row.number, []),
-            }
-        )
-    return previews
+def import_routes(spec: LinesImport, url: str, doc: str) -> None:
+    """Register ``spec``'s import page at ``url`` and its template at ``url/template`` (staff)."""
+
+    def page() -> str:
+        return import_page(spec)
+
+    def template() -> Response:
+        return import_template(spec)
+
+    page.__doc__ = doc
+    template.__doc__ = _TEMPLATE_DOC
+    bp.add_url_rule(
+        url,
+        endpoint=spec.import_endpoint.split(".")[-1],
+        view_func=allow(STAFF)(page),
+        methods=["GET", "POST"],
+    )
+    bp.add_url_rule(
+        url + "/template",
+        endpoint=spec.template_endpoint.split(".")[-1],
+        view_func=allow(STAFF)(template),
+    )
+
+
+_TEMPLATE_DOC = "The file template (CSV, or XLSX with ``?format=xlsx``) in the reader's language."
+
+
+def edit_form(
+    form_class: type, shipment: Shipment, data_of: Callable[[Shipment], MultiDict]
+) -> Any:
+    """The form as posted, or (to start editing) as the saved shipment fills it."""
+    if request.method == "POST":
+        return form_class()
+    return form_class(formdata=data_of(shipment))

@@ -627,6 +627,8 @@ def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None
     assert plan.status is ShipmentStatus.RECEIVED
     assert [(ln.quantity, ln.received, ln.lost) for ln in plan.lines] == [(12, 12, 0), (3, 2, 1)]
     assert plan.lines[0].lot.code == "FOUND-1"
+    history = staff.get(f"/shipments/{plan.id}").get_data(as_text=True)
+    assert "Line 2: 1 short" in history and "Line 1: 2 more than planned" in history
     event = plan.events[-1]
     note = staff.post(
         f"/shipments/{plan.id}/print", data={"kind": "goods-received", "event_id": str(event.id)}

@@ -191,6 +191,10 @@ class ShipmentEvent(db.Model):
     loss_transaction: Mapped[StockTransaction | None] = relationship(
         foreign_keys=[loss_transaction_id]
     )
+    # A consignment's shortfalls and surpluses found at this step (receiving events only).
+    discrepancies: Mapped[list["ShipmentDiscrepancy"]] = relationship(
+        order_by="ShipmentDiscrepancy.id", viewonly=True
+    )
 
 
 class DiscrepancyKind(enum.StrEnum):

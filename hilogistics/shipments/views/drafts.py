@@ -181,7 +181,8 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
     data = MultiDict(request.form)
     origin_id = form.origin_id.data
     if origin_id is None:
-        form.origin_id.errors.append(_("Choose the place the goods leave from first."))
+        # Not validated yet: its errors are still WTForms' empty tuple.
+        form.origin_id.errors = [_("Choose the place the goods leave from first.")]
         return form
     items = active_items_by_code(line.get("item") for line in _posted_lines(data))
     lines: list[dict[str, str]] = []

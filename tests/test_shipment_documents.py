@@ -15,8 +15,10 @@ from hilogistics.documents.layout import Printing
 from hilogistics.errors import DomainError, NotFoundError
 from hilogistics.shipments.services import (
     DraftLine,
+    Header,
     LineReceipt,
     create_dispatch,
+    plan_consignment,
     print_shipment,
     receive_shipment,
 )
@@ -141,3 +143,49 @@ def test_flask_hilo_print_writes_the_pdf(app: Flask, runner, tmp_path: Path) -> 
     assert "COPY 2" in text_of(output.read_bytes())
     missing = runner.invoke(args=["hilo", "print", "SHP-2001-99999", "-o", str(output)])
     assert missing.exit_code != 0 and "no shipment" in missing.output
+
+
+def test_a_consignments_goods_received_note_shows_what_was_found(app: Flask) -> None:
+    warehouse = make_warehouse()
+    drug = make_item(name="Paracetamol", name_ko="파라세타몰", tracks_expiry=True)
+    gauze = make_item(name="Gauze")
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[
+            DraftLine(item_id=drug.id, quantity=10, lot_code="PLAN-1"),
+            DraftLine(item_id=gauze.id, quantity=5),
+        ],
+        header=Header(supplier="UNICEF"),
+    )
+    drug_line, gauze_line = plan.lines
+    receive_shipment(
+        actor=SYSTEM,
+        shipment_id=plan.id,
+        lines=[
+            LineReceipt(
+                line_id=drug_line.id,
+                received=11,
+                damaged=1,
+                lot_code="FOUND-7",
+                expires_on=TODAY + timedelta(days=500),
+            ),
+            LineReceipt(
+                line_id=gauze_line.id,
+                received=3,
+                lost=2,
+                reason_id=adjustment_reason("lost").id,
+                note="left at the port",
+            ),
+        ],
+        received_on=TODAY,
+        operation_key=operation_key(),
+        confirmed=True,
+    )
+    note = " ".join(printed(plan.id, kind="goods-received").split())
+    for expected in ("FOUND-7", "파라세타몰", "2 more than planned", "left at the port", "Lost"):
+        assert expected in note, note
+    assert "PLAN-1" not in note  # the lot as found, not as planned
+    assert "Gauze 5 3 2" in note  # planned, received, short
+    assert "10 11 1" in note  # planned before the surplus, received, damaged
+    db.session.commit()

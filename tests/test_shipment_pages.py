@@ -539,3 +539,194 @@ def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: F
     db.session.expire_all()
     assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CLOSED
     assert plan.number not in staff.get("/shipments/consignments").get_data(as_text=True)
+
+
+def test_a_plan_is_edited_then_cancelled_with_nothing_posted(app: Flask) -> None:
+    item, _lot, warehouse, *_rest = world()
+    other = make_warehouse(code="SHP-WH2")
+    grant = make_grant(code="G-EDIT")
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=4, lot_code="P1")],
+        header=Header(supplier="UNICEF"),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    assert f"/shipments/consignments/{plan.id}/edit" in staff.get(f"/shipments/{plan.id}").text
+    shown = staff.get(f"/shipments/consignments/{plan.id}/edit").get_data(as_text=True)
+    assert 'value="UNICEF"' in shown and 'value="P1"' in shown
+    data = {
+        "destination_id": str(other.id),
+        "supplier": "WFP",
+        "grant_id": str(grant.id),
+        "reference": "CN-9",
+        "carrier": "Road Co",
+        "expected_on": (TODAY + timedelta(days=3)).isoformat(),
+        "lines-0-item": "SHP-ITEM",
+        "lines-0-quantity": "0",
+        "lines-1-item": "NOPE",
+        "lines-1-quantity": "2",
+    }
+    refused = staff.post(f"/shipments/consignments/{plan.id}/edit", data=data).text
+    assert refused.count("No active item has this code.") >= 2  # not only the script's copy
+    assert "Number must be between 1" in refused  # both lines in one pass
+    data.update({"lines-0-quantity": "7", "lines-0-expires_on": "2031-01-31", "lines-1-item": ""})
+    data["lines-1-quantity"] = ""
+    assert staff.post(f"/shipments/consignments/{plan.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Shipment, plan.id)
+    assert (plan.supplier, plan.grant_id, plan.reference, plan.carrier) == (
+        "WFP",
+        grant.id,
+        "CN-9",
+        "Road Co",
+    )
+    assert plan.destination_id == other.id
+    assert [(ln.quantity, ln.lot_code, str(ln.expires_on)) for ln in plan.lines] == [
+        (7, "", "2031-01-31")
+    ]
+    assert "Cancel this shipment" in staff.get(f"/shipments/{plan.id}/cancel").text
+    assert staff.post(f"/shipments/{plan.id}/cancel", data={"reason": "x"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, plan.id).status is ShipmentStatus.CANCELLED
+    assert staff.get(f"/shipments/consignments/{plan.id}/edit").status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["plan", "draft"])
+def test_a_file_of_lines_is_previewed_then_put_in_the_form(app: Flask, kind: str) -> None:
+    world()
+    staff = client_as(app, Role.LOGISTICS)
+    base = "/shipments/consignments" if kind == "plan" else "/shipments"
+    template = staff.get(f"{base}/import/template?format=csv").get_data(as_text=True)
+    assert template.lstrip("\ufeff").startswith("Item code,Quantity,Lot code")
+    korean = staff.get(f"{base}/import/template", headers={"Accept-Language": "ko"})
+    assert korean.status_code == 200
+    if kind == "plan":
+        body = "Item code,Quantity,Lot code,Expiry date,Supplier or donor\n"
+        body += "SHP-ITEM,10,C1,2031-05-01,UNICEF\nNOPE,x,C2,soon,\n"
+    else:
+        body = "Item code,Quantity,Lot code\nSHP-ITEM,3,L1\nNOPE,x,\n"
+    preview = staff.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(body.encode()), "list.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "No active item has this code." in preview and "Nothing has been saved." in preview
+    hidden = dict(re.findall(r'name="(lines-\d+-\w+|supplier)" value="([^"]*)"', preview))
+    assert hidden["lines-0-item"] == "SHP-ITEM"
+    shown = staff.post(
+        f"{base}/new" if kind == "draft" else "/shipments/consignments/new",
+        data={**hidden, "show_lines": "1"},
+    ).get_data(as_text=True)
+    assert 'value="SHP-ITEM"' in shown and 'value="NOPE"' in shown
+    assert "No active item has this code." in shown  # checked again in the form
+    if kind == "plan":
+        assert 'value="UNICEF"' in shown
+    wrong = staff.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(b"Colour\nred\n"), "list.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "Unknown column." in wrong
+
+
+def test_a_dispatch_draft_carries_its_grant_and_the_list_filters_by_it(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest = world()
+    grant = make_grant(code="G-OUT")
+    staff = client_as(app, Role.LOGISTICS)
+    saved = staff.post(
+        "/shipments/new",
+        data={
+            "origin_id": str(warehouse.id),
+            "destination_id": str(north.id),
+            "grant_id": str(grant.id),
+            "lines-0-item": "SHP-ITEM",
+            "lines-0-lot": "L1",
+            "lines-0-quantity": "2",
+        },
+    )
+    assert saved.status_code == 302
+    draft = db.session.query(Shipment).order_by(Shipment.id.desc()).first()
+    assert draft.grant_id == grant.id
+    edit = staff.get(f"/shipments/{draft.id}/edit").text
+    assert f'<option selected value="{grant.id}">G-OUT' in edit
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=1)],
+        header=Header(supplier="UNICEF", grant_id=grant.id),
+    )
+    db.session.commit()
+    listed = staff.get(f"/shipments?grant={grant.id}").get_data(as_text=True)
+    assert draft.number in listed and plan.number in listed
+    others = [s.number for s in db.session.query(Shipment) if s.grant_id != grant.id]
+    assert others and not any(number in listed for number in others)
+    dispatched = staff.post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    assert dispatched.status_code == 302
+    db.session.expire_all()
+    transaction = db.session.get(Shipment, draft.id).events[-1].transaction
+    assert transaction.grant_id == grant.id
+
+
+def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None:
+    warehouse = make_warehouse(code="SHP-WH")
+    drug = make_item(code="SHP-DRUG", tracks_expiry=True)
+    knee = make_item(code="SHP-KNEE", tracks_serial=True)
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[
+            DraftLine(item_id=drug.id, quantity=10, lot_code="PL-1"),
+            DraftLine(item_id=knee.id, quantity=3),
+        ],
+        header=Header(supplier="ICRC"),
+    )
+    short = adjustment_reason("lost")
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    url = f"/shipments/{plan.id}/receive"
+    page = staff.get(url).get_data(as_text=True)
+    assert 'value="PL-1"' in page and "Accept every line as planned" in page
+    accepted = staff.post(url, data={"accept_all": "1"}).get_data(as_text=True)
+    assert re.search(r'name="lines-0-received"[^>]*value="10"', accepted)
+    data = {
+        "received_on": TODAY.isoformat(),
+        "operation_key": operation_key(),
+        "lines-0-received": "12",
+        "lines-0-lot_code": "FOUND-1",
+        "lines-1-received": "2",
+        "lines-1-lost": "1",
+        "lines-1-serials": "KN-0001",
+    }
+    refused = staff.post(url, data=data).get_data(as_text=True)
+    # Every problem of every line at once: expiry, serial count, reason, and the surplus.
+    assert "SHP-DRUG tracks expiry: enter the expiry date." in refused
+    assert "Say why it was lost" in refused
+    assert "tick the confirmation below" in refused and 'name="confirmed"' in refused
+    data.update(
+        {
+            "lines-0-expires_on": "2031-03-31",
+            "lines-1-reason_id": str(short.id),
+            "lines-1-serials": "KN-0001..KN-0002",
+            "lines-1-note": "not shipped",
+            "confirmed": "y",
+        }
+    )
+    assert staff.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Shipment, plan.id)
+    assert plan.status is ShipmentStatus.RECEIVED
+    assert [(ln.quantity, ln.received, ln.lost) for ln in plan.lines] == [(12, 12, 0), (3, 2, 1)]
+    assert plan.lines[0].lot.code == "FOUND-1"
+    history = staff.get(f"/shipments/{plan.id}").get_data(as_text=True)
+    assert "Line 2: 1 short" in history and "Line 1: 2 more than planned" in history
+    event = plan.events[-1]
+    note = staff.post(
+        f"/shipments/{plan.id}/print", data={"kind": "goods-received", "event_id": str(event.id)}
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(note.data)).pages)
+    assert "FOUND-1" in text and "not shipped" in text and "KN-0002" in text

@@ -15,11 +15,14 @@ from hilogistics.auth.models import Role
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.lines.parsing import expand_serials
+from hilogistics.lines.problems import LineProblems
 from hilogistics.shipments import queries
 from hilogistics.shipments.models import (
     Shipment,
     ShipmentAction,
     ShipmentDirection,
+    ShipmentDiscrepancy,
     ShipmentLine,
     ShipmentStatus,
 )
@@ -353,8 +356,12 @@ def test_a_consignment_is_received_in_parts_then_closed(app: Flask) -> None:
     assert on_hand(warehouse.id, lot_id) == 60
     assert on_hand(virtual("LOSS").id, lot_id) == 2
     with pytest.raises(DomainError) as lost:
-        receipt(shipment, LineReceipt(line_id=first.id, lost=1, reason_id=1))
-    assert lost.value.field == "lines-0-lost"
+        receipt(shipment, LineReceipt(line_id=first.id, lost=1))
+    assert lost.value.field == "lines-0-reason_id"
+    with pytest.raises(DomainError) as nothing:
+        short = adjustment_reason("lost")
+        receipt(shipment, LineReceipt(line_id=first.id, lost=1, reason_id=short.id))
+    assert nothing.value.field == "lines"  # only short: close the consignment instead
     receipt(shipment, LineReceipt(line_id=first.id, received=30))
     close_consignment(actor=SYSTEM, shipment_id=shipment.id, reason="Rest cancelled by donor")
     assert shipment.status is ShipmentStatus.CLOSED
@@ -610,4 +617,87 @@ def test_expired_stock_returns_from_a_centre_to_a_warehouse(app: Flask, then: st
         assert back.status is ShipmentStatus.RECALLED
         assert on_hand(centre.id, lot.id) == 5
     assert on_hand(transit.id, lot.id) == 0
+    assert ledger_differences() == []
+
+
+def test_a_consignment_is_received_as_found_with_short_damaged_and_surplus(app: Flask) -> None:
+    warehouse = make_warehouse()
+    drug = make_item(tracks_expiry=True)
+    knee = make_item(tracks_serial=True)
+    plain = make_item()
+    shipment = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[
+            DraftLine(item_id=drug.id, quantity=50, lot_code="PLAN-1"),
+            DraftLine(item_id=knee.id, quantity=5),
+            DraftLine(item_id=plain.id, quantity=10),
+        ],
+        header=Header(supplier="ICRC"),
+    )
+    drug_line, knee_line, plain_line = shipment.lines
+    short = adjustment_reason("lost")
+    with pytest.raises(LineProblems) as refused:
+        receipt(
+            shipment,
+            LineReceipt(line_id=drug_line.id, received=50, lot_code="FOUND-9"),
+            LineReceipt(line_id=knee_line.id, received=3, serials=("KN-1",)),
+            LineReceipt(line_id=plain_line.id, received=12),
+        )
+    fields = {(p.field, p.warning) for p in refused.value.problems}
+    assert fields == {
+        ("lines-0-expires_on", False),  # no expiry in the plan nor as found
+        ("lines-1-serials", False),  # 3 units, 1 serial number
+        ("lines-2-received", True),  # 2 more than planned: to confirm
+    }
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 0  # nothing posted
+    expiry = TODAY + timedelta(days=700)
+    event = receipt(
+        shipment,
+        LineReceipt(
+            line_id=drug_line.id,
+            received=45,
+            damaged=3,
+            lost=2,
+            reason_id=short.id,
+            lot_code="FOUND-9",
+            expires_on=expiry,
+            note="carton wet",
+        ),
+        LineReceipt(
+            line_id=knee_line.id, received=3, serials=tuple(expand_serials("KN-0001..KN-0003"))
+        ),
+        LineReceipt(line_id=plain_line.id, received=12),
+        confirmed=True,
+    )
+    lots = {
+        (m.lot.item_id, m.lot.code or m.lot.serial, m.lot.expires_on)
+        for m in event.transaction.movements
+    }
+    assert (drug.id, "FOUND-9", expiry) in lots  # as found, not as planned
+    assert {m.lot.serial for m in event.transaction.movements if m.lot.item_id == knee.id} == {
+        "KN-0001",
+        "KN-0002",
+        "KN-0003",
+    }
+    damaged = [m for m in event.transaction.movements if m.to_location_id == virtual("LOSS").id]
+    assert [(m.quantity, m.lot.code) for m in damaged] == [(3, "FOUND-9")]
+    db.session.expire_all()
+    lines = db.session.get(Shipment, shipment.id).lines
+    assert [(ln.quantity, ln.received, ln.damaged, ln.lost) for ln in lines] == [
+        (50, 45, 3, 2),
+        (5, 3, 0, 0),
+        (12, 12, 0, 0),  # the surplus raised the plan's quantity
+    ]
+    kept = db.session.scalars(
+        select(ShipmentDiscrepancy).where(ShipmentDiscrepancy.event_id == event.id)
+    ).all()
+    assert sorted((d.kind.value, d.quantity, d.reason_id, d.note) for d in kept) == [
+        ("short", 2, short.id, "carton wet"),
+        ("surplus", 2, None, ""),
+    ]
+    assert db.session.get(Shipment, shipment.id).status is ShipmentStatus.PARTLY_RECEIVED
+    receipt(shipment, LineReceipt(line_id=knee_line.id, received=2, serials=("KN-0004", "KN-0005")))
+    assert db.session.get(Shipment, shipment.id).status is ShipmentStatus.RECEIVED
+    db.session.commit()
     assert ledger_differences() == []

@@ -14,7 +14,13 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.documents.layout import Column, Document, Printing, both, msg, render
 from hilogistics.locations.models import Location
-from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
+from hilogistics.shipments.models import (
+    DiscrepancyKind,
+    Shipment,
+    ShipmentDiscrepancy,
+    ShipmentEvent,
+    ShipmentLine,
+)
 from hilogistics.shipments.queries import fefo_lots
 from hilogistics.stock.models import AdjustmentReason, Lot, StockTransaction
 
@@ -205,26 +211,73 @@ def _event_quantities(
     return outcome
 
 
+def _discrepancies(event: ShipmentEvent) -> list[ShipmentDiscrepancy]:
+    return list(
+        db.session.scalars(
+            select(ShipmentDiscrepancy)
+            .where(ShipmentDiscrepancy.event_id == event.id)
+            .order_by(ShipmentDiscrepancy.id)
+        )
+    )
+
+
+def _planned(shipment: Shipment) -> dict[int, int]:
+    """Per line, the quantity planned before any surplus raised it (consignments)."""
+    raised: dict[int, int] = defaultdict(int)
+    for found in db.session.scalars(
+        select(ShipmentDiscrepancy)
+        .join(ShipmentLine, ShipmentLine.id == ShipmentDiscrepancy.line_id)
+        .where(
+            ShipmentLine.shipment_id == shipment.id,
+            ShipmentDiscrepancy.kind == DiscrepancyKind.SURPLUS,
+        )
+    ):
+        raised[found.line_id] += found.quantity
+    return {line.id: line.quantity - raised[line.id] for line in shipment.lines}
+
+
 def goods_received_document(
     *, shipment: Shipment, event: ShipmentEvent, printing: Printing, copy: int = 1
 ) -> Document:
-    """The goods-received note of one receiving event: sent, arrived, and each discrepancy."""
+    """The goods-received note of one receiving event: sent, arrived, and each discrepancy.
+
+    Lots and expiry dates are those found (the event's movements); a consignment's shortfalls
+    with their reasons and its surpluses come from its ShipmentDiscrepancy rows.
+    """
     transactions = [t for t in (event.transaction, event.loss_transaction) if t is not None]
     outcome = _event_quantities(shipment, transactions)
-    rows: list[list[str]] = []
-    for (item_id, lot_id), entry in outcome.items():
-        line = next(
+    lots = {m.lot_id: m.lot for t in transactions for m in t.movements}
+    keyed: dict[tuple[int, int | None], ShipmentLine] = {}
+    for item_id, lot_id in outcome:
+        keyed[(item_id, lot_id)] = next(
             (ln for ln in shipment.lines if ln.item_id == item_id and ln.lot_id == lot_id),
             None,
         ) or next(ln for ln in shipment.lines if ln.item_id == item_id)
-        movement_lot = next(m.lot for t in transactions for m in t.movements if m.lot_id == lot_id)
+    for found in _discrepancies(event):
+        line = found.line
+        key = next((k for k, ln in keyed.items() if ln.id == line.id), (line.item_id, None))
+        keyed.setdefault(key, line)
+        entry = outcome[key]  # type: ignore[index]
+        if found.kind is DiscrepancyKind.SHORT:
+            entry["lost"] += found.quantity  # type: ignore[operator]
+            if found.reason is not None:
+                entry["reasons"].add(_bilingual(found.reason.name_ko, found.reason.name))  # type: ignore[attr-defined]
+        else:
+            entry["reasons"].add(both("%(n)d more than planned", n=found.quantity))  # type: ignore[attr-defined]
+        if found.note:
+            entry["notes"].add(found.note)  # type: ignore[attr-defined]
+    planned = _planned(shipment) if shipment.is_inbound else {}
+    rows: list[list[str]] = []
+    for key, entry in outcome.items():
+        line = keyed[key]
+        lot = lots.get(key[1])
         rows.append(
             [
                 line.item.code,
                 _item(line.item),
-                _lot(movement_lot),
-                _expiry(movement_lot),
-                str(line.quantity),
+                _lot(lot, line.lot_code),
+                _expiry(lot) or _day(line.expires_on),
+                str(planned.get(line.id, line.quantity)),
                 str(entry["received"]),
                 str(entry["damaged"] or ""),
                 str(entry["lost"] or ""),
@@ -246,10 +299,10 @@ def goods_received_document(
         facts=facts,
         columns=[
             Column(both("Code"), 13),
-            Column(both("Item"), 26),
+            Column(both("Item"), 24),
             Column(both("Lot"), 10),
             Column(both("Expiry"), 11),
-            Column(both("Sent"), 8, "R"),
+            Column(both("Planned") if shipment.is_inbound else both("Sent"), 10, "R"),
             Column(both("Received"), 11, "R"),
             Column(both("Damaged"), 11, "R"),
             Column(both("Short"), 9, "R"),

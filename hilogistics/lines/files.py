@@ -120,9 +120,12 @@ def header_values(rows: Sequence[Row]) -> dict[str, str]:
 RECEIPT_EXAMPLE = ("MED-PARA-500", 1000, 2, "B2407-11", "2027-05-31", "", "UNICEF", "WB-2026-041")
 
 
-def template_download(fmt: str, example: Sequence[object] = RECEIPT_EXAMPLE) -> Response:
+def template_download(
+    fmt: str,
+    example: Sequence[object] = RECEIPT_EXAMPLE,
+    columns: Sequence[Column] = (*PACKING_LIST_COLUMNS, *HEADER_COLUMNS),
+) -> Response:
     """The packing-list template: headings in the reader's language and one example row."""
-    columns = (*PACKING_LIST_COLUMNS, *HEADER_COLUMNS)
     return download(
         "xlsx" if fmt == "xlsx" else "csv",
         "packing-list",

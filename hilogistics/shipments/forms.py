@@ -4,6 +4,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     FormField,
@@ -22,6 +23,7 @@ from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.inputs import bounded_int
 from hilogistics.lines.fields import TypedDateField
+from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.services.drafts import MAX_LINES
@@ -169,6 +171,12 @@ class DraftForm(Form):
     reference = StringField(
         _l("Reference"), filters=[_strip], validators=[Optional(), Length(max=120)]
     )
+    grant_id = SelectField(
+        _l("Grant"),
+        coerce=optional_id,
+        validators=[Optional()],
+        description=_l("The grant the goods are charged to; the transactions carry it."),
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     lines = FieldList(
         FormField(DraftLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
@@ -187,6 +195,7 @@ class DraftForm(Form):
     add_lines = SubmitField(_l("Add 10 more lines"))
     suggest_lots = SubmitField(_l("Suggest lots, first expiry first out"))
     show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    show_lines = SubmitField(_l("Put these lines in the form"))
 
     def filled_lines(self) -> list[tuple[int, "DraftLineForm"]]:
         """(position, line) of every line with something typed on it."""
@@ -231,7 +240,11 @@ def _bounded_id(value: object) -> int | None:
 
 
 class ReceiveLineForm(Form):
-    """What became of one line: received in good order, damaged, short (with a reason)."""
+    """What became of one line: received in good order, damaged, short (with a reason).
+
+    A consignment's line also says the lot and expiry as found and, for serialised items,
+    the serial numbers (one per unit received or damaged; ranges like KN-0001..KN-0025).
+    """
 
     class Meta:
         csrf = False  # the enclosing form carries the token
@@ -242,7 +255,24 @@ class ReceiveLineForm(Form):
     reason_id = SelectField(
         _l("Reason for the shortage"), coerce=optional_id, validate_choice=False
     )
+    lot_code = StringField(
+        _l("Lot code as found"), filters=[_strip], validators=[Optional(), Length(max=64)]
+    )
+    expires_on = TypedDateField(_l("Expiry as found"), validators=[Optional(), planning_date])
+    serials = TextAreaField(
+        _l("Serial numbers"),
+        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
+        render_kw={"rows": 2, "spellcheck": "false", "autocomplete": "off"},
+    )
     note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
+
+    def serial_list(self) -> list[str] | None:
+        """The serial numbers typed (ranges expanded); None with the field's error."""
+        try:
+            return expand_serials(self.serials.data or "")
+        except InputError as error:
+            self.serials.errors = [*self.serials.errors, error.message]
+            return None
 
     def reported(self) -> int:
         """Everything this line reports (0 when nothing or only errors)."""
@@ -260,6 +290,7 @@ class ReceiveForm(Form):
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     lines = FieldList(FormField(ReceiveLineForm), max_entries=MAX_LINES)
+    confirmed = BooleanField(_l("The quantities and dates marked above are right: record them"))
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Record what arrived"))
     accept_all = SubmitField(_l("Fill in every line as sent"))
@@ -327,5 +358,6 @@ class PlanForm(Form):
     submit = SubmitField(_l("Save the plan"))
     add_lines = SubmitField(_l("Add 10 more lines"))
     show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    show_lines = SubmitField(_l("Put these lines in the form"))
 
     filled_lines = DraftForm.filled_lines

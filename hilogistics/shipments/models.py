@@ -25,7 +25,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.db import UTCDateTime, db, str_enum, utcnow
 from hilogistics.locations.models import Location
 from hilogistics.registry.models import Document
-from hilogistics.stock.models import Grant, Lot, StockTransaction
+from hilogistics.stock.models import AdjustmentReason, Grant, Lot, StockTransaction
 
 
 class ShipmentDirection(enum.StrEnum):
@@ -200,6 +200,42 @@ class ShipmentEvent(db.Model):
     loss_transaction: Mapped[StockTransaction | None] = relationship(
         foreign_keys=[loss_transaction_id]
     )
+    # A consignment's shortfalls and surpluses found at this step (receiving events only).
+    discrepancies: Mapped[list["ShipmentDiscrepancy"]] = relationship(
+        order_by="ShipmentDiscrepancy.id", viewonly=True
+    )
+
+
+class DiscrepancyKind(enum.StrEnum):
+    """What a consignment's receiving event found that the ledger does not show."""
+
+    SHORT = "short"  # reported short: it will not come (the line expects no more of it)
+    SURPLUS = "surplus"  # more arrived than planned: the line's quantity was raised
+
+
+class ShipmentDiscrepancy(db.Model):
+    """A shortage or surplus on a consignment's line at one receiving event, with its reason.
+
+    A consignment's shortfall moves no stock (the goods were never ours) and its surplus is
+    posted as received; both are kept here so that the goods-received note can show them.
+    """
+
+    __tablename__ = "shipment_discrepancies"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_shipment_discrepancies_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("shipment_events.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("shipment_lines.id"))
+    kind: Mapped[DiscrepancyKind] = mapped_column(str_enum(DiscrepancyKind))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("adjustment_reasons.id"))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    line: Mapped[ShipmentLine] = relationship(lazy="joined")
+    reason: Mapped[AdjustmentReason | None] = relationship(lazy="joined")
 
 
 class ShipmentSubmission(db.Model):
@@ -227,6 +263,8 @@ class ShipmentSubmission(db.Model):
 
 __all__ = [
     "AWAITING",
+    "DiscrepancyKind",
+    "ShipmentDiscrepancy",
     "Shipment",
     "ShipmentAction",
     "ShipmentDirection",

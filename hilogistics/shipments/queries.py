@@ -166,6 +166,7 @@ def shipment_with_lines(shipment_id: int) -> Shipment | None:
             selectinload(Shipment.lines).selectinload(ShipmentLine.item),
             selectinload(Shipment.lines).selectinload(ShipmentLine.lot),
             selectinload(Shipment.events).selectinload(ShipmentEvent.actor),
+            selectinload(Shipment.events).selectinload(ShipmentEvent.discrepancies),
             selectinload(Shipment.origin),
             selectinload(Shipment.destination),
         )

@@ -4,7 +4,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,7 +28,6 @@ from wtforms.validators import (
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.lines.fields import TypedDateField
-from hilogistics.lines.files import EXTENSIONS
 from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import AdjustmentDirection
@@ -229,21 +227,6 @@ class ReceiptForm(Form):
             self.form_errors.append(_l("Enter at least one line."))
             valid = False
         return valid
-
-
-class PackingListForm(Form):
-    """A packing list file (CSV or XLSX) to read into a receipt's lines."""
-
-    file = FileField(
-        _l("Packing list file"),
-        validators=[
-            FileRequired(_l("Choose a file.")),
-            FileAllowed(list(EXTENSIONS), _l("Choose a .csv or .xlsx file.")),
-        ],
-        description=_l("CSV (UTF-8) or XLSX with the columns of the template."),
-        render_kw={"accept": ".csv,.xlsx"},
-    )
-    submit = SubmitField(_l("Check the file"))
 
 
 class AdjustTargetForm(Form):

@@ -1,5 +1,6 @@
 """Receiving events: arrival and write-off of a dispatch, receipt against a consignment's plan."""
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -11,12 +12,15 @@ from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.db import begin_write, db
 from hilogistics.errors import DomainError
+from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.permissions import require_act_at
 from hilogistics.registry.transitions import transition
 from hilogistics.shipments.models import (
     AWAITING,
+    DiscrepancyKind,
     Shipment,
     ShipmentAction,
+    ShipmentDiscrepancy,
     ShipmentEvent,
     ShipmentLine,
     ShipmentStatus,
@@ -38,7 +42,14 @@ from hilogistics.stock.models import (
     StockTransaction,
     TransactionKind,
 )
-from hilogistics.stock.services import find_or_create_lot, virtual_location
+from hilogistics.stock.services import (
+    ReceiptLine,
+    check_receipt_lines,
+    find_or_create_lot,
+    virtual_location,
+)
+
+_LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
 
 
 def receive_shipment(
@@ -49,16 +60,20 @@ def receive_shipment(
     received_on: date,
     operation_key: str,
     note: str = "",
+    confirmed: bool = False,
 ) -> ShipmentEvent:
     """Record one receiving event at the destination, in one transaction.
 
     Outbound: ``arrival`` transit → destination for what was received, ``transit_loss``
     transit → loss for what was damaged or lost (with a reason per line). Inbound: one
-    ``receipt`` supplier → warehouse, damaged on arrival supplier → loss. The shipment is
-    *received* when every line is received or written off, *partly received* before.
-    Technicians receive at their own place only. Refused (DomainError, field
-    ``lines-N-received``) when a line would get more than was sent; ConflictError when the
-    shipment is no longer awaited. Sent twice with one key, it posts once.
+    ``receipt`` supplier → warehouse (lots and expiry as found), damaged on arrival supplier
+    → loss; what is short (with a reason) moves no stock and is no longer expected, and more
+    than planned is a warning that ``confirmed`` lets through (the line's quantity is raised);
+    both are kept as ShipmentDiscrepancy. The shipment is *received* when every line is
+    received or written off, *partly received* before. Technicians receive at their own place
+    only. Every problem of every line is refused at once (LineProblems, fields
+    ``lines-N-<field>``, N the line's position from 0), e.g. more than was sent on a dispatch;
+    ConflictError when the shipment is no longer awaited. Sent twice with one key, it posts once.
     """
     begin_write()
     asked = ledger.fingerprint_of(
@@ -89,6 +104,7 @@ def receive_shipment(
             operation_key=operation_key,
             fingerprint=asked,
             note=(note or "").strip(),
+            confirmed=confirmed,
         )
 
     posted = _once(
@@ -106,6 +122,7 @@ def _receive(
     operation_key: str,
     fingerprint: str,
     note: str,
+    confirmed: bool,
 ) -> StockTransaction:
     shipment = visible_shipment(actor, shipment_id)
     require_act_at(actor, shipment.destination_id)
@@ -137,12 +154,13 @@ def _receive(
         if entry.line_id not in by_id or entry.line_id in seen:
             raise DomainError(_("A line is not part of this shipment."), field="lines")
         seen.add(entry.line_id)
-    reasons = _loss_reasons(reported, by_id, inbound=inbound)
+    reasons, surplus = _check_entries(shipment, reported, by_id, received_on, confirmed)
     damaged_reason = _reason_by_code("damaged")
     # Lines in id order: two receivers lock them in the same order (after the shipment row).
     for entry in sorted(reported, key=lambda e: e.line_id):
         index, line = by_id[entry.line_id]
-        _check_counts(entry, index)
+        if entry.line_id in surplus:
+            _raise_quantity(line, surplus[entry.line_id])
         _add_to_line(line, index, entry)
     if inbound:
         posted, loss = _post_inbound(
@@ -188,7 +206,7 @@ def _receive(
             Shipment, shipment.id, frm=ShipmentStatus.PARTLY_RECEIVED, to=ShipmentStatus.RECEIVED
         )
         status = ShipmentStatus.RECEIVED
-    _record(
+    event = _record(
         shipment,
         actor,
         ShipmentAction.RECEIVED,
@@ -198,6 +216,8 @@ def _receive(
         loss_transaction=loss,
         status=status,
     )
+    if inbound:
+        _keep_discrepancies(event, reported, reasons, surplus)
     for line in shipment.lines:
         db.session.expire(line)
     return posted or loss  # type: ignore[return-value]
@@ -305,13 +325,15 @@ def _post_inbound(
     for entry in reported:
         index, line = by_id[entry.line_id]
         item = line.item
+        if not entry.received and not entry.damaged:
+            continue  # only short: nothing moves
         if not item.is_active:
             raise DomainError(
                 _("Choose an active item: inactive items are no longer received."),
                 field=f"lines-{index}-received",
             )
         text = (entry.note or "").strip()
-        code = line.lot_code if entry.lot_code is None else entry.lot_code.strip()
+        code = _found_code(entry, line)
         expires_on = entry.expires_on or line.expires_on
         if item.tracks_expiry and expires_on is None:
             raise DomainError(
@@ -375,13 +397,145 @@ def _reason_by_code(code: str) -> AdjustmentReason:
     return reason
 
 
+def _check_entries(
+    shipment: Shipment,
+    reported: Sequence[LineReceipt],
+    by_id: dict[int, tuple[int, ShipmentLine]],
+    received_on: date,
+    confirmed: bool,
+) -> tuple[dict[int, AdjustmentReason], dict[int, int]]:
+    """Every problem of every reported line at once; (reasons of what is short, surpluses).
+
+    Raises LineProblems. A consignment's surplus (more than still expected) is a warning that
+    ``confirmed`` lets through; a dispatch's is an error (it cannot hold more than was sent).
+    """
+    problems = ProblemList()
+    inbound = shipment.is_inbound
+    # Read after the shipment's row lock: what another receiver took meanwhile counts.
+    left = dict(
+        db.session.execute(
+            select(
+                ShipmentLine.id,
+                ShipmentLine.quantity
+                - ShipmentLine.received
+                - ShipmentLine.damaged
+                - ShipmentLine.lost,
+            ).where(ShipmentLine.shipment_id == shipment.id)
+        ).all()
+    )
+    reasons = _loss_reasons(problems, reported, by_id)
+    surplus: dict[int, int] = {}
+    arrived = False
+    for entry in reported:
+        index, line = by_id[entry.line_id]
+        if not _counts_ok(problems, entry, index):
+            continue
+        total = entry.received + entry.damaged + entry.lost
+        arrived = arrived or bool(entry.received or entry.damaged)
+        extra = total - left.get(line.id, 0)
+        if extra <= 0:
+            continue
+        message = _(
+            "Line %(n)d (%(item)s): %(reported)d reported, but only %(left)d are still expected.",
+            n=index + 1,
+            item=line.item.code,
+            reported=total,
+            left=left.get(line.id, 0),
+        )
+        if not inbound or entry.lost:
+            problems.add(line_field(index, "received"), message)
+            continue
+        surplus[line.id] = extra
+        problems.warn(
+            line_field(index, "received"),
+            message
+            + " "
+            + _(
+                "If %(extra)d more arrived than planned, tick the confirmation below to "
+                "receive them too.",
+                extra=extra,
+            ),
+        )
+    if inbound and not arrived and not problems.has_errors():
+        problems.add(
+            "lines",
+            _(
+                "Nothing arrived on these lines: enter what arrived, or close the consignment "
+                "with a reason when the rest will not come."
+            ),
+        )
+    if inbound:
+        _check_found_lots(problems, shipment, reported, by_id, received_on)
+    problems.raise_if_any(warnings_confirmed=confirmed)
+    return reasons, surplus
+
+
+def _check_found_lots(
+    problems: ProblemList,
+    shipment: Shipment,
+    reported: Sequence[LineReceipt],
+    by_id: dict[int, tuple[int, ShipmentLine]],
+    received_on: date,
+) -> None:
+    """The unplanned receipt's checks of lots as found: expiry, serial numbers, lot clashes."""
+    checked: list[ReceiptLine] = []
+    positions: list[int] = []
+    for entry in reported:
+        index, line = by_id[entry.line_id]
+        count = entry.received + entry.damaged
+        if count <= 0 or line_field(index, "received") in problems.fields_with_errors():
+            continue
+        checked.append(
+            ReceiptLine(
+                item_id=line.item_id,
+                quantity=count,
+                lot_code=_found_code(entry, line),
+                expires_on=entry.expires_on or line.expires_on,
+                serials=tuple(entry.serials),
+            )
+        )
+        positions.append(index)
+    if not checked:
+        return
+    found = check_receipt_lines(lines=checked, occurred_on=received_on, grant_id=shipment.grant_id)
+    for problem in found:
+        match = _LINE_FIELD.match(problem.field or "")
+        if match is None:
+            continue
+        name = "received" if match[2] in ("quantity", "packs") else match[2]
+        field_name = line_field(positions[int(match[1])], name)
+        if problem.warning:
+            problems.warn(field_name, problem.message)
+        else:
+            problems.add(field_name, problem.message)
+
+
+def _found_code(entry: LineReceipt, line: ShipmentLine) -> str:
+    return line.lot_code if entry.lot_code is None else entry.lot_code.strip()
+
+
+def _counts_ok(problems: ProblemList, entry: LineReceipt, index: int) -> bool:
+    ok = True
+    for name in ("received", "damaged", "lost"):
+        value = getattr(entry, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.add(line_field(index, name), _("Enter a whole number, 0 or more."))
+            ok = False
+        elif value > ledger.MAX_QUANTITY:
+            problems.add(
+                line_field(index, name),
+                _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
+            )
+            ok = False
+    return ok
+
+
 def _loss_reasons(
+    problems: ProblemList,
     entries: Sequence[LineReceipt],
     by_id: dict[int, tuple[int, ShipmentLine]],
-    *,
-    inbound: bool,
 ) -> dict[int, AdjustmentReason]:
-    """The reason of each line that reports something lost; refused when missing or unfit."""
+    """The reason of each line that reports something short; a problem when missing or unfit."""
     wanted = {entry.reason_id for entry in entries if entry.lost and entry.reason_id}
     found = {
         r.id: r
@@ -391,15 +545,6 @@ def _loss_reasons(
     for entry in entries:
         if not entry.lost:
             continue
-        index = by_id[entry.line_id][0]
-        if inbound:
-            raise DomainError(
-                _(
-                    "What a consignment lacks stays expected: record what arrived, and close "
-                    "the consignment when the rest will not come."
-                ),
-                field=f"lines-{index}-lost",
-            )
         reason = found.get(entry.reason_id) if entry.reason_id else None
         if (
             reason is None
@@ -407,24 +552,56 @@ def _loss_reasons(
             or reason.counterpart_code != "LOSS"
             or reason.direction is AdjustmentDirection.IN
         ):
-            raise DomainError(
+            problems.add(
+                line_field(by_id[entry.line_id][0], "reason_id"),
                 _("Say why it was lost: choose a reason from the list."),
-                field=f"lines-{index}-reason_id",
             )
+            continue
         reasons[entry.line_id] = reason
     return reasons
 
 
-def _check_counts(entry: LineReceipt, index: int) -> None:
-    for name in ("received", "damaged", "lost"):
-        value = getattr(entry, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise DomainError(_("Enter a whole number, 0 or more."), field=f"lines-{index}-{name}")
-        if value > ledger.MAX_QUANTITY:
-            raise DomainError(
-                _("The quantity must be at most %(max)d.", max=ledger.MAX_QUANTITY),
-                field=f"lines-{index}-{name}",
+def _raise_quantity(line: ShipmentLine, extra: int) -> None:
+    """A consignment's confirmed surplus: the line now expects what arrived."""
+    db.session.execute(
+        update(ShipmentLine)
+        .where(ShipmentLine.id == line.id)
+        .values(quantity=ShipmentLine.quantity + extra)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _keep_discrepancies(
+    event: ShipmentEvent,
+    reported: Sequence[LineReceipt],
+    reasons: dict[int, AdjustmentReason],
+    surplus: dict[int, int],
+) -> None:
+    """A consignment's shortfalls (with their reasons) and surpluses, for its papers."""
+    for entry in reported:
+        text = (entry.note or "").strip()
+        if entry.lost:
+            db.session.add(
+                ShipmentDiscrepancy(
+                    event_id=event.id,
+                    line_id=entry.line_id,
+                    kind=DiscrepancyKind.SHORT,
+                    quantity=entry.lost,
+                    reason_id=reasons[entry.line_id].id,
+                    note=text,
+                )
             )
+        if entry.line_id in surplus:
+            db.session.add(
+                ShipmentDiscrepancy(
+                    event_id=event.id,
+                    line_id=entry.line_id,
+                    kind=DiscrepancyKind.SURPLUS,
+                    quantity=surplus[entry.line_id],
+                    note=text,
+                )
+            )
+    db.session.flush()
 
 
 def _add_to_line(line: ShipmentLine, index: int, entry: LineReceipt) -> None:

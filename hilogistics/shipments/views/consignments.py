@@ -3,8 +3,11 @@
 Receiving against a plan is the shipment's receive form; closing it is on its page.
 """
 
-from flask import render_template, request, url_for
+from collections.abc import Callable
+
+from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -13,34 +16,35 @@ from hilogistics.auth.access import STAFF, acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.dates import business_today
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
-from hilogistics.lines.formdata import is_blank, line_values, with_lines
-from hilogistics.lines.parsing import (
-    RECEIPT_COLUMNS,
-    InputError,
-    Row,
-    parse_date,
-    parse_quantity,
-    read_rows,
-)
+from hilogistics.lines.files import HEADER_COLUMNS
+from hilogistics.lines.importing import LinesImport, normalised
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, Row, parse_date, parse_quantity
 from hilogistics.locations.queries import warehouses_query
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import (
-    FIRST_LINES,
     MAX_FORM_LINES,
     MORE_LINES,
     PLAN_LINE_FIELDS,
     PlanForm,
 )
 from hilogistics.shipments.labels import STATUS_LABELS
+from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
-from hilogistics.shipments.views.drafts import _form_field
+from hilogistics.shipments.views.lines import (
+    edit_form,
+    form_data,
+    form_with_lines,
+    grant_choices,
+    handle_lines,
+    import_routes,
+    lines_page,
+    pasted_lines,
+)
+from hilogistics.shipments.views.pages import loaded_shipment
 from hilogistics.stock.queries import RowPage
-from hilogistics.stock.queries.operations import active_grants
-from hilogistics.views_support import page_args, submit
+from hilogistics.views_support import page_args
 
 PLAN_COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity", "lot", "expiry"))
 READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
@@ -52,9 +56,7 @@ def _fill_choices(form: PlanForm) -> None:
         SelectChoice(str(w.id), w.display_name(locale))
         for w in db.session.scalars(warehouses_query())
     ]
-    form.grant_id.choices = [SelectChoice("", _("— none —"))] + [
-        SelectChoice(str(g.id), f"{g.code} · {g.donor}") for g in active_grants()
-    ]
+    form.grant_id.choices = grant_choices()
 
 
 def _check_lines(
@@ -87,41 +89,81 @@ def _check_lines(
 
 
 def _line_from_row(row: Row) -> dict[str, str]:
-    def normal(text: str, parse: object) -> str:
-        try:
-            value = parse(text) if text else None  # type: ignore[operator]
-        except InputError:
-            return text  # shown as typed, with the field's message
-        return "" if value is None else getattr(value, "isoformat", value.__str__)()
-
     return {
         "item": row.get("code").upper(),
-        "quantity": normal(row.get("quantity"), parse_quantity),
+        "quantity": normalised(row.get("quantity"), parse_quantity),
         "lot_code": row.get("lot"),
-        "expires_on": normal(row.get("expiry"), parse_date),
+        "expires_on": normalised(row.get("expiry"), parse_date),
     }
 
 
+PLAN_IMPORT = LinesImport(
+    columns=(*PLAN_COLUMNS, *HEADER_COLUMNS),
+    line_fields=PLAN_LINE_FIELDS,
+    line_from_row=_line_from_row,
+    shown=(
+        ("quantity", _l("Quantity")),
+        ("lot_code", _l("Lot code")),
+        ("expires_on", _l("Expiry date")),
+    ),
+    example=("MED-PARA-500", 1000, "B2407-11", "2027-05-31", "UNICEF", "WB-2026-041"),
+    max_lines=MAX_FORM_LINES,
+    form_endpoint="shipments.plan_new",
+    import_endpoint="shipments.plan_import",
+    template_endpoint="shipments.plan_import_template",
+    title=_l("Import a consignment's packing list"),
+    intro=_l(
+        "Upload the donor's or supplier's packing list as a CSV file (UTF-8) or an XLSX "
+        "workbook. You will first see each row and its problems; then its lines go into a new "
+        "consignment plan, where you choose the warehouse, check the lines and save."
+    ),
+    columns_help=_l(
+        "Columns: item code, quantity, lot code, expiry date (YYYY-MM-DD), and optionally "
+        "supplier or donor and reference. The headings may be in English, Korean or French."
+    ),
+)
+
+
 def _with_pasted(form: PlanForm) -> PlanForm:
-    if not form.paste.validate(form):
+    """The form again with pasted rows (or a previewed file's lines) as lines to check."""
+    lines = pasted_lines(form, PLAN_LINE_FIELDS, PLAN_COLUMNS, _line_from_row)
+    if lines is None:
         return form
-    read = read_rows(form.paste.data or "", PLAN_COLUMNS)
-    if not read.rows:
-        form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
-        return form
-    data = MultiDict(request.form)
-    lines = [line for line in line_values(data, PLAN_LINE_FIELDS) if not is_blank(line)]
-    lines += [_line_from_row(row) for row in read.rows]
-    if len(lines) > MAX_FORM_LINES:
-        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
-        return form
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    rebuilt = with_lines(data, lines, fields=PLAN_LINE_FIELDS, total=max(total, len(lines)))
-    rebuilt.setlist("paste", [""])
-    shown = PlanForm(formdata=rebuilt)
+    shown = PlanForm(formdata=form_with_lines(lines, PLAN_LINE_FIELDS))
     _fill_choices(shown)
     _check_lines(shown, whole_form=False)
     return shown
+
+
+def _header(form: PlanForm) -> services.Header:
+    return services.Header(
+        supplier=form.supplier.data or "",
+        grant_id=form.grant_id.data,
+        reference=form.reference.data or "",
+        carrier=form.carrier.data or "",
+        expected_on=form.expected_on.data,
+        note=form.note.data or "",
+    )
+
+
+def _handle(
+    form: PlanForm, save: Callable[[list[services.DraftLine]], Shipment], message: str
+) -> Response | PlanForm:
+    return handle_lines(
+        form, check=_check_lines, with_pasted=_with_pasted, save=save, message=message
+    )
+
+
+def _plan_page(form: PlanForm, shipment: Shipment | None, action: str) -> str:
+    return render_template(
+        "shipments/plan.html",
+        form=form,
+        shipment=shipment,
+        action=action,
+        can_add_lines=len(form.lines.entries) < MAX_FORM_LINES,
+        max_lines=MAX_FORM_LINES,
+        more_lines=MORE_LINES,
+    )
 
 
 @bp.route("/shipments/consignments/new", methods=["GET", "POST"])
@@ -130,48 +172,81 @@ def plan_new() -> Response | str:
     """Plan a consignment expected from a supplier or donor; posts nothing until it arrives."""
     form = PlanForm()
     _fill_choices(form)
-    if form.is_submitted() and form.add_lines.data:
-        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
-            form.lines.append_entry()
-    elif form.is_submitted() and form.show_paste.data:
-        form = _with_pasted(form)
-    elif form.is_submitted():
-        lines, positions, failed = _check_lines(form, whole_form=True)
-        if not failed:
-
-            def show(error: DomainError) -> None:
-                error.field = _form_field(error.field, positions)
-                attach_error(form, error)
-
-            response = submit(
-                form,
-                lambda: services.plan_consignment(
-                    actor=acting_user(),
-                    destination_id=form.destination_id.data,  # type: ignore[arg-type]
-                    lines=lines,
-                    header=services.Header(
-                        supplier=form.supplier.data or "",
-                        grant_id=form.grant_id.data,
-                        reference=form.reference.data or "",
-                        carrier=form.carrier.data or "",
-                        expected_on=form.expected_on.data,
-                        note=form.note.data or "",
-                    ),
-                    operation_key=form.operation_key.data or "",
-                ),
-                _("Consignment planned."),
-                lambda shipment: url_for("shipments.page", shipment_id=shipment.id),
-                show_error=show,
-            )
-            if response is not None:
-                return response
-    return render_template(
-        "shipments/plan.html",
-        form=form,
-        can_add_lines=len(form.lines.entries) < MAX_FORM_LINES,
-        max_lines=MAX_FORM_LINES,
-        more_lines=MORE_LINES,
+    return lines_page(
+        form,
+        lambda form: _handle(
+            form,
+            lambda lines: services.plan_consignment(
+                actor=acting_user(),
+                destination_id=form.destination_id.data,  # type: ignore[arg-type]
+                lines=lines,
+                header=_header(form),
+                operation_key=form.operation_key.data or "",
+            ),
+            _("Consignment planned."),
+        ),
+        lambda form: _plan_page(form, None, url_for("shipments.plan_new")),
     )
+
+
+def _plan_data(shipment: Shipment) -> MultiDict:
+    """A plan as the form posts it, to edit it."""
+    data = MultiDict(
+        {
+            "destination_id": str(shipment.destination_id),
+            "supplier": shipment.supplier,
+            "grant_id": str(shipment.grant_id or ""),
+            "reference": shipment.reference,
+            "carrier": shipment.carrier,
+            "expected_on": shipment.expected_on.isoformat() if shipment.expected_on else "",
+            "note": shipment.note,
+        }
+    )
+    lines = [
+        {
+            "item": line.item.code,
+            "quantity": str(line.quantity),
+            "lot_code": line.lot_code,
+            "expires_on": line.expires_on.isoformat() if line.expires_on else "",
+        }
+        for line in shipment.lines
+    ]
+    return form_data(data, lines, PLAN_LINE_FIELDS)
+
+
+@bp.route("/shipments/consignments/<int:shipment_id>/edit", methods=["GET", "POST"])
+@allow(STAFF)
+def plan_edit(shipment_id: int) -> Response | str:
+    """Edit a consignment plan nothing was received against: header and expected lines."""
+    shipment = loaded_shipment(shipment_id)
+    if not shipment.is_inbound or shipment.status is not ShipmentStatus.DRAFT:
+        return redirect(url_for("shipments.page", shipment_id=shipment.id))
+    form = edit_form(PlanForm, shipment, _plan_data)
+    _fill_choices(form)
+    return lines_page(
+        form,
+        lambda form: _handle(
+            form,
+            lambda lines: services.update_draft(
+                actor=acting_user(),
+                shipment_id=shipment.id,
+                destination_id=form.destination_id.data,
+                lines=lines,
+                header=_header(form),
+            ),
+            _("Consignment plan saved."),
+        ),
+        lambda form: _plan_page(
+            form, shipment, url_for("shipments.plan_edit", shipment_id=shipment.id)
+        ),
+    )
+
+
+import_routes(
+    PLAN_IMPORT,
+    "/shipments/consignments/import",
+    "Read a consignment's packing list and preview its lines; confirming puts them in a plan.",
+)
 
 
 @bp.get("/shipments/consignments")

@@ -11,23 +11,22 @@ from collections.abc import Callable
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import STAFF, acting_user, allow
 from hilogistics.db import db
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
-from hilogistics.lines.formdata import is_blank, line_values, with_lines
-from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
+from hilogistics.lines.formdata import is_blank, line_values
+from hilogistics.lines.importing import LinesImport, normalised
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity
 from hilogistics.locations.queries import physical_locations_query
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import (
     DRAFT_LINE_FIELDS,
-    FIRST_LINES,
     MAX_FORM_LINES,
     MORE_LINES,
     DispatchForm,
@@ -36,6 +35,16 @@ from hilogistics.shipments.forms import (
 from hilogistics.shipments.labels import STATUS_LABELS
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.views.blueprint import bp
+from hilogistics.shipments.views.lines import (
+    edit_form,
+    form_data,
+    form_with_lines,
+    grant_choices,
+    handle_lines,
+    import_routes,
+    lines_page,
+    pasted_lines,
+)
 from hilogistics.shipments.views.pages import loaded_shipment
 from hilogistics.stock.models import Lot
 from hilogistics.stock.queries.operations import active_items_by_code
@@ -58,6 +67,7 @@ def _fill_choices(form: DraftForm) -> None:
     ]
     form.origin_id.choices = [SelectChoice("", _("— choose a place —")), *places]
     form.destination_id.choices = [SelectChoice("", _("— choose a place —")), *places]
+    form.grant_id.choices = grant_choices()
 
 
 def _lot_text(lot: Lot, several_uncoded: bool = False) -> str:
@@ -132,51 +142,53 @@ def _check_lines(
     return lines, positions, has_errors
 
 
-def _form_field(name: str | None, positions: list[int]) -> str | None:
-    """Point a service's ``lines-<n>-<field>`` (n counts the lines given) at the form's line."""
-    match = _SERVICE_LINE_FIELD.match(name or "")
-    if match is None:
-        return name
-    index = int(match[1])
-    return f"lines-{positions[index]}-{match[2]}" if index < len(positions) else None
-
-
 def _line_from_row(row: Row) -> dict[str, str]:
-    quantity = row.get("quantity")
-    try:
-        quantity = str(parse_quantity(quantity)) if quantity else ""
-    except InputError:
-        pass  # shown as typed, with the field's message
-    return {"item": row.get("code").upper(), "lot": row.get("lot"), "quantity": quantity}
+    return {
+        "item": row.get("code").upper(),
+        "lot": row.get("lot"),
+        "quantity": normalised(row.get("quantity"), parse_quantity),
+    }
 
 
 def _posted_lines(data: MultiDict) -> list[dict[str, str]]:
     return [line for line in line_values(data, DRAFT_LINE_FIELDS) if not is_blank(line)]
 
 
-def _rebuilt(data: MultiDict, lines: list[dict[str, str]]) -> DraftForm:
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    rebuilt = with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
-    rebuilt.setlist("paste", [""])
-    form = DraftForm(formdata=rebuilt)
+DRAFT_IMPORT = LinesImport(
+    columns=DISPATCH_COLUMNS,
+    line_fields=DRAFT_LINE_FIELDS,
+    line_from_row=_line_from_row,
+    shown=(("lot", _l("Lot code")), ("quantity", _l("Quantity"))),
+    example=("MED-PARA-500", 200, "B2407-11"),
+    max_lines=MAX_FORM_LINES,
+    form_endpoint="shipments.draft_new",
+    import_endpoint="shipments.draft_import",
+    template_endpoint="shipments.draft_import_template",
+    title=_l("Import the lines of a dispatch"),
+    intro=_l(
+        "Upload the lines to send as a CSV file (UTF-8) or an XLSX workbook. You will first "
+        "see each row and its problems; then its lines go into a new dispatch draft, where you "
+        "choose the places, check the lines and save."
+    ),
+    columns_help=_l(
+        "Columns: item code, quantity, lot code (blank: suggested first expiry first out). "
+        "The headings may be in English, Korean or French."
+    ),
+)
+
+
+def _rebuilt(lines: list[dict[str, str]]) -> DraftForm:
+    form = DraftForm(formdata=form_with_lines(lines, DRAFT_LINE_FIELDS))
     _fill_choices(form)
     return form
 
 
 def _with_pasted(form: DraftForm) -> DraftForm:
-    """The form again with the pasted rows after its lines, every line checked."""
-    if not form.paste.validate(form):
+    """The form again with pasted rows (or a previewed file's lines) after its lines, checked."""
+    lines = pasted_lines(form, DRAFT_LINE_FIELDS, DISPATCH_COLUMNS, _line_from_row)
+    if lines is None:
         return form
-    read = read_rows(form.paste.data or "", DISPATCH_COLUMNS)
-    if not read.rows:
-        form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
-        return form
-    data = MultiDict(request.form)
-    lines = _posted_lines(data) + [_line_from_row(row) for row in read.rows]
-    if len(lines) > MAX_FORM_LINES:
-        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
-        return form
-    shown = _rebuilt(data, lines)
+    shown = _rebuilt(lines)
     _check_lines(shown, whole_form=False)
     return shown
 
@@ -186,7 +198,8 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
     data = MultiDict(request.form)
     origin_id = form.origin_id.data
     if origin_id is None:
-        form.origin_id.errors.append(_("Choose the place the goods leave from first."))
+        # Not validated yet: its errors are still WTForms' empty tuple.
+        form.origin_id.errors = [_("Choose the place the goods leave from first.")]
         return form
     items = active_items_by_code(line.get("item") for line in _posted_lines(data))
     lines: list[dict[str, str]] = []
@@ -212,7 +225,7 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
                     "quantity": str(suggestion.quantity),
                 }
             )
-    shown = _rebuilt(data, lines[:MAX_FORM_LINES])
+    shown = _rebuilt(lines[:MAX_FORM_LINES])
     _check_lines(shown, whole_form=False)
     return shown
 
@@ -223,21 +236,10 @@ def _header(form: DraftForm) -> services.Header:
         carrier=form.carrier.data or "",
         vehicle=form.vehicle.data or "",
         driver=form.driver.data or "",
+        grant_id=form.grant_id.data,
         expected_on=form.expected_on.data,
         note=form.note.data or "",
     )
-
-
-def _save(form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]) -> Response | None:
-    lines, positions, failed = _check_lines(form, whole_form=True)
-    if failed:
-        return None
-
-    def show(error: DomainError) -> None:
-        error.field = _form_field(error.field, positions)
-        attach_error(form, error)
-
-    return submit(form, lambda: save(lines), _("Draft saved."), _page_url, show_error=show)
 
 
 def _availability(form: DraftForm) -> list[str | None]:
@@ -311,17 +313,12 @@ def _draft_page(form: DraftForm, shipment: Shipment | None, action: str) -> str:
 def _handle(
     form: DraftForm, save: Callable[[list[services.DraftLine]], Shipment]
 ) -> Response | DraftForm:
-    """The draft form's buttons: add lines, show pasted rows, suggest lots, or save."""
-    if form.add_lines.data:
-        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
-            form.lines.append_entry()
-        return form
-    if form.show_paste.data:
-        return _with_pasted(form)
+    """The draft form's buttons: suggest lots, or those every lines form has (add, show, save)."""
     if form.suggest_lots.data:
         return _with_suggested_lots(form)
-    response = _save(form, save)
-    return response if response is not None else form
+    return handle_lines(
+        form, check=_check_lines, with_pasted=_with_pasted, save=save, message=_("Draft saved.")
+    )
 
 
 @bp.route("/shipments/new", methods=["GET", "POST"])
@@ -330,8 +327,9 @@ def draft_new() -> Response | str:
     """A new dispatch draft: places, carrier if known, lines; saved, not posted."""
     form = DraftForm()
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.create_dispatch(
                 actor=acting_user(),
@@ -341,11 +339,9 @@ def draft_new() -> Response | str:
                 header=_header(form),
                 operation_key=form.operation_key.data or "",
             ),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _draft_page(form, None, url_for("shipments.draft_new"))
+        ),
+        lambda form: _draft_page(form, None, url_for("shipments.draft_new")),
+    )
 
 
 def _draft_data(shipment: Shipment) -> MultiDict:
@@ -359,6 +355,7 @@ def _draft_data(shipment: Shipment) -> MultiDict:
             "vehicle": shipment.vehicle,
             "driver": shipment.driver,
             "reference": shipment.reference,
+            "grant_id": str(shipment.grant_id or ""),
             "note": shipment.note,
         }
     )
@@ -371,8 +368,7 @@ def _draft_data(shipment: Shipment) -> MultiDict:
         }
         for line in shipment.lines
     ]
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    return with_lines(data, lines, fields=DRAFT_LINE_FIELDS, total=max(total, len(lines)))
+    return form_data(data, lines, DRAFT_LINE_FIELDS)
 
 
 def _editable(shipment_id: int) -> Shipment | Response:
@@ -389,10 +385,11 @@ def draft_edit(shipment_id: int) -> Response | str:
     shipment = _editable(shipment_id)
     if isinstance(shipment, Response):
         return shipment
-    form = DraftForm() if request.method == "POST" else DraftForm(formdata=_draft_data(shipment))
+    form = edit_form(DraftForm, shipment, _draft_data)
     _fill_choices(form)
-    if form.is_submitted():
-        answer = _handle(
+    return lines_page(
+        form,
+        lambda form: _handle(
             form,
             lambda lines: services.update_draft(
                 actor=acting_user(),
@@ -402,11 +399,18 @@ def draft_edit(shipment_id: int) -> Response | str:
                 lines=lines,
                 header=_header(form),
             ),
-        )
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return _draft_page(form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id))
+        ),
+        lambda form: _draft_page(
+            form, shipment, url_for("shipments.draft_edit", shipment_id=shipment.id)
+        ),
+    )
+
+
+import_routes(
+    DRAFT_IMPORT,
+    "/shipments/import",
+    "Read a file of lines to dispatch and preview them; confirming puts them in a draft.",
+)
 
 
 @bp.route("/shipments/<int:shipment_id>/dispatch", methods=["GET", "POST"])

@@ -124,7 +124,7 @@ def actions_for(user: User, shipment: Shipment) -> Actions:
         close=staff
         and shipment.is_inbound
         and shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.PARTLY_RECEIVED),
-        edit=staff and outbound_draft,
+        edit=staff and shipment.status is ShipmentStatus.DRAFT,
         dispatch=staff and outbound_draft,
         receive=can_receive(user, shipment),
     )

@@ -1,8 +1,10 @@
 """Receiving a shipment at its destination: one form over its lines, pre-filled with what remains.
 
 Each line says what arrived in good order, what arrived damaged and what is short (with a
-reason). "Fill in every line as sent" puts back what remains on every line, so that the clerk
-only corrects the exceptions. Partial receipts are several events; the service guards each
+reason); a consignment's line also the lot, expiry and serial numbers as found. "Fill in every
+line as sent" ("accept every line as planned") puts back what remains on every line, so that
+the clerk only corrects the exceptions; warnings (more than planned, odd expiry dates) pass
+with a confirmation. Partial receipts are several events; the service guards each
 line's remainder in the database, so two people receiving at once never exceed what was sent.
 """
 
@@ -17,6 +19,7 @@ from hilogistics.auth.models import Role
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.lines.problems import LineProblems
 from hilogistics.shipments import queries, services
 from hilogistics.shipments.forms import ReceiveForm
 from hilogistics.shipments.models import Shipment
@@ -56,6 +59,14 @@ def _form(shipment: Shipment, *, as_sent: bool) -> ReceiveForm:
             entry.form.lost.data = None
             entry.form.reason_id.data = None
             entry.form.note.data = ""
+        if request.method == "GET" or as_sent:
+            # A consignment's lot and expiry as planned, for the clerk to correct as found.
+            entry.form.lot_code.data = line.lot_code
+            entry.form.expires_on.data = line.expires_on
+            entry.form.serials.data = ""
+    form.field_warnings = {}  # type: ignore[attr-defined]
+    if shipment.is_inbound:
+        form.accept_all.label.text = _("Accept every line as planned")
     return form
 
 
@@ -68,13 +79,19 @@ def _entries(form: ReceiveForm, shipment: Shipment) -> list[services.LineReceipt
     entries = []
     for entry, line in zip(form.lines.entries, shipment.lines, strict=False):
         fields = entry.form
-        if fields.lost.data and shipment.is_inbound:
-            fields.lost.errors.append(
-                _("What a consignment lacks stays expected: close it when the rest will not come.")
-            )
-            valid = False
         if fields.reported() == 0 or line.remaining == 0:
             continue
+        serials = fields.serial_list() if shipment.is_inbound else []
+        if serials is None:
+            valid = False
+            continue
+        found: dict[str, object] = {}
+        if shipment.is_inbound:
+            found = {
+                "lot_code": fields.lot_code.data or "",
+                "expires_on": fields.expires_on.data,
+                "serials": tuple(serials),
+            }
         entries.append(
             services.LineReceipt(
                 line_id=line.id,
@@ -83,6 +100,7 @@ def _entries(form: ReceiveForm, shipment: Shipment) -> list[services.LineReceipt
                 lost=fields.lost.data or 0,
                 reason_id=fields.reason_id.data,
                 note=fields.note.data or "",
+                **found,  # type: ignore[arg-type]
             )
         )
     if valid and not entries:
@@ -107,7 +125,14 @@ def receive(shipment_id: int) -> Response | str:
         if entries is not None:
 
             def show(error: DomainError) -> None:
-                attach_error(form, error)
+                if not isinstance(error, LineProblems):
+                    attach_error(form, error)
+                    return
+                for problem in error.problems:
+                    if problem.warning:
+                        form.field_warnings.setdefault(problem.field, []).append(problem.message)
+                    else:
+                        attach_error(form, DomainError(problem.message, field=problem.field))
 
             response = submit(
                 form,
@@ -118,6 +143,7 @@ def receive(shipment_id: int) -> Response | str:
                     received_on=form.received_on.data,  # type: ignore[arg-type]
                     operation_key=form.operation_key.data,
                     note=form.note.data or "",
+                    confirmed=bool(form.confirmed.data),
                 ),
                 _("Receipt recorded."),
                 page,
@@ -126,4 +152,10 @@ def receive(shipment_id: int) -> Response | str:
             if response is not None:
                 return response
             shipment = loaded_shipment(shipment_id)
-    return render_template("shipments/receive.html", shipment=shipment, form=form)
+    return render_template(
+        "shipments/receive.html",
+        shipment=shipment,
+        form=form,
+        warnings=form.field_warnings,  # type: ignore[attr-defined]
+        serialised=any(line.item.tracks_serial for line in shipment.lines),
+    )

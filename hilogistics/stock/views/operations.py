@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -20,13 +21,17 @@ from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
 from hilogistics.lines.checking import resolve_items, validate_lines
-from hilogistics.lines.files import header_values, read_lines_file, template_download
+from hilogistics.lines.files import HEADER_COLUMNS, PACKING_LIST_COLUMNS, RECEIPT_EXAMPLE
 from hilogistics.lines.formdata import carry_down, is_blank, line_values, with_lines
+from hilogistics.lines.importing import (
+    LinesImport,
+    Preview,
+    import_page,
+    import_template,
+    normalised,
+)
 from hilogistics.lines.parsing import (
-    InputError,
-    ReadRows,
     Row,
-    check_row,
     expand_serials,
     parse_date,
     parse_quantity,
@@ -47,7 +52,6 @@ from hilogistics.stock.forms_operations import (
     MORE_LINES,
     AdjustForm,
     AdjustTargetForm,
-    PackingListForm,
     ReceiptForm,
     ReverseForm,
     parse_reason_choice,
@@ -145,20 +149,12 @@ def _posted_receipt() -> MultiDict | None:
 
 def _line_from_row(row: Row) -> dict[str, str]:
     """A pasted or imported row as a line's texts: readable numbers and dates normalised."""
-
-    def normal(text: str, parse: Callable[[str], object]) -> str:
-        try:
-            value = parse(text) if text else None
-        except InputError:
-            return text  # shown as typed, with the field's message
-        return "" if value is None else getattr(value, "isoformat", value.__str__)()
-
     return {
         "item": row.get("code").upper(),
-        "units": normal(row.get("quantity"), parse_quantity),
-        "packs": normal(row.get("packs"), parse_quantity),
+        "units": normalised(row.get("quantity"), parse_quantity),
+        "packs": normalised(row.get("packs"), parse_quantity),
         "lot_code": row.get("lot"),
-        "expires_on": normal(row.get("expiry"), parse_date),
+        "expires_on": normalised(row.get("expiry"), parse_date),
         "serials": row.get("serials"),
     }
 
@@ -351,76 +347,73 @@ def _record_receipt(form: ReceiptForm) -> Response | None:
     )
 
 
-def _packing_list_preview(read: ReadRows) -> list[dict[str, object]]:
-    """Each row of a packing list with its line texts, item and problems (for the preview)."""
-    problems_of: dict[int, list[str]] = {}
-    for problem in read.problems:
-        problems_of.setdefault(problem.row, []).append(problem.message)
-    previews: list[dict[str, object]] = []
-    for row in read.rows:
-        for problem in check_row(row):
-            problems_of.setdefault(row.number, []).append(problem.message)
-    items = active_items_by_code(row.get("code") for row in read.rows if row.get("code"))
-    lines: list[services.ReceiptLine] = []
-    numbers: list[int] = []
-    for row in read.rows:
-        line = _line_from_row(row)
-        item = items.get(line["item"])
-        previews.append({"row": row.number, "line": line, "item": item})
-        if line["item"] and item is None:
-            problems_of.setdefault(row.number, []).append(_("No active item has this code."))
-        if item is None or row.number in problems_of:
-            continue
-        lines.append(
-            services.ReceiptLine(
-                item_id=item.id,
-                quantity=int(line["units"] or 0),
-                packs=int(line["packs"] or 0),
-                lot_code=line["lot_code"],
-                expires_on=date.fromisoformat(line["expires_on"]) if line["expires_on"] else None,
-                serials=expand_serials(line["serials"]),
-            )
+def _receipt_file_problems(previews: list[Preview]) -> list[tuple[int, str]]:
+    """The receipt's own checks of a packing list's rows (expiry, serial numbers, lots)."""
+    lines = [
+        services.ReceiptLine(
+            item_id=preview["item"].id,
+            quantity=int(preview["line"]["units"] or 0),
+            packs=int(preview["line"]["packs"] or 0),
+            lot_code=preview["line"]["lot_code"],
+            expires_on=date.fromisoformat(preview["line"]["expires_on"])
+            if preview["line"]["expires_on"]
+            else None,
+            serials=expand_serials(preview["line"]["serials"]),
         )
-        numbers.append(row.number)
+        for preview in previews
+    ]
+    found = []
     for problem in services.check_receipt_lines(lines=lines, occurred_on=business_today()):
         match = _SERVICE_LINE_FIELD.match(problem.field or "")
         if match is not None:
-            problems_of.setdefault(numbers[int(match[1])], []).append(problem.message)
-    for preview in previews:
-        preview["problems"] = problems_of.get(preview["row"], [])  # type: ignore[call-overload]
-    return previews
+            found.append((previews[int(match[1])]["row"], problem.message))
+    return found
+
+
+RECEIPT_IMPORT = LinesImport(
+    columns=(*PACKING_LIST_COLUMNS, *HEADER_COLUMNS),
+    line_fields=LINE_FIELDS,
+    line_from_row=_line_from_row,
+    shown=(
+        ("packs", _l("Packs")),
+        ("units", _l("Units")),
+        ("lot_code", _l("Lot code")),
+        ("expires_on", _l("Expiry date")),
+        ("serials", _l("Serial numbers")),
+    ),
+    example=RECEIPT_EXAMPLE,
+    max_lines=MAX_LINES,
+    form_endpoint="stock.receipt_new",
+    import_endpoint="stock.receipt_import",
+    template_endpoint="stock.receipt_import_template",
+    title=_l("Import a packing list"),
+    intro=_l(
+        "Upload a packing list as a CSV file (UTF-8) or an XLSX workbook. You will first see "
+        "each row and its problems; then its lines go into a new receipt, where you choose the "
+        "warehouse, check the lines and record. Nothing is recorded before that."
+    ),
+    columns_help=_l(
+        "Columns: item code, quantity (single units), packs (whole packs, optional), lot code, "
+        "expiry date (YYYY-MM-DD), serial numbers (separated by spaces or commas, or a range "
+        "such as KN-0001..KN-0025), and optionally supplier or donor and reference. The "
+        "headings may be in English, Korean or French."
+    ),
+    check=_receipt_file_problems,
+)
 
 
 @bp.route("/stock/receipts/import", methods=["GET", "POST"])
 @allow(Role.ADMIN, Role.LOGISTICS)
 def receipt_import() -> str:
     """Read a packing list file and preview its lines; confirming puts them into a receipt."""
-    form = PackingListForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        read = read_lines_file(upload.read(), upload.filename or "", max_rows=MAX_LINES)
-        if read.problems and not read.rows:
-            form.file.errors = [problem.message for problem in read.problems]
-        else:
-            previews = _packing_list_preview(read)
-            db.session.rollback()  # a preview never writes
-            return render_template(
-                "stock/receipt_import_preview.html",
-                previews=previews,
-                header=header_values(read.rows),
-                problem_count=sum(len(p["problems"]) for p in previews),  # type: ignore[arg-type,misc]
-                receipt_form=ReceiptForm(formdata=None),
-                line_fields=LINE_FIELDS,
-                form=PackingListForm(formdata=None),
-            )
-    return render_template("stock/receipt_import.html", form=form, max_lines=MAX_LINES)
+    return import_page(RECEIPT_IMPORT)
 
 
 @bp.get("/stock/receipts/import/template")
 @allow(Role.ADMIN, Role.LOGISTICS)
 def receipt_import_template() -> Response:
     """The packing-list template (CSV, or XLSX with ``?format=xlsx``), in the reader's language."""
-    return template_download(request.args.get("format", "csv"))
+    return import_template(RECEIPT_IMPORT)
 
 
 # --- adjustments ------------------------------------------------------------------------

@@ -773,7 +773,9 @@ class _HistoryBuilder:
                 first_lots[item_id] = (lot_id, quantity)
         if not first_lots:
             return
-        chosen = self.hand_rng.sample(sorted(first_lots), min(len(first_lots), self.hand_rng.randint(1, 3)))
+        chosen = self.hand_rng.sample(
+            sorted(first_lots), min(len(first_lots), self.hand_rng.randint(1, 3))
+        )
         lines = [
             LineInput(item_id, first_lots[item_id][0], max(1, min(4, first_lots[item_id][1] // 10)))
             for item_id in chosen
@@ -785,7 +787,10 @@ class _HistoryBuilder:
             recipient = Recipient(
                 type=RecipientType.CLASS,
                 reference=f"SCH-{location.id:02d}{round_number % 6 + 1:02d}",
-                headcounts={"girls": self.hand_rng.randint(3, 12), "boys": self.hand_rng.randint(3, 12)},
+                headcounts={
+                    "girls": self.hand_rng.randint(3, 12),
+                    "boys": self.hand_rng.randint(3, 12),
+                },
             )
         elif place.kind is LocationKind.CAMP:
             recipient = Recipient(

@@ -91,6 +91,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "distributions.page": EVERYONE,
     "distributions.new": RECORDERS,
     "distributions.correct": RECORDERS,
+    "distributions.import_lines": RECORDERS,
+    "distributions.import_template": RECORDERS,
     "distributions.returned": RECORDERS,
     "distributions.print_slip": EVERYONE,
     "distributions.print_day": EVERYONE,

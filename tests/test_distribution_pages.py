@@ -1,6 +1,7 @@
 """Distribution pages and slips on both engines: the form, replays, a technician's walls, the
 paper loop from the page, recall exports, and the slip PDFs (text, batch, QR, COPY n)."""
 
+import io
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from hilogistics.distributions.forms import DistributionForm
 from hilogistics.distributions.models import Distribution, DistributionStatus, RecipientType
 from hilogistics.distributions.services import Recipient, print_day, print_slip
 from hilogistics.documents.layout import Printing
+from hilogistics.stock.models import StockTransaction
 from tests.conftest import sign_in
 from tests.factories import make_user, operation_key
 from tests.test_distributions import TODAY, distribute, on_hand, stocked_centre
@@ -144,6 +146,14 @@ def test_the_paper_loop_from_the_page(app: Flask, client) -> None:
     assert distribution.number in traced
     page = client.get(f"/distributions/{distribution.id}").get_data(as_text=True)
     assert "Corrected from the paper" in page and "Signed slip returned" in page
+    # Every transaction of the slip (distribution, reversal, corrected) links back to it.
+    transaction_ids = db.session.scalars(
+        select(StockTransaction.id).where(StockTransaction.document_id == distribution.document_id)
+    ).all()
+    assert len(transaction_ids) == 3
+    for transaction_id in transaction_ids:
+        shown = client.get(f"/stock/transactions/{transaction_id}").get_data(as_text=True)
+        assert f'href="/d/{distribution.number}"' in shown
 
 
 def test_a_slip_prints_its_names_number_and_qr_and_reprints_say_copy(
@@ -192,3 +202,29 @@ def test_flask_hilo_print_prints_a_slip(app: Flask, runner, tmp_path: Path) -> N
     result = runner.invoke(args=["hilo", "print", number, "-o", str(output)])
     assert result.exit_code == 0, result.output
     assert number in "".join(pdf_pages(output.read_bytes()))
+
+
+def test_pasted_rows_and_a_previewed_file_become_lines_to_check(app: Flask, client) -> None:
+    centre, item, lot = stocked_centre(5)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    pasted = client.post(
+        "/distributions/new",
+        data={
+            "paste": f"Item code\tQuantity\tLot code\n{item.code.lower()}\t2\tL1\nNOPE-1\t1\t",
+            "show_paste": "1",
+            "operation_key": "k",
+        },
+    )
+    html = pasted.get_data(as_text=True)
+    assert f'value="{item.code}"' in html and "No active item has this code." in html
+    upload = f"code,quantity,lot\n{item.code},3,L1\n".encode()
+    preview = client.post(
+        "/distributions/import",
+        data={"file": (io.BytesIO(upload), "lines.csv")},
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'name="lines-0-quantity" value="3"' in page
+    assert db.session.scalar(select(func.count()).select_from(Distribution)) == 0
+    template = client.get("/distributions/import/template?format=xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"

@@ -1,6 +1,7 @@
 """Forms of the distribution pages: record and correct (line entry), filters, return, print."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     FieldList,
@@ -39,6 +40,7 @@ FIRST_LINES = 5
 MORE_LINES = 5
 MAX_FORM_LINES = 50
 LINE_FIELDS = ("item", "lot", "quantity")
+MAX_PASTE_TEXT = 100_000
 
 
 class DistributionLineForm(DraftLineForm):
@@ -111,10 +113,20 @@ class DistributionForm(LinesMixin, Form):
     lines = FieldList(
         FormField(DistributionLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
     )
+    paste = TextAreaField(
+        _l("Rows copied from a spreadsheet"),
+        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
+        description=_l(
+            "Columns: item code, quantity, lot code; a header row is recognised and skipped."
+        ),
+        render_kw={"rows": 5, "spellcheck": "false", "autocomplete": "off"},
+    )
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Record the distribution"))
     add_lines = SubmitField(_l("Add 5 more lines"))
     suggest_lots = SubmitField(_l("Suggest lots, first expiry first out"))
+    show_paste = SubmitField(_l("Show the pasted rows as lines"))
+    show_lines = SubmitField(_l("Put these lines into the distribution"))
 
 
 class CorrectionForm(LinesMixin, Form):
@@ -184,6 +196,21 @@ class PrintDayForm(Form):
     submit = SubmitField(_l("Print the day's slips"))
 
 
+class LinesFileForm(Form):
+    """A CSV or XLSX file of lines (item code, quantity, lot code) to preview."""
+
+    file = FileField(
+        _l("File of lines"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "xlsx"], _l("Choose a .csv or .xlsx file.")),
+        ],
+        description=_l("CSV (UTF-8) or XLSX with the columns of the template."),
+        render_kw={"accept": ".csv,.xlsx"},
+    )
+    submit = SubmitField(_l("Check the file"))
+
+
 class PrintForm(Form):
     """One logged print of a slip."""
 
@@ -201,6 +228,7 @@ __all__ = [
     "DistributionFilterForm",
     "DistributionForm",
     "FittingService",
+    "LinesFileForm",
     "PlaceFilterForm",
     "PrintDayForm",
     "PrintForm",

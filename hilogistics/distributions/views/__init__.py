@@ -3,6 +3,7 @@
 from hilogistics.distributions.views import (  # noqa: F401  (routes register on import)
     actions,
     entry,
+    importing,
     pages,
     tracing,
 )

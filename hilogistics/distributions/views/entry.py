@@ -42,7 +42,7 @@ from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
-from hilogistics.lines.parsing import InputError, parse_quantity
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
 from hilogistics.lines.problems import LineProblem, LineProblems
 from hilogistics.locations.queries import visible_locations_query
 from hilogistics.shipments.queries import available_at, fefo_lots, lots_by_text, uncoded_lots_at
@@ -52,6 +52,8 @@ from hilogistics.views_support import submit
 
 RECORDERS = (Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN)
 _LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
+# Pasted or imported rows: item code, quantity, lot code (headings in any language).
+LINE_COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity", "lot"))
 
 LineForm = DistributionForm | CorrectionForm
 
@@ -184,6 +186,34 @@ def _with_suggested_lots(form: LineForm, location_id: int | None) -> MultiDict |
     return with_lines(data, lines[:MAX_FORM_LINES], fields=LINE_FIELDS, total=total)
 
 
+def line_from_row(row: Row) -> dict[str, str]:
+    """A pasted or imported row as a line's texts (a readable quantity normalised)."""
+    quantity = row.get("quantity")
+    try:
+        quantity = str(parse_quantity(quantity)) if quantity else ""
+    except InputError:
+        pass  # shown as typed, with the field's message
+    return {"item": row.get("code").upper(), "lot": row.get("lot"), "quantity": quantity}
+
+
+def _with_pasted(form: DistributionForm) -> MultiDict | None:
+    """The posted data with the pasted rows after its lines (None: the paste is refused)."""
+    if not form.paste.validate(form):
+        return None
+    read = read_rows(form.paste.data or "", LINE_COLUMNS)
+    if not read.rows:
+        form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
+        return None
+    data = MultiDict(request.form)
+    lines = _posted_lines(data) + [line_from_row(row) for row in read.rows]
+    if len(lines) > MAX_FORM_LINES:
+        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
+        return None
+    data.setlist("paste", [""])
+    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
+    return with_lines(data, lines, fields=LINE_FIELDS, total=total)
+
+
 def _hints(form: LineForm, location_id: int | None) -> list[str | None]:
     """Per line, what the place has available of its item: a hint beside the line."""
     hints: list[str | None] = [None] * len(form.lines.entries)
@@ -251,8 +281,13 @@ def new() -> Response | str:
         if form.add_lines.data:
             for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
                 form.lines.append_entry()
-        elif form.suggest_lots.data:
-            data = _with_suggested_lots(form, location_id)
+        elif form.suggest_lots.data or form.show_paste.data or form.show_lines.data:
+            if form.suggest_lots.data:
+                data = _with_suggested_lots(form, location_id)
+            elif form.show_paste.data:
+                data = _with_pasted(form)
+            else:  # lines from a previewed file, or shown again: checked, never posted
+                data = MultiDict(request.form)
             if data is not None:
                 form = _rebuilt(DistributionForm, data, _posted_lines(data))  # type: ignore[assignment]
                 _fill_places(form)

@@ -44,7 +44,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "catalogue.units": READERS,
     "catalogue.unit_new": ADMIN,
     "catalogue.unit_edit": ADMIN,
-    "catalogue.lookup": READERS,
+    "catalogue.lookup": EVERYONE,
     "locations.index": ADMIN,
     "locations.new": ADMIN,
     "locations.edit": ADMIN,

@@ -24,12 +24,7 @@ from hilogistics.distributions.labels import (
     SIDE_LABELS,
     STATUS_LABELS,
 )
-from hilogistics.distributions.models import (
-    DistributionStatus,
-    FittingService,
-    RecipientType,
-    Side,
-)
+from hilogistics.distributions.models import DistributionStatus, RecipientType
 from hilogistics.distributions.services._common import MAX_HEADCOUNT
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.shipments.forms import DraftLineForm
@@ -227,13 +222,11 @@ __all__ = [
     "CorrectionForm",
     "DistributionFilterForm",
     "DistributionForm",
-    "FittingService",
     "LinesFileForm",
     "PlaceFilterForm",
     "PrintDayForm",
     "PrintForm",
     "RecipientSearchForm",
     "ReturnedForm",
-    "Side",
     "enum_or_none",
 ]

@@ -15,7 +15,6 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.distributions.models import (
     Distribution,
-    DistributionEvent,
     DistributionLine,
     DistributionStatus,
     RecipientType,
@@ -155,10 +154,3 @@ def traced_query(
     if reference is not None:
         statement = statement.where(Distribution.recipient_ref == reference.strip().upper())
     return statement
-
-
-def event_of_transaction(transaction_id: int) -> DistributionEvent | None:
-    """The history step that posted a transaction, if any."""
-    return db.session.scalar(
-        select(DistributionEvent).where(DistributionEvent.transaction_id == transaction_id)
-    )

@@ -84,7 +84,7 @@ def reference_problem(text: str) -> str | None:
 
 def transaction_kind(recipient_type: RecipientType) -> TransactionKind:
     """``consumption`` for workshop use, ``distribution`` for everyone else."""
-    if recipient_type is RecipientType.WORKSHOP:
+    if recipient_type == RecipientType.WORKSHOP.value:
         return TransactionKind.CONSUMPTION
     return TransactionKind.DISTRIBUTION
 

@@ -86,7 +86,7 @@ def record_distribution(
     require_distributor(actor, location_id)
     note = (note or "").strip()
     asked = ledger.fingerprint_of(
-        transaction_kind(recipient.type) if recipient.type else "distribution",
+        transaction_kind(recipient.type),
         {
             "location_id": location_id,
             "distributed_on": distributed_on,

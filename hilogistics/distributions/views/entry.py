@@ -40,6 +40,7 @@ from hilogistics.distributions.views.pages import loaded_distribution
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import bounded_int
 from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
@@ -334,7 +335,8 @@ def _current_lines(distribution: Distribution) -> MultiDict:
 def correct(distribution_id: int) -> Response | str:
     """Correct a slip from its signed paper: a reversal and the corrected lines, on the slip."""
     distribution = loaded_distribution(distribution_id)
-    revision = request.form.get("revision", type=int) or distribution.revision
+    # The revision the clerk saw: a correction made meanwhile is then refused, not overwritten.
+    revision = bounded_int(request.form.get("revision")) or distribution.revision
     form = (
         CorrectionForm()
         if request.method == "POST"

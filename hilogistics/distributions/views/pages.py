@@ -40,12 +40,13 @@ from hilogistics.distributions.services import can_see, may_distribute_at
 from hilogistics.distributions.views.blueprint import bp
 from hilogistics.errors import NotFoundError
 from hilogistics.i18n import current_locale
+from hilogistics.inputs import bounded_int
 from hilogistics.locations.queries import visible_locations_query
 from hilogistics.registry.models import Document, DocumentPrint, DocumentType
 from hilogistics.registry.queries import register_page
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
-from hilogistics.stock.views.pages import _check_ids, _page_args
+from hilogistics.stock.views.pages import MAX_ID, _check_ids, _page_args
 
 LABELS = {
     "recipient_labels": RECIPIENT_LABELS,
@@ -69,7 +70,7 @@ def place_choices(user: User, blank: str) -> list[SelectChoice]:
 
 
 def _place_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return bounded_int(value, high=MAX_ID) if value else None
 
 
 def print_day_form(user: User) -> PrintDayForm:

@@ -250,24 +250,29 @@ def import_items_command(path: Path) -> None:
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document to a PDF file (logged as a print: COPY n on reprints)."""
+    """Print a shipment's document or a distribution slip to a PDF file (COPY n on reprints)."""
     from datetime import datetime
 
     from hilogistics.dates import business_zone
+    from hilogistics.distributions.models import Distribution
+    from hilogistics.distributions.services import print_slip
     from hilogistics.documents.layout import Printing
     from hilogistics.i18n import localised_setting
+    from hilogistics.registry.models import DocumentType
     from hilogistics.registry.queries import find_document
     from hilogistics.shipments.models import Shipment
     from hilogistics.shipments.services import print_shipment
 
     document = find_document(number)
-    shipment = (
-        db.session.scalar(select(Shipment).where(Shipment.document_id == document.id))
-        if document is not None
-        else None
-    )
-    if shipment is None:
-        raise click.ClickException(f"no shipment numbered {number}")
+    shipment = distribution = None
+    if document is not None and document.type is DocumentType.DISTRIBUTION:
+        distribution = db.session.scalar(
+            select(Distribution).where(Distribution.document_id == document.id)
+        )
+    elif document is not None:
+        shipment = db.session.scalar(select(Shipment).where(Shipment.document_id == document.id))
+    if shipment is None and distribution is None:
+        raise click.ClickException(f"no shipment or distribution numbered {number}")
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -278,13 +283,18 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
         base_url=config.get("BASE_URL") or "",
     )
     try:
-        body, name = print_shipment(
-            actor=SYSTEM,
-            shipment_id=shipment.id,
-            printing=printing,
-            kind=kind,
-            event_id=event_id,
-        )
+        if distribution is not None:
+            body, name = print_slip(
+                actor=SYSTEM, distribution_id=distribution.id, printing=printing
+            )
+        else:
+            body, name = print_shipment(
+                actor=SYSTEM,
+                shipment_id=shipment.id,  # type: ignore[union-attr]
+                printing=printing,
+                kind=kind,
+                event_id=event_id,
+            )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

@@ -70,3 +70,9 @@ PARTNER_NAME: str | dict[str, str] = {
 BASE_URL = ""
 # Refuse to print a character the shipped fonts cannot draw (tests); otherwise it prints as "?".
 DOCUMENTS_STRICT_GLYPHS = False
+
+# Distributions name their recipient by a code, never a name (beneficiaries' privacy): a
+# reference must match this pattern in full (upper-cased first). RECIPIENT_REFERENCE_EXAMPLE is
+# what the form and its messages show as an example.
+RECIPIENT_REFERENCE_PATTERN = r"[A-Z]{2,6}-[0-9]{2,8}"
+RECIPIENT_REFERENCE_EXAMPLE = "BEN-0042"

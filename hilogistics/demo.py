@@ -30,6 +30,13 @@ from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
+from hilogistics.distributions.models import FittingService, RecipientType, Side
+from hilogistics.distributions.services import (
+    LineInput,
+    Recipient,
+    mark_returned,
+    record_distribution,
+)
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.services import (
@@ -363,6 +370,8 @@ class _HistoryBuilder:
 
     def __init__(self, places: dict[str, Location], today: date) -> None:
         self.rng = random.Random(SEED)  # noqa: S311  (reproducible demo data, not secrets)
+        # Hand-outs draw from their own stream, so the rest of the history stays as it was.
+        self.hand_rng = random.Random(SEED + 1)  # noqa: S311
         self.today = today
         self.start = today - timedelta(days=HISTORY_DAYS)
         self.places = places
@@ -403,7 +412,8 @@ class _HistoryBuilder:
                     when + timedelta(days=16),
                     partial(self._distribute, store, when + timedelta(days=16), provincial=False),
                 )
-        for when, action in self._local_purchases() + self._adjustments() + self._showcase():
+        planned = self._local_purchases() + self._adjustments() + self._showcase()
+        for when, action in planned + self._hand_outs():
             at(when, action)
         heapq.heapify(events)
         while events:
@@ -725,6 +735,97 @@ class _HistoryBuilder:
             operation_key=self._key(),
             note="Received in good order",
         )
+
+    # -- distributions: what the places hand out ----------------------------------------------
+
+    def _hand_outs(self) -> list[tuple[date, Callable[[], None]]]:
+        """A slip at every centre, school and camp each fortnight; the last days' not back yet."""
+        events: list[tuple[date, Callable[[], None]]] = []
+        places = [place for place in PLACES if place.kind is not LocationKind.WAREHOUSE]
+        for round_number, day in enumerate(range(21, HISTORY_DAYS, 14)):
+            when = self.start + timedelta(days=day)
+            for place in places:
+                events.append((when, partial(self._hand_out, place, when, round_number)))
+        last = self.today - timedelta(days=2)
+        centre = next(place for place in PLACES if place.code == "PY-ORC")
+        events.append((last, partial(self._hand_out, centre, last, 0)))
+        return events
+
+    def _hand_out(self, place: DemoPlace, when: date, round_number: int) -> None:
+        """Record one distribution at ``place`` of a few units of what it holds (FEFO)."""
+        location = self.places[place.code]
+        workshop = place.kind is LocationKind.CENTRE and round_number % 3 == 2
+        rows = db.session.execute(
+            select(Balance.item_id, Balance.lot_id, Balance.quantity, Item.code)
+            .join(Lot, Lot.id == Balance.lot_id)
+            .join(Item, Item.id == Balance.item_id)
+            .where(
+                Balance.location_id == location.id,
+                Balance.quantity >= 2,
+                Lot.serial.is_(None),
+                (Lot.expires_on.is_(None)) | (Lot.expires_on > when + timedelta(days=30)),
+            )
+            .order_by(Balance.item_id, Lot.expires_on.asc().nulls_last(), Lot.id)
+        ).all()
+        first_lots: dict[int, tuple[int, int]] = {}
+        for item_id, lot_id, quantity, code in rows:
+            if code.startswith("MAT-") is workshop and item_id not in first_lots:
+                first_lots[item_id] = (lot_id, quantity)
+        if not first_lots:
+            return
+        chosen = self.hand_rng.sample(
+            sorted(first_lots), min(len(first_lots), self.hand_rng.randint(1, 3))
+        )
+        lines = [
+            LineInput(item_id, first_lots[item_id][0], max(1, min(4, first_lots[item_id][1] // 10)))
+            for item_id in chosen
+        ]
+        number = self.hand_rng.randint(1, 400)
+        if workshop:
+            recipient = Recipient(type=RecipientType.WORKSHOP)
+        elif place.kind is LocationKind.SCHOOL:
+            recipient = Recipient(
+                type=RecipientType.CLASS,
+                reference=f"SCH-{location.id:02d}{round_number % 6 + 1:02d}",
+                headcounts={
+                    "girls": self.hand_rng.randint(3, 12),
+                    "boys": self.hand_rng.randint(3, 12),
+                },
+            )
+        elif place.kind is LocationKind.CAMP:
+            recipient = Recipient(
+                type=RecipientType.CAMP_SESSION,
+                reference=f"CMP-{round_number + 1:04d}",
+                headcounts={
+                    "girls": self.hand_rng.randint(0, 5),
+                    "boys": self.hand_rng.randint(0, 5),
+                    "women": self.hand_rng.randint(2, 9),
+                    "men": self.hand_rng.randint(2, 9),
+                    "older_women": self.hand_rng.randint(0, 4),
+                    "older_men": self.hand_rng.randint(0, 4),
+                },
+            )
+        else:
+            recipient = Recipient(
+                type=RecipientType.PATIENT,
+                reference=f"BEN-{number:04d}",
+                service=self.hand_rng.choice(list(FittingService)),
+                side=self.hand_rng.choice(list(Side)),
+            )
+        distribution = record_distribution(
+            actor=SYSTEM,
+            location_id=location.id,
+            distributed_on=when,
+            recipient=recipient,
+            lines=lines,
+            operation_key=self._key(),
+        )
+        if when < self.today - timedelta(days=10):
+            mark_returned(
+                actor=SYSTEM,
+                distribution_id=distribution.id,
+                returned_on=min(when + timedelta(days=self.hand_rng.randint(1, 7)), self.today),
+            )
 
     # -- shipments in every state -----------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
@@ -21,6 +22,9 @@ __all__ = [
     "AdjustmentReason",
     "Balance",
     "Category",
+    "Distribution",
+    "DistributionEvent",
+    "DistributionLine",
     "Document",
     "DocumentCounter",
     "DocumentPrint",

@@ -11,6 +11,8 @@ from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.distributions.models import Distribution, DistributionStatus, RecipientType
+from hilogistics.distributions.services import LineInput, Recipient, record_distribution
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.shipments.models import Shipment, ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.queries import awaiting_receipt_query
@@ -117,8 +119,10 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
     assert len(db.session.scalars(select(Grant)).all()) >= 2
     transactions = list(db.session.scalars(select(StockTransaction)))
     kinds_posted = {t.kind for t in transactions}
-    # Receipts, adjustments and shipments; no transfer is faked as an opening balance.
+    # Receipts, adjustments, shipments and distributions; nothing faked as an opening balance.
     assert kinds_posted == {
+        TransactionKind.DISTRIBUTION,
+        TransactionKind.CONSUMPTION,
         TransactionKind.RECEIPT,
         TransactionKind.ADJUSTMENT,
         TransactionKind.REVERSAL,
@@ -127,6 +131,10 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
         TransactionKind.TRANSIT_LOSS,
         TransactionKind.RECALL,
     }
+    slips = list(db.session.scalars(select(Distribution)))
+    assert {d.status for d in slips} == set(DistributionStatus)
+    assert {d.recipient_type for d in slips} == set(RecipientType) - {RecipientType.OTHER}
+    assert any(d.location_id == technician.location_id for d in slips)
     shipments = list(db.session.scalars(select(Shipment)))
     assert {s.status for s in shipments} == set(ShipmentStatus) - {ShipmentStatus.CLOSED}
     moved = {TransactionKind.DISPATCH, TransactionKind.ARRIVAL, TransactionKind.RECALL}
@@ -215,9 +223,40 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
         lines=[DraftLine(item_id=item.id, lot_id=lot_id, quantity=1)],
     )
     assert draft.id > shipments
+    # Consumption is distributions: one numbered slip per distribution or consumption
+    # transaction, none faked as an opening balance, and slip numbers go on after the seed.
+    slips = db.session.scalar(select(func.count()).select_from(Distribution))
+    handed_out = db.session.scalar(
+        select(func.count())
+        .select_from(StockTransaction)
+        .where(
+            StockTransaction.kind.in_([TransactionKind.DISTRIBUTION, TransactionKind.CONSUMPTION]),
+            StockTransaction.document_id.is_not(None),
+        )
+    )
+    assert slips == handed_out > 0
+    opening = select(func.count()).where(StockTransaction.kind == TransactionKind.OPENING)
+    assert db.session.scalar(opening.select_from(StockTransaction)) == 0
+    held = db.session.execute(
+        select(Balance.location_id, Balance.item_id, Balance.lot_id)
+        .join(Location, Location.id == Balance.location_id)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(Location.kind == LocationKind.CENTRE, Balance.quantity > 0)
+        .where(Lot.expires_on.is_(None) | (Lot.expires_on >= business_today()))
+        .limit(1)
+    ).one()
+    slip = record_distribution(
+        actor=SYSTEM,
+        location_id=held.location_id,
+        distributed_on=business_today(),
+        recipient=Recipient(type=RecipientType.WORKSHOP),
+        lines=[LineInput(held.item_id, held.lot_id, 1)],
+        operation_key=operation_key(),
+    )
+    assert slip.id > slips and slip.document.sequence > 0
     db.session.commit()
 
     again = runner.invoke(args=args)
     assert again.exit_code != 0
     assert "empty ledger" in again.output
-    assert db.session.scalar(select(func.count()).select_from(Movement)) == 3001
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 3002

@@ -18,7 +18,10 @@ from sqlalchemy import select
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.distributions.models import RecipientType
+from hilogistics.distributions.services import LineInput, Recipient, record_distribution
 from hilogistics.locations.models import Province
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.services import register_document
@@ -155,6 +158,14 @@ class World:
             self.warehouse, self.centre, [(self.item, self.transaction.movements[0].lot, 5)]
         )
         factories.dispatch(self.shipment)
+        self.distribution = record_distribution(
+            actor=SYSTEM,
+            location_id=self.warehouse.id,
+            distributed_on=business_today(),
+            recipient=Recipient(type=RecipientType.WORKSHOP),
+            lines=[LineInput(self.item.id, self.transaction.movements[0].lot_id, 1)],
+            operation_key=factories.operation_key(),
+        )
         self.ids = {
             "item_id": self.item.id,
             "transaction_id": self.transaction.id,
@@ -166,6 +177,7 @@ class World:
             "province_id": db.session.scalar(select(Province.id).limit(1)),
             "token": "0" * 32,
             "shipment_id": self.shipment.id,
+            "distribution_id": self.distribution.id,
             "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
         }
         db.session.commit()

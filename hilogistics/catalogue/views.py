@@ -125,8 +125,9 @@ def item_summary(item: Item, locale: str) -> str:
 
 
 @bp.get("/lookup")
-# The code inputs of every stock form ask it as a code is typed; readers may look codes up too.
-@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER)
+# The code inputs of every stock form ask it as a code is typed (technicians' distributions too);
+# readers may look codes up as well. It answers catalogue facts only, nothing of any place.
+@allow(Role.ADMIN, Role.LOGISTICS, Role.VIEWER, Role.TECHNICIAN)
 def lookup() -> Response:
     """JSON: up to ten active items whose code starts with ``q`` or whose name contains it."""
     search = (request.args.get("q") or "").strip()[: queries.LOOKUP_MAX_TEXT]

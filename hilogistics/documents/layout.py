@@ -164,6 +164,8 @@ class _Pdf(FPDF):
     def __init__(self, document: Document, strict: bool) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
+        # render_many: the document the next page starts (its footer still names the last one).
+        self.next_document = document
         self.strict = strict
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 12)
@@ -188,6 +190,7 @@ class _Pdf(FPDF):
         return value
 
     def header(self) -> None:  # noqa: D102 - fpdf2 calls it at each new page
+        self.document = self.next_document
         document = self.document
         top = self.get_y()
         text_width = self.epw - QR_SIZE - 4
@@ -382,25 +385,42 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
         pdf.set_y(top + box_height + 4)
 
 
+def _body(pdf: _Pdf, document: Document) -> None:
+    pdf.add_page()
+    _facts(pdf, document.facts)
+    _table(pdf, document.columns, document.rows)
+    if document.note:
+        pdf.set_font(FAMILY, "", 9)
+        pdf.multi_cell(
+            pdf.epw,
+            4.6,
+            pdf.safe(document.note),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        pdf.ln(3)
+    _signatures(pdf, document.signatures)
+
+
 def render(document: Document, *, strict: bool = False) -> bytes:
     """The document as PDF bytes. ``strict``: refuse characters the fonts cannot draw."""
-    pdf = _Pdf(document, strict)
+    return render_many([document], strict=strict)
+
+
+def render_many(documents: Sequence[Document], *, strict: bool = False) -> bytes:
+    """Several documents in one PDF, each from a new page with its own header and number.
+
+    A printer is fed once for a day's slips. Page numbers count the whole file.
+    """
+    if not documents:
+        raise ValueError("nothing to render")
+    pdf = _Pdf(documents[0], strict)
     try:
-        pdf.add_page()
-        _facts(pdf, document.facts)
-        _table(pdf, document.columns, document.rows)
-        if document.note:
-            pdf.set_font(FAMILY, "", 9)
-            pdf.multi_cell(
-                pdf.epw,
-                4.6,
-                pdf.safe(document.note),
-                align="L",
-                new_x=XPos.LMARGIN,
-                new_y=YPos.NEXT,
-            )
-            pdf.ln(3)
-        _signatures(pdf, document.signatures)
+        for document in documents:
+            # The new page's header switches to it; the last page's footer keeps its own.
+            pdf.next_document = document
+            _body(pdf, document)
         return bytes(pdf.output())
     finally:
         for font in pdf.fonts.values():  # fpdf2 opens them lazily and leaves them open

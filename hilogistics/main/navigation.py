@@ -22,6 +22,7 @@ class NavItem:
 _ADMIN = frozenset({Role.ADMIN})
 _STAFF = frozenset({Role.ADMIN, Role.LOGISTICS})
 _READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
+_RECORDERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN})
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("main.home", _l("Home"), ALL_ROLES),
@@ -32,6 +33,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("shipments.pipeline", _l("Expected consignments"), _READERS),
     NavItem("shipments.plan_new", _l("Plan a consignment"), _STAFF),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
+    NavItem("distributions.index", _l("Distributions"), ALL_ROLES),
+    NavItem("distributions.new", _l("Record a distribution"), _RECORDERS),
+    NavItem("distributions.unreturned", _l("Slips not returned"), ALL_ROLES),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),
     NavItem("catalogue.categories", _l("Categories"), _READERS),

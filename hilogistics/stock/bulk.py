@@ -11,10 +11,13 @@ benchmarks need a database of that size in a minute or two. The exception is saf
   ``--force``;
 * the history is simulated in date order with an in-memory balance per (location, item, lot):
   receipts come from the supplier into warehouses, transfers leave a warehouse only with what it
-  holds, consumption and losses at a place never exceed what it holds. Transfers are shipments
+  holds, distributions and losses at a place never exceed what it holds. Transfers are shipments
   (a numbered document, its lines and history) posting a ``dispatch`` origin → transit and an
   ``arrival`` transit → destination of the same lines; some of the last days' are still on
-  their way (dispatched, their stock in transit). Every guarded balance
+  their way (dispatched, their stock in transit). Consumption is distributions: a numbered
+  slip (recipient code, never a name), its lines and history posting ``distribution`` place →
+  recipients (``consumption`` for a centre's workshop use); the last fortnight's slips and a few
+  older ones are not returned yet. Every guarded balance
   therefore stays at or above zero at every point of the history, not only at the end;
 * balances are not written from that simulation but computed afterwards IN SQL from the
   inserted movements (grouped sums of inflows minus outflows, ``is_guarded`` from the location
@@ -50,6 +53,16 @@ from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db, utcnow
 from hilogistics.demo import CATALOGUE
+from hilogistics.distributions.models import (
+    Distribution,
+    DistributionAction,
+    DistributionEvent,
+    DistributionLine,
+    DistributionStatus,
+    FittingService,
+    RecipientType,
+    Side,
+)
 from hilogistics.locations.models import VIRTUAL_KINDS, Location, LocationKind, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentType, format_number
 from hilogistics.shipments.models import (
@@ -75,8 +88,9 @@ from hilogistics.stock.models import (
 SEED = 2026
 HISTORY_DAYS = 3 * 365
 CHUNK = 20_000
-# Distributions are to come: synthetic consumption is recorded as opening-balance transactions.
-CONSUMPTION_KIND = TransactionKind.OPENING
+# Slips of the history's last days are not returned yet (and a few older ones).
+UNRETURNED_DAYS = 14
+RECIPIENT_REFERENCES = 20_000
 # Shipments dispatched in the history's last days are still in transit, one in two.
 IN_TRANSIT_DAYS = 3
 GUARDED_KINDS = [kind for kind in LocationKind if kind.is_guarded]
@@ -375,6 +389,7 @@ class _Seeder:
         db.session.execute(insert(Location), rows)
         places = [row["id"] for row in rows if row["kind"] is not LocationKind.WAREHOUSE]
         self.destinations = places or list(self.warehouses)
+        self.place_kind = {row["id"]: row["kind"] for row in rows}
         ranks = list(range(1, len(self.destinations) + 1))
         self.rng.shuffle(ranks)
         self.destination_weights = [rank**-0.7 for rank in ranks]
@@ -430,7 +445,14 @@ class _Seeder:
         next_shipment = writer.next_id(Shipment.__table__)
         next_line = writer.next_id(ShipmentLine.__table__)
         next_event = writer.next_id(ShipmentEvent.__table__)
+        next_distribution = writer.next_id(Distribution.__table__)
+        next_dline = writer.next_id(DistributionLine.__table__)
+        next_devent = writer.next_id(DistributionEvent.__table__)
         sequences: dict[int, int] = {}
+        slip_sequences: dict[int, int] = {}
+        distribution_rows: list[tuple] = []
+        dline_rows: list[tuple] = []
+        devent_rows: list[tuple] = []
         document_rows: list[tuple] = []
         shipment_rows: list[tuple] = []
         line_rows: list[tuple] = []
@@ -636,15 +658,80 @@ class _Seeder:
                 next_event += 1
             return len(lines) * (2 if arrives else 1)
 
+        def recipient(place: int) -> tuple[RecipientType, str, tuple]:
+            """Who a slip at ``place`` serves: type, reference code, service/side/counts."""
+            kind = self.place_kind.get(place)
+            if kind is LocationKind.SCHOOL:
+                counts = tuple(rng.randint(0, 15) for _ in range(2)) + (0, 0, 0, 0)
+                return RecipientType.CLASS, f"SCH-{place:04d}", (None, None, *counts)
+            if kind is LocationKind.CAMP:
+                counts = tuple(rng.randint(0, 8) for _ in range(6))
+                return RecipientType.CAMP_SESSION, f"CMP-{place:04d}", (None, None, *counts)
+            if kind is LocationKind.CENTRE and rng.random() < 0.2:
+                return RecipientType.WORKSHOP, "", (None, None, 0, 0, 0, 0, 0, 0)
+            service = rng.choice(list(FittingService)).value
+            side = rng.choice(list(Side)).value
+            reference = f"BEN-{rng.randrange(1, RECIPIENT_REFERENCES):05d}"
+            return RecipientType.PATIENT, reference, (service, side, 0, 0, 0, 0, 0, 0)
+
         def consumption(day: int, place: int, budget: int) -> int:
             if not pools.get(place, _EMPTY).keys:
                 return transfer(day, place, budget)
+            nonlocal next_document, next_distribution, next_dline, next_devent
             keys = pools[place].sample(rng, min(budget, rng.randint(5, 20)))
-            tx_id = transaction(CONSUMPTION_KIND, day, place, reference=f"DST-{next_tx}")
-            for item, lot in keys:
+            year = days[day].year
+            slip_sequences[year] = sequence = slip_sequences.get(year, 0) + 1
+            number = format_number(DocumentType.DISTRIBUTION, year, sequence)
+            document_id, distribution_id = next_document, next_distribution
+            next_document += 1
+            next_distribution += 1
+            created = writer.timestamp(datetime.combine(days[day], time(9), UTC))
+            document_rows.append(
+                (document_id, DocumentType.DISTRIBUTION.value, year, sequence, number, created)
+            )
+            kind, reference, details = recipient(place)
+            if day < HISTORY_DAYS - UNRETURNED_DAYS and rng.random() < 0.98:
+                status = DistributionStatus.RETURNED.value
+                returned = day_values[min(HISTORY_DAYS - 1, day + rng.randint(0, 10))]
+            else:
+                status, returned = DistributionStatus.ISSUED.value, None
+            distribution_rows.append(
+                (
+                    distribution_id,
+                    document_id,
+                    place,
+                    day_values[day],
+                    kind.value,
+                    reference,
+                    *details,
+                    status,
+                    returned,
+                    created,
+                )
+            )
+            tx_kind = (
+                TransactionKind.CONSUMPTION
+                if kind is RecipientType.WORKSHOP
+                else TransactionKind.DISTRIBUTION
+            )
+            tx_id = transaction(tx_kind, day, place, reference=number, document=document_id)
+            for position, (item, lot) in enumerate(keys, start=1):
                 on_hand = stock[(place, item, lot)]
                 quantity = rng.randint(1, max(1, on_hand // 3))
                 move(tx_id, day, item, lot, quantity, place, recipients)
+                dline_rows.append((next_dline, distribution_id, 1, position, item, lot, quantity))
+                next_dline += 1
+            devent_rows.append(
+                (
+                    next_devent,
+                    distribution_id,
+                    DistributionAction.RECORDED.value,
+                    created,
+                    day_values[day],
+                    tx_id,
+                )
+            )
+            next_devent += 1
             return len(keys)
 
         def adjustment(day: int, place: int) -> int:
@@ -713,6 +800,34 @@ class _Seeder:
                 tx_rows,
             )
             writer.write(
+                Distribution.__table__,
+                (
+                    "id",
+                    "document_id",
+                    "location_id",
+                    "distributed_on",
+                    "recipient_type",
+                    "recipient_ref",
+                    "service",
+                    "side",
+                    "girls",
+                    "boys",
+                    "women",
+                    "men",
+                    "older_women",
+                    "older_men",
+                    "status",
+                    "returned_on",
+                    "created_at",
+                ),
+                distribution_rows,
+            )
+            writer.write(
+                DistributionLine.__table__,
+                ("id", "distribution_id", "revision", "position", "item_id", "lot_id", "quantity"),
+                dline_rows,
+            )
+            writer.write(
                 ShipmentEvent.__table__,
                 (
                     "id",
@@ -739,13 +854,25 @@ class _Seeder:
                 ),
                 move_rows,
             )
+            writer.write(
+                DistributionEvent.__table__,
+                (
+                    "id",
+                    "distribution_id",
+                    "action",
+                    "recorded_at",
+                    "occurred_on",
+                    "transaction_id",
+                ),
+                devent_rows,
+            )
             self.progress(len(move_rows))
             self.lot_count += len(lot_rows)
             self.transaction_count += len(tx_rows)
             for rows in (lot_rows, tx_rows, move_rows, document_rows, shipment_rows):
                 rows.clear()
-            line_rows.clear()
-            event_rows.clear()
+            for rows in (line_rows, event_rows, distribution_rows, dline_rows, devent_rows):
+                rows.clear()
 
         generated = 0
         while generated < total:
@@ -772,20 +899,24 @@ class _Seeder:
             if len(move_rows) >= CHUNK:
                 flush()
         flush()
-        if sequences:
-            db.session.execute(
-                insert(DocumentCounter),
-                [
-                    {"type": DocumentType.SHIPMENT, "year": year, "last": last}
-                    for year, last in sequences.items()
-                ],
-            )
+        counters = [
+            {"type": DocumentType.SHIPMENT, "year": year, "last": last}
+            for year, last in sequences.items()
+        ] + [
+            {"type": DocumentType.DISTRIBUTION, "year": year, "last": last}
+            for year, last in slip_sequences.items()
+        ]
+        if counters:
+            db.session.execute(insert(DocumentCounter), counters)
         writer.fix_sequences(
             [
                 Document.__table__,
                 Shipment.__table__,
                 ShipmentLine.__table__,
                 ShipmentEvent.__table__,
+                Distribution.__table__,
+                DistributionLine.__table__,
+                DistributionEvent.__table__,
                 Item.__table__,
                 Location.__table__,
                 Grant.__table__,

@@ -5,7 +5,7 @@ received, so neither shows in the ledger as such; the goods-received note reads 
 Downgrade drops the table (the lines keep their counts; the reasons of those events are lost).
 
 Revision ID: b5d2e8f1c4a7
-Revises: e91f3b6c2a40
+Revises: f2a9c4e7b1d5
 Create Date: 2026-11-29 13:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5d2e8f1c4a7'
-down_revision = 'e91f3b6c2a40'
+down_revision = 'f2a9c4e7b1d5'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,156 @@
+"""Read-only distribution queries: lists with filters, slips not returned, recall by lot or code.
+
+List functions return ``select()`` statements (pages paginate them); a technician's are
+narrowed to their own place, as their pages, exports and PDFs must be.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import selectinload
+
+from hilogistics.actors import SystemActor
+from hilogistics.auth.models import Role, User
+from hilogistics.db import db
+from hilogistics.distributions.models import (
+    Distribution,
+    DistributionLine,
+    DistributionStatus,
+    RecipientType,
+)
+from hilogistics.registry.models import Document
+from hilogistics.stock.models import StockTransaction
+
+
+@dataclass(frozen=True)
+class DistributionFilters:
+    """What a distributions list is narrowed to; None (or "") means any."""
+
+    location_id: int | None = None
+    recipient_type: RecipientType | None = None
+    status: DistributionStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+
+
+def visible_to(actor: User | SystemActor | None) -> object:
+    """A WHERE clause: every distribution, a technician's own place's, or none."""
+    if isinstance(actor, SystemActor):
+        return True
+    if actor is None or not actor.is_active:
+        return False
+    if actor.role is Role.TECHNICIAN:
+        return Distribution.location_id == actor.location_id
+    return True
+
+
+def distributions_query(
+    actor: User | SystemActor | None, filters: DistributionFilters = DistributionFilters()
+) -> Select[tuple[Distribution]]:
+    """Distributions ``actor`` may see, newest first, narrowed by ``filters``.
+
+    ``text`` finds a slip number or a recipient code (upper-cased, from its start).
+    """
+    statement = (
+        select(Distribution)
+        .join(Document, Document.id == Distribution.document_id)
+        .where(visible_to(actor))  # type: ignore[arg-type]
+        .options(selectinload(Distribution.location))
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())
+    )
+    if filters.location_id is not None:
+        statement = statement.where(Distribution.location_id == filters.location_id)
+    if filters.recipient_type is not None:
+        statement = statement.where(Distribution.recipient_type == filters.recipient_type)
+    if filters.status is not None:
+        statement = statement.where(Distribution.status == filters.status)
+    if filters.date_from is not None:
+        statement = statement.where(Distribution.distributed_on >= filters.date_from)
+    if filters.date_to is not None:
+        statement = statement.where(Distribution.distributed_on <= filters.date_to)
+    text = filters.text.strip().upper()
+    if text:
+        statement = statement.where(
+            (Document.number == text) | Distribution.recipient_ref.startswith(text, autoescape=True)
+        )
+    return statement
+
+
+def unreturned_query(
+    actor: User | SystemActor | None, *, location_id: int | None = None
+) -> Select[tuple[Distribution]]:
+    """Slips not yet signed and returned, oldest first (by place when asked)."""
+    statement = (
+        select(Distribution)
+        .where(
+            visible_to(actor),  # type: ignore[arg-type]
+            Distribution.status == DistributionStatus.ISSUED,
+        )
+        .options(selectinload(Distribution.location))
+        .order_by(Distribution.distributed_on, Distribution.id)
+    )
+    if location_id is not None:
+        statement = statement.where(Distribution.location_id == location_id)
+    return statement
+
+
+def distribution_with_lines(distribution_id: int) -> Distribution | None:
+    """One distribution with its lines, history and place loaded for its page."""
+    return db.session.scalar(
+        select(Distribution)
+        .where(Distribution.id == distribution_id)
+        .options(
+            selectinload(Distribution.all_lines),
+            selectinload(Distribution.events),
+            selectinload(Distribution.location),
+        )
+    )
+
+
+def distribution_of_document(document_id: int) -> Distribution | None:
+    """The distribution a registry document numbers, if any."""
+    return db.session.scalar(select(Distribution).where(Distribution.document_id == document_id))
+
+
+def distribution_transactions(distribution: Distribution) -> list[StockTransaction]:
+    """Every transaction posted for the slip (distribution, reversal, corrected), in order."""
+    return list(
+        db.session.scalars(
+            select(StockTransaction)
+            .where(StockTransaction.document_id == distribution.document_id)
+            .options(selectinload(StockTransaction.movements))
+            .order_by(StockTransaction.id)
+        )
+    )
+
+
+def traced_query(
+    actor: User | SystemActor | None,
+    *,
+    lot_id: int | None = None,
+    reference: str | None = None,
+) -> Select[tuple[DistributionLine, Distribution]]:
+    """Current lines of the distributions of a lot, or to a recipient code, newest first.
+
+    A corrected slip counts with its corrected lines only (what the recipient has now).
+    """
+    statement = (
+        select(DistributionLine, Distribution)
+        .join(
+            Distribution,
+            and_(
+                Distribution.id == DistributionLine.distribution_id,
+                Distribution.revision == DistributionLine.revision,
+            ),
+        )
+        .where(visible_to(actor))  # type: ignore[arg-type]
+        .options(selectinload(Distribution.location))
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())
+    )
+    if lot_id is not None:
+        statement = statement.where(DistributionLine.lot_id == lot_id)
+    if reference is not None:
+        statement = statement.where(Distribution.recipient_ref == reference.strip().upper())
+    return statement

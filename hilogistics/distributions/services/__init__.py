@@ -1,0 +1,41 @@
+"""Distribution operations: record, mark the slip returned, correct from the paper, print.
+
+Every stock effect goes through ``ledger.post`` with the slip's document: ``distribution``
+or ``consumption`` (place → recipients) and, for a correction, ``reversal``. Functions take
+keyword arguments and an explicit actor, flush, and never commit.
+"""
+
+from hilogistics.distributions.services._common import (
+    MAX_LINES,
+    LineInput,
+    Recipient,
+    can_see,
+    may_distribute_at,
+    reference_example,
+    reference_problem,
+    visible_distribution,
+)
+from hilogistics.distributions.services.printing import print_day, print_slip
+from hilogistics.distributions.services.recording import (
+    correct_distribution,
+    current_posting,
+    mark_returned,
+    record_distribution,
+)
+
+__all__ = [
+    "MAX_LINES",
+    "LineInput",
+    "Recipient",
+    "can_see",
+    "correct_distribution",
+    "current_posting",
+    "mark_returned",
+    "may_distribute_at",
+    "print_day",
+    "print_slip",
+    "record_distribution",
+    "reference_example",
+    "reference_problem",
+    "visible_distribution",
+]

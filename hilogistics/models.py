@@ -2,6 +2,7 @@
 
 from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.counts.models import StockCount, StockCountLine
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
@@ -37,6 +38,8 @@ __all__ = [
     "ShipmentEvent",
     "ShipmentLine",
     "Reservation",
+    "StockCount",
+    "StockCountLine",
     "StockTransaction",
     "Unit",
     "User",

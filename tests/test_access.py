@@ -86,6 +86,14 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.grant_new": STAFF,
     "stock.grant_edit": STAFF,
     "registry.open_document": EVERYONE,
+    "counts.index": EVERYONE,
+    "counts.new": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.page": EVERYONE,
+    "counts.enter": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.recount": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.post": STAFF,
+    "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.print_sheet": EVERYONE,
 }
 
 

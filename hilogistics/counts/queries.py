@@ -185,3 +185,22 @@ def open_counts_at(location_id: int) -> list[StockCount]:
             )
         )
     )
+
+
+def lots_by_ids(ids: Iterable[int]) -> dict[int, Lot]:
+    """Lots by id (the sheet's lines name theirs)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(wanted)))}
+
+
+def items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
+    """Items by upper-case code, inactive ones too: stock of an inactive item is counted."""
+    wanted = {code.strip().upper() for code in codes if code and code.strip()}
+    if not wanted:
+        return {}
+    return {
+        item.code.upper(): item
+        for item in db.session.scalars(select(Item).where(func.upper(Item.code).in_(wanted)))
+    }

@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("shipments.pipeline", _l("Expected consignments"), _READERS),
     NavItem("shipments.plan_new", _l("Plan a consignment"), _STAFF),
     NavItem("stock.receipt_new", _l("Record a receipt"), _STAFF),
+    NavItem("counts.index", _l("Counts"), ALL_ROLES),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),
     NavItem("catalogue.categories", _l("Categories"), _READERS),

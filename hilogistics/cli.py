@@ -244,18 +244,21 @@ def import_items_command(path: Path) -> None:
 )
 @click.option(
     "--kind",
-    type=click.Choice(["waybill", "picking-list", "goods-received"]),
-    help="Which document (default: picking list of a draft, waybill, or goods-received note).",
+    type=click.Choice(["waybill", "picking-list", "goods-received", "count-sheet"]),
+    help="Which document (default: picking list of a draft, waybill, goods-received note; "
+    "a count prints its blind count sheet).",
 )
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document to a PDF file (logged as a print: COPY n on reprints)."""
+    """Print a shipment's document or a count's sheet to a PDF file (COPY n on reprints)."""
     from datetime import datetime
 
     from hilogistics.dates import business_zone
     from hilogistics.documents.layout import Printing
     from hilogistics.i18n import localised_setting
+    from hilogistics.counts.queries import count_of_document
+    from hilogistics.counts.services import print_count_sheet
     from hilogistics.registry.queries import find_document
     from hilogistics.shipments.models import Shipment
     from hilogistics.shipments.services import print_shipment
@@ -266,8 +269,9 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
         if document is not None
         else None
     )
-    if shipment is None:
-        raise click.ClickException(f"no shipment numbered {number}")
+    count = count_of_document(document.id) if document is not None else None
+    if shipment is None and count is None:
+        raise click.ClickException(f"no shipment or count numbered {number}")
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -278,13 +282,16 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
         base_url=config.get("BASE_URL") or "",
     )
     try:
-        body, name = print_shipment(
-            actor=SYSTEM,
-            shipment_id=shipment.id,
-            printing=printing,
-            kind=kind,
-            event_id=event_id,
-        )
+        if count is not None:
+            body, name = print_count_sheet(actor=SYSTEM, count_id=count.id, printing=printing)
+        else:
+            body, name = print_shipment(
+                actor=SYSTEM,
+                shipment_id=shipment.id,  # type: ignore[union-attr]
+                printing=printing,
+                kind=kind,
+                event_id=event_id,
+            )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

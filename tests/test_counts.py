@@ -3,7 +3,6 @@
 The race test repeats twice on each database (the ledger's own races are repeated elsewhere).
 """
 
-from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -270,4 +269,28 @@ def test_two_people_posting_one_count_post_one_transaction(app: Flask, race_app:
         assert posted == 1
         assert on_hand(place.id, lot.id) == 6
         db.session.commit()
-    assert Counter() == Counter()
+
+
+def test_check_ledger_is_clean_after_a_count_and_the_sheet_prints_from_the_command_line(
+    app: Flask, runner, tmp_path
+) -> None:  # noqa: ANN001
+    from pypdf import PdfReader
+
+    place, product, lot = stocked(12)
+    count = open_count(
+        actor=SYSTEM, location_id=place.id, recount_quantity=100, recount_percent=100
+    )
+    record_counts(
+        actor=SYSTEM, count_id=count.id, entries=[CountEntry(product.id, 9, lot_id=lot.id)]
+    )
+    post(count)
+    number = count.number
+    db.session.commit()
+    checked = runner.invoke(args=["hilo", "check-ledger"])
+    assert checked.exit_code == 0, checked.output
+    output = tmp_path / "sheet.pdf"
+    for _time in range(2):
+        printed = runner.invoke(args=["hilo", "print", number, "-o", str(output)])
+        assert printed.exit_code == 0, printed.output
+    text = "".join(page.extract_text() for page in PdfReader(output).pages)
+    assert number in text and "COPY 2" in text and product.code in text

@@ -74,7 +74,7 @@ class OpenCountForm(Form):
         render_kw={"min": 0, "inputmode": "numeric"},
     )
     recount_percent = IntegerField(
-        _l("or more than (% of the system balance)"),
+        _l("or more than this percentage of the system balance"),
         validators=[Optional(), NumberRange(min=0, max=MAX_THRESHOLD)],
         render_kw={"min": 0, "inputmode": "numeric"},
     )

@@ -64,6 +64,13 @@ def test_a_count_from_opening_to_posting_through_the_pages(app: Flask) -> None:
     body = refused.get_data(as_text=True)
     assert refused.status_code == 200
     assert "needs its expiry date" in body and "No item has this code" in body
+    # Pasted rows come back as lines to check; nothing is saved.
+    pasted = staff.post(
+        f"/counts/{count.id}/enter",
+        data={"paste": "Item code\tCounted\tLot code\nCNT-SYR\t4\tS-9", "show_paste": "1"},
+    ).get_data(as_text=True)
+    assert 'value="S-9"' in pasted and "needs its expiry date" in pasted
+    assert not count.lines
     saved = staff.post(
         f"/counts/{count.id}/enter",
         data={

@@ -400,7 +400,7 @@ def enter(count_id: int) -> Response | str:
         form = CountLinesForm()
         data = MultiDict(request.form)
         if form.add_lines.data:
-            form = _rebuilt(data, line_values(data, LINE_FIELDS) + [{}] * MORE_LINES)
+            form = _rebuilt(data, line_values(data, LINE_FIELDS))  # and 10 blank lines
         elif form.repeat_lot.data:
             posted = line_values(data, LINE_FIELDS)
             form = _rebuilt(data, carry_down(posted, ("lot_code", "expires_on")))

@@ -160,6 +160,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from hilogistics.auth.views import bp as auth_bp
     from hilogistics.catalogue.views import bp as catalogue_bp
+    from hilogistics.counts.views import bp as counts_bp
     from hilogistics.distributions.views import bp as distributions_bp
     from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
@@ -175,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(stock_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(shipments_bp)
+    app.register_blueprint(counts_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -244,15 +244,21 @@ def import_items_command(path: Path) -> None:
 )
 @click.option(
     "--kind",
-    type=click.Choice(["waybill", "picking-list", "goods-received"]),
-    help="Which document (default: picking list of a draft, waybill, or goods-received note).",
+    type=click.Choice(["waybill", "picking-list", "goods-received", "count-sheet"]),
+    help="Which document (default: picking list of a draft, waybill, goods-received note; "
+    "a count prints its blind count sheet).",
 )
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document or a distribution slip to a PDF file (COPY n on reprints)."""
+    """Print a shipment's document, a distribution slip or a count's sheet to a PDF file.
+
+    Reprints say COPY n.
+    """
     from datetime import datetime
 
+    from hilogistics.counts.queries import count_of_document
+    from hilogistics.counts.services import print_count_sheet
     from hilogistics.dates import business_zone
     from hilogistics.distributions.models import Distribution
     from hilogistics.distributions.services import print_slip
@@ -264,15 +270,19 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     from hilogistics.shipments.services import print_shipment
 
     document = find_document(number)
-    shipment = distribution = None
+    shipment = distribution = count = None
     if document is not None and document.type is DocumentType.DISTRIBUTION:
         distribution = db.session.scalar(
             select(Distribution).where(Distribution.document_id == document.id)
         )
     elif document is not None:
-        shipment = db.session.scalar(select(Shipment).where(Shipment.document_id == document.id))
-    if shipment is None and distribution is None:
-        raise click.ClickException(f"no shipment or distribution numbered {number}")
+        count = count_of_document(document.id)
+        if count is None:
+            shipment = db.session.scalar(
+                select(Shipment).where(Shipment.document_id == document.id)
+            )
+    if shipment is None and distribution is None and count is None:
+        raise click.ClickException(f"no shipment, distribution or count numbered {number}")
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -287,6 +297,8 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
             body, name = print_slip(
                 actor=SYSTEM, distribution_id=distribution.id, printing=printing
             )
+        elif count is not None:
+            body, name = print_count_sheet(actor=SYSTEM, count_id=count.id, printing=printing)
         else:
             body, name = print_shipment(
                 actor=SYSTEM,

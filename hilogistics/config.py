@@ -57,6 +57,10 @@ MAX_FORM_PARTS = 1000
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
 
 PER_PAGE = 50
+# A counted line whose difference is above either threshold needs a recount by someone else:
+# more units than this, or more than this percentage of the system balance.
+COUNT_RECOUNT_QUANTITY = 10
+COUNT_RECOUNT_PERCENT = 10
 # Names are configuration: a plain string, or one name per interface language.
 ORGANISATION_NAME: str | dict[str, str] = "Handicap International"
 PARTNER_NAME: str | dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.counts.models import StockCount, StockCountLine
 from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
@@ -41,6 +42,8 @@ __all__ = [
     "ShipmentEvent",
     "ShipmentLine",
     "Reservation",
+    "StockCount",
+    "StockCountLine",
     "StockTransaction",
     "Unit",
     "User",

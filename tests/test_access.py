@@ -108,6 +108,14 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "distributions.lot_pdf": EVERYONE,
     "distributions.recipient": EVERYONE,
     "distributions.recipient_export": EVERYONE,
+    "counts.index": EVERYONE,
+    "counts.new": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.page": EVERYONE,
+    "counts.enter": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.recount": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.post": STAFF,
+    "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
+    "counts.print_sheet": EVERYONE,
 }
 
 

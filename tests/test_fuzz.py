@@ -18,6 +18,7 @@ from sqlalchemy import select
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Unit
+from hilogistics.counts.services import open_count
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import RecipientType
@@ -179,6 +180,8 @@ class World:
             "shipment_id": self.shipment.id,
             "distribution_id": self.distribution.id,
             "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
+            # At the technician's centre, open: every count page and action applies.
+            "count_id": open_count(actor=SYSTEM, location_id=self.centre.id).id,
         }
         db.session.commit()
         self.app = app

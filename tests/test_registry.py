@@ -19,6 +19,7 @@ from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.registry.queries import (
     find_document,
     normalise_number,
+    page_of,
     register_page,
     resolve,
     unregister_page,
@@ -174,8 +175,19 @@ PLACES: dict[int, int] = {}
 
 
 @pytest.fixture
-def count_pages(app: Flask) -> Iterator[None]:
-    """A page for count documents, as the counts domain will register one."""
+def no_count_page(app: Flask) -> Iterator[None]:
+    """Count documents without their page for the test (the counts domain's is put back)."""
+    saved = page_of(CNT)
+    unregister_page(CNT)
+    yield
+    unregister_page(CNT)
+    if saved is not None:
+        register_page(CNT, url=saved.url, can_see=saved.can_see)
+
+
+@pytest.fixture
+def count_pages(no_count_page: None) -> Iterator[None]:
+    """The test's own page for count documents, whose place the test decides."""
     register_page(
         CNT,
         url=lambda document: f"/counts-under-test/{document.id}",
@@ -184,7 +196,6 @@ def count_pages(app: Flask) -> Iterator[None]:
         ),
     )
     yield
-    unregister_page(CNT)
     PLACES.clear()
 
 
@@ -342,7 +353,7 @@ def test_transaction_page_and_stock_card_link_to_the_document(
 
 
 def test_a_document_without_a_page_shows_its_number_without_a_link(
-    app: Flask, client: FlaskClient, login_as: Callable[..., User]
+    app: Flask, client: FlaskClient, login_as: Callable[..., User], no_count_page: None
 ) -> None:
     transaction_id, warehouse_id, item_id, number = transaction_with_document()
     login_as(Role.LOGISTICS)

@@ -61,9 +61,8 @@ from hilogistics.locations.queries import physical_locations_query, visible_loca
 from hilogistics.registry.models import Document, DocumentType
 from hilogistics.registry.queries import register_page
 from hilogistics.stock.models import Lot
-from hilogistics.stock.views.pages import _check_ids, _page_args
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
-from hilogistics.views_support import submit
+from hilogistics.views_support import check_ids, page_args, submit
 
 bp = Blueprint("counts", __name__)
 
@@ -83,7 +82,7 @@ def _page_url(count: StockCount | int) -> str:
 
 def loaded_count(count_id: int) -> StockCount:
     """The count with its lines, or a 404 when the reader may not see it."""
-    _check_ids(count_id)
+    check_ids(count_id)
     count = queries.count_with_lines(count_id)
     if count is None or not services.can_see(acting_user(), count):
         raise NotFoundError(_("No such count."))
@@ -122,7 +121,7 @@ def index() -> str:
     form = CountFilterForm(request.args)
     form.validate_or_default()
     status = CountStatus(form.status.data) if form.status.data else None
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = db.paginate(
         queries.counts_query(acting_user(), status),
         page=page_number,

@@ -46,7 +46,7 @@ from hilogistics.registry.models import Document, DocumentPrint, DocumentType
 from hilogistics.registry.queries import register_page
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
-from hilogistics.stock.views.pages import MAX_ID, _check_ids, _page_args
+from hilogistics.stock.views.pages import MAX_ID
 
 LABELS = {
     "recipient_labels": RECIPIENT_LABELS,
@@ -97,7 +97,7 @@ def index() -> str:
         date_to=form.date_to.data,
         text=form.q.data or "",
     )
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         queries.distributions_query(user, filters),
         page=page_number,
@@ -116,7 +116,7 @@ def index() -> str:
 
 def loaded_distribution(distribution_id: int) -> Distribution:
     """The distribution with its lines and history, or a 404 when the reader may not see it."""
-    _check_ids(distribution_id)
+    check_ids(distribution_id)
     distribution = queries.distribution_with_lines(distribution_id)
     if distribution is None or not can_see(acting_user(), distribution):
         raise NotFoundError(_("No such distribution."))
@@ -157,7 +157,7 @@ def unreturned() -> str:
     form = PlaceFilterForm(request.args)
     form.location.choices = place_choices(user, _("Any place"))
     form.validate_or_default()
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         queries.unreturned_query(user, location_id=_place_id(form.location.data)),
         page=page_number,

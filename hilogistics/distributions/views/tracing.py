@@ -20,14 +20,14 @@ from hilogistics.documents.layout import both, render
 from hilogistics.i18n import current_locale
 from hilogistics.stock.models import Lot
 from hilogistics.stock.queries import RowPage
-from hilogistics.stock.views.pages import _check_ids, _page_args
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
+from hilogistics.views_support import check_ids, page_args
 
 MAX_EXPORT_ROWS = 100_000
 
 
 def _lot(lot_id: int) -> Lot:
-    _check_ids(lot_id)
+    check_ids(lot_id)
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         abort(404)
@@ -73,7 +73,7 @@ def _lot_words(lot: Lot) -> str:
 def lot(lot_id: int) -> str:
     """Recall: every distribution that used this lot (date, place, recipient code, quantity)."""
     found = _lot(lot_id)
-    page_number, per_page = _page_args()
+    page_number, per_page = page_args()
     page = RowPage(
         queries.traced_query(acting_user(), lot_id=found.id),
         page=page_number,
@@ -132,7 +132,7 @@ def recipient() -> str:
     form, reference = _reference()
     page = None
     if reference is not None:
-        page_number, per_page = _page_args()
+        page_number, per_page = page_args()
         page = RowPage(
             queries.traced_query(acting_user(), reference=reference),
             page=page_number,

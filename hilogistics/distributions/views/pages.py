@@ -47,6 +47,7 @@ from hilogistics.registry.queries import register_page
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.views.pages import MAX_ID
+from hilogistics.views_support import check_ids, page_args
 
 LABELS = {
     "recipient_labels": RECIPIENT_LABELS,

@@ -254,11 +254,11 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     """Print a shipment's document or a count's sheet to a PDF file (COPY n on reprints)."""
     from datetime import datetime
 
+    from hilogistics.counts.queries import count_of_document
+    from hilogistics.counts.services import print_count_sheet
     from hilogistics.dates import business_zone
     from hilogistics.documents.layout import Printing
     from hilogistics.i18n import localised_setting
-    from hilogistics.counts.queries import count_of_document
-    from hilogistics.counts.services import print_count_sheet
     from hilogistics.registry.queries import find_document
     from hilogistics.shipments.models import Shipment
     from hilogistics.shipments.services import print_shipment

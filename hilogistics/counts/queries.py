@@ -15,6 +15,7 @@ from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item
 from hilogistics.counts.models import CountStatus, StockCount, StockCountLine
 from hilogistics.db import db
+from hilogistics.inputs import has_control_characters
 from hilogistics.stock.models import Balance, Lot
 
 
@@ -197,7 +198,13 @@ def lots_by_ids(ids: Iterable[int]) -> dict[int, Lot]:
 
 def items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     """Items by upper-case code, inactive ones too: stock of an inactive item is counted."""
-    wanted = {code.strip().upper() for code in codes if code and code.strip()}
+    # Also called to redisplay a refused form: a code with a control character matches no item,
+    # and PostgreSQL would refuse the query outright.
+    wanted = {
+        code.strip().upper()
+        for code in codes
+        if code and code.strip() and not has_control_characters(code)
+    }
     if not wanted:
         return {}
     return {

@@ -156,7 +156,8 @@ def reset_to_migrated_state(url: str) -> None:
     """
     with db.engine.begin() as connection:
         quote = connection.dialect.identifier_preparer.quote
-        deletes = [f"DELETE FROM {quote(t.name)}" for t in reversed(db.metadata.sorted_tables)]  # noqa: S608 (model table names)
+        tables = [quote(table.name) for table in reversed(db.metadata.sorted_tables)]
+        deletes = [f"DELETE FROM {table}" for table in tables]  # noqa: S608 (the models' names)
         triggers: list[str] = []
         if connection.dialect.name == "postgresql":
             script = ";\n".join(["SET LOCAL session_replication_role = replica", *deletes])

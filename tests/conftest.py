@@ -45,26 +45,43 @@ def base_config(url: str, instance: Path) -> dict[str, object]:
 
 # At most this many workers for ``-n auto``: each starts its own PostgreSQL cluster.
 MAX_WORKERS = 4
+# Browser tests share one Chromium and one demo server per worker: all go to the same one.
+BROWSER_TESTS = "tests/e2e/"
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker per core, at most MAX_WORKERS."""
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Hand out tests one at a time, except the browser tests, which go as one batch.
+
+    (xdist's own ``--dist loadgroup`` renames test ids to group them, which pytest 9.2 no
+    longer allows; this scheduler groups by path instead.) Largest batch first: the browser
+    tests start at once on one worker while the other workers share out the rest.
+    """
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return BROWSER_TESTS if nodeid.startswith(BROWSER_TESTS) else nodeid
+
+    return BrowserTestsTogether(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run a test marked ``backends("sqlite")`` only on those backends: deselected, not skipped.
 
     A few tests are about one engine's own locking; they are listed as deselected in the
-    summary, so nothing passes silently as a skip. Browser tests all go to one worker
-    (``--dist loadgroup``), so that one Chromium and one demo server serve them all; runs
-    first (tryfirst) so that xdist sees the group.
+    summary, so nothing passes silently as a skip.
     """
     keep, drop = [], []
     for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
         marker = item.get_closest_marker("backends")
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("database_url") if callspec else None

@@ -1,5 +1,11 @@
-"""Fixtures: a migrated database per backend (SQLite, throwaway PostgreSQL), app, client, login."""
+"""Fixtures: a migrated database per backend (SQLite, throwaway PostgreSQL), app, client, login.
 
+The suite runs in parallel (pytest-xdist, ``-n auto`` in pyproject.toml): each worker process
+has its own session fixtures, so its own PostgreSQL cluster, SQLite file and live server; no
+two workers share a database. ``-n 0`` runs everything in one process, e.g. for a debugger.
+"""
+
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +23,9 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from tests import factories
 from tests.pg import Cluster
+from tests.speedups import reuse_url_builders
+
+reuse_url_builders()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4
@@ -32,6 +41,37 @@ def base_config(url: str, instance: Path) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "DOCUMENTS_STRICT_GLYPHS": True,
     }
+
+
+# At most this many workers for ``-n auto``: each starts its own PostgreSQL cluster.
+MAX_WORKERS = 4
+# Browser tests share one Chromium and one demo server per worker: all go to the same one.
+BROWSER_TESTS = "tests/e2e/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, at most MAX_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Hand out tests one at a time, except the browser tests, which go as one batch.
+
+    (xdist's own ``--dist loadgroup`` renames test ids to group them, which pytest 9.2 no
+    longer allows; this scheduler groups by path instead.) Largest batch first: the browser
+    tests start at once on one worker while the other workers share out the rest.
+    """
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return BROWSER_TESTS if nodeid.startswith(BROWSER_TESTS) else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -80,15 +120,27 @@ def migrate_to_head(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+# The migrated database of each backend, by backend name: made once per session (per worker).
+_MIGRATED: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated to head, once per backend per session."""
+    """A database migrated to head, once per backend per session.
+
+    Pytest tears a parametrised session fixture down whenever the next test wants the other
+    backend (under xdist a worker's tests alternate more often); each ``app`` leaves its
+    database as migrated, so the database made the first time is handed out again.
+    """
+    if request.param in _MIGRATED:
+        return _MIGRATED[request.param]
     instance = tmp_path_factory.mktemp("instance")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
     else:
         url = request.getfixturevalue("pg_cluster").create_database("hilo_test")
     migrate_to_head(url, instance)
+    _MIGRATED[request.param] = url
     return url
 
 
@@ -116,11 +168,17 @@ def reset_to_migrated_state(url: str) -> None:
 
     Movements are append-only by trigger; the reset lifts that for itself only (PostgreSQL:
     replica mode for this transaction; SQLite: drop and recreate the triggers inside it).
+    The deletes are plain SQL text (each test has a new engine, so SQLAlchemy would compile
+    them all again every time); on PostgreSQL they go in one round trip.
     """
     with db.engine.begin() as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        tables = [quote(table.name) for table in reversed(db.metadata.sorted_tables)]
+        deletes = [f"DELETE FROM {table}" for table in tables]  # noqa: S608 (the models' names)
         triggers: list[str] = []
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            script = ";\n".join(["SET LOCAL session_replication_role = replica", *deletes])
+            connection.exec_driver_sql(script)
         else:
             found = connection.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
@@ -128,8 +186,8 @@ def reset_to_migrated_state(url: str) -> None:
             for name, sql in found:
                 connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
                 triggers.append(sql)
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
+            for delete in deletes:
+                connection.exec_driver_sql(delete)
         for table in db.metadata.sorted_tables:
             rows = REFERENCE_ROWS[url].get(table.name)
             if rows:

@@ -76,6 +76,23 @@ class Cluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        # Parallel workers each start a cluster: two can be handed the same free port at once,
+        # and the second then cannot listen on it. Try another port then.
+        for attempt in range(3):
+            try:
+                self._start_server()
+                return self
+            except RuntimeError:
+                if attempt == 2 or not self._port_was_taken():
+                    raise
+                self.port = free_port()
+        return self
+
+    def _port_was_taken(self) -> bool:
+        log = self.root / "server.log"
+        return log.exists() and "could not bind" in log.read_text(errors="replace")
+
+    def _start_server(self) -> None:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -94,7 +111,6 @@ class Cluster:
             "60",
             "start",
         )
-        return self
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of a database in this cluster."""

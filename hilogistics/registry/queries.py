@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hilogistics.auth.models import User
 from hilogistics.db import db
 from hilogistics.errors import NotFoundError
-from hilogistics.registry.models import Document, DocumentType, format_number
+from hilogistics.registry.models import Document, DocumentPrint, DocumentType, format_number
 
 # TYPE-YEAR-SEQUENCE; the sequence may come without its leading zeros when typed by hand.
 _NUMBER = re.compile(r"^([A-Z]{3})-(\d{4})-(\d{1,9})$")
@@ -106,3 +106,14 @@ def resolve(text: str | None, *, viewer: User) -> tuple[Document, str]:
     if document is None or page is None or not page.can_see(viewer, document):
         raise NotFoundError("no such document")
     return document, page.url(document)
+
+
+def prints_of(document_id: int) -> list[DocumentPrint]:
+    """A document's print log, first print first (who printed which copy, and when)."""
+    return list(
+        db.session.scalars(
+            select(DocumentPrint)
+            .where(DocumentPrint.document_id == document_id)
+            .order_by(DocumentPrint.copy_number)
+        )
+    )

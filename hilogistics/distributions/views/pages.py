@@ -6,7 +6,6 @@ QR code, the header's search box) opens it; technicians see only their own place
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow
@@ -42,8 +41,8 @@ from hilogistics.errors import NotFoundError
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
 from hilogistics.locations.queries import visible_locations_query
-from hilogistics.registry.models import Document, DocumentPrint, DocumentType
-from hilogistics.registry.queries import register_page
+from hilogistics.registry.models import Document, DocumentType
+from hilogistics.registry.queries import prints_of, register_page
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.views.pages import MAX_ID
@@ -130,11 +129,7 @@ def page(distribution_id: int) -> str:
     """One slip: who, where, lines, status of the paper, transactions, history and prints."""
     user = acting_user()
     distribution = loaded_distribution(distribution_id)
-    prints = db.session.scalars(
-        select(DocumentPrint)
-        .where(DocumentPrint.document_id == distribution.document_id)
-        .order_by(DocumentPrint.copy_number)
-    ).all()
+    prints = prints_of(distribution.document_id)
     may_act = user.role is not Role.VIEWER and may_distribute_at(user, distribution.location_id)
     returned_form = ReturnedForm(formdata=None)
     return render_template(

@@ -5,7 +5,9 @@ found by reading each page's HTML, as a browser would: a new form is fuzzed with
 this file. The ``app`` fixture audits the ledger afterwards.
 """
 
+import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
@@ -249,6 +251,9 @@ def query(names: list[str], value: bytes) -> str:
     return urlencode([(name, value) for name in names])
 
 
+ID_ATTRIBUTE = re.compile(r'\sid="([^"]+)"')
+
+
 @pytest.fixture
 def world(app: Flask) -> World:
     """Rows and users for the whole walk."""
@@ -268,7 +273,14 @@ def _page_forms(world: World, role: Role | None, failures: Failures) -> list[tup
         if response.status_code >= 500:
             failures.seen.append(f"GET {url}: {response.status_code}")
         if response.status_code == 200 and response.mimetype == "text/html":
-            found += [(url, form) for form in forms_of(response.get_data(as_text=True))]
+            html = response.get_data(as_text=True)
+            found += [(url, form) for form in forms_of(html)]
+            # A label, a link or aria-labelledby pointing at a repeated id reaches the wrong
+            # element (axe 4's rules no longer report it): every id of a page is unique.
+            ids = Counter(ID_ATTRIBUTE.findall(html))
+            repeated = sorted(name for name, times in ids.items() if times > 1)
+            if repeated:
+                failures.seen.append(f"GET {url}: repeated ids {repeated}")
     return found
 
 

@@ -76,14 +76,15 @@ def slip_document(*, distribution: Distribution, printing: Printing, copy: int =
         qr_payload=printing.qr_payload(f"/d/{distribution.number}", distribution.number),
         facts=facts,
         columns=[
-            Column(both("Received"), 9, "C"),
-            Column(both("No."), 5, "R"),
-            Column(both("Code"), 17),
-            Column(both("Item"), 33),
-            Column(both("Lot"), 12),
-            Column(both("Expiry"), 11),
-            Column(both("Quantity"), 9, "R"),
-            Column(both("Unit"), 8),
+            # Wide enough for each bilingual heading to wrap at its " · ", not inside a word.
+            Column(both("Received"), 11, "C"),
+            Column(both("No."), 6, "R"),
+            Column(both("Code"), 18),
+            Column(both("Item"), 30),
+            Column(both("Lot"), 10),
+            Column(both("Expiry"), 10),
+            Column(both("Quantity"), 12, "R"),
+            Column(both("Unit"), 7),
         ],
         rows=rows,
         note=both(

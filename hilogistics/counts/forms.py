@@ -25,7 +25,7 @@ from hilogistics.counts.models import CountStatus
 from hilogistics.counts.services.opening import MAX_THRESHOLD
 from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
-from hilogistics.lines.fields import TypedDateField
+from hilogistics.lines.fields import TypedDateField, paste_field
 from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _not_in_future, _strip, optional_id
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
@@ -35,7 +35,6 @@ SHEET_BATCH = 100
 MORE_LINES = 10
 # 5 inputs a line: a page stays well under the request's limit of form parts (MAX_FORM_PARTS).
 MAX_FORM_LINES = 150
-MAX_PASTE_TEXT = 200_000
 LINE_FIELDS = ("item", "lot_code", "expires_on", "counted", "lot_id")
 
 
@@ -138,14 +137,12 @@ class CountLinesForm(Form):
     """Keyed counted quantities: the sheet's lots not counted yet, and lines for lots found."""
 
     lines = FieldList(FormField(CountLineForm), max_entries=MAX_FORM_LINES + 1)
-    paste = TextAreaField(
+    paste = paste_field(
         _l("Rows copied from a spreadsheet"),
-        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
-        description=_l(
+        _l(
             "Columns: item code, lot code, expiry date, counted; a header row is recognised "
             "and skipped."
         ),
-        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
     )
     file = FileField(
         _l("Count file (CSV or XLSX)"),

@@ -27,6 +27,7 @@ from hilogistics.distributions.labels import (
 from hilogistics.distributions.models import DistributionStatus, RecipientType
 from hilogistics.distributions.services._common import MAX_HEADCOUNT
 from hilogistics.forms import Form, OperationKeyField, planning_date
+from hilogistics.lines.fields import paste_field
 from hilogistics.shipments.forms import DraftLineForm
 from hilogistics.stock.forms_operations import _strip, optional_id
 from hilogistics.stock.forms_pages import FilterForm
@@ -108,13 +109,11 @@ class DistributionForm(LinesMixin, Form):
     lines = FieldList(
         FormField(DistributionLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
     )
-    paste = TextAreaField(
+    paste = paste_field(
         _l("Rows copied from a spreadsheet"),
-        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
-        description=_l(
-            "Columns: item code, quantity, lot code; a header row is recognised and skipped."
-        ),
-        render_kw={"rows": 5, "spellcheck": "false", "autocomplete": "off"},
+        _l("Columns: item code, quantity, lot code; a header row is recognised and skipped."),
+        rows=5,
+        max_length=MAX_PASTE_TEXT,
     )
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Record the distribution"))

@@ -3,8 +3,8 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
-from wtforms.validators import ValidationError
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
 
 from hilogistics.lines.parsing import InputError, parse_date
 
@@ -47,3 +47,19 @@ class TypedDateField(StringField):
         if self.problem is not None or (self.raw_data and self.data is None):
             return self.text
         return self.data.isoformat() if self.data else ""
+
+
+# Room for a few hundred spreadsheet rows; larger lists go through the file import.
+MAX_PASTE_TEXT = 200_000
+
+
+def paste_field(
+    label: Any, columns: Any, *, rows: int = 6, max_length: int = MAX_PASTE_TEXT
+) -> TextAreaField:
+    """The paste box every lines form has: rows copied from a spreadsheet, ``columns`` described."""
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=max_length)],
+        description=columns,
+        render_kw={"rows": rows, "spellcheck": "false", "autocomplete": "off"},
+    )

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.inputs import bounded_int
-from hilogistics.lines.fields import TypedDateField
+from hilogistics.lines.fields import MAX_PASTE_TEXT, TypedDateField, paste_field
 from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
@@ -109,7 +109,6 @@ FIRST_LINES = 10
 MORE_LINES = 10
 # A dispatch form holds as many lines as a receipt; the service allows more (imports, CLI).
 MAX_FORM_LINES = 100
-MAX_PASTE_TEXT = 200_000
 DRAFT_LINE_FIELDS = ("item", "lot", "quantity")
 
 
@@ -181,13 +180,9 @@ class DraftForm(Form):
     lines = FieldList(
         FormField(DraftLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
     )
-    paste = TextAreaField(
+    paste = paste_field(
         _l("Rows copied from a spreadsheet"),
-        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
-        description=_l(
-            "Columns: item code, quantity, lot code; a header row is recognised and skipped."
-        ),
-        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
+        _l("Columns: item code, quantity, lot code; a header row is recognised and skipped."),
     )
     # A create form sent twice makes one draft (edits replace the lines, so need no key).
     operation_key = OperationKeyField()
@@ -345,14 +340,12 @@ class PlanForm(Form):
     lines = FieldList(
         FormField(PlanLineForm), min_entries=FIRST_LINES, max_entries=MAX_FORM_LINES + 1
     )
-    paste = TextAreaField(
+    paste = paste_field(
         _l("Rows copied from a spreadsheet or packing list"),
-        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
-        description=_l(
+        _l(
             "Columns: item code, quantity, lot code, expiry date; a header row is recognised "
             "and skipped."
         ),
-        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
     )
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Save the plan"))

@@ -27,7 +27,7 @@ from wtforms.validators import (
 
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
-from hilogistics.lines.fields import TypedDateField
+from hilogistics.lines.fields import TypedDateField, paste_field
 from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import AdjustmentDirection
@@ -37,7 +37,6 @@ FIRST_LINES = 20
 MORE_LINES = 10
 MAX_LINES = 100
 MAX_SERIALS_TEXT = 20_000
-MAX_PASTE_TEXT = 200_000
 LINE_FIELDS = ("item", "packs", "units", "lot_code", "expires_on", "serials")
 # Suggestions come from the item lookup as a code is typed (static/js/lines.js), never from a
 # list of the whole catalogue in the page: the form stays the same size as the catalogue grows.
@@ -176,14 +175,12 @@ class ReceiptForm(Form):
     confirm_expiry = BooleanField(
         _l("The expiry dates marked above are right: record them anyway"),
     )
-    paste = TextAreaField(
+    paste = paste_field(
         _l("Rows copied from a spreadsheet or packing list"),
-        validators=[Optional(), Length(max=MAX_PASTE_TEXT)],
-        description=_l(
+        _l(
             "Columns: item code, quantity (units), lot code, expiry date, serial numbers; "
             "a header row is recognised and skipped."
         ),
-        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
     )
     operation_key = OperationKeyField()
     submit = SubmitField(_l("Record receipt"))

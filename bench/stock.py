@@ -7,7 +7,8 @@ with Alembic, filled by the seed-scale code, a logistics user signed in through 
 then each page is requested ``--repeat`` times after a warm-up and the median is printed with
 the number of SQL statements one request runs. The on-hand and item pages read balances only,
 so their time should barely grow with the history (target: large/small <= 1.3); so should the
-shipments list, a shipment's page and a technician's home page listing what awaits receipt.
+shipments list, a shipment's page and the home pages (a technician's, logistics', a viewer's),
+whose lists of today's work read documents, levels and balances with a LIMIT.
 """
 
 import argparse
@@ -41,7 +42,12 @@ from hilogistics.shipments.models import (  # noqa: E402
     ShipmentLine,
 )
 from hilogistics.stock import bulk  # noqa: E402
-from hilogistics.stock.models import Balance, Movement  # noqa: E402
+from hilogistics.stock.models import (  # noqa: E402
+    Balance,
+    ItemBalance,
+    Movement,
+    ReorderLevel,
+)
 
 PAGES = [
     # name, endpoint, whether the large/small target applies
@@ -51,9 +57,15 @@ PAGES = [
     ("card last", "stock.card", False),
     ("shipments", "shipments.index", True),
     ("shipment", "shipments.page", True),
-    # A technician's home page: the shipments awaiting receipt at their place.
+    # A technician's home page: the shipments awaiting receipt at their place, and the rest
+    # of their place's work.
     ("awaiting", "main.home", True),
+    # The logistics and viewer home pages: every list of today's work (and the month's figures).
+    ("home log.", "main.home", True),
+    ("home view.", "main.home", True),
 ]
+# Who requests each page (logistics unless named).
+PAGE_ROLES = {"awaiting": "technician", "home view.": "viewer"}
 # The shipment page shows one with this many lines (the newest such), at every size.
 SHIPMENT_LINES = 10
 TARGET_RATIO = 1.3
@@ -155,7 +167,9 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
             .order_by(func.count().desc(), Shipment.destination_id)
             .limit(1)
         ).one_or_none() or (targets["location"], 0)
-        db.session.execute(db.delete(User).where(User.username.in_(["bench", "bench-tech"])))
+        db.session.execute(
+            db.delete(User).where(User.username.in_(["bench", "bench-tech", "bench-viewer"]))
+        )
         auth_services.create_user(
             actor=SYSTEM,
             username="bench",
@@ -171,6 +185,14 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
             location_id=awaiting_location,
             password=PASSWORD,
         )
+        _reorder_levels(awaiting_location)
+        auth_services.create_user(
+            actor=SYSTEM,
+            username="bench-viewer",
+            display_name="Benchmark viewer",
+            role=Role.VIEWER,
+            password=PASSWORD,
+        )
         shipments = db.session.scalar(select(func.count()).select_from(Shipment))
         db.session.commit()
     return {
@@ -184,6 +206,29 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
     }
 
 
+# Reorder levels the seeding does not set: this many items at the busiest places, half of them
+# below their minimum, so the home pages' "below minimum" lists have rows at every size.
+LEVELS = 400
+
+
+def _reorder_levels(technician_place: int) -> None:
+    """Set LEVELS reorder levels (once): the first item rows of the technician's place, then
+    of the places with the most items; every other one below its minimum."""
+    if db.session.scalar(select(func.count()).select_from(ReorderLevel)):
+        return
+    physical = select(Location.id).where(Location.kind.in_(PHYSICAL_KINDS))
+    rows = db.session.execute(
+        select(ItemBalance.location_id, ItemBalance.item_id, ItemBalance.on_hand)
+        .where(ItemBalance.location_id.in_(physical))
+        .order_by(ItemBalance.location_id != technician_place, ItemBalance.id)
+        .limit(LEVELS)
+    ).all()
+    for n, (location_id, item_id, on_hand) in enumerate(rows):
+        minimum = on_hand + 1 if n % 2 == 0 else max(on_hand - 1, 0)
+        db.session.add(ReorderLevel(location_id=location_id, item_id=item_id, minimum=minimum))
+    db.session.flush()
+
+
 def page_urls(targets: dict[str, int]) -> dict[str, str]:
     card = f"/stock/locations/{targets['card_location']}/items/{targets['card_item']}"
     return {
@@ -194,6 +239,8 @@ def page_urls(targets: dict[str, int]) -> dict[str, str]:
         "shipments": "/shipments",
         "shipment": f"/shipments/{targets['shipment']}",
         "awaiting": "/",
+        "home log.": "/",
+        "home view.": "/",
     }
 
 
@@ -217,7 +264,11 @@ class Site:
 
 
 def open_site(app: Flask, urls: dict[str, str]) -> Site:
-    clients = {"logistics": signed_in(app, "bench"), "technician": signed_in(app, "bench-tech")}
+    clients = {
+        "logistics": signed_in(app, "bench"),
+        "technician": signed_in(app, "bench-tech"),
+        "viewer": signed_in(app, "bench-viewer"),
+    }
     counter = {"n": 0}
 
     def count(*_args: object) -> None:
@@ -241,7 +292,7 @@ def measure(sites: dict[int, Site], repeat: int) -> dict[int, dict[str, Result]]
             if endpoint not in site.app.view_functions:
                 results[size][name] = Result(note="page not available yet")
                 continue
-            client = site.clients["technician" if name == "awaiting" else "logistics"]
+            client = site.clients[PAGE_ROLES.get(name, "logistics")]
             for _ in range(2):  # warm-up: compiled statements, template cache, OS page cache
                 response = client.get(site.urls[name])
             if response.status_code != 200:
@@ -253,7 +304,7 @@ def measure(sites: dict[int, Site], repeat: int) -> dict[int, dict[str, Result]]
         for _ in range(repeat):
             for size in timings:
                 site = sites[size]
-                client = site.clients["technician" if name == "awaiting" else "logistics"]
+                client = site.clients[PAGE_ROLES.get(name, "logistics")]
                 site.counter["n"] = 0
                 started = time.perf_counter()
                 client.get(site.urls[name])

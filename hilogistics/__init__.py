@@ -200,12 +200,15 @@ def _register_hooks(app: Flask) -> None:
         from hilogistics.forms import page_errors
         from hilogistics.i18n import localised_setting
         from hilogistics.main.navigation import menu_for
+        from hilogistics.main.work import menu_badges
 
         menu = menu_for(current_user) if current_user.is_authenticated else []
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
             # base.html's language switch is a plain form (csrf_token()): no form object needed.
             "menu": menu,
+            # Called by base.html only when it draws the menu: counts of today's work.
+            "menu_badges": lambda: menu_badges(current_user) if menu else {},
             "languages": app.config["LANGUAGES"],
             "organisation_name": localised_setting(app.config["ORGANISATION_NAME"], locale),
             "partner_name": localised_setting(app.config["PARTNER_NAME"], locale),

@@ -55,6 +55,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "stock.on_hand": EVERYONE,
     "stock.on_hand_export": EVERYONE,
     "stock.below_minimum": EVERYONE,
+    "stock.below_minimum_everywhere": READERS,
+    "stock.expiring": READERS,
     "stock.reorder_levels": READERS,
     "stock.reorder_levels_save": STAFF,
     "stock.item": EVERYONE,

@@ -37,6 +37,7 @@ MORE_LINES = 5
 MAX_FORM_LINES = 50
 LINE_FIELDS = ("item", "lot", "quantity")
 MAX_PASTE_TEXT = 100_000
+MAX_UNRETURNED_DAYS = 3650
 
 
 class DistributionLineForm(DraftLineForm):
@@ -166,6 +167,18 @@ class PlaceFilterForm(FilterForm):
     location = SelectField(_l("Place"), default="")
 
 
+class UnreturnedFilterForm(PlaceFilterForm):
+    """The place and the age of the slips not returned to list."""
+
+    days = IntegerField(
+        _l("Not returned for more than (days)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_UNRETURNED_DAYS, message=_l("Enter 0 to 3650 days.")),
+        ],
+    )
+
+
 class RecipientSearchForm(FilterForm):
     """A recipient code whose distributions to list."""
 
@@ -227,5 +240,6 @@ __all__ = [
     "PrintForm",
     "RecipientSearchForm",
     "ReturnedForm",
+    "UnreturnedFilterForm",
     "enum_or_none",
 ]

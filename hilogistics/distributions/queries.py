@@ -7,13 +7,14 @@ narrowed to their own place, as their pages, exports and PDFs must be.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.distributions.models import (
+    HEADCOUNT_FIELDS,
     Distribution,
     DistributionLine,
     DistributionStatus,
@@ -78,22 +79,43 @@ def distributions_query(
     return statement
 
 
+def _unreturned_where(
+    actor: User | SystemActor | None, location_id: int | None, issued_before: date | None
+) -> list[object]:
+    """The WHERE clauses of the slips not returned that ``actor`` may see, narrowed as asked."""
+    clauses = [visible_to(actor), Distribution.status == DistributionStatus.ISSUED]
+    if location_id is not None:
+        clauses.append(Distribution.location_id == location_id)
+    if issued_before is not None:
+        clauses.append(Distribution.distributed_on < issued_before)
+    return clauses
+
+
 def unreturned_query(
-    actor: User | SystemActor | None, *, location_id: int | None = None
+    actor: User | SystemActor | None,
+    *,
+    location_id: int | None = None,
+    issued_before: date | None = None,
 ) -> Select[tuple[Distribution]]:
-    """Slips not yet signed and returned, oldest first (by place when asked)."""
-    statement = (
+    """Slips not yet signed and returned, oldest first (by place, dated before a day, if asked)."""
+    return (
         select(Distribution)
-        .where(
-            visible_to(actor),  # type: ignore[arg-type]
-            Distribution.status == DistributionStatus.ISSUED,
-        )
+        .where(*_unreturned_where(actor, location_id, issued_before))  # type: ignore[arg-type]
         .options(selectinload(Distribution.location))
         .order_by(Distribution.distributed_on, Distribution.id)
     )
-    if location_id is not None:
-        statement = statement.where(Distribution.location_id == location_id)
-    return statement
+
+
+def unreturned_count_query(
+    actor: User | SystemActor | None,
+    *,
+    location_id: int | None = None,
+    issued_before: date | None = None,
+) -> Select[tuple[int]]:
+    """How many slips ``unreturned_query`` lists: one count over the status index."""
+    return select(func.count(Distribution.id)).where(
+        *_unreturned_where(actor, location_id, issued_before)  # type: ignore[arg-type]
+    )
 
 
 def distribution_with_lines(distribution_id: int) -> Distribution | None:
@@ -154,3 +176,53 @@ def traced_query(
     if reference is not None:
         statement = statement.where(Distribution.recipient_ref == reference.strip().upper())
     return statement
+
+
+@dataclass(frozen=True)
+class ProgrammeFigures:
+    """What the programme reached between two dates (inclusive)."""
+
+    people_served: int
+    items_distributed: int
+    places_reached: int
+
+
+def programme_figures(first: date, last: date) -> ProgrammeFigures:
+    """People served, units distributed and places reached by the slips dated ``first``–``last``.
+
+    People: each patient code once, plus the head-counts of classes and camp sessions. Units:
+    the slips' current lines (a corrected slip counts as corrected). Three statements over the
+    month's distributions and their lines, never the ledger.
+    """
+    in_month = Distribution.distributed_on.between(first, last)
+    patients = db.session.scalar(
+        select(func.count(func.distinct(Distribution.recipient_ref))).where(
+            in_month, Distribution.recipient_type == RecipientType.PATIENT
+        )
+    )
+    heads = sum(getattr(Distribution, name) for name in HEADCOUNT_FIELDS)
+    grouped = db.session.scalar(
+        select(func.coalesce(func.sum(heads), 0)).where(
+            in_month, Distribution.recipient_type.in_([t for t in RecipientType if t.is_group])
+        )
+    )
+    totals = db.session.execute(
+        select(
+            func.coalesce(func.sum(DistributionLine.quantity), 0),
+            func.count(func.distinct(Distribution.location_id)),
+        )
+        .select_from(Distribution)
+        .outerjoin(
+            DistributionLine,
+            and_(
+                DistributionLine.distribution_id == Distribution.id,
+                DistributionLine.revision == Distribution.revision,
+            ),
+        )
+        .where(in_month)
+    ).one()
+    return ProgrammeFigures(
+        people_served=int(patients or 0) + int(grouped or 0),
+        items_distributed=int(totals[0]),
+        places_reached=int(totals[1]),
+    )

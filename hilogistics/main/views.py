@@ -7,29 +7,26 @@ from werkzeug.wrappers import Response
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.access import ALL_ROLES, acting_user, allow, public
 from hilogistics.auth.labels import ROLE_LABELS
-from hilogistics.auth.models import Role
 from hilogistics.auth.sessions import safe_next
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.main.forms import LanguageForm
-from hilogistics.shipments.queries import awaiting_receipt_query
+from hilogistics.main.work import home_panels, month_figures
 
 bp = Blueprint("main", __name__)
-# The home page lists this many shipments awaiting receipt; the shipments list has the rest.
-AWAITING_SHOWN = 20
 
 
 @bp.get("/")
 @allow(ALL_ROLES)
 def home() -> str:
-    """Who you are and where to go from here; a technician's shipments awaiting receipt."""
+    """Today's work for the reader's role (see ``main.work``), and the month's figures."""
     user = acting_user()
-    awaiting = []
-    if user.role is Role.TECHNICIAN and user.location_id is not None:
-        awaiting = list(
-            db.session.scalars(awaiting_receipt_query(user.location_id).limit(AWAITING_SHOWN))
-        )
     return render_template(
-        "main/home.html", role_label=ROLE_LABELS[current_user.role], awaiting=awaiting
+        "main/home.html",
+        role_label=ROLE_LABELS[current_user.role],
+        panels=home_panels(user),
+        figures=month_figures(user),
+        month=business_today(),
     )
 
 

@@ -31,6 +31,9 @@ from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _strip, optional
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
 
+# The status filter's choice for what is still on its way: dispatched or partly received.
+AWAITING_STATUS = "awaiting"
+
 
 class ShipmentFilterForm(FilterForm):
     """Filters of the shipments list (places and grants are filled in by the view)."""
@@ -52,6 +55,7 @@ class ShipmentFilterForm(FilterForm):
         default="",
         choices=[
             SelectChoice("", _l("Any status")),
+            SelectChoice(AWAITING_STATUS, _l("Awaiting receipt (dispatched or partly received)")),
             *(SelectChoice(s.value, STATUS_LABELS[s]) for s in ShipmentStatus),
         ],
     )

@@ -48,6 +48,8 @@ class ShipmentFilters:
     date_to: date | None = None
     grant_id: int | None = None
     text: str = ""
+    # Dispatched or partly received (still on its way); with ``status`` both apply.
+    awaiting: bool = False
 
 
 def _visible_to(actor: User | SystemActor | None) -> object:
@@ -103,6 +105,8 @@ def _filtered(
         statement = statement.where(Shipment.direction == filters.direction)
     if filters.status is not None:
         statement = statement.where(Shipment.status == filters.status)
+    if filters.awaiting:
+        statement = statement.where(Shipment.status.in_(AWAITING))
     if filters.origin_id is not None:
         statement = statement.where(Shipment.origin_id == filters.origin_id)
     if filters.destination_id is not None:

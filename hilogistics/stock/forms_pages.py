@@ -55,6 +55,25 @@ class ItemSearchForm(FilterForm):
     )
 
 
+class PlaceFilterForm(FilterForm):
+    """The place a list across places is narrowed to (choices filled in by the view)."""
+
+    location = SelectField(_l("Place"), default="")
+
+
+class ExpiringFilterForm(PlaceFilterForm):
+    """The place and horizon of the list of lots expiring or expired on a shelf."""
+
+    days = IntegerField(
+        _l("Expiring within (days)"),
+        default=90,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_EXPIRY_DAYS, message=_l("Enter 0 to 3650 days.")),
+        ],
+    )
+
+
 class OnHandFilterForm(FilterForm):
     """Filters and sort order of the stock-on-hand page (and its export)."""
 

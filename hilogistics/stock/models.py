@@ -265,6 +265,8 @@ class Balance(db.Model):
         UniqueConstraint("location_id", "item_id", "lot_id", name="uq_balances_location_item_lot"),
         CheckConstraint("NOT is_guarded OR quantity >= 0", name="guarded_not_negative"),
         Index("ix_balances_item_location", "item_id", "location_id"),
+        # Lots expiring soon → where they lie and how many: read from the index alone.
+        Index("ix_balances_lot_stock", "lot_id", "location_id", "quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

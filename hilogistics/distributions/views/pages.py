@@ -4,6 +4,8 @@ The slip page is the registered page of ``DIS`` documents, so ``/d/DIS-2026-0004
 QR code, the header's search box) opens it; technicians see only their own place's.
 """
 
+from datetime import timedelta
+
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -15,10 +17,10 @@ from hilogistics.db import db
 from hilogistics.distributions import queries
 from hilogistics.distributions.forms import (
     DistributionFilterForm,
-    PlaceFilterForm,
     PrintDayForm,
     PrintForm,
     ReturnedForm,
+    UnreturnedFilterForm,
     enum_or_none,
 )
 from hilogistics.distributions.labels import (
@@ -150,21 +152,26 @@ def page(distribution_id: int) -> str:
 def unreturned() -> str:
     """Slips not signed and returned yet, oldest first, with their age in days."""
     user = acting_user()
-    form = PlaceFilterForm(request.args)
+    form = UnreturnedFilterForm(request.args)
     form.location.choices = place_choices(user, _("Any place"))
     form.validate_or_default()
+    today = business_today()
+    # "More than 30 days": dated before today less 30 days.
+    before = today - timedelta(days=form.days.data) if form.days.data is not None else None
+    location_id = _place_id(form.location.data)
     page_number, per_page = page_args()
     page = RowPage(
-        queries.unreturned_query(user, location_id=_place_id(form.location.data)),
+        queries.unreturned_query(user, location_id=location_id, issued_before=before),
         page=page_number,
         per_page=per_page,
         convert=lambda row: row[0],
+        count=queries.unreturned_count_query(user, location_id=location_id, issued_before=before),
     )
     return render_template(
         "distributions/unreturned.html",
         form=form,
         page=page,
-        today=business_today(),
+        today=today,
         **LABELS,
     )
 

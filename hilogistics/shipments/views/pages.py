@@ -19,7 +19,7 @@ from hilogistics.locations.queries import visible_locations_query
 from hilogistics.registry.models import Document, DocumentType
 from hilogistics.registry.queries import register_page
 from hilogistics.shipments import queries
-from hilogistics.shipments.forms import PrintForm, ShipmentFilterForm
+from hilogistics.shipments.forms import AWAITING_STATUS, PrintForm, ShipmentFilterForm
 from hilogistics.shipments.labels import (
     ACTION_LABELS,
     DIRECTION_LABELS,
@@ -61,7 +61,10 @@ def index() -> str:
     form.validate_or_default()
     filters = queries.ShipmentFilters(
         direction=ShipmentDirection(form.direction.data) if form.direction.data else None,
-        status=ShipmentStatus(form.status.data) if form.status.data else None,
+        status=ShipmentStatus(form.status.data)
+        if form.status.data and form.status.data != AWAITING_STATUS
+        else None,
+        awaiting=form.status.data == AWAITING_STATUS,
         origin_id=int(form.origin.data) if form.origin.data else None,
         destination_id=int(form.destination.data) if form.destination.data else None,
         grant_id=int(form.grant.data) if form.grant.data else None,

@@ -1,0 +1,33 @@
+"""Index what the home page's lists read: distributions by date, lot balances by lot.
+
+The month's programme figures read the distributions of one date range at every place: the
+existing indexes begin with the place or the status, so each home page of a viewer or an
+administrator scanned every slip ever recorded. The lots expiring soon are found by their
+expiry date, then their balances by lot: with only (item, location) indexed, each lot read
+every balance of its item (0.4 s at a million movements); (lot, location, quantity) answers
+from the index alone (2 ms). The price: balance updates are no longer HOT on PostgreSQL, as
+for item_balances (e91f3b6c2a40).
+
+Revision ID: 4c8e2a9d6f13
+Revises: 86b2045b6bd2
+Create Date: 2026-11-29 17:10:00
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '4c8e2a9d6f13'
+down_revision = '86b2045b6bd2'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index("ix_distributions_on", "distributions", ["distributed_on"])
+    op.create_index("ix_balances_lot_stock", "balances", ["lot_id", "location_id", "quantity"])
+
+
+def downgrade():
+    op.drop_index("ix_balances_lot_stock", table_name="balances")
+    op.drop_index("ix_distributions_on", table_name="distributions")

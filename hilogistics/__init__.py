@@ -51,6 +51,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hilogistics import models  # noqa: F401  (every table on the metadata, for Alembic)
 
     db.init_app(app)
+    from hilogistics.history import recording
+
+    recording.install()
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     _init_babel(app)
@@ -162,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     from hilogistics.catalogue.views import bp as catalogue_bp
     from hilogistics.counts.views import bp as counts_bp
     from hilogistics.distributions.views import bp as distributions_bp
+    from hilogistics.history.views import bp as history_bp
     from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
     from hilogistics.registry.views import bp as registry_bp
@@ -177,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(shipments_bp)
     app.register_blueprint(counts_bp)
+    app.register_blueprint(history_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -4,6 +4,7 @@ from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.counts.models import StockCount, StockCountLine
 from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
+from hilogistics.history.models import ChangeRecord
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
@@ -23,6 +24,7 @@ __all__ = [
     "AdjustmentReason",
     "Balance",
     "Category",
+    "ChangeRecord",
     "Distribution",
     "DistributionEvent",
     "DistributionLine",

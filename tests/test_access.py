@@ -118,6 +118,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "counts.post": STAFF,
     "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
     "counts.print_sheet": EVERYONE,
+    "history.search": ADMIN,
+    "history.export": ADMIN,
 }
 
 

@@ -8,8 +8,10 @@ import pytest
 from flask import Flask, template_rendered
 from sqlalchemy import select, text
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.db import begin_write, db
+from hilogistics.history.recording import act_as
 from hilogistics.locations.models import Location, LocationKind
 from hilogistics.stock.models import Grant
 from tests import factories
@@ -114,6 +116,7 @@ def test_an_undeclared_write_in_a_request_is_refused(app: Flask, sqlite_path: st
             db.session.flush()
         db.session.rollback()
         begin_write()
+        act_as(SYSTEM)  # a change of reference data in a request also names who makes it
         db.session.add(Location(code="DECLARED", kind=LocationKind.CENTRE, name="d", name_ko="d"))
         db.session.flush()
         db.session.rollback()

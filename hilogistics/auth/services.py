@@ -16,6 +16,7 @@ from hilogistics.auth.models import Role, User
 from hilogistics.auth.throttle import ThrottlePolicy
 from hilogistics.db import begin_write, db, utcnow
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
+from hilogistics.history.recording import act_as
 from hilogistics.locations.models import Location
 
 MIN_PASSWORD_LENGTH = 8
@@ -228,6 +229,7 @@ def create_user(
     """Create an account. Raises DomainError on a bad or taken username, short password."""
     begin_write()
     _require_admin(actor)
+    act_as(actor)
     name = normalise_username(username)
     if not USERNAME_PATTERN.match(name):
         raise DomainError(
@@ -277,6 +279,7 @@ def update_user(
     """Change an account's name, role, location and language. Keeps at least one active admin."""
     begin_write()
     _require_admin(actor)
+    act_as(actor)
     if not display_name.strip():
         raise DomainError(_("Enter the person's name."), field="display_name")
     if role is not Role.ADMIN:
@@ -294,6 +297,7 @@ def reset_password(*, actor: User | SystemActor, user: User, new_password: str) 
     _require_admin(actor)
     _check_password_rules(new_password, field="new_password")
     begin_write()
+    act_as(actor)
     user.set_password(new_password)
     # A new password is also how an administrator lifts a sign-in lock (README, deployment).
     throttle.clear_username(user.username)
@@ -306,6 +310,7 @@ def change_own_password(*, actor: User, current_password: str, new_password: str
         raise DomainError(_("The current password is not correct."), field="current_password")
     _check_password_rules(new_password, field="new_password")
     begin_write()  # after the costly password check: the write lock is held only to write
+    act_as(actor)
     actor.set_password(new_password)
     end_sessions(actor)
 
@@ -314,6 +319,7 @@ def set_active(*, actor: User | SystemActor, user: User, active: bool) -> None:
     """Activate or deactivate an account; deactivation ends all its sessions at once."""
     begin_write()
     _require_admin(actor)
+    act_as(actor)
     if not active:
         if isinstance(actor, User) and actor.id == user.id:
             raise DomainError(_("You cannot deactivate your own account."))

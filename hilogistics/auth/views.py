@@ -24,6 +24,7 @@ from hilogistics.auth.sessions import end_session, safe_next, start_session
 from hilogistics.auth.throttle import ThrottlePolicy, Verdict
 from hilogistics.db import db, utcnow
 from hilogistics.forms import attach_error
+from hilogistics.history.queries import record_history
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import page_number
 from hilogistics.locations.queries import physical_locations_query
@@ -273,6 +274,7 @@ def user_edit(user_id: int) -> Response | str:
         reset_form=ResetPasswordForm(),
         confirm_form=ConfirmForm(),
         lock_minutes=_lock_minutes(user),
+        history=record_history("account", user.id, page=page_number()),
     )
 
 
@@ -304,6 +306,7 @@ def user_password(user_id: int) -> Response | str:
         reset_form=reset_form,
         confirm_form=ConfirmForm(),
         lock_minutes=_lock_minutes(user),
+        history=record_history("account", user.id, page=page_number()),
     )
 
 

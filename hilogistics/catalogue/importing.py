@@ -32,6 +32,7 @@ from hilogistics.catalogue.services import (
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError
 from hilogistics.exports import SpreadsheetError, read_table
+from hilogistics.history.recording import act_as
 from hilogistics.inputs import control_character_message, has_control_characters
 
 COLUMNS = (
@@ -186,6 +187,7 @@ def import_items(*, actor: User | SystemActor, data: bytes, filename: str) -> Im
     meanwhile, and what plan_item_import raises.
     """
     begin_write()
+    act_as(actor)
     plan = plan_item_import(actor=actor, data=data, filename=filename)
     if plan.problems:
         raise ImportRejectedError(plan)

@@ -15,6 +15,7 @@ from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
+from hilogistics.history.recording import act_as
 from hilogistics.stock.models import Movement
 
 ITEM_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
@@ -294,6 +295,7 @@ def create_item(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     values = ItemValues.normalised(
         code=code,
         name=name,
@@ -342,6 +344,7 @@ def update_item(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     values = ItemValues.normalised(
         code=code,
         name=name,
@@ -443,6 +446,7 @@ def create_category(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     code = _clean(code).upper()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
     _raise_first(
@@ -486,6 +490,7 @@ def update_category(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     code = _clean(code).upper()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
     _raise_first(
@@ -537,6 +542,7 @@ def create_unit(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     code = _clean(code).lower()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
     _raise_first(_unit_problems(unit=None, code=code, name=name, name_ko=name_ko, name_fr=name_fr))
@@ -561,6 +567,7 @@ def update_unit(
     """
     begin_write()
     require_admin(actor)
+    act_as(actor)
     code = _clean(code).lower()
     name, name_ko, name_fr = _clean(name), _clean(name_ko), _optional(name_fr)
     _raise_first(_unit_problems(unit=unit, code=code, name=name, name_ko=name_ko, name_fr=name_fr))

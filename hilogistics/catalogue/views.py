@@ -35,6 +35,7 @@ from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.exports import download
 from hilogistics.forms import attach_error
+from hilogistics.history.queries import record_history
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import page_number
 from hilogistics.views_support import submit
@@ -188,6 +189,7 @@ def _render_item_form(form: ItemForm, item: Item | None, *, locked: bool = False
         locked=locked,
         families=_families(),
         families_list_id=FAMILIES_LIST_ID,
+        history=record_history("item", item.id, page=page_number()) if item else None,
     )
 
 
@@ -412,7 +414,12 @@ def category_edit(category_id: int) -> Response | str:
         )
         if response is not None:
             return response
-    return render_template("catalogue/category_form.html", form=form, category=category)
+    return render_template(
+        "catalogue/category_form.html",
+        form=form,
+        category=category,
+        history=record_history("category", category.id, page=page_number()),
+    )
 
 
 # Units of issue ---------------------------------------------------------------------------------
@@ -472,4 +479,9 @@ def unit_edit(unit_id: int) -> Response | str:
         )
         if response is not None:
             return response
-    return render_template("catalogue/unit_form.html", form=form, unit=unit)
+    return render_template(
+        "catalogue/unit_form.html",
+        form=form,
+        unit=unit,
+        history=record_history("unit", unit.id, page=page_number()),
+    )

@@ -15,6 +15,7 @@ from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
+from hilogistics.history.recording import act_as
 from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
 from hilogistics.stock.models import Balance
 
@@ -104,6 +105,7 @@ def save_location(
     """
     begin_write()
     _require_admin(actor)
+    act_as(actor)
     if location is not None and location.is_virtual:
         raise DomainError(_("Virtual locations are part of the ledger and cannot be changed."))
     if kind not in PHYSICAL_KINDS:
@@ -264,6 +266,7 @@ def save_province(
     """
     begin_write()
     _require_admin(actor)
+    act_as(actor)
     code = _clean_code(code, max_length=16)
     name = _clean_name(name, field="name", max_length=120)
     name_ko = _clean_name(name_ko, field="name_ko", max_length=120)

@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
+from hilogistics.history.queries import record_history
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import page_number
 from hilogistics.locations import services
@@ -152,7 +153,12 @@ def edit(location_id: int) -> Response | str:
         )
         if response is not None:
             return response
-    return render_template("locations/location_form.html", form=form, location=location)
+    return render_template(
+        "locations/location_form.html",
+        form=form,
+        location=location,
+        history=record_history("location", location.id, page=page_number()),
+    )
 
 
 @bp.get("/provinces")
@@ -207,4 +213,9 @@ def province_edit(province_id: int) -> Response | str:
         )
         if response is not None:
             return response
-    return render_template("locations/province_form.html", form=form, province=province)
+    return render_template(
+        "locations/province_form.html",
+        form=form,
+        province=province,
+        history=record_history("province", province.id, page=page_number()),
+    )

@@ -44,6 +44,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("locations.index", _l("Locations"), _ADMIN),
     NavItem("locations.provinces", _l("Provinces"), _ADMIN),
     NavItem("auth.users", _l("Users"), _ADMIN),
+    NavItem("history.search", _l("Change history"), _ADMIN),
     NavItem("auth.password", _l("My password"), ALL_ROLES),
 ]
 

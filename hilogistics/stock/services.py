@@ -20,6 +20,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today, planning_date_problem
 from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.history.recording import act_as
 from hilogistics.i18n import current_locale
 from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import Location, LocationKind
@@ -882,6 +883,7 @@ def save_grant(
     """
     begin_write()
     require_stock_role(actor)
+    act_as(actor)
     code = (code or "").strip()
     for name, value, limit, missing in (
         ("code", code, 40, _("Enter the grant code.")),
@@ -925,6 +927,7 @@ def set_reorder_level(
     """Set (or, with no minimum and no maximum, remove) the reorder level of an item at a place."""
     begin_write()
     require_stock_role(actor)
+    act_as(actor)
     problem = _level_problem(minimum, maximum)
     if problem is not None:
         raise DomainError(problem, field="maximum")
@@ -1019,6 +1022,7 @@ def save_reorder_levels(
     """
     begin_write()
     require_stock_role(actor)
+    act_as(actor)
     location = db.session.get(Location, location_id)
     if location is None or not location.kind.is_physical:
         raise DomainError(_("Choose a warehouse, centre, school or camp."), field="location_id")

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
 from hilogistics.db import db
+from hilogistics.history.queries import record_history
 from hilogistics.inputs import page_number
 from hilogistics.stock.forms_grants import GrantForm
 from hilogistics.stock.models import Grant
@@ -87,4 +88,9 @@ def grant_edit(grant_id: int) -> Response | str:
         )
         if response is not None:
             return response
-    return render_template("stock/grants_form.html", form=form, grant=grant)
+    return render_template(
+        "stock/grants_form.html",
+        form=form,
+        grant=grant,
+        history=record_history("grant", grant.id, page=page_number()),
+    )

@@ -1,0 +1,1 @@
+"""Change history of reference data: who changed which record, when, from what to what."""

@@ -1,0 +1,6 @@
+"""Every report, by the name in its address, in the order the index lists them."""
+
+from hilogistics.reports.framework import Report
+from hilogistics.reports.stock import StockReport
+
+REPORTS: dict[str, Report] = {report.name: report for report in (StockReport(),)}

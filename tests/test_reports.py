@@ -221,3 +221,120 @@ def test_a_bar_chart_has_title_description_axes_and_escapes_its_text() -> None:
     assert nice_ticks(10) == [0, 2, 4, 6, 8, 10]
     assert nice_ticks(0) == [0, 1]
     assert nice_ticks(7)[-1] >= 7
+
+
+@dataclass
+class Slips:
+    """Four slips at two centres over two months (see the test for the figures)."""
+
+    centre: Location
+    other: Location
+    previous: str
+    current: str
+
+
+@pytest.fixture
+def slips(app: Flask) -> Slips:
+    from hilogistics.distributions.models import FittingService, RecipientType, Side
+    from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+
+    item = make_item(code="REP-D")
+    centre = make_location(code="REP-DC", name="Slip centre")
+    other = make_location(code="REP-DO", name="Camp centre")
+    lot = make_lot(item)
+    supplier = virtual("SUPPLIER")
+    first = TODAY.replace(day=1)
+    previous_start = (first - timedelta(days=1)).replace(day=1)
+    move(TransactionKind.RECEIPT, lot, 50, supplier, centre, previous_start)
+    move(TransactionKind.RECEIPT, lot, 50, supplier, other, previous_start)
+
+    def slip(place: Location, on: date, quantity: int, recipient: Recipient) -> None:
+        record_distribution(
+            actor=SYSTEM,
+            location_id=place.id,
+            distributed_on=on,
+            recipient=recipient,
+            lines=[LineInput(item.id, lot.id, quantity)],
+            operation_key=operation_key(),
+        )
+
+    t = RecipientType
+    slip(
+        centre,
+        previous_start + timedelta(days=2),
+        2,
+        Recipient(t.PATIENT, reference="BEN-0001", service=FittingService.NEW, side=Side.LEFT),
+    )
+    slip(
+        centre,
+        previous_start + timedelta(days=5),
+        10,
+        Recipient(t.CLASS, reference="CLS-01", headcounts={"girls": 3, "boys": 4}),
+    )
+    slip(centre, first, 5, Recipient(t.WORKSHOP))
+    slip(
+        other,
+        previous_start + timedelta(days=5),
+        6,
+        Recipient(
+            t.CAMP_SESSION,
+            reference="CMP-01",
+            headcounts={"women": 2, "men": 1, "older_women": 1},
+        ),
+    )
+    db.session.commit()
+    return Slips(centre, other, previous_start.strftime("%Y-%m"), first.strftime("%Y-%m"))
+
+
+def report_csv(client: FlaskClient, name: str, **args: object) -> list[dict[str, str]]:
+    response = client.get(f"/reports/{name}/export", query_string={"format": "csv", **args})
+    assert response.status_code == 200
+    rows = rows_of_csv(response.data)
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_distributions_by_month_and_place_match_hand_worked_figures(
+    slips: Slips, client: FlaskClient
+) -> None:
+    sign_in(client, make_user(Role.VIEWER))
+    db.session.commit()
+    fields = ("Slips", "Girls (0–17)", "Boys (0–17)", "Women (18–59)", "Men (18–59)")
+    fields += ("Women (60 and over)", "Individuals", "People served", "Quantity")
+    rows = report_csv(client, "distributions", group="place")
+    figures = {(r["Month"], r["Place"]): tuple(r[f] for f in fields) for r in rows}
+    assert figures == {
+        (slips.previous, "Slip centre"): ("2", "3", "4", "0", "0", "0", "1", "8", "12"),
+        (slips.previous, "Camp centre"): ("1", "0", "0", "2", "1", "1", "0", "4", "6"),
+        (slips.current, "Slip centre"): ("1", "0", "0", "0", "0", "0", "0", "0", "5"),
+        ("Total", ""): ("4", "3", "4", "2", "1", "1", "1", "12", "23"),
+    }
+    by_type = report_csv(client, "distributions", group="recipient_type")
+    units = {r["Recipient type"]: r["Quantity"] for r in by_type if r["Month"] == slips.previous}
+    assert units == {"Patient fitting": "2", "Class or school": "10", "Camp session": "6"}
+    months = report_csv(client, "distributions", group="")
+    assert [(r["Month"], r["People served"], r["Quantity"]) for r in months] == [
+        (slips.previous, "12", "18"),
+        (slips.current, "0", "5"),
+        ("Total", "12", "23"),
+    ]
+    by_service = report_csv(client, "distributions", group="service", service="new")
+    assert [(r["Month"], r["Service"], r["Quantity"]) for r in by_service] == [
+        (slips.previous, "New fitting", "2"),
+        ("Total", "", "2"),
+    ]
+    page = client.get("/reports/distributions")
+    assert page.status_code == 200
+    assert b'role="img"' in page.data and b"Units distributed per month" in page.data
+    pdf = client.get("/reports/distributions/print.pdf?group=item")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_technician_sees_only_their_own_slips(slips: Slips, client: FlaskClient) -> None:
+    sign_in(client, make_user(Role.TECHNICIAN, location=slips.other))
+    db.session.commit()
+    rows = report_csv(client, "distributions", group="place", location=slips.centre.id)
+    assert [(r["Place"], r["Quantity"]) for r in rows] == [("Camp centre", "6"), ("", "6")]
+    page = client.get("/reports/distributions?group=place")
+    assert b"Slip centre" not in page.data
+    # The chart counts only the technician's units too.
+    assert b"Units handed out or used per month: " + slips.previous.encode() + b" 6" in page.data

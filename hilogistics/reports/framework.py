@@ -6,12 +6,12 @@ statement, so the four can never disagree. Technicians see only their own place:
 narrows its statement by :func:`place_scope`, whatever the form says.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, gettext
 from sqlalchemy import ColumnElement, Select, func, literal, select, true
 
 from hilogistics.auth.models import Role, User
@@ -31,6 +31,8 @@ class Column:
     label: LazyString | str
     numeric: bool = False
     width: float = 12.0
+    # Stored value → msgid of its words (enum values such as a recipient type), or None.
+    labels: Mapping[Any, str] | None = None
 
 
 class Report:
@@ -99,10 +101,18 @@ def totals(stmt: Select[Any], columns: Sequence[Column]) -> dict[str, int]:
     return {c.key: int(v) for c, v in zip(numeric, values, strict=True)}
 
 
-def cell(value: Any) -> Any:
-    """A value as a table, export or PDF shows it: dates in ISO form, None as empty."""
+def cell(value: Any, column: Column | None = None) -> Any:
+    """A value as a table, export or PDF shows it: dates in ISO form, None as empty, words."""
     if value is None:
         return ""
+    if column is not None and column.labels is not None:
+        label = column.labels.get(value)
+        return gettext(label) if label else value
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def display(rows: Any, columns: Sequence[Column]) -> list[list[Any]]:
+    """Rows of the statement as they are shown, column by column."""
+    return [[cell(v, c) for v, c in zip(row, columns, strict=True)] for row in rows]

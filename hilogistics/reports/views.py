@@ -15,7 +15,7 @@ from hilogistics.documents.reports import report_document
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import link_args
 from hilogistics.reports.charts import bar_chart_svg
-from hilogistics.reports.framework import PDF_MAX_ROWS, Report, cell, totals
+from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, totals
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.queries import RowPage
@@ -68,7 +68,7 @@ def page(report_name: str) -> str:
         form=form,
         columns=columns,
         page=rows,
-        rows=[[cell(v) for v in row] for row in rows.items],
+        rows=display(rows.items, columns),
         sums=totals(stmt, columns),
         chart=chart,
         # Every text in the drawing is escaped by bar_chart_svg.
@@ -98,7 +98,7 @@ def export(report_name: str) -> Response:
     form = _form(report)
     columns = report.columns(form)
     stmt = report.statement(form, acting_user(), current_locale())
-    rows = [[cell(v) for v in row] for row in db.session.execute(stmt)]
+    rows = display(db.session.execute(stmt), columns)
     sums = totals(stmt, columns)
     if sums:
         rows.append([_("Total") if i == 0 else sums.get(c.key, "") for i, c in enumerate(columns)])
@@ -117,7 +117,7 @@ def pdf(report_name: str) -> Response:
     user, locale = acting_user(), current_locale()
     columns = report.columns(form)
     stmt = report.statement(form, user, locale)
-    rows = [[cell(v) for v in row] for row in db.session.execute(stmt.limit(PDF_MAX_ROWS + 1))]
+    rows = display(db.session.execute(stmt.limit(PDF_MAX_ROWS + 1)), columns)
     document = report_document(
         report=report,
         facts=report.facts(form),

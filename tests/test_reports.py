@@ -338,3 +338,60 @@ def test_a_technician_sees_only_their_own_slips(slips: Slips, client: FlaskClien
     assert b"Slip centre" not in page.data
     # The chart counts only the technician's units too.
     assert b"Units handed out or used per month: " + slips.previous.encode() + b" 6" in page.data
+
+
+@pytest.fixture
+def expiring(app: Flask) -> tuple[Location, Location]:
+    item = make_item(code="REP-E", tracks_expiry=True)
+    warehouse = make_warehouse(code="REP-EW", name="Expiry warehouse")
+    centre = make_location(code="REP-EC", name="Expiry centre")
+    supplier = virtual("SUPPLIER")
+    for days, place, quantity in (
+        (-3, warehouse, 8),
+        (10, warehouse, 5),
+        (10, centre, 4),
+        (60, warehouse, 7),
+        (150, warehouse, 9),
+        (400, warehouse, 11),
+    ):
+        lot = make_lot(item, code=f"E{days}", expires_on=TODAY + timedelta(days=days))
+        ledger.post(
+            kind=TransactionKind.RECEIPT,
+            lines=[ledger.Line(item.id, lot.id, quantity, supplier.id, place.id)],
+            actor=SYSTEM,
+            occurred_on=days_ago(10),
+            operation_key=operation_key(),
+            receive_expired=True,
+        )
+    db.session.commit()
+    return warehouse, centre
+
+
+def test_expiry_bands_and_chart_match_hand_worked_figures(
+    expiring: tuple[Location, Location], client: FlaskClient
+) -> None:
+    warehouse, centre = expiring
+    sign_in(client, make_user(Role.LOGISTICS))
+    db.session.commit()
+    rows = report_csv(client, "expiry")
+    assert [(r["Place"], r["Lot"], r["When"], r["On hand"]) for r in rows] == [
+        ("Expiry warehouse", "E-3", "Expired", "8"),
+        ("Expiry centre", "E10", "Within 30 days", "4"),
+        ("Expiry warehouse", "E10", "Within 30 days", "5"),
+        ("Expiry warehouse", "E60", "In 31 to 90 days", "7"),
+        ("Expiry warehouse", "E150", "In 91 to 180 days", "9"),
+        ("Total", "", "", "33"),
+    ]
+    assert [r["On hand"] for r in report_csv(client, "expiry", horizon="30")][-1] == "17"
+    page = client.get("/reports/expiry")
+    assert (
+        "Units on hand by expiry: Expired 8, Within 30 days 9, In 31 to 90 days 7, "
+        "In 91 to 180 days 9." in page.get_data(as_text=True)
+    )
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    db.session.commit()
+    rows = report_csv(client, "expiry", location=warehouse.id)
+    assert [(r["Place"], r["On hand"]) for r in rows] == [("Expiry centre", "4"), ("Total", "4")]
+    assert "Expired 0, Within 30 days 4," in client.get("/reports/expiry").get_data(as_text=True)
+    pdf = client.get("/reports/expiry/print.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

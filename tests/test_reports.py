@@ -395,3 +395,67 @@ def test_expiry_bands_and_chart_match_hand_worked_figures(
     assert "Expired 0, Within 30 days 4," in client.get("/reports/expiry").get_data(as_text=True)
     pdf = client.get("/reports/expiry/print.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_the_grant_report_balances_down_the_chain_with_hand_worked_figures(
+    app: Flask, client: FlaskClient
+) -> None:
+    from hilogistics.distributions.models import RecipientType
+    from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+
+    item = make_item(code="REP-GR")
+    warehouse = make_warehouse(code="REP-GW")
+    centre = make_location(code="REP-GC")
+    grant = make_grant(code="REP-GRANT", starts_on=days_ago(40), ends_on=days_ago(3))
+    other_grant = make_grant(code="REP-OTHER")
+    lot, other_lot = make_lot(item, grant_id=grant.id), make_lot(item, grant_id=other_grant.id)
+    supplier, transit = virtual("SUPPLIER"), virtual("TRANSIT")
+    loss = virtual("LOSS")
+    k = TransactionKind
+    move(k.RECEIPT, lot, 20, supplier, warehouse, days_ago(50))  # before the period: opening
+    move(k.RECEIPT, lot, 100, supplier, warehouse, days_ago(30))
+    move(k.RECEIPT, other_lot, 7, supplier, warehouse, days_ago(30))  # another grant's
+    move(k.DISPATCH, lot, 40, warehouse, transit, days_ago(25))
+    move(k.ARRIVAL, lot, 40, transit, centre, days_ago(24))
+
+    def slip(on: date, quantity: int, **headcounts: int) -> None:
+        record_distribution(
+            actor=SYSTEM,
+            location_id=centre.id,
+            distributed_on=on,
+            recipient=Recipient(RecipientType.CLASS, reference="CLS-02", headcounts=headcounts),
+            lines=[LineInput(item.id, lot.id, quantity)],
+            operation_key=operation_key(),
+        )
+
+    slip(days_ago(20), 15, girls=3, boys=2)
+    move(k.ADJUSTMENT, lot, 6, warehouse, loss, days_ago(10))
+    move(k.DISPATCH, lot, 10, warehouse, transit, days_ago(5))  # on the road at the end
+    slip(days_ago(1), 4, women=1)  # after the period: not counted
+    db.session.commit()
+    sign_in(client, make_user(Role.VIEWER))
+    db.session.commit()
+    rows = report_csv(client, "grant", grant=grant.id)
+    names = ("Opening", "Received", "Dispatched", "Distributed", "Lost or written off")
+    names += ("On hand at warehouses", "On hand elsewhere", "People served")
+    figures = [tuple(int(r[n]) for n in names) for r in rows]
+    assert figures == [(20, 100, 50, 15, 6, 64, 35, 5), (20, 100, 50, 15, 6, 64, 35, 5)]
+    opening, received, dispatched, distributed, lost, warehouses, elsewhere, _ = figures[0]
+    assert opening + received == distributed + lost + warehouses + elsewhere
+    assert opening + received == dispatched + lost + warehouses  # the warehouse's share
+    assert dispatched == distributed + elsewhere  # the field's share
+    # Up to today instead: the last slip is in, the 10 on the road still are.
+    rows = report_csv(client, "grant", grant=grant.id, date_to=TODAY.isoformat())
+    assert [int(rows[0][n]) for n in ("Distributed", "On hand elsewhere", "People served")] == [
+        19,
+        31,
+        6,
+    ]
+    assert client.get(f"/reports/grant?grant={grant.id}").status_code == 200
+    assert client.get(f"/reports/grant/print.pdf?grant={grant.id}").data.startswith(b"%PDF")
+    # The chain runs through every place: not a technician's report.
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    db.session.commit()
+    assert client.get("/reports/grant").status_code == 404
+    assert client.get("/reports/grant/export").status_code == 404
+    assert b"/reports/grant" not in client.get("/reports").data

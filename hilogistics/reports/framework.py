@@ -42,6 +42,8 @@ class Report:
     title: LazyString
     description: LazyString
     form_class: type[FilterForm]
+    # Who may open it; technicians see their own place's figures in the reports open to them.
+    roles: frozenset[Role] = frozenset(Role)
 
     def columns(self, form: FilterForm) -> list[Column]:
         """The columns the rows hold, in order."""

@@ -3,8 +3,15 @@
 from hilogistics.reports.distributions import DistributionReport
 from hilogistics.reports.expiry import ExpiryReport
 from hilogistics.reports.framework import Report
+from hilogistics.reports.grants import GrantReport
 from hilogistics.reports.stock import StockReport
 
 REPORTS: dict[str, Report] = {
-    report.name: report for report in (StockReport(), DistributionReport(), ExpiryReport())
+    report.name: report
+    for report in (
+        StockReport(),
+        DistributionReport(),
+        ExpiryReport(),
+        GrantReport(),
+    )
 }

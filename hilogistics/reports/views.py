@@ -27,7 +27,7 @@ bp = Blueprint("reports", __name__)
 
 def _report(name: str) -> Report:
     report = REPORTS.get(name)
-    if report is None:
+    if report is None or acting_user().role not in report.roles:
         abort(404)
     return report
 
@@ -47,7 +47,9 @@ def _form(report: Report) -> FilterForm:
 @allow(ALL_ROLES)
 def index() -> str:
     """The reports, each with what it answers."""
-    return render_template("reports/index.html", reports=list(REPORTS.values()))
+    role = acting_user().role
+    reports = [report for report in REPORTS.values() if role in report.roles]
+    return render_template("reports/index.html", reports=reports)
 
 
 @bp.get("/reports/<report_name>")

@@ -184,6 +184,7 @@ class World:
             "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
             # At the technician's centre, open: every count page and action applies.
             "count_id": open_count(actor=SYSTEM, location_id=self.centre.id).id,
+            "report_name": "stock",
         }
         db.session.commit()
         self.app = app

@@ -125,6 +125,16 @@ class Document:
     locale: str = "en"
     note: str = ""  # printed under the table (a receipt statement, "not to be destroyed")
     missing: list[str] = field(default_factory=list)  # filled by render: characters not drawable
+    figures: Sequence["Figure"] = ()  # charts printed between the facts and the table
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart printed above the table: its title, the SVG drawing and a text description."""
+
+    title: str
+    svg: str
+    description: str = ""
 
 
 @cache
@@ -385,9 +395,36 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
         pdf.set_y(top + box_height + 4)
 
 
+def _figure(pdf: _Pdf, figure: Figure) -> None:
+    """Title, drawing (fpdf2 draws SVG as vectors: sharp at any zoom) and description."""
+    width = pdf.epw
+    height = width * 0.47  # the charts' aspect ratio (640 × 300)
+    if pdf.get_y() + height + 16 > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.set_font(FAMILY, "B", 10)
+    pdf.multi_cell(
+        pdf.epw, 5, pdf.safe(figure.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.image(io.BytesIO(figure.svg.encode()), x=MARGIN, y=pdf.get_y(), w=width, h=height)
+    pdf.set_y(pdf.get_y() + height + 1)
+    if figure.description:
+        pdf.set_font(FAMILY, "", 8.5)
+        pdf.multi_cell(
+            pdf.epw,
+            4.2,
+            pdf.safe(figure.description),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    pdf.ln(3)
+
+
 def _body(pdf: _Pdf, document: Document) -> None:
     pdf.add_page()
     _facts(pdf, document.facts)
+    for figure in document.figures:
+        _figure(pdf, figure)
     _table(pdf, document.columns, document.rows)
     if document.note:
         pdf.set_font(FAMILY, "", 9)

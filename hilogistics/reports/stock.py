@@ -1,0 +1,130 @@
+"""Stock on hand by place, category and grant, today or at the end of a past date.
+
+Today's figures are the balances. A past date's are today's balances less every movement
+dated after it (in at the place: subtracted; out of it: added back), read through the index
+on the movements' date: the later the date, the fewer movements are read, and the whole
+ledger is never summed.
+"""
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select, union_all
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from hilogistics.auth.models import User
+from hilogistics.catalogue.models import Category, Item, Unit
+from hilogistics.db import localised_name
+from hilogistics.forms import planning_date
+from hilogistics.locations.models import PHYSICAL_KINDS, Location
+from hilogistics.reports.choices import chosen_id, fill_categories, fill_grants, fill_places
+from hilogistics.reports.framework import Column, Report, place_scope
+from hilogistics.stock.forms_pages import FilterForm
+from hilogistics.stock.models import Balance, Grant, Lot, Movement
+
+
+class StockFilterForm(FilterForm):
+    """Place, category, grant and the date of the report."""
+
+    location = SelectField(_l("Place"), default="")
+    category = SelectField(_l("Category"), default="")
+    grant = SelectField(_l("Grant"), default="")
+    as_of = DateField(
+        _l("Stock as of"),
+        validators=[Optional(), planning_date],
+        description=_l("At the end of this day; leave empty for today."),
+    )
+
+
+def quantities(as_of: date | None, location_id: int | None = None) -> Any:
+    """Subquery (location_id, item_id, lot_id, quantity): balances, wound back to ``as_of``."""
+    parts: list[Select[Any]] = [
+        select(
+            Balance.location_id.label("location_id"),
+            Balance.item_id.label("item_id"),
+            Balance.lot_id.label("lot_id"),
+            Balance.quantity.label("quantity"),
+        ).where(Balance.quantity != 0)
+    ]
+    if location_id is not None:
+        parts[0] = parts[0].where(Balance.location_id == location_id)
+    if as_of is not None:
+        came = select(
+            Movement.to_location_id, Movement.item_id, Movement.lot_id, -Movement.quantity
+        ).where(Movement.occurred_on > as_of)
+        went = select(
+            Movement.from_location_id, Movement.item_id, Movement.lot_id, Movement.quantity
+        ).where(Movement.occurred_on > as_of)
+        if location_id is not None:
+            came = came.where(Movement.to_location_id == location_id)
+            went = went.where(Movement.from_location_id == location_id)
+        parts += [came, went]
+    if len(parts) == 1:
+        return parts[0].subquery("quantities")
+    return union_all(*parts).subquery("quantities")
+
+
+class StockReport(Report):
+    """Stock on hand per place, item and grant."""
+
+    name = "stock"
+    title = _l("Stock on hand by place, category and grant")
+    description = _l("Today, or at the end of a past date (worked back from the movements).")
+    form_class = StockFilterForm
+
+    def columns(self, form: FilterForm) -> list[Column]:  # noqa: D102
+        return [
+            Column("place", _l("Place"), width=18),
+            Column("category", _l("Category"), width=16),
+            Column("code", _l("Code"), width=16),
+            Column("item", _l("Item"), width=24),
+            Column("unit", _l("Unit"), width=8),
+            Column("grant", _l("Grant"), width=12),
+            Column("quantity", _l("On hand"), numeric=True, width=10),
+        ]
+
+    def prepare(self, form: FilterForm, user: User, locale: str) -> None:  # noqa: D102
+        fill_places(form.location, user, locale)
+        fill_categories(form.category, locale)
+        fill_grants(form.grant)
+
+    def statement(self, form: FilterForm, user: User, locale: str) -> Select[Any]:  # noqa: D102
+        location_id = chosen_id(form.location)
+        amounts = quantities(form.as_of.data, location_id)
+        place = localised_name(Location, locale)
+        category = localised_name(Category, locale)
+        item = localised_name(Item, locale)
+        stmt = (
+            select(
+                place.label("place"),
+                category.label("category"),
+                Item.code.label("code"),
+                item.label("item"),
+                localised_name(Unit, locale).label("unit"),
+                Grant.code.label("grant"),
+                func.sum(amounts.c.quantity).label("quantity"),
+            )
+            .select_from(amounts)
+            .join(Location, Location.id == amounts.c.location_id)
+            .join(Lot, Lot.id == amounts.c.lot_id)
+            .join(Item, Item.id == amounts.c.item_id)
+            .join(Category, Category.id == Item.category_id)
+            .join(Unit, Unit.id == Item.unit_id)
+            .outerjoin(Grant, Grant.id == Lot.grant_id)
+            .where(Location.kind.in_(PHYSICAL_KINDS), place_scope(user, Location.id))
+            .group_by(Location.id, place, category, Item.id, Item.code, item, Unit.id, Grant.code)
+            .having(func.sum(amounts.c.quantity) != 0)
+            .order_by(place, Location.id, Item.code, Grant.code)
+        )
+        category_id = chosen_id(form.category)
+        if category_id is not None:
+            parent = select(Category.id).where(
+                or_(Category.id == category_id, Category.parent_id == category_id)
+            )
+            stmt = stmt.where(Item.category_id.in_(parent))
+        grant_id = chosen_id(form.grant)
+        if grant_id is not None:
+            stmt = stmt.where(Lot.grant_id == grant_id)
+        return stmt

@@ -1,0 +1,134 @@
+"""Report pages: the index, each report's page, its CSV/XLSX export and its printed PDF."""
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from hilogistics import exports
+from hilogistics.auth.access import ALL_ROLES, acting_user, allow
+from hilogistics.auth.models import Role
+from hilogistics.dates import business_today
+from hilogistics.db import db
+from hilogistics.documents.layout import render
+from hilogistics.documents.reports import report_document
+from hilogistics.i18n import current_locale
+from hilogistics.inputs import link_args
+from hilogistics.reports.charts import bar_chart_svg
+from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, totals
+from hilogistics.reports.registry import REPORTS
+from hilogistics.stock.forms_pages import FilterForm
+from hilogistics.stock.queries import RowPage
+from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
+from hilogistics.views_support import page_args
+
+bp = Blueprint("reports", __name__)
+
+
+def _report(name: str) -> Report:
+    report = REPORTS.get(name)
+    if report is None or acting_user().role not in report.roles:
+        abort(404)
+    return report
+
+
+def _form(report: Report) -> FilterForm:
+    """The report's filters from the query string, choices filled for the reader."""
+    user = acting_user()
+    form = report.form_class(request.args)
+    report.prepare(form, user, current_locale())
+    form.validate_or_default()
+    if user.role is Role.TECHNICIAN and hasattr(form, "location"):
+        form.location.data = str(user.location_id)
+    return form
+
+
+@bp.get("/reports")
+@allow(ALL_ROLES)
+def index() -> str:
+    """The reports, each with what it answers."""
+    role = acting_user().role
+    reports = [report for report in REPORTS.values() if role in report.roles]
+    return render_template("reports/index.html", reports=reports)
+
+
+@bp.get("/reports/<report_name>")
+@allow(ALL_ROLES)
+def page(report_name: str) -> str:
+    """One report: filters, a chart where one helps, a page of its rows and the totals."""
+    report = _report(report_name)
+    form = _form(report)
+    user, locale = acting_user(), current_locale()
+    columns = report.columns(form)
+    stmt = report.statement(form, user, locale)
+    page_number, per_page = page_args()
+    rows = RowPage(stmt, page=page_number, per_page=per_page)
+    chart = report.chart(form, user, locale)
+    return render_template(
+        "reports/report.html",
+        report=report,
+        form=form,
+        columns=columns,
+        page=rows,
+        rows=display(rows.items, columns),
+        sums=totals(stmt, columns),
+        chart=chart,
+        # Every text in the drawing is escaped by bar_chart_svg.
+        chart_svg=Markup(bar_chart_svg(chart, element_id="report-chart")) if chart else None,  # noqa: S704
+        filter_args=link_args("page", "per_page", "format"),
+    )
+
+
+def _caption(report: Report, form: FilterForm) -> list[str]:
+    facts = "; ".join(f"{label}: {value}" for label, value in report.facts(form))
+    return [
+        str(report.title),
+        _(
+            "As recorded on %(date)s, exported by %(name)s",
+            date=business_today().isoformat(),
+            name=acting_user().display_name,
+        ),
+        *([facts] if facts else []),
+    ]
+
+
+@bp.get("/reports/<report_name>/export")
+@allow(ALL_ROLES)
+def export(report_name: str) -> Response:
+    """Every row of the report with these filters, as CSV or XLSX, with a totals row."""
+    report = _report(report_name)
+    form = _form(report)
+    columns = report.columns(form)
+    stmt = report.statement(form, acting_user(), current_locale())
+    rows = display(db.session.execute(stmt), columns)
+    sums = totals(stmt, columns)
+    if sums:
+        rows.append([_("Total") if i == 0 else sums.get(c.key, "") for i, c in enumerate(columns)])
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    filename = f"report-{report.name}-{business_today().isoformat()}"
+    headers = [str(c.label) for c in columns]
+    return exports.download(fmt, filename, headers, rows, caption=_caption(report, form))
+
+
+@bp.get("/reports/<report_name>/print.pdf")
+@allow(ALL_ROLES)
+def pdf(report_name: str) -> Response:
+    """The report on A4: its filters, chart, rows (at most PDF_MAX_ROWS) and totals."""
+    report = _report(report_name)
+    form = _form(report)
+    user, locale = acting_user(), current_locale()
+    columns = report.columns(form)
+    stmt = report.statement(form, user, locale)
+    rows = display(db.session.execute(stmt.limit(PDF_MAX_ROWS + 1)), columns)
+    document = report_document(
+        report=report,
+        facts=report.facts(form),
+        columns=columns,
+        rows=rows,
+        sums=totals(stmt, columns),
+        chart=report.chart(form, user, locale),
+        today=business_today(),
+        printing=printing(),
+    )
+    filename = f"report-{report.name}-{business_today().isoformat()}"
+    return pdf_response(render(document, strict=strict_glyphs()), filename)

@@ -13,6 +13,7 @@ from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import FittingService, RecipientType, Side
 from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+from hilogistics.main import work
 from hilogistics.shipments.services import (
     DraftLine,
     Header,
@@ -20,6 +21,7 @@ from hilogistics.shipments.services import (
     plan_consignment,
     receive_shipment,
 )
+from hilogistics.stock.queries.attention import expiring_count_query
 from hilogistics.stock.services import correct_lot_expiry, set_reorder_level
 from tests.conftest import sign_in
 from tests.factories import (
@@ -305,3 +307,11 @@ def test_the_lists_across_places_filter_by_place(app: Flask) -> None:
     assert world.late_slip.number in late and world.north_slip.number not in late
     technician, _user = client_as(app, Role.TECHNICIAN, location=world.north)
     assert technician.get("/stock/expiring").status_code == 403
+
+
+def test_big_counts_stop_at_a_thousand(app: Flask) -> None:
+    World()
+    assert work.count_text(999) == "999" and work.count_text(1000) == "999+"
+    everything = expiring_count_query(today=TODAY)
+    capped = expiring_count_query(today=TODAY, at_most=1)
+    assert db.session.scalar(everything) == 2 and db.session.scalar(capped) == 1

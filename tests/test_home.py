@@ -1,6 +1,7 @@
 """The home page per role: today's work panels, their counts and links, the month's figures."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
@@ -315,3 +316,23 @@ def test_big_counts_stop_at_a_thousand(app: Flask) -> None:
     everything = expiring_count_query(today=TODAY)
     capped = expiring_count_query(today=TODAY, at_most=1)
     assert db.session.scalar(everything) == 2 and db.session.scalar(capped) == 1
+
+
+def test_the_home_page_statements_do_not_grow_with_the_work(
+    app: Flask, count_queries: Callable[[], list[str]]
+) -> None:
+    world = World()
+    client, _user = client_as(app, Role.LOGISTICS)
+    before = len(count_queries())
+    client.get("/")
+    first = len(count_queries()) - before
+    # More of every kind: slips, a draft, a count elsewhere.
+    lot = world.late_slip.all_lines[0].lot
+    for days in (35, 45, 50):
+        world._slip(world.north, lot, TODAY - timedelta(days=days))
+    open_count(actor=SYSTEM, location_id=world.south.id)
+    db.session.commit()
+    before = len(count_queries())
+    body = client.get("/").get_data(as_text=True)
+    assert len(count_queries()) - before == first
+    assert panel_counts(body)["unreturned-late"] == 4 and panel_counts(body)["counts-open"] == 3

@@ -1,6 +1,7 @@
 """The home page per role: today's work panels, their counts and links, the month's figures."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
@@ -13,6 +14,7 @@ from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import FittingService, RecipientType, Side
 from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+from hilogistics.main import work
 from hilogistics.shipments.services import (
     DraftLine,
     Header,
@@ -20,6 +22,7 @@ from hilogistics.shipments.services import (
     plan_consignment,
     receive_shipment,
 )
+from hilogistics.stock.queries.attention import expiring_count_query
 from hilogistics.stock.services import correct_lot_expiry, set_reorder_level
 from tests.conftest import sign_in
 from tests.factories import (
@@ -305,3 +308,31 @@ def test_the_lists_across_places_filter_by_place(app: Flask) -> None:
     assert world.late_slip.number in late and world.north_slip.number not in late
     technician, _user = client_as(app, Role.TECHNICIAN, location=world.north)
     assert technician.get("/stock/expiring").status_code == 403
+
+
+def test_big_counts_stop_at_a_thousand(app: Flask) -> None:
+    World()
+    assert work.count_text(999) == "999" and work.count_text(1000) == "999+"
+    everything = expiring_count_query(today=TODAY)
+    capped = expiring_count_query(today=TODAY, at_most=1)
+    assert db.session.scalar(everything) == 2 and db.session.scalar(capped) == 1
+
+
+def test_the_home_page_statements_do_not_grow_with_the_work(
+    app: Flask, count_queries: Callable[[], list[str]]
+) -> None:
+    world = World()
+    client, _user = client_as(app, Role.LOGISTICS)
+    before = len(count_queries())
+    client.get("/")
+    first = len(count_queries()) - before
+    # More of every kind: slips, a draft, a count elsewhere.
+    lot = world.late_slip.all_lines[0].lot
+    for days in (35, 45, 50):
+        world._slip(world.north, lot, TODAY - timedelta(days=days))
+    open_count(actor=SYSTEM, location_id=world.south.id)
+    db.session.commit()
+    before = len(count_queries())
+    body = client.get("/").get_data(as_text=True)
+    assert len(count_queries()) - before == first
+    assert panel_counts(body)["unreturned-late"] == 4 and panel_counts(body)["counts-open"] == 3

@@ -51,6 +51,8 @@ from hilogistics.stock.queries.attention import (
 
 # Rows a panel shows; its "see all" link leads to the rest.
 SHOWN = 10
+# A count above this shows as "999+" (and costly counts stop reading there).
+COUNT_MAX = 999
 # A slip not back after this many days is late (logistics chase it).
 UNRETURNED_DAYS = 30
 
@@ -370,7 +372,9 @@ PANELS: list[Panel] = [
             query=lambda r: expiring_lots_query(
                 today=r.today, days=EXPIRING_DAYS, locale=current_locale()
             ),
-            count=lambda r: expiring_count_query(today=r.today, days=EXPIRING_DAYS),
+            count=lambda r: expiring_count_query(
+                today=r.today, days=EXPIRING_DAYS, at_most=COUNT_MAX + 1
+            ),
             row=_expiring_row,
         ),
         see_all=lambda r: url_for("stock.expiring", days=EXPIRING_DAYS),
@@ -434,6 +438,16 @@ class Shown:
     rows: list[Row] = field(default_factory=list)
     see_all: str = ""
 
+    @property
+    def count_text(self) -> str:
+        """The count as shown: the number, or "999+" beyond ``COUNT_MAX``."""
+        return count_text(self.count)
+
+
+def count_text(count: int) -> str:
+    """A count for a heading or a badge: the number, or "999+" beyond ``COUNT_MAX``."""
+    return f"{COUNT_MAX}+" if count > COUNT_MAX else str(count)
+
 
 def _counts(reader: Reader, panels: Sequence[Panel]) -> dict[str, int]:
     """The counts of ``panels`` in one statement, once per request (badges and page share them).
@@ -483,6 +497,11 @@ class Badge:
 
     count: int
     text: str
+
+    @property
+    def count_text(self) -> str:
+        """The count as shown (capped as the panels' are)."""
+        return count_text(self.count)
 
 
 def menu_badges(user: User) -> dict[str, Badge]:

@@ -126,7 +126,18 @@ def expiring_lots_query(
 
 
 def expiring_count_query(
-    *, today: date, days: int = EXPIRING_DAYS, location_id: int | None = None
+    *,
+    today: date,
+    days: int = EXPIRING_DAYS,
+    location_id: int | None = None,
+    at_most: int | None = None,
 ) -> Select[tuple[int]]:
-    """How many rows ``expiring_lots_query`` lists, without the names."""
-    return _expiring_from(select(func.count()), today=today, days=days, location_id=location_id)
+    """How many rows ``expiring_lots_query`` lists, without the names (or ``at_most``).
+
+    With ``at_most`` the count stops there: a busy programme has thousands of lot balances
+    near expiry, and a home page that says "999+" need not read them all.
+    """
+    if at_most is None:
+        return _expiring_from(select(func.count()), today=today, days=days, location_id=location_id)
+    found = _expiring_from(select(Balance.id), today=today, days=days, location_id=location_id)
+    return select(func.count()).select_from(found.limit(at_most).subquery())

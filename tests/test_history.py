@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth import services as auth_services
-from hilogistics.auth.models import Role
+from hilogistics.auth.models import Role, User
 from hilogistics.catalogue import importing
 from hilogistics.catalogue import services as catalogue_services
 from hilogistics.catalogue.models import Category, Item, Unit
@@ -275,3 +275,16 @@ def test_change_records_are_read_by_index(app: Flask) -> None:
         db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
         plan = db.session.execute(db.text(f"EXPLAIN {sql}")).all()
         assert "ix_change_records_record" in str(plan)
+
+
+def test_the_command_line_is_recorded_as_the_system(app: Flask, runner) -> None:
+    result = runner.invoke(
+        args=["hilo", "create-user", "--username", "clihist", "--display-name", "C"]
+        + ["--role", "viewer", "--password-stdin"],
+        input="a long enough secret\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "clihist"))
+    record, changes = _last_change("account", user.id)
+    assert (record.action, record.actor_id, changes["role"]) == ("created", None, [None, "viewer"])
+    assert "secret" not in record.changes and "scrypt" not in record.changes

@@ -48,6 +48,8 @@ def report_urls(app: object) -> dict[str, tuple[str, str]]:
         "distrib tech": ("technician", f"/reports/distributions?date_from={quarter}"),
         "expiry": ("logistics", "/reports/expiry"),
         "grant": ("logistics", f"/reports/grant?grant={grant.id}"),
+        "stock-outs 90d": ("logistics", "/reports/stockouts"),
+        "stock-outs tech": ("technician", "/reports/stockouts"),
     }
 
 

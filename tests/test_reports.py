@@ -459,3 +459,51 @@ def test_the_grant_report_balances_down_the_chain_with_hand_worked_figures(
     assert client.get("/reports/grant").status_code == 404
     assert client.get("/reports/grant/export").status_code == 404
     assert b"/reports/grant" not in client.get("/reports").data
+
+
+def test_stock_outs_count_the_days_with_nothing_on_hand(app: Flask, client: FlaskClient) -> None:
+    s_item, t_item = make_item(code="REP-S"), make_item(code="REP-T")
+    centre = make_location(code="REP-SC", name="Out centre")
+    other = make_location(code="REP-SO", name="Empty centre")
+    warehouse = make_warehouse(code="REP-SW", name="Full warehouse")
+    s_lot, t_lot = make_lot(s_item), make_lot(t_item)
+    supplier, recipients = virtual("SUPPLIER"), virtual("RECIPIENTS")
+    k = TransactionKind
+    move(k.RECEIPT, s_lot, 100, supplier, warehouse, days_ago(40))
+    move(k.RECEIPT, s_lot, 10, supplier, centre, days_ago(40))
+    move(k.DISTRIBUTION, s_lot, 10, centre, recipients, days_ago(35))
+    move(k.RECEIPT, s_lot, 5, supplier, centre, days_ago(25))
+    move(k.DISTRIBUTION, s_lot, 5, centre, recipients, days_ago(20))
+    move(k.RECEIPT, s_lot, 3, supplier, centre, days_ago(15))
+    move(k.DISTRIBUTION, s_lot, 3, centre, recipients, days_ago(5))  # after the period
+    move(k.RECEIPT, t_lot, 4, supplier, centre, days_ago(22))  # first ever: not out before
+    move(k.DISTRIBUTION, t_lot, 4, centre, recipients, days_ago(12))
+    move(k.RECEIPT, s_lot, 2, supplier, other, days_ago(40))
+    move(k.DISTRIBUTION, s_lot, 2, other, recipients, days_ago(30))
+    db.session.commit()
+    sign_in(client, make_user(Role.VIEWER))
+    db.session.commit()
+    period = {"date_from": days_ago(29).isoformat(), "date_to": days_ago(10).isoformat()}
+    rows = report_csv(client, "stockouts", **period)
+    # Centre, S: out days 29–26 (4) and 20–16 (5); T: days 12–10 (3); the other centre: all 20.
+    assert [
+        (r["Place"], r["Code"], r["Days out of stock"], r["On hand at the end"]) for r in rows
+    ] == [
+        ("Empty centre", "REP-S", "20", "0"),
+        ("Out centre", "REP-S", "9", "3"),
+        ("Out centre", "REP-T", "3", "0"),
+        ("Total", "", "32", "3"),
+    ]
+    page = client.get("/reports/stockouts", query_string=period).get_data(as_text=True)
+    assert "for the 2 items out longest: REP-S 29, REP-T 3." in page
+    assert client.get("/reports/stockouts/print.pdf").data.startswith(b"%PDF")
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    db.session.commit()
+    rows = report_csv(client, "stockouts", location=other.id, **period)
+    assert [(r["Code"], r["Days out of stock"]) for r in rows] == [
+        ("REP-S", "9"),
+        ("REP-T", "3"),
+        ("", "12"),
+    ]
+    page = client.get("/reports/stockouts", query_string=period).get_data(as_text=True)
+    assert "Empty centre" not in page and "REP-S 9, REP-T 3." in page

@@ -96,6 +96,8 @@ class Distribution(db.Model):
         Index("ix_distributions_status_on", "status", "distributed_on", "id"),
         Index("ix_distributions_status_location_on", "status", "location_id", "distributed_on"),
         Index("ix_distributions_recipient_ref", "recipient_ref"),
+        # Reports: a period's slips over every place.
+        Index("ix_distributions_on", "distributed_on", "location_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

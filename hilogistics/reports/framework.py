@@ -92,15 +92,18 @@ def place_scope(user: User, column: ColumnElement[int]) -> ColumnElement[bool]:
     return true()
 
 
-def totals(stmt: Select[Any], columns: Sequence[Column]) -> dict[str, int]:
-    """The sum of every numeric column over all the rows of ``stmt`` (one query)."""
+def summary(stmt: Select[Any], columns: Sequence[Column]) -> tuple[int, dict[str, int]]:
+    """How many rows ``stmt`` has and the sum of every numeric column, in one query."""
     numeric = [c for c in columns if c.numeric]
-    if not numeric:
-        return {}
     rows = stmt.order_by(None).subquery()
     sums = [func.coalesce(func.sum(rows.c[c.key]), literal(0)) for c in numeric]
-    values = db.session.execute(select(*sums)).one()
-    return {c.key: int(v) for c, v in zip(numeric, values, strict=True)}
+    count, *values = db.session.execute(select(func.count(), *sums).select_from(rows)).one()
+    return int(count), {c.key: int(v) for c, v in zip(numeric, values, strict=True)}
+
+
+def totals(stmt: Select[Any], columns: Sequence[Column]) -> dict[str, int]:
+    """The sum of every numeric column over all the rows of ``stmt`` (one query)."""
+    return summary(stmt, columns)[1]
 
 
 def cell(value: Any, column: Column | None = None) -> Any:

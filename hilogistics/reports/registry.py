@@ -5,6 +5,7 @@ from hilogistics.reports.expiry import ExpiryReport
 from hilogistics.reports.framework import Report
 from hilogistics.reports.grants import GrantReport
 from hilogistics.reports.stock import StockReport
+from hilogistics.reports.stockouts import StockOutReport
 
 REPORTS: dict[str, Report] = {
     report.name: report
@@ -13,5 +14,6 @@ REPORTS: dict[str, Report] = {
         DistributionReport(),
         ExpiryReport(),
         GrantReport(),
+        StockOutReport(),
     )
 }

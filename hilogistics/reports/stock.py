@@ -93,38 +93,52 @@ class StockReport(Report):
     def statement(self, form: FilterForm, user: User, locale: str) -> Select[Any]:  # noqa: D102
         location_id = chosen_id(form.location)
         amounts = quantities(form.as_of.data, location_id)
-        place = localised_name(Location, locale)
-        category = localised_name(Category, locale)
-        item = localised_name(Item, locale)
-        stmt = (
+        places = select(Location.id).where(
+            Location.kind.in_(PHYSICAL_KINDS), place_scope(user, Location.id)
+        )
+        # Summed per place, item and grant first, from the balances and lots alone; names are
+        # joined to the grouped rows after (planners otherwise drove the join from the
+        # catalogue and grouped by names).
+        grouped = (
             select(
-                place.label("place"),
-                category.label("category"),
-                Item.code.label("code"),
-                item.label("item"),
-                localised_name(Unit, locale).label("unit"),
-                Grant.code.label("grant"),
+                amounts.c.location_id,
+                amounts.c.item_id,
+                Lot.grant_id,
                 func.sum(amounts.c.quantity).label("quantity"),
             )
-            .select_from(amounts)
-            .join(Location, Location.id == amounts.c.location_id)
             .join(Lot, Lot.id == amounts.c.lot_id)
-            .join(Item, Item.id == amounts.c.item_id)
-            .join(Category, Category.id == Item.category_id)
-            .join(Unit, Unit.id == Item.unit_id)
-            .outerjoin(Grant, Grant.id == Lot.grant_id)
-            .where(Location.kind.in_(PHYSICAL_KINDS), place_scope(user, Location.id))
-            .group_by(Location.id, place, category, Item.id, Item.code, item, Unit.id, Grant.code)
+            .where(amounts.c.location_id.in_(places))
+            .group_by(amounts.c.location_id, amounts.c.item_id, Lot.grant_id)
             .having(func.sum(amounts.c.quantity) != 0)
-            .order_by(place, Location.id, Item.code, Grant.code)
         )
         category_id = chosen_id(form.category)
         if category_id is not None:
-            parent = select(Category.id).where(
+            categories = select(Category.id).where(
                 or_(Category.id == category_id, Category.parent_id == category_id)
             )
-            stmt = stmt.where(Item.category_id.in_(parent))
+            grouped = grouped.where(
+                amounts.c.item_id.in_(select(Item.id).where(Item.category_id.in_(categories)))
+            )
         grant_id = chosen_id(form.grant)
         if grant_id is not None:
-            stmt = stmt.where(Lot.grant_id == grant_id)
-        return stmt
+            grouped = grouped.where(Lot.grant_id == grant_id)
+        rows = grouped.subquery("grouped")
+        place = localised_name(Location, locale)
+        return (
+            select(
+                place.label("place"),
+                localised_name(Category, locale).label("category"),
+                Item.code.label("code"),
+                localised_name(Item, locale).label("item"),
+                localised_name(Unit, locale).label("unit"),
+                Grant.code.label("grant"),
+                rows.c.quantity.label("quantity"),
+            )
+            .select_from(rows)
+            .join(Location, Location.id == rows.c.location_id)
+            .join(Item, Item.id == rows.c.item_id)
+            .join(Category, Category.id == Item.category_id)
+            .join(Unit, Unit.id == Item.unit_id)
+            .outerjoin(Grant, Grant.id == rows.c.grant_id)
+            .order_by(place, Location.id, Item.code, Grant.code)
+        )

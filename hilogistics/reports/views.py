@@ -15,7 +15,7 @@ from hilogistics.documents.reports import report_document
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import link_args
 from hilogistics.reports.charts import bar_chart_svg
-from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, totals
+from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, summary, totals
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.queries import RowPage
@@ -62,7 +62,8 @@ def page(report_name: str) -> str:
     columns = report.columns(form)
     stmt = report.statement(form, user, locale)
     page_number, per_page = page_args()
-    rows = RowPage(stmt, page=page_number, per_page=per_page)
+    count, sums = summary(stmt, columns)
+    rows = RowPage(stmt, page=page_number, per_page=per_page, total=count)
     chart = report.chart(form, user, locale)
     return render_template(
         "reports/report.html",
@@ -71,7 +72,7 @@ def page(report_name: str) -> str:
         columns=columns,
         page=rows,
         rows=display(rows.items, columns),
-        sums=totals(stmt, columns),
+        sums=sums,
         chart=chart,
         # Every text in the drawing is escaped by bar_chart_svg.
         chart_svg=Markup(bar_chart_svg(chart, element_id="report-chart")) if chart else None,  # noqa: S704

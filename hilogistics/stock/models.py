@@ -229,6 +229,18 @@ class Movement(db.Model):
         CheckConstraint("from_location_id <> to_location_id", name="distinct_ends"),
         Index("ix_movements_item_to_date", "item_id", "to_location_id", "occurred_on", "id"),
         Index("ix_movements_item_from_date", "item_id", "from_location_id", "occurred_on", "id"),
+        # Reports: every movement after a date (stock as of a past date), covering its reads;
+        # a lot's movements from a date on (per grant).
+        Index(
+            "ix_movements_date_cover",
+            "occurred_on",
+            "item_id",
+            "lot_id",
+            "from_location_id",
+            "to_location_id",
+            "quantity",
+        ),
+        Index("ix_movements_lot_date", "lot_id", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -265,7 +277,8 @@ class Balance(db.Model):
         UniqueConstraint("location_id", "item_id", "lot_id", name="uq_balances_location_item_lot"),
         CheckConstraint("NOT is_guarded OR quantity >= 0", name="guarded_not_negative"),
         Index("ix_balances_item_location", "item_id", "location_id"),
-        # Lots expiring soon → where they lie and how many: read from the index alone.
+        # Lots expiring soon (home page, expiry report) or of a grant (per-grant report) →
+        # where they lie and how many: read from the index alone.
         Index("ix_balances_lot_stock", "lot_id", "location_id", "quantity"),
     )
 

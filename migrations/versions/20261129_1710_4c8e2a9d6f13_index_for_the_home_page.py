@@ -10,7 +10,7 @@ from the index alone (2 ms). The price: balance updates are no longer HOT on Pos
 for item_balances (e91f3b6c2a40).
 
 Revision ID: 4c8e2a9d6f13
-Revises: c7e4a9d2f815
+Revises: c4e7a1b9d3f2
 Create Date: 2026-11-29 17:10:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4c8e2a9d6f13'
-down_revision = 'c7e4a9d2f815'
+down_revision = 'c4e7a1b9d3f2'
 branch_labels = None
 depends_on = None
 

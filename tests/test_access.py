@@ -116,6 +116,14 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "counts.post": STAFF,
     "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
     "counts.print_sheet": EVERYONE,
+    "camps.index": EVERYONE,
+    "camps.new": STAFF,
+    "camps.page": EVERYONE,
+    "camps.start_closing": STAFF,
+    "camps.make_return": STAFF,
+    "camps.close": STAFF,
+    "camps.report": EVERYONE,
+    "camps.print_report": EVERYONE,
 }
 
 

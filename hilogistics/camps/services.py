@@ -14,15 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
 from hilogistics.camps.models import Camp, CampStatus
+from hilogistics.camps.queries import camp_report
 from hilogistics.counts.models import CountStatus
 from hilogistics.counts.services import abandon_count, open_count
 from hilogistics.dates import business_date_problem, business_today, planning_date_problem
 from hilogistics.db import begin_write, db, utcnow
+from hilogistics.documents.camps import camp_report_pdf
+from hilogistics.documents.layout import Printing
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from hilogistics.lines.problems import ProblemList
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.registry.models import DocumentType
-from hilogistics.registry.services import register_document
+from hilogistics.registry.services import log_print, register_document
 from hilogistics.registry.transitions import transition
 from hilogistics.shipments.models import Shipment, ShipmentStatus
 from hilogistics.shipments.services import DraftLine, Header, create_dispatch
@@ -364,3 +367,21 @@ def close_camp(
     )
     db.session.expire(camp.location, ["is_active"])
     return camp
+
+
+def print_camp_report(
+    *,
+    actor: User | SystemActor | None,
+    camp_id: int,
+    printing: Printing,
+    strict: bool = False,
+) -> tuple[bytes, str]:
+    """Log one print of the camp report and render it: (PDF bytes, file name).
+
+    Anyone who may see the camp prints it (technicians: their own camp only).
+    """
+    begin_write()
+    camp = visible_camp(actor, camp_id)
+    copy = log_print(camp.document, actor)  # type: ignore[arg-type]
+    body = camp_report_pdf(report=camp_report(camp), printing=printing, copy=copy, strict=strict)
+    return body, f"{camp.number}-report"

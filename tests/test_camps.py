@@ -19,8 +19,15 @@ from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.lines.problems import LineProblems
 from hilogistics.locations.models import LocationKind
 from hilogistics.registry.queries import find_document
-from hilogistics.shipments.services import LineReceipt, cancel_shipment, receive_shipment
-from hilogistics.stock.models import Balance
+from hilogistics.shipments.services import (
+    LineReceipt,
+    cancel_shipment,
+    recall_shipment,
+    receive_shipment,
+)
+from hilogistics.stock import ledger
+from hilogistics.stock.errors import InvalidMovementError
+from hilogistics.stock.models import Balance, TransactionKind
 from tests.factories import (
     dispatch,
     make_camp,
@@ -161,6 +168,19 @@ def test_a_camps_whole_life_balances_to_zero_and_the_report_adds_up(app: Flask) 
     assert camp.status is CampStatus.CLOSED and camp.closed_on == TODAY
     assert camp.location.is_active is False
     assert on_hand(camp.location_id) == 0
+    # Nothing moves to the closed camp's place again: a recall of the return, the ledger.
+    with pytest.raises(DomainError, match="no longer active"):
+        recall_shipment(
+            actor=SYSTEM, shipment_id=back.id, reason="wrong truck", operation_key=operation_key()
+        )
+    with pytest.raises(InvalidMovementError, match="inactive"):
+        ledger.post(
+            kind=TransactionKind.ADJUSTMENT,
+            lines=[ledger.Line(a.id, lot_a.id, 1, warehouse.id, camp.location_id)],
+            actor=SYSTEM,
+            occurred_on=TODAY,
+            operation_key=operation_key(),
+        )
 
     report = camp_report(camp)
     figures = {

@@ -215,6 +215,15 @@ def recall_shipment(
                 ),
                 field="recalled_on",
             )
+        if not shipment.origin.is_active:
+            # A closed camp's place, say: the ledger would refuse it without saying why.
+            raise DomainError(
+                _(
+                    "%(place)s is no longer active: the goods cannot be recalled there. "
+                    "Receive them at the destination.",
+                    place=shipment.origin.display_name(current_locale()),
+                )
+            )
         transition(
             Shipment,
             shipment.id,

@@ -14,7 +14,12 @@ from hilogistics.counts.services import CountEntry, abandon_count, post_count, r
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import FittingService, RecipientType, Side
-from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+from hilogistics.distributions.services import (
+    LineInput,
+    Recipient,
+    correct_distribution,
+    record_distribution,
+)
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.lines.problems import LineProblems
 from hilogistics.locations.models import LocationKind
@@ -207,11 +212,20 @@ def test_a_camps_whole_life_balances_to_zero_and_the_report_adds_up(app: Flask) 
 
 def test_a_closing_or_closed_camp_refuses_distributions_and_loads(app: Flask) -> None:
     warehouse, camp, (a, lot_a), _b = loaded_camp()
-    distribute(camp, PATIENT, [(a, lot_a, 1)])
+    slip = distribute(camp, PATIENT, [(a, lot_a, 1)])
     start_closing(actor=SYSTEM, camp_id=camp.id)
     with pytest.raises(LineProblems, match="is closing") as refused:
         distribute(camp, PATIENT, [(a, lot_a, 1)])
     assert refused.value.problems[0].field == "location_id"
+    with pytest.raises(LineProblems, match="is closing"):
+        correct_distribution(
+            actor=SYSTEM,
+            distribution_id=slip.id,
+            revision=slip.revision,
+            lines=[LineInput(a.id, lot_a.id, 2)],
+            note="two on the paper",
+            operation_key=operation_key(),
+        )
     with pytest.raises(DomainError, match="is closing"):
         make_dispatch(warehouse, camp.location, [(a, lot_a, 1)])
     abandon_count(actor=SYSTEM, count_id=camp.count_id, reason="sheet lost")

@@ -162,6 +162,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hilogistics.auth.views import bp as auth_bp
+    from hilogistics.camps.views import bp as camps_bp
     from hilogistics.catalogue.views import bp as catalogue_bp
     from hilogistics.counts.views import bp as counts_bp
     from hilogistics.distributions.views import bp as distributions_bp
@@ -184,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(counts_bp)
     app.register_blueprint(history_bp)
+    app.register_blueprint(camps_bp)
 
 
 def _register_hooks(app: Flask) -> None:

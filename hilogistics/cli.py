@@ -251,12 +251,14 @@ def import_items_command(path: Path) -> None:
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document, a distribution slip or a count's sheet to a PDF file.
+    """Print a shipment's document, a distribution slip, a count's sheet or a camp report.
 
     Reprints say COPY n.
     """
     from datetime import datetime
 
+    from hilogistics.camps.queries import camp_of_document
+    from hilogistics.camps.services import print_camp_report
     from hilogistics.counts.queries import count_of_document
     from hilogistics.counts.services import print_count_sheet
     from hilogistics.dates import business_zone
@@ -270,8 +272,10 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     from hilogistics.shipments.services import print_shipment
 
     document = find_document(number)
-    shipment = distribution = count = None
-    if document is not None and document.type is DocumentType.DISTRIBUTION:
+    shipment = distribution = count = camp = None
+    if document is not None and document.type is DocumentType.CAMP:
+        camp = camp_of_document(document.id)
+    elif document is not None and document.type is DocumentType.DISTRIBUTION:
         distribution = db.session.scalar(
             select(Distribution).where(Distribution.document_id == document.id)
         )
@@ -281,8 +285,8 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
             shipment = db.session.scalar(
                 select(Shipment).where(Shipment.document_id == document.id)
             )
-    if shipment is None and distribution is None and count is None:
-        raise click.ClickException(f"no shipment, distribution or count numbered {number}")
+    if shipment is None and distribution is None and count is None and camp is None:
+        raise click.ClickException(f"no shipment, distribution, count or camp numbered {number}")
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -293,7 +297,9 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
         base_url=config.get("BASE_URL") or "",
     )
     try:
-        if distribution is not None:
+        if camp is not None:
+            body, name = print_camp_report(actor=SYSTEM, camp_id=camp.id, printing=printing)
+        elif distribution is not None:
             body, name = print_slip(
                 actor=SYSTEM, distribution_id=distribution.id, printing=printing
             )

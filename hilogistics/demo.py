@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from hilogistics.actors import SYSTEM
 from hilogistics.auth import services as auth_services
 from hilogistics.auth.models import Role
+from hilogistics.camps.models import Camp, CampStatus
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
@@ -38,6 +39,8 @@ from hilogistics.distributions.services import (
     record_distribution,
 )
 from hilogistics.locations.models import Location, LocationKind, Province
+from hilogistics.registry.models import DocumentType
+from hilogistics.registry.services import register_document
 from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.services import (
     DraftLine,
@@ -319,11 +322,29 @@ def load_demo(today: date | None = None) -> DemoSummary:
     if empty:
         builder = _HistoryBuilder(places, today or business_today())
         builder.build()
+        _open_demo_camp(places["MOB-CAMP"], today or business_today())
         summary.programme_loaded = True
         summary.items = len(builder.items)
         summary.transactions = builder.transactions
     summary.accounts = create_accounts(places)
     return summary
+
+
+def _open_demo_camp(place: Location, today: date) -> Camp:
+    """Number the demo's camp place as an open camp: loaded and distributing, to be closed."""
+    document = register_document(type=DocumentType.CAMP, actor=SYSTEM, on=today)
+    camp = Camp(
+        document=document,
+        location=place,
+        village="Sariwon, Kusong-ri school yard",
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=4),
+        team="Dr Ri Myong Chol (orthopaedist), Kim Song Hui and Pak Chol (technicians), driver",
+        status=CampStatus.OPEN,
+    )
+    db.session.add(camp)
+    db.session.flush()
+    return camp
 
 
 def ensure_places() -> dict[str, Location]:

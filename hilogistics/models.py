@@ -1,6 +1,7 @@
 """Every domain's models, imported in one place so Alembic autogenerate sees all tables."""
 
 from hilogistics.auth.models import LoginThrottle, User
+from hilogistics.camps.models import Camp
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.counts.models import StockCount, StockCountLine
 from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
@@ -23,6 +24,7 @@ from hilogistics.stock.models import (
 __all__ = [
     "AdjustmentReason",
     "Balance",
+    "Camp",
     "Category",
     "ChangeRecord",
     "Distribution",

@@ -235,3 +235,23 @@ def dispatch(shipment: "Shipment", *, actor: object = SYSTEM, **kwargs: object) 
         operation_key=kwargs.pop("operation_key", operation_key()),  # type: ignore[arg-type]
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def make_camp(warehouse: Location | None = None, **overrides: object) -> "Camp":  # noqa: F821
+    """An open camp supplied by ``warehouse`` (a new one when not given), starting today."""
+    from hilogistics.camps.services import open_camp
+
+    n = next(_sequence)
+    values: dict[str, object] = {
+        "name": f"Test camp {n}",
+        "name_ko": f"시험야영 {n}",
+        "province_id": seeded_province().id,
+        "village": f"Village {n}",
+        "starts_on": business_today(),
+        "ends_on": business_today(),
+        "supplied_by_id": (warehouse or make_warehouse()).id,
+        "team": "Dr Ri, technician Kim",
+    }
+    actor = overrides.pop("actor", SYSTEM)
+    values.update(overrides)
+    return open_camp(actor=actor, **values)  # type: ignore[arg-type]

@@ -124,6 +124,14 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "counts.print_sheet": EVERYONE,
     "history.search": ADMIN,
     "history.export": ADMIN,
+    "camps.index": EVERYONE,
+    "camps.new": STAFF,
+    "camps.page": EVERYONE,
+    "camps.start_closing": STAFF,
+    "camps.make_return": STAFF,
+    "camps.close": STAFF,
+    "camps.report": EVERYONE,
+    "camps.print_report": EVERYONE,
 }
 
 

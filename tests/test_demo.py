@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import User
+from hilogistics.camps.queries import camp_report, open_camps_query
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
@@ -54,6 +55,11 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
     assert kinds.count(LocationKind.WAREHOUSE) >= 4
     assert kinds.count(LocationKind.CENTRE) >= 4
     assert kinds.count(LocationKind.CAMP) >= 1
+    # One open camp, loaded by shipments and distributing: its report balances.
+    camp = db.session.scalars(open_camps_query()).one()
+    report = camp_report(camp)
+    assert camp.location.code == "MOB-CAMP" and report.balances and report.slips > 0
+    assert any(row.loaded for row in report.items) and report.people_total > 0
     schools = [loc for loc in places.values() if loc.kind is LocationKind.SCHOOL]
     assert len(schools) == 6
     assert sum("맹학교" in s.name_ko for s in schools) == 3  # blind children

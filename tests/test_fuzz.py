@@ -185,6 +185,8 @@ class World:
             # At the technician's centre, open: every count page and action applies.
             "count_id": open_count(actor=SYSTEM, location_id=self.centre.id).id,
             "report_name": "stock",
+            # Open, supplied by the warehouse: the camp page offers its first closing step.
+            "camp_id": factories.make_camp(self.warehouse).id,
         }
         db.session.commit()
         self.app = app

@@ -37,6 +37,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("distributions.new", _l("Record a distribution"), _RECORDERS),
     NavItem("distributions.unreturned", _l("Slips not returned"), ALL_ROLES),
     NavItem("counts.index", _l("Counts"), ALL_ROLES),
+    NavItem("camps.index", _l("Camps"), ALL_ROLES),
     NavItem("reports.index", _l("Reports"), ALL_ROLES),
     NavItem("stock.grants", _l("Grants"), _READERS),
     NavItem("catalogue.items", _l("Items"), _READERS),

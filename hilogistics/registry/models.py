@@ -21,6 +21,7 @@ class DocumentType(enum.StrEnum):
     DISTRIBUTION = "DIS"
     REQUISITION = "REQ"
     COUNT = "CNT"
+    CAMP = "CMP"
 
 
 SEQUENCE_DIGITS = 5
@@ -32,7 +33,7 @@ def format_number(type: DocumentType, year: int, sequence: int) -> str:
 
 
 class Document(db.Model):
-    """A numbered document (shipment, distribution, requisition, count); the number is forever."""
+    """A numbered document (shipment, distribution, requisition, count, camp), numbered forever."""
 
     __tablename__ = "documents"
     __table_args__ = (

@@ -9,7 +9,7 @@ distributions by date.
 - ``ix_distributions_on``: the distributions report over all places reads a period of slips.
 
 Revision ID: c4e7a1b9d3f2
-Revises: c7e4a9d2f815
+Revises: c4a7e2f9b1d3
 Create Date: 2026-11-29 17:00:00
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e7a1b9d3f2'
-down_revision = 'c7e4a9d2f815'
+down_revision = 'c4a7e2f9b1d3'
 branch_labels = None
 depends_on = None
 

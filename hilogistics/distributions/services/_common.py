@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
+from hilogistics.camps.guards import camp_refusal
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.db import db
@@ -144,6 +145,10 @@ def check_header(
     """Check the place, date and recipient; return the normalised reference."""
     if location is None or not location.kind.is_physical or not location.is_active:
         problems.add("location_id", _("Choose an active centre, school, camp or warehouse."))
+    else:
+        refusal = camp_refusal(location)
+        if refusal is not None:
+            problems.add("location_id", refusal)
     if not isinstance(distributed_on, date):
         problems.add("distributed_on", _("Enter a date."))
     else:

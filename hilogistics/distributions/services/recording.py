@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
+from hilogistics.camps.guards import camp_refusal
 from hilogistics.dates import business_date_problem, business_today
 from hilogistics.db import begin_write, db
 from hilogistics.distributions.models import (
@@ -297,6 +298,9 @@ def correct_distribution(
         db.session.expire(distribution)
         original = current_posting(distribution)
         problems = ProblemList()
+        refusal = camp_refusal(distribution.location)
+        if refusal is not None:
+            problems.add(None, refusal)
         if not note:
             problems.add("note", _("Say what differs on the paper."))
         elif len(note) > 2000:

@@ -75,6 +75,10 @@ def _fill_places(form: DistributionForm) -> None:
         form.location_id.data = user.location_id
     else:
         form.location_id.choices = [SelectChoice("", _("— choose a place —")), *places]
+        # ?location_id= pre-selects a place offered (a camp page's "record a distribution").
+        wanted = request.args.get("location_id", "")
+        if not form.is_submitted() and any(choice.value == wanted for choice in places):
+            form.location_id.data = int(wanted)
 
 
 def _describe(form: DistributionForm) -> None:

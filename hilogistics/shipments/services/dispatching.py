@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
+from hilogistics.camps.guards import camp_refusal
 from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
 from hilogistics.errors import DomainError
@@ -214,6 +215,15 @@ def recall_shipment(
                 ),
                 field="recalled_on",
             )
+        if not shipment.origin.is_active:
+            # A closed camp's place, say: the ledger would refuse it without saying why.
+            raise DomainError(
+                _(
+                    "%(place)s is no longer active: the goods cannot be recalled there. "
+                    "Receive them at the destination.",
+                    place=shipment.origin.display_name(current_locale()),
+                )
+            )
         transition(
             Shipment,
             shipment.id,
@@ -260,6 +270,9 @@ def _check_places_active(shipment: Shipment) -> None:
     for name, place in (("origin_id", shipment.origin), ("destination_id", shipment.destination)):
         if not place.is_active:
             raise DomainError(_("Choose an active warehouse, centre, school or camp."), field=name)
+    refusal = camp_refusal(shipment.destination)
+    if refusal is not None:
+        raise DomainError(refusal, field="destination_id")
 
 
 def _check_available(shipment: Shipment) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
+from hilogistics.camps.guards import camp_refusal
 from hilogistics.catalogue.models import Item
 from hilogistics.dates import planning_date_problem
 from hilogistics.db import begin_write, db
@@ -380,6 +381,9 @@ def _outbound_places(origin_id: int, destination_id: int) -> tuple[Location, Loc
         )
     if origin.id == destination.id:
         raise DomainError(_("The destination must differ from the origin."), field="destination_id")
+    refusal = camp_refusal(destination)
+    if refusal is not None:
+        raise DomainError(refusal, field="destination_id")
     return origin, destination
 
 

@@ -324,9 +324,14 @@ def _handle(
 @bp.route("/shipments/new", methods=["GET", "POST"])
 @allow(STAFF)
 def draft_new() -> Response | str:
-    """A new dispatch draft: places, carrier if known, lines; saved, not posted."""
+    """A new dispatch draft: places, carrier if known, lines; saved, not posted.
+
+    ``?origin_id=&destination_id=`` pre-select the places (a camp page's "load the camp").
+    """
     form = DraftForm()
     _fill_choices(form)
+    if not form.is_submitted():
+        _preselect(form)
     return lines_page(
         form,
         lambda form: _handle(
@@ -342,6 +347,15 @@ def draft_new() -> Response | str:
         ),
         lambda form: _draft_page(form, None, url_for("shipments.draft_new")),
     )
+
+
+def _preselect(form: DraftForm) -> None:
+    """Take the places named in the query string, when they are among the choices."""
+    for name in ("origin_id", "destination_id"):
+        field = getattr(form, name)
+        wanted = request.args.get(name, "")
+        if any(choice.value == wanted for choice in field.choices if choice.value):
+            field.data = int(wanted)
 
 
 def _draft_data(shipment: Shipment) -> MultiDict:

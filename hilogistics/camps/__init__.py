@@ -1,0 +1,1 @@
+"""Mobile rehabilitation camps: opened, loaded, distributed from, counted, emptied and closed."""

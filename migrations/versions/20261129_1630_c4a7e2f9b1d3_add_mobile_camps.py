@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c4a7e2f9b1d3"
-down_revision = "86b2045b6bd2"
+down_revision = "c7e4a9d2f815"
 branch_labels = None
 depends_on = None
 

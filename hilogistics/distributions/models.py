@@ -90,13 +90,11 @@ class Distribution(db.Model):
             " AND ".join(f"{name} >= 0" for name in HEADCOUNT_FIELDS), name="headcounts_positive"
         ),
         Index("ix_distributions_location_on", "location_id", "distributed_on"),
-        # The month's figures on the home page read one date range at every place; the slips
-        # not returned for a month are listed oldest first across places.
-        Index("ix_distributions_on", "distributed_on"),
+        # The slips not returned for a month are listed oldest first across places.
         Index("ix_distributions_status_on", "status", "distributed_on", "id"),
         Index("ix_distributions_status_location_on", "status", "location_id", "distributed_on"),
         Index("ix_distributions_recipient_ref", "recipient_ref"),
-        # Reports: a period's slips over every place.
+        # Reports and the home page's figures for the month: a period's slips at every place.
         Index("ix_distributions_on", "distributed_on", "location_id"),
     )
 

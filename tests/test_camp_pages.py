@@ -8,9 +8,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.camps.models import Camp, CampStatus
-from hilogistics.counts.services import CountEntry
+from hilogistics.counts.models import CountStatus
+from hilogistics.counts.services import CountEntry, abandon_count
 from hilogistics.db import db
 from tests.conftest import sign_in
 from tests.factories import dispatch, make_camp, make_user, seeded_province
@@ -91,6 +93,12 @@ def test_closing_through_the_page_and_the_report_balances(app: Flask) -> None:
     assert staff.post(f"/camps/{camp.id}/start-closing").status_code == 302
     db.session.expire_all()
     assert camp.status is CampStatus.CLOSING
+    abandon_count(actor=SYSTEM, count_id=camp.count_id, reason="sheet lost in the rain")
+    db.session.commit()
+    assert "open a new count" in staff.get(f"/camps/{camp.id}").get_data(as_text=True)
+    assert staff.post(f"/camps/{camp.id}/start-closing").status_code == 302
+    db.session.expire_all()
+    assert camp.count.status is CountStatus.OPEN
     page = staff.get(f"/camps/{camp.id}").get_data(as_text=True)
     assert camp.count.number in page
     closing_too_soon = staff.post(f"/camps/{camp.id}/close", follow_redirects=True)

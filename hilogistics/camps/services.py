@@ -22,6 +22,7 @@ from hilogistics.db import begin_write, db, utcnow
 from hilogistics.documents.camps import camp_report_pdf
 from hilogistics.documents.layout import Printing
 from hilogistics.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.history.recording import act_as
 from hilogistics.lines.problems import ProblemList
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.registry.models import DocumentType
@@ -88,6 +89,7 @@ def open_camp(
     ``operation_key`` the same form sent twice opens one camp.
     """
     begin_write()
+    act_as(actor)  # the camp's place is reference data: its history names who
     require_stock_role(actor)
     if operation_key:
         earlier = db.session.scalar(select(Camp).where(Camp.opened_key == operation_key))
@@ -301,6 +303,7 @@ def close_camp(
     closes with its count still blank: the count is abandoned. Logistics only.
     """
     begin_write()
+    act_as(actor)  # the camp's place is reference data: its history names who
     require_stock_role(actor)
     camp = visible_camp(actor, camp_id)
     if _held_nothing(camp):

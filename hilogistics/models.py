@@ -3,7 +3,12 @@
 from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.counts.models import StockCount, StockCountLine
-from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
+from hilogistics.distributions.models import (
+    Distribution,
+    DistributionEvent,
+    DistributionLine,
+    PreprintedSlip,
+)
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
@@ -36,6 +41,7 @@ __all__ = [
     "LoginThrottle",
     "Lot",
     "Movement",
+    "PreprintedSlip",
     "Province",
     "ReorderLevel",
     "Shipment",

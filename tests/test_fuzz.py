@@ -24,7 +24,12 @@ from hilogistics.counts.services import open_count
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import RecipientType
-from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+from hilogistics.distributions.services import (
+    LineInput,
+    Recipient,
+    record_distribution,
+    reserve_slips,
+)
 from hilogistics.locations.models import Province
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.services import register_document
@@ -184,6 +189,14 @@ class World:
             "number": register_document(type=DocumentType.SHIPMENT, actor=SYSTEM).number,
             # At the technician's centre, open: every count page and action applies.
             "count_id": open_count(actor=SYSTEM, location_id=self.centre.id).id,
+            # Reserved at the technician's centre: its page and actions apply to every recorder.
+            "slip_id": reserve_slips(
+                actor=SYSTEM,
+                location_id=self.centre.id,
+                planned_on=business_today(),
+                count=1,
+                operation_key=factories.operation_key(),
+            )[0].id,
         }
         db.session.commit()
         self.app = app

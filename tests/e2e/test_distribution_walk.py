@@ -1,6 +1,6 @@
 """Browser walk of the paper loop: a technician records a distribution, prints its slip (a PDF),
 then types the slip number into the header search as a scanner would and marks it returned;
-the monthly summary shows it. axe-core runs on every page."""
+the monthly summary shows it. axe-core runs on every page, and on the pre-printed slips."""
 
 from collections.abc import Callable
 
@@ -102,5 +102,7 @@ def test_a_technician_records_prints_and_marks_a_slip_returned_by_scanning_its_n
 
     menu.get_by_role("link", name="Monthly distribution summary").click()
     expect(page.locator("main")).to_contain_text(item_code)
+    axe(page)
+    menu.get_by_role("link", name="Slips printed in advance").click()
     axe(page)
     assert not problems, "\n".join(problems)

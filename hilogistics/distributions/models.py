@@ -176,8 +176,8 @@ class DistributionLine(db.Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_distribution_lines_distribution", "distribution_id", "revision", "position"),
-        # Recall: every distribution of a lot.
-        Index("ix_distribution_lines_lot", "lot_id"),
+        # Recall: every distribution of a lot, read from the index alone on the lines' side.
+        Index("ix_distribution_lines_lot_distribution", "lot_id", "distribution_id", "revision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -224,9 +224,11 @@ def traced_page(
     dates, not thousands of joined rows.
     """
     narrow = traced_query(actor, lot_id=lot_id, reference=reference)
-    narrow = narrow.with_only_columns(
-        DistributionLine.id, Distribution.id, maintain_column_froms=True
-    ).order_by(Distribution.distributed_on.desc(), Distribution.id.desc(), DistributionLine.id)
+    narrow = (
+        narrow.with_only_columns(DistributionLine.id, Distribution.id, maintain_column_froms=True)
+        .order_by(None)
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc(), DistributionLine.id)
+    )
     result = RowPage(narrow, page=page, per_page=per_page)
     line_ids = [row[0] for row in result.items]
     if line_ids:

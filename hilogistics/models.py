@@ -4,7 +4,12 @@ from hilogistics.auth.models import LoginThrottle, User
 from hilogistics.camps.models import Camp
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.counts.models import StockCount, StockCountLine
-from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
+from hilogistics.distributions.models import (
+    Distribution,
+    DistributionEvent,
+    DistributionLine,
+    PreprintedSlip,
+)
 from hilogistics.history.models import ChangeRecord
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
@@ -40,6 +45,7 @@ __all__ = [
     "LoginThrottle",
     "Lot",
     "Movement",
+    "PreprintedSlip",
     "Province",
     "ReorderLevel",
     "Shipment",

@@ -24,7 +24,12 @@ from hilogistics.counts.services import open_count
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import RecipientType
-from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+from hilogistics.distributions.services import (
+    LineInput,
+    Recipient,
+    record_distribution,
+    reserve_slips,
+)
 from hilogistics.locations.models import Province
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.services import register_document
@@ -187,6 +192,14 @@ class World:
             "report_name": "stock",
             # Open, supplied by the warehouse: the camp page offers its first closing step.
             "camp_id": factories.make_camp(self.warehouse).id,
+            # Reserved at the technician's centre: its page and actions apply to every recorder.
+            "slip_id": reserve_slips(
+                actor=SYSTEM,
+                location_id=self.centre.id,
+                planned_on=business_today(),
+                count=1,
+                operation_key=factories.operation_key(),
+            )[0].id,
         }
         db.session.commit()
         self.app = app

@@ -7,9 +7,11 @@ from wtforms import (
     FieldList,
     FormField,
     IntegerField,
+    MonthField,
     SearchField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -19,13 +21,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from hilogistics.dates import business_today
 from hilogistics.distributions.labels import (
     HEADCOUNT_LABELS,
+    PREPRINTED_LABELS,
     RECIPIENT_LABELS,
     SERVICE_LABELS,
     SIDE_LABELS,
     STATUS_LABELS,
 )
-from hilogistics.distributions.models import DistributionStatus, RecipientType
+from hilogistics.distributions.models import DistributionStatus, PreprintedStatus, RecipientType
 from hilogistics.distributions.services._common import MAX_HEADCOUNT
+from hilogistics.distributions.services.preprinting import MAX_PREPRINTED
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.lines.fields import paste_field
 from hilogistics.shipments.forms import DraftLineForm
@@ -78,6 +82,16 @@ class DistributionForm(LinesMixin, Form):
         default=business_today,
         validators=[DataRequired()],
         description=_l("It may be in the past (a slip keyed from paper), not in the future."),
+    )
+    slip_number = StringField(
+        _l("Pre-printed slip number"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+        description=_l(
+            "Only for a slip printed in advance and filled in by hand: its number, so that the "
+            "paper and the record match. Leave blank to number a new slip."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     recipient_type = SelectField(
         _l("Who received"),
@@ -179,6 +193,65 @@ class UnreturnedFilterForm(PlaceFilterForm):
     )
 
 
+class PreprintForm(Form):
+    """Reserve numbers and print blank slips for a planned session."""
+
+    location_id = SelectField(_l("Place"), coerce=optional_id, validators=[DataRequired()])
+    planned_on = DateField(
+        _l("Day of the session"),
+        default=business_today,
+        validators=[DataRequired(), planning_date],
+    )
+    count = IntegerField(
+        _l("Number of blank slips"),
+        default=10,
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_PREPRINTED)],
+        render_kw={"min": 1, "max": MAX_PREPRINTED, "inputmode": "numeric"},
+    )
+    operation_key = OperationKeyField()
+    submit = SubmitField(_l("Reserve the numbers and print the blank slips"))
+
+
+class PreprintedChoiceForm(Form):
+    """Pre-printed numbers ticked in the list, to print again or to void with a reason."""
+
+    slip_ids = SelectMultipleField(_l("Slips"), coerce=int, choices=[], validate_choice=False)
+    note = StringField(
+        _l("Why are these numbers not used?"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=500)],
+        description=_l("Needed to void: for example, the session was cancelled."),
+    )
+    print_chosen = SubmitField(_l("Print the ticked blank slips again"))
+    void = SubmitField(_l("Void the ticked numbers"))
+
+
+class PreprintedFilterForm(FilterForm):
+    """The place and status of the pre-printed slips listed."""
+
+    location = SelectField(_l("Place"), default="")
+    status = SelectField(
+        _l("Status"),
+        default=PreprintedStatus.RESERVED.value,
+        choices=[
+            SelectChoice("", _l("Any status")),
+            *(SelectChoice(s.value, _l(PREPRINTED_LABELS[s])) for s in PreprintedStatus),
+        ],
+    )
+
+
+class SummaryFilterForm(FilterForm):
+    """The month and place of a monthly distribution summary (places filled in by the view)."""
+
+    month = MonthField(
+        _l("Month"),
+        default=lambda: business_today().replace(day=1),
+        validators=[DataRequired(), planning_date],
+        description=_l("Year and month, for example 2026-11."),
+    )
+    location = SelectField(_l("Place"), default="")
+
+
 class RecipientSearchForm(FilterForm):
     """A recipient code whose distributions to list."""
 
@@ -236,10 +309,14 @@ __all__ = [
     "DistributionForm",
     "LinesFileForm",
     "PlaceFilterForm",
+    "PreprintForm",
+    "PreprintedChoiceForm",
+    "PreprintedFilterForm",
     "PrintDayForm",
     "PrintForm",
     "RecipientSearchForm",
     "ReturnedForm",
     "UnreturnedFilterForm",
+    "SummaryFilterForm",
     "enum_or_none",
 ]

@@ -8,6 +8,7 @@ from hilogistics.distributions.models import (
     DistributionAction,
     DistributionStatus,
     FittingService,
+    PreprintedStatus,
     RecipientType,
     Side,
 )
@@ -52,4 +53,10 @@ HEADCOUNT_LABELS: dict[str, str] = {
     "men": msg("Men (18–59)"),
     "older_women": msg("Women (60 and over)"),
     "older_men": msg("Men (60 and over)"),
+}
+
+PREPRINTED_LABELS: dict[PreprintedStatus, str] = {
+    PreprintedStatus.RESERVED: msg("Printed blank, not keyed yet"),
+    PreprintedStatus.USED: msg("Keyed"),
+    PreprintedStatus.VOIDED: msg("Voided"),
 }

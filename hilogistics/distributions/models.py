@@ -10,7 +10,16 @@ Recipients are named by a code, never by a name (beneficiaries' privacy).
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.auth.models import User
@@ -61,6 +70,14 @@ class DistributionStatus(enum.StrEnum):
     RETURNED = "returned"
 
 
+class PreprintedStatus(enum.StrEnum):
+    """A pre-printed slip's number: waiting to be keyed, keyed as a distribution, or voided."""
+
+    RESERVED = "reserved"
+    USED = "used"
+    VOIDED = "voided"
+
+
 class DistributionAction(enum.StrEnum):
     """What a step of a distribution's history did."""
 
@@ -90,9 +107,9 @@ class Distribution(db.Model):
             " AND ".join(f"{name} >= 0" for name in HEADCOUNT_FIELDS), name="headcounts_positive"
         ),
         Index("ix_distributions_location_on", "location_id", "distributed_on"),
-        # The slips not returned for a month are listed oldest first across places.
-        Index("ix_distributions_status_on", "status", "distributed_on", "id"),
         Index("ix_distributions_status_location_on", "status", "location_id", "distributed_on"),
+        # Slips not returned at every place, oldest first: read in index order, no sort.
+        Index("ix_distributions_status_on", "status", "distributed_on", "id"),
         Index("ix_distributions_recipient_ref", "recipient_ref"),
         # Reports and the home page's figures for the month: a period's slips at every place.
         Index("ix_distributions_on", "distributed_on", "location_id"),
@@ -161,8 +178,8 @@ class DistributionLine(db.Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_distribution_lines_distribution", "distribution_id", "revision", "position"),
-        # Recall: every distribution of a lot.
-        Index("ix_distribution_lines_lot", "lot_id"),
+        # Recall: every distribution of a lot, read from the index alone on the lines' side.
+        Index("ix_distribution_lines_lot_distribution", "lot_id", "distribution_id", "revision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,6 +220,47 @@ class DistributionEvent(db.Model):
     )
 
 
+class PreprintedSlip(db.Model):
+    """A slip number reserved in the registry and printed blank for a planned session.
+
+    Filled in by hand at the session; when it is keyed, the distribution takes over this
+    number's document, so the paper and the database carry the same number. A number never
+    used is voided, so that the series has no unexplained gap.
+    """
+
+    __tablename__ = "preprinted_slips"
+    __table_args__ = (
+        # The form that reserved a batch, sent twice, finds its batch instead of a second one.
+        UniqueConstraint("batch_key", "position", name="uq_preprinted_slips_batch_position"),
+        CheckConstraint("position > 0", name="position_positive"),
+        Index("ix_preprinted_slips_status_location_on", "status", "location_id", "planned_on"),
+        Index("ix_preprinted_slips_location_on", "location_id", "planned_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    planned_on: Mapped[date] = mapped_column(Date)
+    batch_key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PreprintedStatus] = mapped_column(str_enum(PreprintedStatus))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    document: Mapped[Document] = relationship(lazy="joined")
+    location: Mapped[Location] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    @property
+    def number(self) -> str:
+        """The slip number printed on the blank slip."""
+        return self.document.number
+
+
 __all__ = [
     "HEADCOUNT_FIELDS",
     "Distribution",
@@ -211,6 +269,8 @@ __all__ = [
     "DistributionLine",
     "DistributionStatus",
     "FittingService",
+    "PreprintedSlip",
+    "PreprintedStatus",
     "RecipientType",
     "Side",
 ]

@@ -18,10 +18,14 @@ from hilogistics.distributions.models import (
     Distribution,
     DistributionLine,
     DistributionStatus,
+    PreprintedSlip,
+    PreprintedStatus,
     RecipientType,
 )
 from hilogistics.registry.models import Document
+from hilogistics.registry.queries import normalise_number
 from hilogistics.stock.models import StockTransaction
+from hilogistics.stock.queries import RowPage
 
 
 @dataclass(frozen=True)
@@ -226,3 +230,86 @@ def programme_figures(first: date, last: date) -> ProgrammeFigures:
         items_distributed=int(totals[0]),
         places_reached=int(totals[1]),
     )
+def _preprinted_visible_to(actor: User | SystemActor | None) -> object:
+    if isinstance(actor, SystemActor):
+        return True
+    if actor is None or not actor.is_active:
+        return False
+    if actor.role is Role.TECHNICIAN:
+        return PreprintedSlip.location_id == actor.location_id
+    return True
+
+
+def preprinted_query(
+    actor: User | SystemActor | None,
+    *,
+    location_id: int | None = None,
+    status: PreprintedStatus | None = None,
+) -> Select[tuple[PreprintedSlip]]:
+    """Pre-printed slips ``actor`` may see, by planned day then number (newest day first)."""
+    statement = (
+        select(PreprintedSlip)
+        .where(_preprinted_visible_to(actor))  # type: ignore[arg-type]
+        .options(selectinload(PreprintedSlip.location))
+        .order_by(PreprintedSlip.planned_on.desc(), PreprintedSlip.id)
+    )
+    if location_id is not None:
+        statement = statement.where(PreprintedSlip.location_id == location_id)
+    if status is not None:
+        statement = statement.where(PreprintedSlip.status == status)
+    return statement
+
+
+def reserved_slip(actor: User | SystemActor | None, number: str) -> PreprintedSlip | None:
+    """The reserved (not yet keyed) pre-printed slip of this number that ``actor`` may see."""
+    canonical = normalise_number(number)
+    if canonical is None:
+        return None
+    return db.session.scalar(
+        preprinted_query(actor, status=PreprintedStatus.RESERVED)
+        .join(Document, Document.id == PreprintedSlip.document_id)
+        .where(Document.number == canonical)
+    )
+
+
+def preprinted_of_document(document_id: int) -> PreprintedSlip | None:
+    """The pre-printed slip a registry document numbers, if any."""
+    return db.session.scalar(
+        select(PreprintedSlip).where(PreprintedSlip.document_id == document_id)
+    )
+
+
+def traced_page(
+    actor: User | SystemActor | None,
+    *,
+    page: int,
+    per_page: int,
+    lot_id: int | None = None,
+    reference: str | None = None,
+) -> RowPage:
+    """One page of ``traced_query``: (line, distribution) pairs, newest first.
+
+    The order is found on narrow rows (ids and dates) and only the page's lines are then
+    loaded with their item, lot and place: a lot handed out thousands of times sorts its
+    dates, not thousands of joined rows.
+    """
+    narrow = traced_query(actor, lot_id=lot_id, reference=reference)
+    narrow = (
+        narrow.with_only_columns(DistributionLine.id, Distribution.id, maintain_column_froms=True)
+        .order_by(None)
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc(), DistributionLine.id)
+    )
+    result = RowPage(narrow, page=page, per_page=per_page)
+    line_ids = [row[0] for row in result.items]
+    if line_ids:
+        loaded = {
+            line.id: (line, distribution)
+            for line, distribution in db.session.execute(
+                select(DistributionLine, Distribution)
+                .join(Distribution, Distribution.id == DistributionLine.distribution_id)
+                .where(DistributionLine.id.in_(line_ids))
+                .options(selectinload(Distribution.location))
+            )
+        }
+        result.items = [loaded[line_id] for line_id in line_ids]
+    return result

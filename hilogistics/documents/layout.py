@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 
 from hilogistics.dates import business_zone
@@ -177,6 +177,8 @@ class _Pdf(FPDF):
         # render_many: the document the next page starts (its footer still names the last one).
         self.next_document = document
         self.strict = strict
+        self.broken_lines: dict[tuple[str, str, float, str, float], list[str]] = {}
+        self.in_header = False
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 12)
         _add_font(self, "", REGULAR)
@@ -200,6 +202,13 @@ class _Pdf(FPDF):
         return value
 
     def header(self) -> None:  # noqa: D102 - fpdf2 calls it at each new page
+        self.in_header = True
+        try:
+            self._header()
+        finally:
+            self.in_header = False
+
+    def _header(self) -> None:
         self.document = self.next_document
         document = self.document
         top = self.get_y()
@@ -207,31 +216,23 @@ class _Pdf(FPDF):
         self.set_text_color(*MUTED)
         self.set_font(FAMILY, "", 8.5)
         line = " · ".join(p for p in (document.organisation, document.partner) if p)
-        self.multi_cell(
-            text_width, 4, self.safe(line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        _text_block(self, text_width, 4, self.safe(line))
         korean, english, third = words(document.title, document.locale)
         self.set_text_color(*INK)
         self.set_font(FAMILY, "B", 16)
-        self.multi_cell(
-            text_width, 8, self.safe(korean), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        _text_block(self, text_width, 8, self.safe(korean))
         self.set_font(FAMILY, "B", 12)
         titles = (
             english
             if document.locale not in ("fr",) or third == english
             else (f"{english} / {third}")
         )
-        self.multi_cell(
-            text_width, 6, self.safe(titles), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        _text_block(self, text_width, 6, self.safe(titles))
         self.set_font(FAMILY, "B", 11)
         number_line = document.number
         if document.copy > 1:
             number_line += "   " + both("COPY %(n)d", n=document.copy)
-        self.multi_cell(
-            text_width, 6, self.safe(number_line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        _text_block(self, text_width, 6, self.safe(number_line))
         qr = segno.make(document.qr_payload or document.number, error="m")
         image = io.BytesIO()
         qr.save(image, kind="png", scale=6, border=2)
@@ -273,22 +274,10 @@ def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
         pdf.set_font(FAMILY, "B", 8.5)
         # A bilingual label may wrap: the row must end below it too, or the next row's label
         # is printed over its second line.
-        label_lines = pdf.multi_cell(
-            label_width, 4.5, pdf.safe(label), dry_run=True, output=MethodReturnValue.LINES
-        )
-        label_bottom = row_top + 4.5 * len(label_lines)
-        pdf.multi_cell(
-            label_width, 4.5, pdf.safe(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP
-        )
+        label_lines = _text_block(pdf, label_width, 4.5, pdf.safe(label), beside=True)
+        label_bottom = row_top + 4.5 * label_lines
         pdf.set_font(FAMILY, "", 9.5)
-        pdf.multi_cell(
-            half - label_width - 2,
-            4.5,
-            pdf.safe(value),
-            align="L",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        _text_block(pdf, half - label_width - 2, 4.5, pdf.safe(value))
         bottom = max(pdf.get_y(), label_bottom)
         if index % 2 == 0:
             left_bottom = bottom
@@ -303,11 +292,72 @@ LINE_HEIGHT = 4.6
 PAD_X, PAD_Y = 1.2, 1.0
 
 
+def _words_into_lines(pdf: _Pdf, text: str, width: float) -> list[str] | None:
+    """Break text at spaces, measuring whole words (fpdf2 measures character by character).
+
+    None when a line break is in the text or one word is wider than ``width``: fpdf2 then
+    breaks it inside the word.
+    """
+    if "\n" in text:
+        return None
+    width -= 2 * pdf.c_margin  # as multi_cell does: the text stands inside the cell's margins
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if pdf.get_string_width(candidate) <= width:
+            current = candidate
+            continue
+        if not current or pdf.get_string_width(word) > width:
+            return None
+        lines.append(current)
+        current = word
+    lines.append(current)
+    return lines
+
+
 def _cell_lines(pdf: _Pdf, text: str, width: float) -> list[str]:
-    """The text broken into the lines it takes in ``width`` (one when it fits)."""
+    """The text broken into the lines it takes in ``width`` (one when it fits).
+
+    Remembered per font, size and width: a batch of slips repeats its bilingual headings,
+    units and item names on every page, and breaking them costs more than drawing them.
+    """
+    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text, width)
+    known = pdf.broken_lines.get(key)
+    if known is not None:
+        return known
     if "\n" not in text and pdf.get_string_width(text) <= width:
-        return [text]
-    return pdf.multi_cell(width, LINE_HEIGHT, text, dry_run=True, output="LINES")
+        lines = [text]
+    else:
+        lines = _words_into_lines(pdf, text, width) or pdf.multi_cell(
+            width, LINE_HEIGHT, text, dry_run=True, output="LINES"
+        )
+    pdf.broken_lines[key] = lines
+    return lines
+
+
+def _text_block(pdf: _Pdf, width: float, height: float, text: str, *, beside: bool = False) -> int:
+    """Draw text wrapped into ``width`` from the current position; return its line count.
+
+    What ``multi_cell`` does for plain left-aligned text, with the lines broken once and
+    remembered (``_cell_lines``): then x returns to the left margin below the text, or, with
+    ``beside``, x moves right of the block and y stays at its top.
+    """
+    x = pdf.get_x()
+    top = y = pdf.get_y()
+    lines = _cell_lines(pdf, text, width)
+    for line in lines:
+        if y + height > pdf.page_break_trigger and not beside and not pdf.in_header:
+            pdf.add_page()  # a long note runs onto the next page, as multi_cell would
+            y = pdf.get_y()
+        pdf.set_xy(x, y)
+        pdf.cell(width, height, line)
+        y += height
+    if beside:
+        pdf.set_xy(x + width, top)
+    else:
+        pdf.set_xy(pdf.l_margin, y)
+    return len(lines)
 
 
 def _table_row(
@@ -334,6 +384,8 @@ def _table_row(
     x = MARGIN
     for column, width, cell in zip(columns, widths, lines, strict=False):
         for number, line in enumerate(cell):
+            if not line:
+                continue  # nothing to draw: an empty cell costs fpdf2 as much as a full one
             pdf.set_xy(x + PAD_X, top + PAD_Y + number * LINE_HEIGHT)
             pdf.cell(width - 2 * PAD_X, LINE_HEIGHT, line, align=column.align)
         x += width
@@ -381,9 +433,7 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
             pdf.rect(x, top, box_width, box_height)
             pdf.set_xy(x + 2, top + 1.5)
             pdf.set_font(FAMILY, "B", 8.5)
-            pdf.multi_cell(
-                box_width - 4, 4, pdf.safe(label), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-            )
+            _text_block(pdf, box_width - 4, 4, pdf.safe(label))
             pdf.set_font(FAMILY, "", 7.5)
             pdf.set_text_color(*MUTED)
             for line_number, prompt in enumerate(prompts):
@@ -428,14 +478,7 @@ def _body(pdf: _Pdf, document: Document) -> None:
     _table(pdf, document.columns, document.rows)
     if document.note:
         pdf.set_font(FAMILY, "", 9)
-        pdf.multi_cell(
-            pdf.epw,
-            4.6,
-            pdf.safe(document.note),
-            align="L",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        _text_block(pdf, pdf.epw, 4.6, pdf.safe(document.note))
         pdf.ln(3)
     _signatures(pdf, document.signatures)
 

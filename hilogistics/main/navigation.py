@@ -36,6 +36,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("distributions.index", _l("Distributions"), ALL_ROLES),
     NavItem("distributions.new", _l("Record a distribution"), _RECORDERS),
     NavItem("distributions.unreturned", _l("Slips not returned"), ALL_ROLES),
+    NavItem("distributions.preprinted", _l("Slips printed in advance"), ALL_ROLES),
+    NavItem("distributions.summary", _l("Monthly distribution summary"), ALL_ROLES),
     NavItem("counts.index", _l("Counts"), ALL_ROLES),
     NavItem("camps.index", _l("Camps"), ALL_ROLES),
     NavItem("reports.index", _l("Reports"), ALL_ROLES),

@@ -7,7 +7,7 @@ type; it fails while camp documents exist (delete nothing silently: their places
 shipments stay, as the ledger's rows refer to them).
 
 Revision ID: c4a7e2f9b1d3
-Revises: c7e4a9d2f815
+Revises: 3917251c5c8e
 Create Date: 2026-11-29 16:30:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c4a7e2f9b1d3"
-down_revision = "c7e4a9d2f815"
+down_revision = "3917251c5c8e"
 branch_labels = None
 depends_on = None
 

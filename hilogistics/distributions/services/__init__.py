@@ -15,6 +15,14 @@ from hilogistics.distributions.services._common import (
     reference_problem,
     visible_distribution,
 )
+from hilogistics.distributions.services.preprinting import (
+    MAX_PREPRINTED,
+    can_see_preprinted,
+    print_blank_slips,
+    reserve_slips,
+    visible_preprinted,
+    void_slips,
+)
 from hilogistics.distributions.services.printing import print_day, print_slip
 from hilogistics.distributions.services.recording import (
     correct_distribution,
@@ -25,17 +33,23 @@ from hilogistics.distributions.services.recording import (
 
 __all__ = [
     "MAX_LINES",
+    "MAX_PREPRINTED",
     "LineInput",
     "Recipient",
     "can_see",
+    "can_see_preprinted",
     "correct_distribution",
     "current_posting",
     "mark_returned",
     "may_distribute_at",
+    "print_blank_slips",
     "print_day",
     "print_slip",
     "record_distribution",
     "reference_example",
     "reference_problem",
+    "reserve_slips",
     "visible_distribution",
+    "visible_preprinted",
+    "void_slips",
 ]

@@ -37,6 +37,7 @@ from hilogistics.distributions.services._common import (
     transaction_kind,
     visible_distribution,
 )
+from hilogistics.distributions.services.preprinting import take_preprinted
 from hilogistics.errors import ConflictError, DomainError
 from hilogistics.lines.problems import ProblemList
 from hilogistics.locations.models import Location
@@ -75,8 +76,12 @@ def record_distribution(
     lines: Sequence[LineInput],
     operation_key: str,
     note: str = "",
+    slip_number: str = "",
 ) -> Distribution:
     """Number a new slip and post its lines from the place to the recipients.
+
+    ``slip_number`` keys a slip printed in advance: the distribution takes over that reserved
+    number (it must be one of this place's, not yet keyed nor voided) instead of a new one.
 
     The date may be in the past (slips keyed later from paper). Technicians record at their own
     place only. Raises LineProblems with every problem at once (header fields by name, lines
@@ -86,16 +91,16 @@ def record_distribution(
     begin_write()
     require_distributor(actor, location_id)
     note = (note or "").strip()
-    asked = ledger.fingerprint_of(
-        transaction_kind(recipient.type),
-        {
-            "location_id": location_id,
-            "distributed_on": distributed_on,
-            "note": note,
-            **_recipient_header(recipient),
-        },
-        _line_dicts(lines),
-    )
+    slip_number = (slip_number or "").strip()
+    header: dict[str, object] = {
+        "location_id": location_id,
+        "distributed_on": distributed_on,
+        "note": note,
+        **_recipient_header(recipient),
+    }
+    if slip_number:
+        header["slip_number"] = slip_number.upper()
+    asked = ledger.fingerprint_of(transaction_kind(recipient.type), header, _line_dicts(lines))
 
     def work() -> StockTransaction:
         location = db.session.get(Location, location_id) if location_id else None
@@ -111,11 +116,21 @@ def record_distribution(
         problems.raise_if_any()
         if location is None:  # pragma: no cover - check_header refused it
             raise DomainError(_("Choose an active centre, school, camp or warehouse."))
-        document = register_document(
-            type=DocumentType.DISTRIBUTION,
-            actor=actor,  # type: ignore[arg-type]
-            on=distributed_on,
-        )
+        if slip_number:
+            document, problem = take_preprinted(
+                actor,  # type: ignore[arg-type]
+                number=slip_number,
+                location_id=location.id,
+            )
+            if problem is not None:
+                problems.add("slip_number", problem)
+                problems.raise_if_any()
+        else:
+            document = register_document(
+                type=DocumentType.DISTRIBUTION,
+                actor=actor,  # type: ignore[arg-type]
+                on=distributed_on,
+            )
         distribution = Distribution(
             document_id=document.id,
             location_id=location.id,

@@ -5,6 +5,8 @@ from hilogistics.distributions.views import (  # noqa: F401  (routes register on
     entry,
     importing,
     pages,
+    preprinted,
+    summary,
     tracing,
 )
 from hilogistics.distributions.views.blueprint import bp

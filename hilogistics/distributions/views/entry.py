@@ -35,6 +35,7 @@ from hilogistics.distributions.models import (
     RecipientType,
     Side,
 )
+from hilogistics.distributions.queries import reserved_slip
 from hilogistics.distributions.views.blueprint import bp
 from hilogistics.distributions.views.pages import loaded_distribution
 from hilogistics.errors import DomainError
@@ -274,6 +275,15 @@ def _recipient(form: DistributionForm) -> services.Recipient:
     )
 
 
+def _from_preprinted(form: DistributionForm, number: str) -> None:
+    """Start the form from a reserved pre-printed slip (its number, place and planned day)."""
+    slip = reserved_slip(acting_user(), number) if number else None
+    if slip is not None:
+        form.slip_number.data = slip.number
+        form.location_id.data = slip.location_id
+        form.distributed_on.data = slip.planned_on
+
+
 @bp.route("/distributions/new", methods=["GET", "POST"])
 @allow(*RECORDERS)
 def new() -> Response | str:
@@ -281,6 +291,8 @@ def new() -> Response | str:
     form = DistributionForm()
     _fill_places(form)
     _describe(form)
+    if not form.is_submitted():
+        _from_preprinted(form, request.args.get("slip", ""))
     if form.is_submitted():
         location_id = form.location_id.data
         if form.add_lines.data:
@@ -310,6 +322,7 @@ def new() -> Response | str:
                     lines=lines,
                     operation_key=form.operation_key.data,
                     note=form.note.data or "",
+                    slip_number=form.slip_number.data or "",
                 ),
                 _("Distribution recorded."),
             )

@@ -37,7 +37,7 @@ from hilogistics.distributions.models import (
     DistributionStatus,
     RecipientType,
 )
-from hilogistics.distributions.services import can_see, may_distribute_at
+from hilogistics.distributions.services import can_see, can_see_preprinted, may_distribute_at
 from hilogistics.distributions.views.blueprint import bp
 from hilogistics.errors import NotFoundError
 from hilogistics.i18n import current_locale
@@ -178,12 +178,20 @@ def unreturned() -> str:
 
 def _document_url(document: Document) -> str:
     distribution = queries.distribution_of_document(document.id)
+    if distribution is None:
+        # A number printed in advance and not keyed yet opens its own page.
+        slip = queries.preprinted_of_document(document.id)
+        if slip is not None:
+            return url_for("distributions.preprinted_slip", slip_id=slip.id)
     return url_for("distributions.page", distribution_id=distribution.id if distribution else 0)
 
 
 def _document_visible(user: User, document: Document) -> bool:
     distribution = queries.distribution_of_document(document.id)
-    return distribution is not None and can_see(user, distribution)
+    if distribution is None:
+        slip = queries.preprinted_of_document(document.id)
+        return slip is not None and can_see_preprinted(user, slip)
+    return can_see(user, distribution)
 
 
 register_page(DocumentType.DISTRIBUTION, url=_document_url, can_see=_document_visible)

@@ -19,7 +19,6 @@ from hilogistics.documents.distributions import recall_document
 from hilogistics.documents.layout import both, render
 from hilogistics.i18n import current_locale
 from hilogistics.stock.models import Lot
-from hilogistics.stock.queries import RowPage
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
 from hilogistics.views_support import check_ids, page_args
 
@@ -74,11 +73,7 @@ def lot(lot_id: int) -> str:
     """Recall: every distribution that used this lot (date, place, recipient code, quantity)."""
     found = _lot(lot_id)
     page_number, per_page = page_args()
-    page = RowPage(
-        queries.traced_query(acting_user(), lot_id=found.id),
-        page=page_number,
-        per_page=per_page,
-    )
+    page = queries.traced_page(acting_user(), lot_id=found.id, page=page_number, per_page=per_page)
     return render_template("distributions/lot.html", lot=found, page=page, **LABELS)
 
 
@@ -133,10 +128,8 @@ def recipient() -> str:
     page = None
     if reference is not None:
         page_number, per_page = page_args()
-        page = RowPage(
-            queries.traced_query(acting_user(), reference=reference),
-            page=page_number,
-            per_page=per_page,
+        page = queries.traced_page(
+            acting_user(), reference=reference, page=page_number, per_page=per_page
         )
     return render_template(
         "distributions/recipient.html", form=form, reference=reference, page=page, **LABELS
@@ -158,3 +151,23 @@ def recipient_export() -> Response:
         rows,
         caption=[_("Distributions to %(code)s", code=reference)],
     )
+
+
+@bp.get("/distributions/recipient/recipient.pdf")
+@allow(ALL_ROLES)
+def recipient_pdf() -> Response:
+    """Everything a recipient code received, on paper (a technician's: their place only)."""
+    _form, reference = _reference()
+    if reference is None:
+        abort(404)
+    rows = [
+        [r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], str(r[7])]
+        for r in _rows(queries.traced_query(acting_user(), reference=reference))
+    ]
+    document = recall_document(
+        title_facts=[(both("Recipient code"), reference)],
+        rows=rows,
+        printing=printing(),
+        number=reference,
+    )
+    return pdf_response(render(document, strict=strict_glyphs()), f"recipient-{reference}")

@@ -95,7 +95,7 @@ def _caption(report: Report, form: FilterForm) -> list[str]:
 
 @bp.get("/reports/<report_name>/export")
 @allow(ALL_ROLES)
-def export(report_name: str) -> Response:
+def report_export(report_name: str) -> Response:
     """Every row of the report with these filters, as CSV or XLSX, with a totals row."""
     report = _report(report_name)
     form = _form(report)
@@ -113,7 +113,7 @@ def export(report_name: str) -> Response:
 
 @bp.get("/reports/<report_name>/print.pdf")
 @allow(ALL_ROLES)
-def pdf(report_name: str) -> Response:
+def report_pdf(report_name: str) -> Response:
     """The report on A4: its filters, chart, rows (at most PDF_MAX_ROWS) and totals."""
     report = _report(report_name)
     form = _form(report)

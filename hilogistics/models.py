@@ -6,6 +6,7 @@ from hilogistics.counts.models import StockCount, StockCountLine
 from hilogistics.distributions.models import Distribution, DistributionEvent, DistributionLine
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
+from hilogistics.requisitions.models import Requisition, RequisitionEvent, RequisitionLine
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
 from hilogistics.stock.models import (
     AdjustmentReason,
@@ -38,6 +39,9 @@ __all__ = [
     "Movement",
     "Province",
     "ReorderLevel",
+    "Requisition",
+    "RequisitionEvent",
+    "RequisitionLine",
     "Shipment",
     "ShipmentEvent",
     "ShipmentLine",

@@ -74,6 +74,8 @@ class Location(db.Model):
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
     # The warehouse that normally supplies this place.
     supplied_by_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    # How many months of stock a requisition aims for (more for a remote camp).
+    target_months: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
     province: Mapped[Province | None] = relationship(lazy="joined")
     supplied_by: Mapped["Location | None"] = relationship(remote_side=[id])

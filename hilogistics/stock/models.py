@@ -229,6 +229,9 @@ class Movement(db.Model):
         CheckConstraint("from_location_id <> to_location_id", name="distinct_ends"),
         Index("ix_movements_item_to_date", "item_id", "to_location_id", "occurred_on", "id"),
         Index("ix_movements_item_from_date", "item_id", "from_location_id", "occurred_on", "id"),
+        # A place's consumption over months, all items at once (requisition suggestions).
+        Index("ix_movements_from_date", "from_location_id", "occurred_on"),
+        Index("ix_movements_to_item_date", "to_location_id", "item_id", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

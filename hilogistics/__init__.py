@@ -165,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     from hilogistics.locations.views import bp as locations_bp
     from hilogistics.main.views import bp as main_bp
     from hilogistics.registry.views import bp as registry_bp
+    from hilogistics.requisitions.views import bp as requisitions_bp
     from hilogistics.shipments.views import bp as shipments_bp
     from hilogistics.stock.views import bp as stock_bp
 
@@ -177,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(shipments_bp)
     app.register_blueprint(counts_bp)
+    app.register_blueprint(requisitions_bp)
 
 
 def _register_hooks(app: Flask) -> None:

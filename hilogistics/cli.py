@@ -251,7 +251,7 @@ def import_items_command(path: Path) -> None:
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document, a distribution slip or a count's sheet to a PDF file.
+    """Print a shipment's document, a distribution slip, a count's sheet or a requisition.
 
     Reprints say COPY n.
     """
@@ -266,12 +266,16 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     from hilogistics.i18n import localised_setting
     from hilogistics.registry.models import DocumentType
     from hilogistics.registry.queries import find_document
+    from hilogistics.requisitions.queries import requisition_of_document
+    from hilogistics.requisitions.services import print_requisition
     from hilogistics.shipments.models import Shipment
     from hilogistics.shipments.services import print_shipment
 
     document = find_document(number)
-    shipment = distribution = count = None
-    if document is not None and document.type is DocumentType.DISTRIBUTION:
+    shipment = distribution = count = requisition = None
+    if document is not None and document.type is DocumentType.REQUISITION:
+        requisition = requisition_of_document(document.id)
+    elif document is not None and document.type is DocumentType.DISTRIBUTION:
         distribution = db.session.scalar(
             select(Distribution).where(Distribution.document_id == document.id)
         )
@@ -281,8 +285,10 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
             shipment = db.session.scalar(
                 select(Shipment).where(Shipment.document_id == document.id)
             )
-    if shipment is None and distribution is None and count is None:
-        raise click.ClickException(f"no shipment, distribution or count numbered {number}")
+    if shipment is None and distribution is None and count is None and requisition is None:
+        raise click.ClickException(
+            f"no shipment, distribution, count or requisition numbered {number}"
+        )
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -293,7 +299,11 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
         base_url=config.get("BASE_URL") or "",
     )
     try:
-        if distribution is not None:
+        if requisition is not None:
+            body, name = print_requisition(
+                actor=SYSTEM, requisition_id=requisition.id, printing=printing
+            )
+        elif distribution is not None:
             body, name = print_slip(
                 actor=SYSTEM, distribution_id=distribution.id, printing=printing
             )

@@ -116,6 +116,20 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "counts.post": STAFF,
     "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
     "counts.print_sheet": EVERYONE,
+    "requisitions.index": EVERYONE,
+    "requisitions.page": EVERYONE,
+    "requisitions.new": RECORDERS,
+    "requisitions.edit": RECORDERS,
+    "requisitions.import_lines": RECORDERS,
+    "requisitions.import_template": RECORDERS,
+    "requisitions.submit_for_review": RECORDERS,
+    "requisitions.cancel": RECORDERS,
+    "requisitions.queue": STAFF,
+    "requisitions.review": STAFF,
+    "requisitions.ship": STAFF,
+    "requisitions.backorders": EVERYONE,
+    "requisitions.cancel_backorder": STAFF,
+    "requisitions.print_form": EVERYONE,
 }
 
 

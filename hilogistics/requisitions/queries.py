@@ -1,10 +1,12 @@
 """Reads of requisitions: lists, the review queue, backorders, and where each line stands."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
+from hilogistics.auth.models import User
 from hilogistics.db import db
 from hilogistics.locations.models import Location
 from hilogistics.requisitions.models import (
@@ -12,7 +14,13 @@ from hilogistics.requisitions.models import (
     RequisitionLine,
     RequisitionStatus,
 )
-from hilogistics.shipments.models import AWAITING, Shipment, ShipmentLine, ShipmentStatus
+from hilogistics.shipments.models import (
+    AWAITING,
+    Shipment,
+    ShipmentAction,
+    ShipmentLine,
+    ShipmentStatus,
+)
 from hilogistics.stock.models import Reservation
 
 # Shipments that carried stock of a reservation away from the warehouse.
@@ -193,3 +201,36 @@ def requisitions_of_shipment(shipment_id: int) -> list[Requisition]:
             .distinct()
         )
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of where a request stands: the requisition's own, or a shipment's for it."""
+
+    at: datetime
+    action: str
+    actor: User | None
+    note: str = ""
+    shipment: Shipment | None = None
+
+
+def timeline_of(requisition: Requisition, shipments: list[Shipment]) -> list[Step]:
+    """The requisition's history and its shipments' (dispatched, received…), in time order.
+
+    ``action`` is the value of a RequisitionAction, or ``shipment:<ShipmentAction value>``.
+    """
+    steps = [Step(e.recorded_at, e.action.value, e.actor, e.note, None) for e in requisition.events]
+    for shipment in shipments:
+        for event in shipment.events:
+            if event.action is ShipmentAction.CREATED:
+                continue  # the requisition's own "shipment drafted" step says it
+            steps.append(
+                Step(
+                    event.recorded_at,
+                    f"shipment:{event.action.value}",
+                    event.actor,
+                    event.note,
+                    shipment,
+                )
+            )
+    return sorted(steps, key=lambda step: step.at)

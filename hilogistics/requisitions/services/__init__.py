@@ -18,6 +18,7 @@ from hilogistics.requisitions.services.fulfilling import (
     close_if_done,
     create_requisition_shipment,
 )
+from hilogistics.requisitions.services.printing import print_requisition
 from hilogistics.requisitions.services.raising import (
     MAX_LINES,
     RequestLine,
@@ -45,6 +46,7 @@ __all__ = [
     "holder_of",
     "is_logistics",
     "may_request_for",
+    "print_requisition",
     "review_requisition",
     "submit_requisition",
     "update_requisition",

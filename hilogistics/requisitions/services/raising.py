@@ -11,6 +11,7 @@ from hilogistics.auth.models import User
 from hilogistics.catalogue.models import Item
 from hilogistics.db import begin_write, db, utcnow
 from hilogistics.errors import DomainError, PermissionDeniedError
+from hilogistics.inputs import DB_INT_MAX
 from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import Location
 from hilogistics.registry.models import DocumentType
@@ -61,7 +62,11 @@ def create_requisition(
     makes one draft. Raises PermissionDeniedError, DomainError or LineProblems (every line).
     """
     begin_write()
-    location = db.session.get(Location, location_id)
+    location = (
+        db.session.get(Location, location_id)
+        if isinstance(location_id, int) and 0 < location_id <= DB_INT_MAX
+        else None
+    )
     if location is None or not location.kind.is_physical or not location.is_active:
         raise DomainError(_("Choose an active centre, school or camp."), field="location_id")
     if not may_request_for(actor, location.id):

@@ -171,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
     from hilogistics.main.views import bp as main_bp
     from hilogistics.registry.views import bp as registry_bp
     from hilogistics.reports.views import bp as reports_bp
+    from hilogistics.requisitions.views import bp as requisitions_bp
     from hilogistics.shipments.views import bp as shipments_bp
     from hilogistics.stock.views import bp as stock_bp
 
@@ -186,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(counts_bp)
     app.register_blueprint(history_bp)
     app.register_blueprint(camps_bp)
+    app.register_blueprint(requisitions_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -251,7 +251,7 @@ def import_items_command(path: Path) -> None:
 @click.option("--event", "event_id", type=int, help="The receiving event of a goods-received note.")
 @with_appcontext
 def print_command(number: str, output: Path, kind: str | None, event_id: int | None) -> None:
-    """Print a shipment's document, a distribution slip, a count's sheet or a camp report.
+    """Print a shipment, distribution slip, count sheet, requisition or camp report by number.
 
     Reprints say COPY n.
     """
@@ -268,13 +268,17 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     from hilogistics.i18n import localised_setting
     from hilogistics.registry.models import DocumentType
     from hilogistics.registry.queries import find_document
+    from hilogistics.requisitions.queries import requisition_of_document
+    from hilogistics.requisitions.services import print_requisition
     from hilogistics.shipments.models import Shipment
     from hilogistics.shipments.services import print_shipment
 
     document = find_document(number)
-    shipment = distribution = count = camp = None
+    shipment = distribution = count = camp = requisition = None
     if document is not None and document.type is DocumentType.CAMP:
         camp = camp_of_document(document.id)
+    elif document is not None and document.type is DocumentType.REQUISITION:
+        requisition = requisition_of_document(document.id)
     elif document is not None and document.type is DocumentType.DISTRIBUTION:
         distribution = db.session.scalar(
             select(Distribution).where(Distribution.document_id == document.id)
@@ -285,8 +289,10 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
             shipment = db.session.scalar(
                 select(Shipment).where(Shipment.document_id == document.id)
             )
-    if shipment is None and distribution is None and count is None and camp is None:
-        raise click.ClickException(f"no shipment, distribution, count or camp numbered {number}")
+    if all(found is None for found in (shipment, distribution, count, camp, requisition)):
+        raise click.ClickException(
+            f"no shipment, distribution, count, requisition or camp numbered {number}"
+        )
     config = current_app.config
     printing = Printing(
         organisation=localised_setting(config["ORGANISATION_NAME"], "en"),
@@ -299,6 +305,10 @@ def print_command(number: str, output: Path, kind: str | None, event_id: int | N
     try:
         if camp is not None:
             body, name = print_camp_report(actor=SYSTEM, camp_id=camp.id, printing=printing)
+        elif requisition is not None:
+            body, name = print_requisition(
+                actor=SYSTEM, requisition_id=requisition.id, printing=printing
+            )
         elif distribution is not None:
             body, name = print_slip(
                 actor=SYSTEM, distribution_id=distribution.id, printing=printing

@@ -13,6 +13,7 @@ from hilogistics.distributions.models import (
 from hilogistics.history.models import ChangeRecord
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
+from hilogistics.requisitions.models import Requisition, RequisitionEvent, RequisitionLine
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
 from hilogistics.stock.models import (
     AdjustmentReason,
@@ -48,6 +49,9 @@ __all__ = [
     "PreprintedSlip",
     "Province",
     "ReorderLevel",
+    "Requisition",
+    "RequisitionEvent",
+    "RequisitionLine",
     "Shipment",
     "ShipmentEvent",
     "ShipmentLine",

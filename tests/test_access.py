@@ -141,6 +141,20 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "camps.close": STAFF,
     "camps.report": EVERYONE,
     "camps.print_report": EVERYONE,
+    "requisitions.index": EVERYONE,
+    "requisitions.page": EVERYONE,
+    "requisitions.new": RECORDERS,
+    "requisitions.edit": RECORDERS,
+    "requisitions.import_lines": RECORDERS,
+    "requisitions.import_template": RECORDERS,
+    "requisitions.submit_for_review": RECORDERS,
+    "requisitions.cancel": RECORDERS,
+    "requisitions.queue": STAFF,
+    "requisitions.review": STAFF,
+    "requisitions.ship": STAFF,
+    "requisitions.backorders": EVERYONE,
+    "requisitions.cancel_backorder": STAFF,
+    "requisitions.print_form": EVERYONE,
 }
 
 

@@ -33,6 +33,11 @@ from hilogistics.distributions.services import (
 from hilogistics.locations.models import Province
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.services import register_document
+from hilogistics.requisitions.services import (
+    RequestLine,
+    create_requisition,
+    submit_requisition,
+)
 from tests import factories
 from tests.conftest import sign_in
 
@@ -148,7 +153,7 @@ class World:
 
     def __init__(self, app: Flask) -> None:
         self.warehouse = factories.make_warehouse(code="FUZZ-WH")
-        self.centre = factories.make_location(code="FUZZ-CTR")
+        self.centre = factories.make_location(code="FUZZ-CTR", supplied_by_id=self.warehouse.id)
         self.item = factories.make_item(code="FUZZ-ITEM", tracks_expiry=True)
         self.grant = factories.make_grant(code="FUZZ-GRANT")
         self.transaction = factories.receive(
@@ -201,6 +206,15 @@ class World:
                 operation_key=factories.operation_key(),
             )[0].id,
         }
+        # Submitted by the technician's centre: the review and every requisition page apply.
+        requisition = create_requisition(
+            actor=SYSTEM,
+            location_id=self.centre.id,
+            lines=[RequestLine(item_id=self.item.id, quantity=2, reason="fuzz")],
+        )
+        submit_requisition(actor=SYSTEM, requisition_id=requisition.id)
+        self.ids["requisition_id"] = requisition.id
+        self.ids["line_id"] = requisition.lines[0].id
         db.session.commit()
         self.app = app
 

@@ -84,6 +84,15 @@ def test_every_kind_of_record_is_recorded_with_its_actor(app: Flask) -> None:
     )
     record, changes = _last_change("location", centre.id)
     assert (record.actor_id, changes) == (admin.id, {"supplied_by_id": [first.id, second.id]})
+    location_services.save_location(
+        actor=admin,
+        location=centre,
+        province_id=province.id,
+        supplied_by_id=second.id,
+        target_months=6,
+        **place,
+    )
+    assert _last_change("location", centre.id)[1] == {"target_months": [3, 6]}
 
     grant_fields = dict(code="HG-1", donor="D", title="T", starts_on=date(2026, 1, 1))
     grant = stock_services.save_grant(actor=admin, ends_on=date(2026, 12, 31), **grant_fields)

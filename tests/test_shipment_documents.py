@@ -142,7 +142,8 @@ def test_flask_hilo_print_writes_the_pdf(app: Flask, runner, tmp_path: Path) -> 
     assert again.exit_code == 0, again.output
     assert "COPY 2" in text_of(output.read_bytes())
     missing = runner.invoke(args=["hilo", "print", "SHP-2001-99999", "-o", str(output)])
-    assert missing.exit_code != 0 and "no shipment, distribution, count or camp" in missing.output
+    assert missing.exit_code != 0
+    assert "no shipment, distribution, count, requisition or camp" in missing.output
 
 
 def test_a_consignments_goods_received_note_shows_what_was_found(app: Flask) -> None:

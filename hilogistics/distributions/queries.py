@@ -230,6 +230,8 @@ def programme_figures(first: date, last: date) -> ProgrammeFigures:
         items_distributed=int(totals[0]),
         places_reached=int(totals[1]),
     )
+
+
 def _preprinted_visible_to(actor: User | SystemActor | None) -> object:
     if isinstance(actor, SystemActor):
         return True

@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "sort_order": _l("Sort order"),
     "province_id": _l("Province"),
     "supplied_by_id": _l("Supplying warehouse"),
+    "target_months": _l("Target months of stock"),
     "donor": _l("Donor"),
     "title": _l("Title"),
     "starts_on": _l("Starts on"),

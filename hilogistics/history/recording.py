@@ -65,7 +65,16 @@ TRACKED: dict[type, Tracked] = {
     Unit: Tracked("unit", _NAMES),
     Location: Tracked(
         "location",
-        ("code", "kind", "name", "name_ko", "is_active", "province_id", "supplied_by_id"),
+        (
+            "code",
+            "kind",
+            "name",
+            "name_ko",
+            "is_active",
+            "province_id",
+            "supplied_by_id",
+            "target_months",
+        ),
     ),
     Province: Tracked("province", ("code", "name", "name_ko", "sort_order")),
     Grant: Tracked("grant", ("code", "donor", "title", "starts_on", "ends_on", "is_active")),

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from hilogistics.forms import Form
 from hilogistics.locations.labels import KIND_LABELS
-from hilogistics.locations.models import LocationKind
+from hilogistics.locations.models import MAX_TARGET_MONTHS, LocationKind
 
 # Physical kinds in the order people pick them.
 PHYSICAL_KIND_ORDER = (
@@ -58,6 +58,16 @@ class LocationForm(Form):
         coerce=optional_id,
         validators=[Optional()],
         description=_l("The warehouse that normally sends stock here."),
+    )
+    target_months = IntegerField(
+        _l("Target months of stock"),
+        default=3,
+        validators=[Optional(), NumberRange(min=1, max=MAX_TARGET_MONTHS)],
+        render_kw={"min": 1, "max": MAX_TARGET_MONTHS, "inputmode": "numeric"},
+        description=_l(
+            "How many months of use a requisition from here aims to hold (e.g. 6 for a remote "
+            "camp). Blank: as it was (3 for a new place)."
+        ),
     )
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

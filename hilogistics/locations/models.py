@@ -37,6 +37,10 @@ PHYSICAL_KINDS = frozenset(
 )
 VIRTUAL_KINDS = frozenset(LocationKind) - PHYSICAL_KINDS
 
+# Months of stock a requisition from a place aims for (``Location.target_months``).
+DEFAULT_TARGET_MONTHS = 3
+MAX_TARGET_MONTHS = 24
+
 
 class Province(db.Model):
     """The capital and the provinces where the programme works (an editable list)."""
@@ -74,6 +78,10 @@ class Location(db.Model):
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
     # The warehouse that normally supplies this place.
     supplied_by_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    # How many months of stock a requisition aims for (more for a remote camp).
+    target_months: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_TARGET_MONTHS, server_default=str(DEFAULT_TARGET_MONTHS)
+    )
 
     province: Mapped[Province | None] = relationship(lazy="joined")
     supplied_by: Mapped["Location | None"] = relationship(remote_side=[id])

@@ -16,7 +16,14 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import begin_write, db
 from hilogistics.errors import ConflictError, DomainError, PermissionDeniedError
 from hilogistics.history.recording import act_as
-from hilogistics.locations.models import PHYSICAL_KINDS, Location, LocationKind, Province
+from hilogistics.locations.models import (
+    DEFAULT_TARGET_MONTHS,
+    MAX_TARGET_MONTHS,
+    PHYSICAL_KINDS,
+    Location,
+    LocationKind,
+    Province,
+)
 from hilogistics.stock.models import Balance
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
@@ -95,6 +102,7 @@ def save_location(
     supplied_by_id: int | None = None,
     is_active: bool = True,
     location: Location | None = None,
+    target_months: int | None = None,
 ) -> Location:
     """Create a warehouse, centre, school or camp, or update ``location``; no stock moves.
 
@@ -125,6 +133,14 @@ def save_location(
     if province is None:
         raise DomainError(_("Choose a province from the list."), field="province_id")
     supplier = _check_supplier(location, supplied_by_id, is_active=is_active)
+    if target_months is not None and (
+        not isinstance(target_months, int)
+        or isinstance(target_months, bool)
+        or not 1 <= target_months <= MAX_TARGET_MONTHS
+    ):
+        raise DomainError(
+            _("A whole number from 1 to %(n)d.", n=MAX_TARGET_MONTHS), field="target_months"
+        )
     if location is not None:
         if kind is not LocationKind.WAREHOUSE:
             _check_not_supplying(location, field="kind")
@@ -135,6 +151,10 @@ def save_location(
         db.session.add(location)
     location.code, location.kind, location.name, location.name_ko = code, kind, name, name_ko
     location.province, location.supplied_by, location.is_active = province, supplier, is_active
+    if target_months is not None:
+        location.target_months = target_months
+    elif location.target_months is None:
+        location.target_months = DEFAULT_TARGET_MONTHS
     _flush_unique(taken)
     return location
 

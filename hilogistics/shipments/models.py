@@ -164,6 +164,8 @@ class ShipmentLine(db.Model):
     damaged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lost: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Outbound lines made from a requisition: the reservation at the origin the dispatch fulfils.
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship(lazy="joined")

@@ -241,6 +241,9 @@ class Movement(db.Model):
             "quantity",
         ),
         Index("ix_movements_lot_date", "lot_id", "occurred_on"),
+        # A place's consumption over months, all items at once (requisition suggestions).
+        Index("ix_movements_from_date", "from_location_id", "occurred_on"),
+        Index("ix_movements_to_item_date", "to_location_id", "item_id", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

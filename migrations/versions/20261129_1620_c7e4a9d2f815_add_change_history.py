@@ -7,7 +7,7 @@ by (location_id, changed_at) for a place's reorder levels and by changed_at for 
 History starts at the upgrade: rows changed before it have none. Downgrade drops the table.
 
 Revision ID: c7e4a9d2f815
-Revises: 86b2045b6bd2
+Revises: 85de0bebb062
 Create Date: 2026-11-29 16:20:00
 """
 from alembic import op
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7e4a9d2f815'
-down_revision = '86b2045b6bd2'
+down_revision = '85de0bebb062'
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from hilogistics.shipments.services._common import (
     DraftLine,
     Header,
     LineReceipt,
+    after_receipt,
     can_see,
     visible_shipment,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Header",
     "LineReceipt",
     "MAX_LINES",
+    "after_receipt",
     "can_see",
     "cancel_shipment",
     "close_consignment",

@@ -42,6 +42,8 @@ class DraftLine:
     lot_code: str = ""
     expires_on: date | None = None
     note: str = ""
+    # Outbound lines of a requisition: the reservation at the origin the dispatch fulfils.
+    reservation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,23 @@ class Header:
     grant_id: int | None = None
     expected_on: date | None = None
     note: str = ""
+
+
+# Called with the shipment after each receiving event (in its transaction): requisitions close
+# themselves when all they approved has arrived. Registered at import by the domains that care.
+_AFTER_RECEIPT: list[Callable[[Shipment], None]] = []
+
+
+def after_receipt(callback: Callable[[Shipment], None]) -> None:
+    """Have ``callback(shipment)`` run after every receiving event, in the same transaction."""
+    if callback not in _AFTER_RECEIPT:
+        _AFTER_RECEIPT.append(callback)
+
+
+def run_after_receipt(shipment: Shipment) -> None:
+    """Run the callbacks registered with ``after_receipt``."""
+    for callback in _AFTER_RECEIPT:
+        callback(shipment)
 
 
 def can_see(actor: User | SystemActor | None, shipment: Shipment) -> bool:

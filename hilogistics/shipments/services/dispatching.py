@@ -36,6 +36,7 @@ from hilogistics.stock.models import (
     Balance,
     ItemBalance,
     Lot,
+    Reservation,
     StockTransaction,
     TransactionKind,
 )
@@ -157,6 +158,7 @@ def _dispatch(
                 shipment.origin_id,
                 transit.id,
                 note=line.note,
+                reservation_id=line.reservation_id,
             )
             for line in shipment.lines
         ],
@@ -250,6 +252,7 @@ def recall_shipment(
             document_id=shipment.document_id,
             fingerprint=asked,
         )
+        _reserve_again(shipment, actor)
         _record(
             shipment,
             actor,
@@ -264,6 +267,26 @@ def recall_shipment(
         shipment_id, actor=actor, operation_key=operation_key, fingerprint=asked, work=work
     )
     return _event_of(posted)
+
+
+def _reserve_again(shipment: Shipment, actor: User | SystemActor) -> None:
+    """Back at the origin, what the dispatch took from reservations is reserved again.
+
+    The recall has just brought those units back, so the guarded reserve cannot fall short.
+    """
+    held: dict[int, int] = defaultdict(int)
+    for line in shipment.lines:
+        if line.reservation_id is not None:
+            held[line.reservation_id] += line.quantity
+    for reservation_id in sorted(held):
+        reservation = db.session.get(Reservation, reservation_id)
+        ledger.reserve(
+            actor=actor,
+            holder=reservation.holder,
+            location_id=reservation.location_id,
+            item_id=reservation.item_id,
+            quantity=held[reservation_id],
+        )
 
 
 def _check_places_active(shipment: Shipment) -> None:
@@ -284,7 +307,9 @@ def _check_available(shipment: Shipment) -> None:
     wanted_item: dict[int, int] = defaultdict(int)
     for line in shipment.lines:
         wanted_lot[line.lot_id] += line.quantity  # type: ignore[index]
-        wanted_item[line.item_id] += line.quantity
+        # What a reservation holds is on hand but not "available": the ledger checks it.
+        if line.reservation_id is None:
+            wanted_item[line.item_id] += line.quantity
     on_lot = dict(
         db.session.execute(
             select(Balance.lot_id, Balance.quantity).where(
@@ -304,7 +329,8 @@ def _check_available(shipment: Shipment) -> None:
     for index, line in enumerate(shipment.lines):
         has_lot = on_lot.get(line.lot_id, 0)
         has_item = available.get(line.item_id, 0)
-        if wanted_lot[line.lot_id] > has_lot or wanted_item[line.item_id] > has_item:  # type: ignore[index]
+        short_item = wanted_item.get(line.item_id, 0) > has_item
+        if wanted_lot[line.lot_id] > has_lot or short_item:  # type: ignore[index]
             raise InsufficientStockError(
                 _(
                     "Not enough of %(item)s (%(lot)s) at %(place)s: %(wanted)d to send, "
@@ -313,7 +339,7 @@ def _check_available(shipment: Shipment) -> None:
                     lot=_lot_words(line.lot),
                     place=place,
                     wanted=wanted_lot[line.lot_id],  # type: ignore[index]
-                    available=min(has_lot, has_item),
+                    available=has_lot if line.reservation_id else min(has_lot, has_item),
                 ),
                 field=f"lines-{index}-quantity",
             )

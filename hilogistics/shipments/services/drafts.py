@@ -4,7 +4,7 @@ Nothing here posts stock.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -42,6 +42,7 @@ from hilogistics.stock.errors import ReplayConflictError
 from hilogistics.stock.models import (
     Grant,
     Lot,
+    Reservation,
 )
 from hilogistics.stock.services import require_stock_role, virtual_location
 
@@ -143,7 +144,8 @@ def update_draft(
             origin_id or shipment.origin_id, destination_id or shipment.destination_id
         )
     values = _header_values(header, inbound=shipment.is_inbound)
-    new_lines = _draft_lines(lines, inbound=shipment.is_inbound)
+    lines = _keep_reservations(shipment, lines)
+    new_lines = _draft_lines(lines, inbound=shipment.is_inbound, origin_id=origin.id)
     shipment.origin_id, shipment.destination_id = origin.id, destination.id
     for name, value in values.items():
         setattr(shipment, name, value)
@@ -272,7 +274,7 @@ def _new_draft(
 ) -> Shipment:
     inbound = direction is ShipmentDirection.INBOUND
     values = _header_values(header, inbound=inbound)
-    new_lines = _draft_lines(lines, inbound=inbound)
+    new_lines = _draft_lines(lines, inbound=inbound, origin_id=origin.id)
     document = register_document(type=DocumentType.SHIPMENT, actor=actor)  # type: ignore[arg-type]
     shipment = Shipment(
         document_id=document.id,
@@ -310,7 +312,20 @@ def _header_values(header: Header, *, inbound: bool) -> dict[str, object]:
     return values
 
 
-def _draft_lines(lines: Sequence[DraftLine], *, inbound: bool) -> list[ShipmentLine]:
+def _keep_reservations(shipment: Shipment, lines: Sequence[DraftLine]) -> list[DraftLine]:
+    """An edited draft of a requisition keeps each item's reservation (the edit form omits it)."""
+    held = {line.item_id: line.reservation_id for line in shipment.lines if line.reservation_id}
+    return [
+        line
+        if line.reservation_id is not None or line.item_id not in held
+        else replace(line, reservation_id=held[line.item_id])
+        for line in lines
+    ]
+
+
+def _draft_lines(
+    lines: Sequence[DraftLine], *, inbound: bool, origin_id: int | None = None
+) -> list[ShipmentLine]:
     if not lines:
         raise DomainError(_("Enter at least one line."), field="lines")
     if len(lines) > MAX_LINES:
@@ -321,6 +336,10 @@ def _draft_lines(lines: Sequence[DraftLine], *, inbound: bool) -> list[ShipmentL
     }
     lot_ids = {ln.lot_id for ln in lines if ln.lot_id is not None}
     lots = {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(lot_ids)))}
+    held_ids = {ln.reservation_id for ln in lines if ln.reservation_id is not None}
+    held = {
+        r.id: r for r in db.session.scalars(select(Reservation).where(Reservation.id.in_(held_ids)))
+    }
     made: list[ShipmentLine] = []
     for index, line in enumerate(lines):
         prefix = f"lines-{index}-"
@@ -346,6 +365,19 @@ def _draft_lines(lines: Sequence[DraftLine], *, inbound: bool) -> list[ShipmentL
                     field=prefix + "quantity",
                 )
             lot_id = lot.id
+        reservation_id = None
+        if line.reservation_id is not None and not inbound:
+            reservation = held.get(line.reservation_id)
+            if (
+                reservation is None
+                or reservation.item_id != item.id
+                or reservation.location_id != origin_id
+            ):
+                raise DomainError(
+                    _("This line's reservation is for another item or place."),
+                    field=prefix + "item",
+                )
+            reservation_id = reservation.id
         lot_code = (line.lot_code or "").strip() if inbound else ""
         if len(lot_code) > 64:
             raise DomainError(_("At most %(n)d characters.", n=64), field=prefix + "lot_code")
@@ -363,6 +395,7 @@ def _draft_lines(lines: Sequence[DraftLine], *, inbound: bool) -> list[ShipmentL
                 expires_on=expires_on,
                 quantity=quantity,
                 note=(line.note or "").strip(),
+                reservation_id=reservation_id,
             )
         )
     return made

@@ -32,6 +32,7 @@ from hilogistics.shipments.services._common import (
     _event_of,
     _once,
     _record,
+    run_after_receipt,
     visible_shipment,
 )
 from hilogistics.stock import ledger
@@ -220,6 +221,7 @@ def _receive(
         _keep_discrepancies(event, reported, reasons, surplus)
     for line in shipment.lines:
         db.session.expire(line)
+    run_after_receipt(shipment)
     return posted or loss  # type: ignore[return-value]
 
 

@@ -5,7 +5,6 @@ CSV/XLSX file (hilogistics.lines.importing), check every line in one pass, and s
 service whose ``lines-N-<field>`` names count only the filled lines.
 """
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,20 +15,27 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from hilogistics.auth.access import STAFF, allow
-from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
-from hilogistics.lines.formdata import is_blank, line_values, with_lines
+from hilogistics.lines import entry
+from hilogistics.lines.entry import Checked, Sizes, edit_form, form_field, lines_page
 from hilogistics.lines.importing import LinesImport, import_page, import_template
-from hilogistics.lines.parsing import Column, Row, read_rows
+from hilogistics.lines.parsing import Column, Row
 from hilogistics.shipments.forms import FIRST_LINES, MAX_FORM_LINES, MORE_LINES
 from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.views.blueprint import bp
 from hilogistics.stock.queries.operations import active_grants
-from hilogistics.views_support import submit
 
-_SERVICE_LINE_FIELD = re.compile(r"^lines-(\d+)-(\w+)$")
-# What a view's check of its form gives: (the service's lines, their positions, any error).
-Checked = tuple[list[Any], list[int], bool]
+__all__ = [
+    "Checked",
+    "edit_form",
+    "form_data",
+    "form_field",
+    "form_with_lines",
+    "grant_choices",
+    "handle_lines",
+    "import_routes",
+    "lines_page",
+    "pasted_lines",
+]
 
 
 def grant_choices() -> list[SelectChoice]:
@@ -39,13 +45,7 @@ def grant_choices() -> list[SelectChoice]:
     ]
 
 
-def form_field(name: str | None, positions: list[int]) -> str | None:
-    """Point a service's ``lines-<n>-<field>`` (n counts the lines given) at the form's line."""
-    match = _SERVICE_LINE_FIELD.match(name or "")
-    if match is None:
-        return name
-    index = int(match[1])
-    return f"lines-{positions[index]}-{match[2]}" if index < len(positions) else None
+SIZES = Sizes(first=FIRST_LINES, more=MORE_LINES, most=MAX_FORM_LINES)
 
 
 def pasted_lines(
@@ -55,27 +55,12 @@ def pasted_lines(
     line_from_row: Callable[[Row], dict[str, str]],
 ) -> list[dict[str, str]] | None:
     """The posted lines, then the pasted rows (when pasting); None with the paste box's error."""
-    lines = [line for line in line_values(MultiDict(request.form), fields) if not is_blank(line)]
-    if form.show_paste.data:
-        if not form.paste.validate(form):
-            return None
-        read = read_rows(form.paste.data or "", columns)
-        if not read.rows:
-            form.paste.errors.append(_("Paste rows copied from a spreadsheet first."))
-            return None
-        lines += [line_from_row(row) for row in read.rows]
-    if len(lines) > MAX_FORM_LINES:
-        form.paste.errors.append(_("At most %(n)d lines.", n=MAX_FORM_LINES))
-        return None
-    return lines
+    return entry.pasted_lines(form, fields, columns, line_from_row, SIZES)
 
 
 def form_data(data: MultiDict, lines: list[dict[str, str]], fields: Sequence[str]) -> MultiDict:
     """``data`` with ``lines`` as its lines, room for more, and the paste box emptied."""
-    total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
-    rebuilt = with_lines(data, lines, fields=fields, total=max(total, len(lines)))
-    rebuilt.setlist("paste", [""])
-    return rebuilt
+    return entry.form_data(data, lines, fields, SIZES)
 
 
 def form_with_lines(lines: list[dict[str, str]], fields: Sequence[str]) -> MultiDict:
@@ -91,41 +76,20 @@ def handle_lines(
     save: Callable[[list[Any]], Shipment],
     message: str,
 ) -> Response | Any:
-    """A lines form's buttons: add lines, show pasted or imported rows, or check and save.
-
-    Returns the response of a save, or the form to show again with every problem on it.
-    """
-    if form.add_lines.data:
-        for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
-            form.lines.append_entry()
-        return form
-    if form.show_paste.data or form.show_lines.data:
-        return with_pasted(form)
-    lines, positions, failed = check(form, whole_form=True)
-    if failed:
-        return form
-
-    def show(error: DomainError) -> None:
-        error.field = form_field(error.field, positions)
-        attach_error(form, error)
+    """A shipment lines form's buttons (hilogistics.lines.entry); a save opens the shipment."""
 
     def page(shipment: Shipment) -> str:
         return url_for("shipments.page", shipment_id=shipment.id)
 
-    response = submit(form, lambda: save(lines), message, page, show_error=show)
-    return response if response is not None else form
-
-
-def lines_page(
-    form: Any, handle: Callable[[Any], Response | Any], show: Callable[[Any], str]
-) -> Response | str:
-    """A lines form's request: its buttons handled when posted, else (or then) the page."""
-    if form.is_submitted():
-        answer = handle(form)
-        if isinstance(answer, Response):
-            return answer
-        form = answer
-    return show(form)
+    return entry.handle_lines(
+        form,
+        check=check,
+        with_pasted=with_pasted,
+        save=save,
+        message=message,
+        page=page,
+        sizes=SIZES,
+    )
 
 
 def import_routes(spec: LinesImport, url: str, doc: str) -> None:
@@ -153,12 +117,3 @@ def import_routes(spec: LinesImport, url: str, doc: str) -> None:
 
 
 _TEMPLATE_DOC = "The file template (CSV, or XLSX with ``?format=xlsx``) in the reader's language."
-
-
-def edit_form(
-    form_class: type, shipment: Shipment, data_of: Callable[[Shipment], MultiDict]
-) -> Any:
-    """The form as posted, or (to start editing) as the saved shipment fills it."""
-    if request.method == "POST":
-        return form_class()
-    return form_class(formdata=data_of(shipment))

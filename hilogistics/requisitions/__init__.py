@@ -1,0 +1,1 @@
+"""Requisitions: centres ask for consumables, logistics approve and reserve, shipments fulfil."""

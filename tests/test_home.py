@@ -15,6 +15,14 @@ from hilogistics.db import db
 from hilogistics.distributions.models import FittingService, RecipientType, Side
 from hilogistics.distributions.services import LineInput, Recipient, record_distribution
 from hilogistics.main import work
+from hilogistics.requisitions.models import LineDecision
+from hilogistics.requisitions.services import (
+    LineReview,
+    RequestLine,
+    create_requisition,
+    review_requisition,
+    submit_requisition,
+)
 from hilogistics.shipments.services import (
     DraftLine,
     Header,
@@ -38,6 +46,8 @@ from tests.factories import (
 
 TODAY = business_today()
 READER_PANELS = {
+    "to-review",
+    "backorders",
     "to-dispatch",
     "consignments",
     "partly-received",
@@ -53,8 +63,8 @@ class World:
 
     def __init__(self) -> None:
         self.warehouse = make_warehouse(code="HOME-WH")
-        self.north = make_location(code="HOME-N")
-        self.south = make_location(code="HOME-S")
+        self.north = make_location(code="HOME-N", supplied_by_id=self.warehouse.id)
+        self.south = make_location(code="HOME-S", supplied_by_id=self.warehouse.id)
         syrup = make_item(code="HOME-SYR", name="Syrup", tracks_expiry=True)
         crutch = make_item(code="HOME-CRU", name="Crutch")
         splint = make_item(code="HOME-SPL", name="Splint")
@@ -132,9 +142,24 @@ class World:
             lines=[LineInput(crutch.id, south_crutches.id, 2)],
             operation_key=operation_key(),
         )
+        # Requisitions: the north's waits for review; the south's is approved and not yet
+        # sent (a backorder of two splints).
+        self.north_request = self._request(self.north, splint, 3)
+        self.south_request = self._request(self.south, splint, 2)
+        review_requisition(
+            actor=SYSTEM,
+            requisition_id=self.south_request.id,
+            reviews=[LineReview(self.south_request.lines[0].id, LineDecision.APPROVED)],
+        )
         self.north_count = open_count(actor=SYSTEM, location_id=self.north.id)
         self.warehouse_count = open_count(actor=SYSTEM, location_id=self.warehouse.id)
         db.session.commit()
+
+    def _request(self, place, item, quantity):  # noqa: ANN001, ANN202 - a test helper
+        requisition = create_requisition(
+            actor=SYSTEM, location_id=place.id, lines=[RequestLine(item.id, quantity, "use")]
+        )
+        return submit_requisition(actor=SYSTEM, requisition_id=requisition.id)
 
     def _slip(self, place, lot, day):  # noqa: ANN001, ANN202 - a test helper
         return record_distribution(
@@ -176,6 +201,8 @@ def test_logistics_see_every_list_with_its_count(app: Flask) -> None:
     client, _user = client_as(app, Role.LOGISTICS)
     body = client.get("/").get_data(as_text=True)
     assert panel_counts(body) == {
+        "to-review": 1,
+        "backorders": 1,
         "to-dispatch": 1,
         "consignments": 1,
         "partly-received": 1,
@@ -185,6 +212,13 @@ def test_logistics_see_every_list_with_its_count(app: Flask) -> None:
         "counts-open": 2,
     }
     assert world.draft.number in panel_html(body, "to-dispatch")
+    assert world.north_request.number in panel_html(body, "to-review")
+    assert f"/requisitions/{world.north_request.id}/review" in panel_html(body, "to-review")
+    assert world.south_request.number in panel_html(body, "backorders")
+    assert "2 to send" in panel_html(body, "backorders")
+    assert re.search(
+        r'href="/requisitions/review">Requisitions to review <span class="badge">1', body
+    )
     assert "Overdue" in panel_html(body, "consignments")
     assert world.partly.number in panel_html(body, "partly-received")
     expiring = panel_html(body, "expiring")
@@ -224,7 +258,7 @@ def test_each_see_all_link_lists_the_same_count(app: Flask) -> None:
             assert (
                 f"({count})" in text
                 or f"{count} in all" in text
-                or url.startswith(("/shipments", "/counts", "/distributions"))
+                or url.startswith(("/shipments", "/counts", "/distributions", "/requisitions"))
             ), url
 
 
@@ -234,16 +268,20 @@ def test_a_technician_sees_only_their_place(app: Flask) -> None:
     body = north.get("/").get_data(as_text=True)
     assert panel_counts(body) == {
         "awaiting-receipt": 1,
+        "your-requisitions": 1,
+        "backorders-here": 0,
         "below-minimum-here": 1,
         "unreturned-here": 2,
         "counts-open": 1,
     }
+    assert world.north_request.number in panel_html(body, "your-requisitions")
     assert world.partly.number in body and f"/shipments/{world.partly.id}/receive" in body
     for elsewhere in (
         world.to_south.number,
         world.south_slip.number,
         world.warehouse_count.number,
         world.draft.number,
+        world.south_request.number,
         "HOME-SYR",
     ):
         assert elsewhere not in body
@@ -256,10 +294,14 @@ def test_a_technician_sees_only_their_place(app: Flask) -> None:
     body = south.get("/").get_data(as_text=True)
     assert panel_counts(body) == {
         "awaiting-receipt": 1,
+        "your-requisitions": 1,
+        "backorders-here": 1,
         "below-minimum-here": 1,
         "unreturned-here": 1,
         "counts-open": 0,
     }
+    assert world.south_request.number in panel_html(body, "backorders-here")
+    assert world.north_request.number not in body
     assert world.to_south.number in body and world.partly.number not in body
     assert world.late_slip.number not in body
     # Every link of the panels opens for the technician.

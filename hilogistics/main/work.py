@@ -5,8 +5,8 @@ with a LIMIT, and links to the page that lists them all (with its filters). Noth
 the ledger: panels read documents, reorder levels and balances, so the home page costs the
 same whatever the history's length.
 
-A domain adds its panels by appending to ``PANELS`` (a query function and a row maker): the
-requisitions' "waiting for review", "my requisitions" and "backorders" are meant to go here.
+A domain adds its panels by appending to ``PANELS`` (a query function and a row maker), as the
+requisitions' "waiting for review", "your requisitions" and "backorders" do.
 """
 
 from collections.abc import Callable, Sequence
@@ -33,6 +33,16 @@ from hilogistics.distributions.queries import (
     unreturned_query,
 )
 from hilogistics.i18n import current_locale
+from hilogistics.requisitions.labels import STATUS_LABELS as REQUISITION_STATUS_LABELS
+from hilogistics.requisitions.models import Requisition, RequisitionStatus
+from hilogistics.requisitions.queries import (
+    OPEN as OPEN_REQUISITIONS,
+)
+from hilogistics.requisitions.queries import (
+    awaiting_review_query,
+    backorders_query,
+    for_place_query,
+)
 from hilogistics.shipments.models import Shipment, ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.queries import (
     ShipmentFilters,
@@ -281,7 +291,77 @@ def _count_row(found: Any, reader: Reader) -> Row:
     )
 
 
+# Requisitions
+
+
+def _review_row(found: Any, reader: Reader) -> Row:
+    requisition: Requisition = found[0]
+    place = requisition.location
+    province = place.province.display_name(current_locale()) if place.province else "—"
+    return Row(
+        label=requisition.number,
+        url=url_for("requisitions.page", requisition_id=requisition.id),
+        details=(
+            f"{_place(place)} ({province})",
+            _("submitted %(date)s", date=_iso(requisition.submitted_at)),
+        ),
+        action=(_("Review"), url_for("requisitions.review", requisition_id=requisition.id))
+        if reader.may_act
+        else None,
+    )
+
+
+def _requisition_row(found: Any, reader: Reader) -> Row:
+    requisition: Requisition = found[0]
+    return Row(
+        label=requisition.number,
+        url=url_for("requisitions.page", requisition_id=requisition.id),
+        details=(str(REQUISITION_STATUS_LABELS[requisition.status]),),
+    )
+
+
+def _backorder_row(found: Any, reader: Reader) -> Row:
+    line, reserved, in_draft = found
+    requisition = line.requisition
+    details = [line.item.display_name(current_locale())]
+    if reader.location_id is None:
+        details.append(_place(requisition.location))
+    details.append(_("%(n)s to send", n=reserved - in_draft))
+    return Row(
+        label=requisition.number,
+        url=url_for("requisitions.page", requisition_id=requisition.id),
+        details=details,
+    )
+
+
+def _awaiting_review_count(reader: Reader) -> Select[tuple[int]]:
+    return select(func.count(Requisition.id)).where(
+        Requisition.status == RequisitionStatus.SUBMITTED
+    )
+
+
+def _open_here_count(reader: Reader) -> Select[tuple[int]]:
+    return select(func.count(Requisition.id)).where(
+        Requisition.location_id == reader.user.location_id,
+        Requisition.status.in_(OPEN_REQUISITIONS),
+    )
+
+
 PANELS: list[Panel] = [
+    Panel(
+        id="to-review",
+        title=_l("Requisitions waiting for review"),
+        roles=_READERS,
+        **statement_panel(
+            query=lambda r: awaiting_review_query(),
+            count=_awaiting_review_count,
+            row=_review_row,
+        ),
+        see_all=lambda r: url_for("requisitions.queue"),
+        empty=_l("No requisition is waiting for review."),
+        badge="requisitions.queue",
+        badge_text=_l("waiting for review"),
+    ),
     Panel(
         id="awaiting-receipt",
         title=_l("Shipments awaiting receipt at your place"),
@@ -299,6 +379,36 @@ PANELS: list[Panel] = [
         empty=_l("No shipment is on its way to your place."),
         badge="shipments.index",
         badge_text=_l("awaiting receipt"),
+        needs_place=True,
+    ),
+    Panel(
+        id="backorders",
+        title=_l("Backorders"),
+        roles=_READERS,
+        **statement_panel(query=lambda r: backorders_query(), row=_backorder_row),
+        see_all=lambda r: url_for("requisitions.backorders"),
+        empty=_l("Nothing approved is waiting to be sent."),
+    ),
+    Panel(
+        id="your-requisitions",
+        title=_l("Your place's open requisitions"),
+        roles=_TECHNICIAN,
+        **statement_panel(
+            query=lambda r: for_place_query(r.user.location_id),
+            count=_open_here_count,
+            row=_requisition_row,
+        ),
+        see_all=lambda r: url_for("requisitions.index"),
+        empty=_l("No requisition of your place is open."),
+        needs_place=True,
+    ),
+    Panel(
+        id="backorders-here",
+        title=_l("Backorders for your place"),
+        roles=_TECHNICIAN,
+        **statement_panel(query=lambda r: backorders_query(r.location_id), row=_backorder_row),
+        see_all=lambda r: url_for("requisitions.backorders"),
+        empty=_l("Nothing approved is waiting to be sent."),
         needs_place=True,
     ),
     Panel(

@@ -17,7 +17,7 @@ For every item of a place, in one statement (no query per item):
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, union
+from sqlalchemy import exists, func, select, union
 from sqlalchemy.orm import aliased
 
 from hilogistics.dates import business_today
@@ -163,9 +163,11 @@ def suggestions_for(
         .group_by(Movement.item_id)
         .subquery("back")
     )
+    # First arrival inside the window only (what an old history holds is not read); whether
+    # the item came before the window is one index probe per item (EXISTS below).
     first = (
         select(Movement.item_id.label("item_id"), func.min(Movement.occurred_on).label("first_on"))
-        .where(Movement.to_location_id == location_id)
+        .where(Movement.to_location_id == location_id, Movement.occurred_on >= start)
         .group_by(Movement.item_id)
         .subquery("first")
     )
@@ -193,6 +195,13 @@ def suggestions_for(
             func.coalesce(used.c.total, 0),
             func.coalesce(back.c.total, 0),
             first.c.first_on,
+            exists()
+            .where(
+                Movement.to_location_id == location_id,
+                Movement.item_id == ids.c.item_id,
+                Movement.occurred_on < start,
+            )
+            .correlate(ids),
             levels.c.minimum,
             levels.c.maximum,
         )
@@ -205,13 +214,13 @@ def suggestions_for(
         .outerjoin(levels, levels.c.item_id == ids.c.item_id)
     ).all()
     found: dict[int, Suggestion] = {}
-    for item_id, on_hand, on_the_way, total, returned, first_on, minimum, maximum in rows:
+    for item_id, on_hand, on_the_way, total, returned, first_on, earlier, minimum, maximum in rows:
         found[item_id] = _suggestion(
             item_id=item_id,
             on_hand=int(on_hand),
             on_the_way=int(on_the_way),
             total=int(total) - int(returned),
-            first_on=_as_date(first_on),
+            first_on=None if earlier else _as_date(first_on),
             start=start,
             end=end,
             target_months=target_months,

@@ -1,15 +1,23 @@
 """What distributions cost: 200 slips in one PDF, and their pages at growing histories.
 
     .venv/bin/python bench/distributions.py [--sizes 20000,1000000] [--repeat 15] [--out DIR]
+        [--lot-lines 150] [--month-slips 6]
 
 Each size is a fresh SQLite database filled by the seed-scale code (as ``bench/stock.py``;
 ``--out`` keeps and reuses them). On the largest history, 200 slips are drawn as one PDF as
 the "print a day" button does (time and size; the issue asks well under 10 s). Then, the sizes
-interleaved request by request, the recall page of a lot, the slips not returned and the
-monthly summary of a place are requested ``--repeat`` times after a warm-up; the median and
-the SQL statements of one request are printed, and the large/small ratio (target <= 1.3).
-The lot, the place and the month are the same at every size (the seeding is deterministic),
-chosen on the largest history where they are busiest.
+interleaved request by request, each page is requested ``--repeat`` times after a warm-up; the
+median and the SQL statements of one request are printed, and the large/small ratio (target
+<= 1.3).
+
+Issue 10's "flat" means that a page costs the same whatever the length of the ledger, for the
+same amount shown. seed-scale packs a fixed three-year history, so a longer ledger is a denser
+one: its busiest lot and month show many times more. The target rows therefore pick, at each
+size, comparable subjects: the lot whose current slip lines are closest to ``--lot-lines``
+and the (place, month) whose slips are closest to ``--month-slips`` (newest month on a tie);
+the counts are printed. The "busiest" rows keep the old measurement (the lot handed out most
+and the busiest place's last month on the largest history, the same at every size): they grow
+with what they show and are printed for information, not held to the target.
 """
 
 import argparse
@@ -18,16 +26,23 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import and_, func, select  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
-from bench.stock import PASSWORD, Result, build_database, config, open_site  # noqa: E402
+from bench.stock import (  # noqa: E402
+    PASSWORD,
+    Result,
+    build_database,
+    config,
+    open_site,
+    signed_in,
+)
 from hilogistics import create_app  # noqa: E402
 from hilogistics.actors import SYSTEM  # noqa: E402
 from hilogistics.auth import services as auth_services  # noqa: E402
@@ -38,16 +53,29 @@ from hilogistics.distributions.models import (  # noqa: E402
     DistributionLine,
     DistributionStatus,
 )
+from hilogistics.distributions.summary import item_rows_query  # noqa: E402
 from hilogistics.documents.distributions import slips_pdf  # noqa: E402
 from hilogistics.documents.layout import Printing  # noqa: E402
 
-PAGES = ["recall", "unreturned", "summary"]
+# (key, label, role of the client, held to the target ratio)
+PAGES = [
+    ("recall", "recall, comparable lot", "logistics", True),
+    ("recall-busiest", "recall, busiest lot", "logistics", False),
+    ("unreturned", "slips not returned", "logistics", True),
+    ("summary", "summary, comparable month", "technician", True),
+    ("summary-busiest", "summary, busiest month", "technician-busiest", False),
+]
 SLIPS = 200
 TARGET_RATIO = 1.3
 TARGET_PDF_SECONDS = 10.0
+MONTH = func.strftime("%Y-%m", Distribution.distributed_on)
+CURRENT_LINES = and_(
+    DistributionLine.distribution_id == Distribution.id,
+    DistributionLine.revision == Distribution.revision,
+)
 
 
-def targets_of(app) -> dict[str, object]:  # noqa: ANN001
+def busiest_targets(app) -> dict[str, object]:  # noqa: ANN001
     """The lot distributed most often, and the place and month with the most slips."""
     with app.app_context():
         lot_id = db.session.execute(
@@ -68,13 +96,39 @@ def targets_of(app) -> dict[str, object]:  # noqa: ANN001
     return {"lot": lot_id, "location": location_id, "month": month.strftime("%Y-%m")}
 
 
-def prepare(app, targets: dict[str, object]) -> dict[str, int]:  # noqa: ANN001
-    """(Re)create the benchmark users; count what the pages show at this size."""
+def comparable_targets(app, lot_lines: int, month_slips: int) -> dict[str, object]:  # noqa: ANN001
+    """The lot with about ``lot_lines`` current lines; the place and month with ``month_slips``.
+
+    Chosen at each size, so that both sizes' pages show about as much.
+    """
     with app.app_context():
-        db.session.execute(db.delete(User).where(User.username.in_(["bench", "bench-tech"])))
+        count = func.count()
+        lot_id = db.session.execute(
+            select(DistributionLine.lot_id)
+            .join(Distribution, CURRENT_LINES)
+            .group_by(DistributionLine.lot_id)
+            .order_by(func.abs(count - lot_lines), DistributionLine.lot_id)
+            .limit(1)
+        ).scalar_one()
+        location_id, month = db.session.execute(
+            select(Distribution.location_id, MONTH)
+            .group_by(Distribution.location_id, MONTH)
+            .order_by(func.abs(count - month_slips), MONTH.desc(), Distribution.location_id)
+            .limit(1)
+        ).one()
+    return {"lot": lot_id, "location": location_id, "month": month}
+
+
+def prepare(app, comparable: dict, busiest: dict) -> dict[str, int]:  # noqa: ANN001
+    """(Re)create the benchmark users; count what the pages show at this size."""
+    users = ["bench", "bench-tech", "bench-tech-busiest", "bench-viewer"]
+    with app.app_context():
+        db.session.execute(db.delete(User).where(User.username.in_(users)))
         for username, role, location in (
             ("bench", Role.LOGISTICS, None),
-            ("bench-tech", Role.TECHNICIAN, targets["location"]),
+            ("bench-tech", Role.TECHNICIAN, comparable["location"]),
+            ("bench-tech-busiest", Role.TECHNICIAN, busiest["location"]),
+            ("bench-viewer", Role.VIEWER, None),  # open_site() signs it in too
         ):
             auth_services.create_user(
                 actor=SYSTEM,
@@ -84,32 +138,56 @@ def prepare(app, targets: dict[str, object]) -> dict[str, int]:  # noqa: ANN001
                 password=PASSWORD,
                 location_id=location,
             )
+
+        def lot_lines(lot_id: object) -> int:
+            return db.session.scalar(
+                select(func.count())
+                .select_from(DistributionLine)
+                .join(Distribution, CURRENT_LINES)
+                .where(DistributionLine.lot_id == lot_id)
+            )
+
+        def month_slips(targets: dict) -> int:
+            return db.session.scalar(
+                select(func.count()).where(
+                    Distribution.location_id == targets["location"], MONTH == targets["month"]
+                )
+            )
+
+        def month_rows(targets: dict) -> int:
+            # the summary's item rows, from its own query (the page draws PER_PAGE of them)
+            month = date.fromisoformat(f"{targets['month']}-01")
+            statement = item_rows_query(SYSTEM, month=month, location_id=targets["location"])
+            return len(db.session.execute(statement).all())
+
         counts = {
             "slips": db.session.scalar(select(func.count()).select_from(Distribution)),
-            "lot lines": db.session.scalar(
-                select(func.count()).where(DistributionLine.lot_id == targets["lot"])
-            ),
+            "recall": lot_lines(comparable["lot"]),
+            "recall-busiest": lot_lines(busiest["lot"]),
             "unreturned": db.session.scalar(
                 select(func.count()).where(Distribution.status == DistributionStatus.ISSUED)
             ),
-            "month's slips": db.session.scalar(
-                select(func.count()).where(
-                    Distribution.location_id == targets["location"],
-                    func.strftime("%Y-%m", Distribution.distributed_on) == targets["month"],
-                )
-            ),
+            "summary": month_slips(comparable),
+            "summary rows": month_rows(comparable),
+            "summary-busiest": month_slips(busiest),
+            "summary-busiest rows": month_rows(busiest),
         }
         db.session.commit()
     return counts
 
 
-def page_urls(targets: dict[str, object]) -> dict[str, str]:
+def page_urls(comparable: dict, busiest: dict) -> dict[str, str]:
+    """The address of each page of PAGES at one size."""
+
+    def summary(targets: dict) -> str:
+        return f"/distributions/summary?month={targets['month']}&location={targets['location']}"
+
     return {
-        "recall": f"/distributions/lots/{targets['lot']}",
+        "recall": f"/distributions/lots/{comparable['lot']}",
+        "recall-busiest": f"/distributions/lots/{busiest['lot']}",
         "unreturned": "/distributions/unreturned",
-        "summary": (
-            f"/distributions/summary?month={targets['month']}&location={targets['location']}"
-        ),
+        "summary": summary(comparable),
+        "summary-busiest": summary(busiest),
     }
 
 
@@ -146,25 +224,29 @@ def bench_slips(app) -> tuple[float, float, int, int]:  # noqa: ANN001
 
 
 def measure(sites: dict[int, object], repeat: int) -> dict[int, dict[str, Result]]:
-    """Each page at every size, the sizes interleaved request by request (as bench/stock.py)."""
+    """Each page at every size, the sizes interleaved request by request (as bench/stock.py).
+
+    The machine is shared: interleaving puts the sizes under the same load, so their ratio
+    holds even when the load drifts during the run.
+    """
     results: dict[int, dict[str, Result]] = {size: {} for size in sites}
-    for name in PAGES:
+    for name, _label, role, _held in PAGES:
         timings: dict[int, list[float]] = {}
         for size, site in sites.items():
-            client = site.clients["technician" if name == "summary" else "logistics"]
-            for _ in range(2):
-                response = client.get(site.urls[name])
+            for _ in range(2):  # warm-up: compiled statements, template cache, OS page cache
+                response = site.clients[role].get(site.urls[name])
             if response.status_code != 200:
-                results[size][name] = Result(status=response.status_code, note="HTTP error")
+                results[size][name] = Result(
+                    status=response.status_code, note=f"HTTP {response.status_code}"
+                )
                 continue
             timings[size] = []
         for _ in range(repeat):
             for size in timings:
                 site = sites[size]
-                client = site.clients["technician" if name == "summary" else "logistics"]
                 site.counter["n"] = 0
                 started = time.perf_counter()
-                client.get(site.urls[name])
+                site.clients[role].get(site.urls[name])
                 timings[size].append((time.perf_counter() - started) * 1000)
         for size, values in timings.items():
             results[size][name] = Result(
@@ -180,10 +262,17 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--locations", type=int, default=120)
     parser.add_argument("--out", help="keep (and reuse) the databases in this folder")
+    parser.add_argument(
+        "--lot-lines", type=int, default=150, help="slip lines of the comparable lot"
+    )
+    parser.add_argument(
+        "--month-slips", type=int, default=6, help="slips of the comparable place and month"
+    )
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
     sites = {}
-    targets = None
+    counts: dict[int, dict[str, int]] = {}
+    busiest = None
     failed = 0
     with ExitStack() as stack:
         for size in sorted(sizes, reverse=True):
@@ -199,8 +288,8 @@ def main() -> int:
             app = create_app(config(f"sqlite:///{database}", instance))
             print(f"size {size}: {database}", flush=True)
             build_database(app, size, args.items, args.locations)
-            if targets is None:
-                targets = targets_of(app)
+            if busiest is None:
+                busiest = busiest_targets(app)
                 seconds, cpu, size_bytes, lines = bench_slips(app)
                 verdict = "ok" if cpu < TARGET_PDF_SECONDS else "ABOVE TARGET"
                 failed += cpu >= TARGET_PDF_SECONDS
@@ -209,35 +298,46 @@ def main() -> int:
                     f"{cpu:.2f} s CPU, {size_bytes / 1024:.0f} KiB ({verdict}, by CPU time)",
                     flush=True,
                 )
-            counts = prepare(app, targets)
-            print(f"  targets {targets}; {counts}", flush=True)
-            sites[size] = open_site(app, page_urls(targets))
+            comparable = comparable_targets(app, args.lot_lines, args.month_slips)
+            counts[size] = prepare(app, comparable, busiest)
+            print(f"  comparable {comparable}; busiest {busiest}", flush=True)
+            print(f"  shown: {counts[size]}", flush=True)
+            sites[size] = open_site(app, page_urls(comparable, busiest))
+            sites[size].clients["technician-busiest"] = signed_in(app, "bench-tech-busiest")
         results = measure(sites, args.repeat)
         for site in sites.values():
             with site.app.app_context():
                 db.engine.dispose()
     print()
-    print(f"{'page':<12}" + "".join(f"{size:>16,} mvts" for size in sizes))
-    for name in PAGES:
+    print(f"{'page':<27}" + "".join(f"{size:>21,} mvts" for size in sizes))
+    for name, label, _role, _held in PAGES:
         cells = []
         for size in sizes:
             result = results[size][name]
+            shown = f"[{counts[size][name]}]"
             if result.median_ms is None:
-                cells.append(f"{result.note:>21}")
+                cells.append(f"{result.note:>26}")
             else:
-                cells.append(f"{result.median_ms:>11.1f} ms {result.queries:>3} q")
-        print(f"{name:<12}" + "".join(f"{cell:>21}" for cell in cells))
+                cells.append(f"{shown:>7} {result.median_ms:>7.1f} ms {result.queries:>3} q")
+        print(f"{label:<27}" + "".join(f"{cell:>26}" for cell in cells))
+    print("[n]: lines of the lot, slips not returned, slips of the place and month")
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
-        print(f"\nratio {large}/{small} (target <= {TARGET_RATIO}):")
-        for name in PAGES:
+        print(f"\nratio {large}/{small} (target <= {TARGET_RATIO}, busiest rows for information):")
+        for name, label, _role, held in PAGES:
             a, b = results[small][name].median_ms, results[large][name].median_ms
             if a is None or b is None:
-                print(f"  {name:<12} n/a")
+                print(f"  {label:<27} n/a")
                 continue
             ratio = b / a
-            failed += ratio > TARGET_RATIO
-            print(f"  {name:<12} {ratio:5.2f} {'ok' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+            if not held:
+                verdict = "(information: shows more at the larger size)"
+            elif ratio <= TARGET_RATIO:
+                verdict = "ok"
+            else:
+                verdict = "ABOVE TARGET"
+                failed += 1
+            print(f"  {label:<27} {ratio:5.2f} {verdict}")
     return 1 if failed else 0
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth import services as auth_services
-from hilogistics.auth.models import Role
+from hilogistics.auth.models import Role, User
 from hilogistics.camps.models import Camp, CampStatus
 from hilogistics.catalogue.models import Category, Item, ItemKind, Unit
 from hilogistics.dates import business_today
@@ -41,6 +41,15 @@ from hilogistics.distributions.services import (
 from hilogistics.locations.models import Location, LocationKind, Province
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.services import register_document
+from hilogistics.requisitions.models import LineDecision, Requisition
+from hilogistics.requisitions.services import (
+    LineReview,
+    RequestLine,
+    create_requisition,
+    review_requisition,
+    submit_requisition,
+)
+from hilogistics.requisitions.suggestions import fill_suggestions
 from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.services import (
     DraftLine,
@@ -58,6 +67,7 @@ from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
     Grant,
+    ItemBalance,
     Lot,
     Movement,
     StockTransaction,
@@ -327,7 +337,60 @@ def load_demo(today: date | None = None) -> DemoSummary:
         summary.items = len(builder.items)
         summary.transactions = builder.transactions
     summary.accounts = create_accounts(places)
+    if summary.programme_loaded:
+        _demo_requisitions(places)
     return summary
+
+
+def _demo_requisitions(places: dict[str, Location]) -> None:
+    """Two requisitions from their places' suggestions, to show the review and the backorders.
+
+    The demo technician's centre waits for review; Hamhung's, keyed from paper, is approved as
+    far as its warehouse's stock goes (what is approved waits as a backorder to ship).
+    """
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    technician, logistics = users["technician"], users["logistics"]
+    waiting = _suggested_requisition(places["PY-ORC"], technician, from_paper=False)
+    if waiting is not None:
+        submit_requisition(actor=technician, requisition_id=waiting.id)
+    reviewed = _suggested_requisition(places["HH-ORC"], logistics, from_paper=True)
+    if reviewed is None:
+        return
+    submit_requisition(actor=logistics, requisition_id=reviewed.id)
+    supplier_id = places["HH-ORC"].supplied_by_id
+    available = {
+        row.item_id: row.on_hand - row.reserved
+        for row in db.session.scalars(
+            select(ItemBalance).where(ItemBalance.location_id == supplier_id)
+        )
+    }
+    reviews = []
+    for line in reviewed.lines:
+        can = min(line.quantity, max(available.get(line.item_id, 0), 0))
+        if can <= 0:
+            reviews.append(
+                LineReview(line.id, LineDecision.REJECTED, reason="None at the warehouse")
+            )
+        elif can < line.quantity:
+            reviews.append(
+                LineReview(line.id, LineDecision.REDUCED, approved=can, reason="Shared with others")
+            )
+        else:
+            reviews.append(LineReview(line.id, LineDecision.APPROVED))
+    review_requisition(actor=logistics, requisition_id=reviewed.id, reviews=reviews)
+
+
+def _suggested_requisition(place: Location, actor: User, *, from_paper: bool) -> Requisition | None:
+    """A draft of what the fill button would ask for, at most ten lines (None: nothing)."""
+    wanted = sorted(fill_suggestions(place), key=lambda found: -found[1].fill_quantity)[:10]
+    if not wanted:
+        return None
+    return create_requisition(
+        actor=actor,
+        location_id=place.id,
+        lines=[RequestLine(item.id, f.fill_quantity, "Monthly order") for item, f in wanted],
+        from_paper=from_paper,
+    )
 
 
 def _open_demo_camp(place: Location, today: date) -> Camp:

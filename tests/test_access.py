@@ -132,7 +132,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "counts.abandon": frozenset({Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN}),
     "counts.print_sheet": EVERYONE,
     "history.search": ADMIN,
-    "history.export": ADMIN,
+    "history.search_export": ADMIN,
     "camps.index": EVERYONE,
     "camps.new": STAFF,
     "camps.page": EVERYONE,

@@ -319,6 +319,10 @@ def test_viewers_and_administrators_read_the_figures_and_lists_without_actions(
         body = client.get("/").get_data(as_text=True)
         assert set(panel_counts(body)) == READER_PANELS
         assert "work-action" not in body
+        # Every "see all" opens for them (a viewer reads the submitted requisitions, not the
+        # review queue).
+        for url in re.findall(r'<p class="work-all"><a href="([^"]+)">', body):
+            assert client.get(url.replace("&amp;", "&")).status_code == 200, (role, url)
         assert f"/shipments/{world.draft.id}/dispatch" not in body
         figures = body[body.index('id="figures-heading"') : body.index('class="work-panel"')]
         # This month: patient BEN-0001 once, a class of seven; 1 + 2 units; two centres.

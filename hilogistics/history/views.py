@@ -68,7 +68,7 @@ def search() -> str:
 
 @bp.get("/export")
 @allow(Role.ADMIN)
-def export() -> Response:
+def search_export() -> Response:
     """Download the changes matching the search as CSV, one line per field changed."""
     _form, filters = _filters()
     records = db.session.scalars(queries.search_query(filters).limit(MAX_EXPORT_ROWS)).all()

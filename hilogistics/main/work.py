@@ -67,6 +67,7 @@ COUNT_MAX = 999
 UNRETURNED_DAYS = 30
 
 _TECHNICIAN = frozenset({Role.TECHNICIAN})
+_REVIEWERS = frozenset({Role.ADMIN, Role.LOGISTICS})
 _READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
 _ALL = frozenset(Role)
 # Roles whose panels offer the action beside a row (dispatch, receive, enter counts). Viewers
@@ -357,7 +358,12 @@ PANELS: list[Panel] = [
             count=_awaiting_review_count,
             row=_review_row,
         ),
-        see_all=lambda r: url_for("requisitions.queue"),
+        # Viewers read the queue as the list of submitted requisitions (the queue reviews).
+        see_all=lambda r: (
+            url_for("requisitions.queue")
+            if r.user.role in _REVIEWERS
+            else url_for("requisitions.index", status=RequisitionStatus.SUBMITTED.value)
+        ),
         empty=_l("No requisition is waiting for review."),
         badge="requisitions.queue",
         badge_text=_l("waiting for review"),

@@ -20,8 +20,10 @@ from datetime import date
 from sqlalchemy import exists, func, select, union
 from sqlalchemy.orm import aliased
 
+from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.locations.models import Location
 from hilogistics.shipments.models import (
     AWAITING,
     Shipment,
@@ -84,6 +86,18 @@ class Suggestion:
             return self.suggested
         level = self.maximum if self.maximum is not None else (self.minimum or 0)
         return max(1, level - self.on_hand - self.on_the_way)
+
+
+def fill_suggestions(location: Location) -> list[tuple[Item, Suggestion]]:
+    """What the fill button adds for a place: each active item it should ask for, by code."""
+    figures = suggestions_for(location.id, target_months=location.target_months)
+    wanted = {s.item_id: s for s in figures.values() if s.wanted}
+    if not wanted:
+        return []
+    items = db.session.scalars(
+        select(Item).where(Item.id.in_(wanted), Item.is_active).order_by(Item.code)
+    )
+    return [(item, wanted[item.id]) for item in items]
 
 
 def window(on: date) -> tuple[date, date]:

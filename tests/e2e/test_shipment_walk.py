@@ -82,7 +82,7 @@ def test_draft_dispatch_and_a_receipt_with_a_shortage_show_on_the_stock_cards(
 
     technician = new_page()
     sign_in(technician, live_server, Role.TECHNICIAN)
-    technician.get_by_role("link", name=number).click()
+    technician.get_by_role("link", name=number, exact=True).click()
     technician.get_by_role("link", name="Receive this shipment").click()
     _axe_clean(technician, problems)
     expect(technician.locator("#lines-0-received")).to_have_value("3")

@@ -9,13 +9,11 @@ reorder minimum; pasted rows and a CSV/XLSX file (with a preview) become lines t
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from hilogistics.auth.access import acting_user, allow
 from hilogistics.auth.models import Role
-from hilogistics.catalogue.models import Item
 from hilogistics.db import db
 from hilogistics.inputs import DB_INT_MAX
 from hilogistics.lines import entry
@@ -27,7 +25,7 @@ from hilogistics.locations.models import Location
 from hilogistics.requisitions import services
 from hilogistics.requisitions.forms import LINE_FIELDS, SIZES, RequisitionForm
 from hilogistics.requisitions.models import Requisition, RequisitionStatus
-from hilogistics.requisitions.suggestions import Suggestion, suggestions_for
+from hilogistics.requisitions.suggestions import Suggestion, fill_suggestions, suggestions_for
 from hilogistics.requisitions.views.blueprint import bp
 from hilogistics.requisitions.views.pages import loaded_requisition, place_choices
 from hilogistics.stock.queries.operations import active_items_by_code
@@ -142,21 +140,11 @@ def _with_suggestions(form: RequisitionForm) -> RequisitionForm:
         return form
     lines = _posted_lines(MultiDict(request.form))
     typed = {(line.get("item") or "").strip().upper() for line in lines}
-    figures = suggestions_for(location.id, target_months=location.target_months)
-    wanted = sorted((s for s in figures.values() if s.wanted), key=lambda s: s.item_id)
-    items = {
-        item.id: item
-        for item in db.session.scalars(
-            select(Item).where(Item.id.in_([s.item_id for s in wanted]), Item.is_active)
-        )
-    }
-    for suggestion in sorted(
-        wanted, key=lambda s: items[s.item_id].code if s.item_id in items else ""
-    ):
-        item = items.get(suggestion.item_id)
-        if item is None or item.code.upper() in typed:
-            continue
-        lines.append({"item": item.code, "quantity": str(suggestion.fill_quantity), "reason": ""})
+    for item, suggestion in fill_suggestions(location):
+        if item.code.upper() not in typed:
+            lines.append(
+                {"item": item.code, "quantity": str(suggestion.fill_quantity), "reason": ""}
+            )
     shown = _rebuilt(lines[: SIZES.most])
     _check_lines(shown, whole_form=False)
     return shown

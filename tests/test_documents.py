@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +69,19 @@ def test_a_document_prints_korean_and_english_side_by_side(app: Flask) -> None:
     ):
         assert expected in text, expected
     assert "COPY" not in text
+
+
+def test_narrow_columns_keep_each_heading_word_whole(app: Flask) -> None:
+    """Bilingual headings over narrow number columns wrap between words, never inside one."""
+    # Each number column is 18 mm: the words fit at 6.5 pt, not at the usual 8.5 pt.
+    narrow = [Column("Code", 14), Column("Item", 29)] + [
+        Column(f"제안량 · {word}", 8, "R")
+        for word in ("Suggested", "Approved", "Distributed", "Differences", "Returned")
+    ]
+    document = replace(sample(columns=narrow), rows=[["A", "B", "1", "2", "3", "4", "5"]])
+    lines = pdf_pages(render(document, strict=True))[0].splitlines()
+    for word in ("Suggested", "Approved", "Distributed", "Differences", "Returned"):
+        assert any(word in line for line in lines), word
 
 
 def test_a_reprint_says_copy_n(app: Flask) -> None:

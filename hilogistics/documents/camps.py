@@ -67,13 +67,14 @@ def camp_report_document(*, report: CampReport, printing: Printing, copy: int = 
         qr_payload=printing.qr_payload(f"/d/{camp.number}", camp.number),
         facts=facts,
         columns=[
-            Column(both("Code"), 17),
-            Column(both("Item"), 33),
+            # Wide enough for "Distributed" and "Differences" to stay whole under their Korean.
+            Column(both("Code"), 14),
+            Column(both("Item"), 28),
             Column(both("Loaded"), 10, "R"),
-            Column(both("Distributed"), 11, "R"),
-            Column(both("Returned"), 10, "R"),
-            Column(both("Differences"), 10, "R"),
-            Column(both("Still at the camp"), 9, "R"),
+            Column(both("Distributed"), 12, "R"),
+            Column(both("Returned"), 11, "R"),
+            Column(both("Differences"), 12, "R"),
+            Column(both("Still at the camp"), 11, "R"),
         ],
         rows=rows,
         note=both(

@@ -394,8 +394,28 @@ def _table_row(
     pdf.set_xy(MARGIN, top + height)
 
 
+HEADING_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)
+
+
+def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> float:
+    """The largest heading size at which no word of a heading is cut inside its column.
+
+    Narrow number columns under bilingual headings ("제안량 · Suggested") otherwise broke
+    words letter by letter ("Sugge / sted"), which reads badly on a signed paper form.
+    """
+    for size in HEADING_SIZES:
+        pdf.set_font(FAMILY, "B", size)
+        if all(
+            pdf.get_string_width(word) <= width - 2 * (PAD_X + pdf.c_margin)
+            for column, width in zip(columns, widths, strict=True)
+            for word in column.heading.split()
+        ):
+            return size
+    return HEADING_SIZES[-1]
+
+
 def _table_heading(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> None:
-    pdf.set_font(FAMILY, "B", 8.5)
+    pdf.set_font(FAMILY, "B", _heading_size(pdf, widths, columns))
     _table_row(pdf, widths, columns, [c.heading for c in columns], heading=True)
     pdf.set_font(FAMILY, "", 8.5)
 

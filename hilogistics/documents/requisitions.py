@@ -65,17 +65,19 @@ def requisition_document(
         qr_payload=printing.qr_payload(f"/d/{requisition.number}", requisition.number),
         facts=facts,
         columns=[
-            Column(both("No."), 5, "R"),
-            Column(both("Code"), 13),
-            Column(both("Item"), 22),
+            # Wide enough for each half of a bilingual heading ("Suggested", "Approved") to
+            # stay whole: a heading broken inside a word is hard to read on the paper form.
+            Column(both("No."), 7, "R"),
+            Column(both("Code"), 12),
+            Column(both("Item"), 17),
             Column(both("Asked"), 8, "R"),
             Column(both("On hand"), 8, "R"),
-            Column(both("On its way"), 8, "R"),
-            Column(both("Used per month"), 8, "R"),
-            Column(both("Months left"), 7, "R"),
-            Column(both("Suggested"), 8, "R"),
-            Column(both("Approved"), 8, "R"),
-            Column(both("Reason"), 12),
+            Column(both("On its way"), 9, "R"),
+            Column(both("Used per month"), 9, "R"),
+            Column(both("Months left"), 8, "R"),
+            Column(both("Suggested"), 10, "R"),
+            Column(both("Approved"), 10, "R"),
+            Column(both("Reason"), 10),
         ],
         rows=rows,
         note=both(

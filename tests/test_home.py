@@ -214,6 +214,8 @@ def test_logistics_see_every_list_with_its_count(app: Flask) -> None:
     assert world.draft.number in panel_html(body, "to-dispatch")
     assert world.north_request.number in panel_html(body, "to-review")
     assert f"/requisitions/{world.north_request.id}/review" in panel_html(body, "to-review")
+    # Submitted on the business day, shown as a day (not the stored UTC moment).
+    assert f"submitted {TODAY.isoformat()}<" in panel_html(body, "to-review")
     assert world.south_request.number in panel_html(body, "backorders")
     assert "2 to send" in panel_html(body, "backorders")
     assert re.search(

@@ -11,7 +11,7 @@ requisitions' "waiting for review", "your requisitions" and "backorders" do.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import g, url_for
@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, select
 from hilogistics.auth.models import Role, User
 from hilogistics.counts.models import CountStatus, StockCount
 from hilogistics.counts.queries import counts_query
-from hilogistics.dates import business_today
+from hilogistics.dates import business_today, business_zone
 from hilogistics.db import db
 from hilogistics.distributions.models import Distribution
 from hilogistics.distributions.queries import (
@@ -155,7 +155,10 @@ def _place(location: Any) -> str:
     return location.display_name(current_locale()) if location is not None else "—"
 
 
-def _iso(day: date | None) -> str:
+def _iso(day: date | datetime | None) -> str:
+    """A day as YYYY-MM-DD; a moment (stored in UTC) as its day in the programme's zone."""
+    if isinstance(day, datetime):
+        day = day.astimezone(business_zone()).date()
     return day.isoformat() if day else "—"
 
 

@@ -42,6 +42,7 @@ from hilogistics.shipments.services import (
 )
 from hilogistics.stock import ledger
 from hilogistics.stock.audit import ledger_differences
+from hilogistics.stock.errors import ReplayConflictError
 from hilogistics.stock.models import ItemBalance, ReorderLevel, Reservation, TransactionKind
 from tests.factories import (
     dispatch,
@@ -494,6 +495,14 @@ def test_drafts_are_edited_then_frozen_and_cancelled_before_review(app) -> None:
         operation_key="once",
     )
     assert same.id == draft.id
+    # The same one-time key with other lines is not a replay: refused, nothing made.
+    with pytest.raises(ReplayConflictError, match=draft.number):
+        create_requisition(
+            actor=technician,
+            location_id=centre.id,
+            lines=[RequestLine(item_id=a.id, quantity=3)],
+            operation_key="once",
+        )
     with pytest.raises(LineProblems) as refused:
         update_requisition(
             actor=technician,

@@ -32,6 +32,7 @@ from hilogistics.requisitions.services._common import (
     requester_requisition,
 )
 from hilogistics.requisitions.suggestions import Suggestion, suggestions_for
+from hilogistics.stock.errors import ReplayConflictError
 from hilogistics.stock.ledger import MAX_QUANTITY
 
 MAX_LINES = 500
@@ -77,6 +78,18 @@ def create_requisition(
     if key is not None:
         earlier = db.session.scalar(select(Requisition).where(Requisition.created_key == key))
         if earlier is not None:
+            # A replay asks for the same place and lines; other content under a used key is
+            # a second form reusing a key (DESIGN §2b), refused rather than silently dropped.
+            asked = [(line.item_id, line.quantity) for line in lines]
+            made = [(line.item_id, line.quantity) for line in earlier.lines]
+            if earlier.location_id != location.id or asked != made:
+                raise ReplayConflictError(
+                    _(
+                        "This form was already sent as %(number)s with other lines. Open "
+                        "%(number)s to change it, or reload the page for a new requisition.",
+                        number=earlier.number,
+                    )
+                )
             return earlier
     note = _note(note)
     new_lines = _lines(location, lines)

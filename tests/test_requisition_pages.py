@@ -65,6 +65,16 @@ def test_a_requisition_through_the_pages_from_raising_to_a_shipment(app: Flask) 
     ).get_data(as_text=True)
     assert 'value="REQ-PLASTER"' in filled and 'value="12"' in filled
     assert "below minimum 12" in filled
+    # Rows pasted from a spreadsheet: code, quantity and the reason, in that order.
+    pasted = technician.post(
+        "/requisitions/new",
+        data={
+            "location_id": centre.id,
+            "paste": "REQ-GAUZE\t30\tfittings this month\nREQ-PLASTER\t12",
+            "show_paste": "1",
+        },
+    ).get_data(as_text=True)
+    assert 'value="REQ-GAUZE"' in pasted and 'value="fittings this month"' in pasted
     # Every problem at once, nothing saved, no 500.
     refused = technician.post(
         "/requisitions/new",

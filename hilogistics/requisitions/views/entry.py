@@ -20,7 +20,7 @@ from hilogistics.lines import entry
 from hilogistics.lines.checking import resolve_items, validate_lines
 from hilogistics.lines.formdata import is_blank, line_values
 from hilogistics.lines.importing import LinesImport, import_page, import_template, normalised
-from hilogistics.lines.parsing import RECEIPT_COLUMNS, Row, parse_quantity
+from hilogistics.lines.parsing import RECEIPT_COLUMNS, Column, Row, parse_quantity
 from hilogistics.locations.models import Location
 from hilogistics.requisitions import services
 from hilogistics.requisitions.forms import LINE_FIELDS, SIZES, RequisitionForm
@@ -31,15 +31,18 @@ from hilogistics.requisitions.views.pages import loaded_requisition, place_choic
 from hilogistics.stock.queries.operations import active_items_by_code
 
 RAISERS = (Role.ADMIN, Role.LOGISTICS, Role.TECHNICIAN)
-# Pasted or imported rows: item code and quantity (headings in any language).
-COLUMNS = tuple(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity"))
+# Pasted or imported rows: item code, quantity and why (headings in any language).
+COLUMNS = (
+    *(c for c in RECEIPT_COLUMNS if c.key in ("code", "quantity")),
+    Column("reason", _l("Reason"), ("reason", "why", "raison", "리유")),
+)
 
 
 def _line_from_row(row: Row) -> dict[str, str]:
     return {
         "item": row.get("code").upper(),
         "quantity": normalised(row.get("quantity"), parse_quantity),
-        "reason": "",
+        "reason": row.get("reason").strip(),
     }
 
 
@@ -48,7 +51,7 @@ IMPORT = LinesImport(
     line_fields=LINE_FIELDS,
     line_from_row=_line_from_row,
     shown=(("quantity", _l("Quantity")),),
-    example=("MED-PARA-500", 200),
+    example=("MED-PARA-500", 200, "Fittings of the month"),
     max_lines=SIZES.most,
     form_endpoint="requisitions.new",
     import_endpoint="requisitions.import_lines",

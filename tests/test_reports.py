@@ -203,6 +203,16 @@ def test_report_pages_answer_with_filters_and_bad_filters(
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
+def test_a_chart_with_nothing_to_show_is_not_drawn(app: Flask, client: FlaskClient) -> None:
+    """No stock-out in the period: the page says so in its table, without empty axes."""
+    sign_in(client, make_user(Role.LOGISTICS))
+    db.session.commit()
+    page = client.get("/reports/stockouts").get_data(as_text=True)
+    assert "<svg" not in page and "report-chart" not in page
+    pdf = client.get("/reports/stockouts/print.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
 def test_a_bar_chart_has_title_description_axes_and_escapes_its_text() -> None:
     chart = BarChart(
         title="Units <by> month",

@@ -30,6 +30,13 @@ class BarChart:
     y_caption: str
 
 
+def worth_drawing(chart: BarChart | None) -> BarChart | None:
+    """The chart, or None when no bar stands above zero: empty axes only look like a fault."""
+    if chart is None or not any(chart.values):
+        return None
+    return chart
+
+
 def nice_ticks(top: int, wanted: int = 5) -> list[int]:
     """Round tick values from 0 to at least ``top`` (1, 2 or 5 times a power of ten apart)."""
     if top <= 0:

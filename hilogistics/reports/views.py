@@ -14,7 +14,7 @@ from hilogistics.documents.layout import render
 from hilogistics.documents.reports import report_document
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import link_args
-from hilogistics.reports.charts import bar_chart_svg
+from hilogistics.reports.charts import bar_chart_svg, worth_drawing
 from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, summary, totals
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
@@ -64,7 +64,7 @@ def page(report_name: str) -> str:
     page_number, per_page = page_args()
     count, sums = summary(stmt, columns)
     rows = RowPage(stmt, page=page_number, per_page=per_page, total=count)
-    chart = report.chart(form, user, locale)
+    chart = worth_drawing(report.chart(form, user, locale))
     return render_template(
         "reports/report.html",
         report=report,
@@ -127,7 +127,7 @@ def report_pdf(report_name: str) -> Response:
         columns=columns,
         rows=rows,
         sums=totals(stmt, columns),
-        chart=report.chart(form, user, locale),
+        chart=worth_drawing(report.chart(form, user, locale)),
         today=business_today(),
         printing=printing(),
     )

@@ -13,7 +13,7 @@ from tests.e2e.conftest import LiveServer, check_axe, sign_in
 
 pytestmark = pytest.mark.e2e
 
-MAX_PAGES_PER_ROLE = 150
+MAX_PAGES_PER_ROLE = 220
 MAX_QUERY_VARIANTS_PER_PATH = 3
 # Pages of one kind (one endpoint: every item's edit page, say) share a template: a few of each
 # prove the template; all of them would only cost time.

@@ -20,8 +20,8 @@ from hilogistics.lines.entry import Sizes
 from hilogistics.lines.fields import paste_field
 from hilogistics.requisitions.labels import STATUS_LABELS
 from hilogistics.requisitions.models import LineDecision, RequisitionStatus
-from hilogistics.shipments.forms import _LineChecks
-from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _strip, optional_id
+from hilogistics.shipments.forms import ItemQuantityLineForm
+from hilogistics.stock.forms_operations import _strip, optional_id
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
 
@@ -29,23 +29,9 @@ SIZES = Sizes(first=5, more=5, most=100)
 LINE_FIELDS = ("item", "quantity", "reason")
 
 
-class RequisitionLineForm(_LineChecks, Form):
+class RequisitionLineForm(ItemQuantityLineForm):
     """One line asked for: item code, quantity, why."""
 
-    class Meta:
-        csrf = False  # the enclosing form carries the token
-
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
-    quantity = IntegerField(
-        _l("Quantity"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-    )
     reason = StringField(
         _l("Reason"),
         filters=[_strip],

@@ -137,6 +137,25 @@ class _LineChecks:
         return valid
 
 
+class ItemQuantityLineForm(_LineChecks, Form):
+    """A keyed line that starts with an item code and a quantity (plans, requisitions)."""
+
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
+    item = StringField(
+        _l("Item code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+        render_kw=ITEM_CODE_INPUT,
+    )
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+
+
 class DraftLineForm(_LineChecks, Form):
     """One line of a dispatch: item code, lot code (or blank to have it suggested), quantity."""
 
@@ -300,23 +319,9 @@ class ReceiveForm(Form):
 PLAN_LINE_FIELDS = ("item", "quantity", "lot_code", "expires_on")
 
 
-class PlanLineForm(_LineChecks, Form):
+class PlanLineForm(ItemQuantityLineForm):
     """One expected line of a consignment: item code, quantity, lot and expiry announced."""
 
-    class Meta:
-        csrf = False  # the enclosing form carries the token
-
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
-    quantity = IntegerField(
-        _l("Quantity"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-    )
     lot_code = StringField(
         _l("Lot code"), filters=[_strip], validators=[Optional(), Length(max=64)]
     )

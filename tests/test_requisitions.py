@@ -7,7 +7,7 @@ the ledger clean (the ``app`` fixture audits it after every test), on SQLite and
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
@@ -292,7 +292,10 @@ def test_whole_path_request_approve_in_part_dispatch_receive_closed(app, runner)
         operation_key="k1",
     )
     again = create_requisition_shipment(
-        actor=logistics, requisition_id=requisition.id, operation_key="k1"
+        actor=logistics,
+        requisition_id=requisition.id,
+        quantities={line_a.id: 10, line_b.id: 20},
+        operation_key="k1",
     )
     assert again.id == shipment.id
     assert shipment.status is ShipmentStatus.DRAFT and shipment.origin_id == warehouse.id
@@ -398,6 +401,56 @@ def test_a_recall_reserves_again_what_the_dispatch_fulfilled(app) -> None:  # no
     )
     assert reserved(warehouse, a) == 6
     assert progress_of(requisition.lines)[requisition.lines[0].id].backorder == 6
+
+
+def test_a_ship_key_replayed_with_other_quantities_is_refused_naming_the_first(app) -> None:  # noqa: ANN001
+    from hilogistics.requisitions.models import RequisitionEvent
+    from hilogistics.shipments.models import Shipment, ShipmentLine
+
+    warehouse, centre, technician, (a, b) = supplied_place()
+    requisition = submitted(technician, centre, [(a, 30), (b, 20)])
+    line_a, line_b = requisition.lines
+    review_requisition(
+        actor=SYSTEM,
+        requisition_id=requisition.id,
+        reviews=[LineReview(line.id, LineDecision.APPROVED) for line in (line_a, line_b)],
+    )
+    logistics = make_user(Role.LOGISTICS)
+    first = create_requisition_shipment(
+        actor=logistics,
+        requisition_id=requisition.id,
+        quantities={line_a.id: 10, line_b.id: 20},
+        operation_key="ship-1",
+    )
+
+    def written() -> tuple[int, int, int]:
+        return tuple(  # type: ignore[return-value]
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Shipment, ShipmentLine, RequisitionEvent)
+        )
+
+    before = written()
+    # The same form sent again (a double click, a retry): the same draft, nothing new.
+    again = create_requisition_shipment(
+        actor=logistics,
+        requisition_id=requisition.id,
+        quantities={line_a.id: 10, line_b.id: 20},
+        operation_key="ship-1",
+    )
+    assert again.id == first.id and written() == before
+    # The same key with other quantities (or the default "everything waiting") is refused,
+    # naming the shipment the key made, and writes nothing.
+    for other in ({line_a.id: 5, line_b.id: 20}, {line_a.id: 10}, None):
+        with pytest.raises(ReplayConflictError) as refused:
+            create_requisition_shipment(
+                actor=logistics,
+                requisition_id=requisition.id,
+                quantities=other,
+                operation_key="ship-1",
+            )
+        assert first.number in refused.value.message
+        assert written() == before
+    assert sum(line.quantity for line in first.lines) == 30
 
 
 def test_review_refuses_every_problem_at_once_and_reserves_nothing(app) -> None:  # noqa: ANN001

@@ -3,7 +3,6 @@
 from collections.abc import Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
@@ -24,9 +23,9 @@ from hilogistics.requisitions.services._common import (
     record,
     reviewer_requisition,
 )
-from hilogistics.shipments.models import Shipment, ShipmentSubmission
+from hilogistics.shipments.models import Shipment
 from hilogistics.shipments.queries import fefo_lots
-from hilogistics.shipments.services import DraftLine, Header, create_dispatch
+from hilogistics.shipments.services import DraftLine, Header, create_dispatch, created_once
 from hilogistics.stock import ledger
 
 
@@ -42,21 +41,34 @@ def create_requisition_shipment(
     ``quantities`` (per line id; default: each line's whole backorder) says what goes now;
     lots are picked first-expiry-first-out at the supplying warehouse. Each shipment line
     carries its line's reservation, so that the dispatch fulfils it. What stays behind is the
-    backorder, still reserved. Raises LineProblems (``lines-N-quantity``), DomainError when
-    nothing can go, ConflictError when the requisition is not approved (or closed meanwhile).
+    backorder, still reserved. With ``operation_key`` the same form sent again returns the
+    first draft; the key sent with other quantities raises ReplayConflictError naming it.
+    Raises LineProblems (``lines-N-quantity``), DomainError when nothing can go,
+    ConflictError when the requisition is not approved (or closed meanwhile).
     """
     begin_write()
     requisition = reviewer_requisition(actor, requisition_id)
-    if operation_key is not None:
-        actor_key = actor.id if actor is not None and actor.id is not None else 0
-        earlier = db.session.scalar(
-            select(ShipmentSubmission).where(
-                ShipmentSubmission.actor_key == actor_key,
-                ShipmentSubmission.operation_key == operation_key,
-            )
-        )
-        if earlier is not None:
-            return earlier.shipment
+
+    def work() -> Shipment:
+        return _draft_from(actor, requisition, quantities)
+
+    # What the form asked, not the draft it made: lots picked FEFO and the backorder change
+    # once the first draft exists, so a replay is compared by the quantities it asks.
+    asked = {"requisition_id": requisition.id, "whole_backorder": quantities is None}
+    lines = [
+        {"line_id": line_id, "quantity": quantity}
+        for line_id, quantity in (quantities or {}).items()
+        if quantity != 0
+    ]
+    return created_once(actor, operation_key, "requisition shipment", asked, lines, work)
+
+
+def _draft_from(
+    actor: User | SystemActor | None,
+    requisition: Requisition,
+    quantities: Mapping[int, int] | None,
+) -> Shipment:
+    """Draft the shipment of ``quantities`` (default: every backorder) of an approved request."""
     # Locks the requisition: two drafts made at once never promise the same reserved units.
     transition(
         Requisition, requisition.id, frm=RequisitionStatus.APPROVED, to=RequisitionStatus.APPROVED
@@ -99,7 +111,6 @@ def create_requisition_shipment(
         destination_id=requisition.location_id,
         lines=draft,
         header=Header(reference=requisition.number),
-        operation_key=operation_key,
     )
     record(requisition, actor, RequisitionAction.SHIPMENT, shipment_id=shipment.id)
     return shipment

@@ -23,6 +23,7 @@ from hilogistics.shipments.services.drafts import (
     cancel_shipment,
     close_consignment,
     create_dispatch,
+    created_once,
     plan_consignment,
     update_draft,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "cancel_shipment",
     "close_consignment",
     "create_dispatch",
+    "created_once",
     "default_document_kind",
     "dispatch_shipment",
     "plan_consignment",

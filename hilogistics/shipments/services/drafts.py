@@ -3,7 +3,7 @@
 Nothing here posts stock.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 
 from flask_babel import gettext as _
@@ -81,7 +81,9 @@ def create_dispatch(
         )
 
     asked = {"origin_id": origin_id, "destination_id": destination_id, **asdict(header)}
-    return _created_once(actor, operation_key, "outbound draft", asked, lines, work)
+    return created_once(
+        actor, operation_key, "outbound draft", asked, [asdict(line) for line in lines], work
+    )
 
 
 def plan_consignment(
@@ -113,7 +115,9 @@ def plan_consignment(
         )
 
     asked = {"destination_id": destination_id, **asdict(header)}
-    return _created_once(actor, operation_key, "consignment plan", asked, lines, work)
+    return created_once(
+        actor, operation_key, "consignment plan", asked, [asdict(line) for line in lines], work
+    )
 
 
 def update_draft(
@@ -198,26 +202,28 @@ def close_consignment(
     return shipment
 
 
-def _created_once(
+def created_once(
     actor: User | SystemActor | None,
     operation_key: str | None,
     kind: str,
-    asked: dict[str, object],
-    lines: Sequence[DraftLine],
+    asked: Mapping[str, object],
+    lines: Sequence[Mapping[str, object]],
     work: Callable[[], Shipment],
 ) -> Shipment:
     """Run ``work`` (make a draft) once per actor and operation key, as ``ledger.once`` posts.
 
-    A key seen before with the same content returns its draft; with other content it is
-    refused. Two submissions at once: the second's insert of the key fails on the UNIQUE
-    constraint (PostgreSQL) or waits behind the first's write lock (SQLite), then finds
+    ``kind``, ``asked`` (the header) and ``lines`` are what the caller was asked, as
+    ``ledger.fingerprint_of`` takes them. A key seen before with the same content returns its
+    draft; with other content it is refused (ReplayConflictError naming the first draft).
+    Two submissions at once: the second's insert of the key fails on the UNIQUE constraint
+    (PostgreSQL) or waits behind the first's write lock (SQLite), then finds
     the first's draft; its own work is undone by the savepoint, its number given again.
     """
     if operation_key is None:
         return work()
     if not operation_key or len(operation_key) > 64:
         raise DomainError(_("The form is missing its one-time key. Reload the page."))
-    fingerprint = ledger.fingerprint_of(kind, asked, [asdict(line) for line in lines])
+    fingerprint = ledger.fingerprint_of(kind, asked, lines)
     actor_key = actor.id if actor is not None and actor.id is not None else 0
     earlier = _submitted(actor_key, operation_key, fingerprint)
     if earlier is not None:

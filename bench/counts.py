@@ -12,7 +12,6 @@ posting, and the statements each ran, beside those of the receipt of N lines tha
 
 import argparse
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-from hilogistics import create_app  # noqa: E402
+from bench.common import fresh_app  # noqa: E402
 from hilogistics.actors import SYSTEM  # noqa: E402
 from hilogistics.counts.services import (  # noqa: E402
     CountEntry,
@@ -33,7 +32,6 @@ from hilogistics.counts.services import (  # noqa: E402
 from hilogistics.dates import business_today  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.stock.services import ReceiptLine, record_receipt  # noqa: E402
-from tests.conftest import base_config, migrate_to_head  # noqa: E402
 from tests.factories import make_item, make_warehouse  # noqa: E402
 
 
@@ -86,18 +84,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hilo-counts-"))
-    cluster = None
-    if args.database == "postgres":
-        from tests.pg import Cluster
-
-        cluster = Cluster().start()
-        url = cluster.create_database("bench_counts")
-    else:
-        url = f"sqlite:///{folder / 'counts.sqlite'}"
-    try:
-        migrate_to_head(url, folder / "instance")
-        app = create_app(base_config(url, folder / "instance"))
+    with fresh_app(args.database, "counts") as app:
         with app.app_context():
             for name, (seconds, count) in measure(args.lines).items():
                 print(
@@ -105,9 +92,6 @@ def main() -> None:
                     f"{count} statements"
                 )
             db.engine.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ with what they show and are printed for information, not held to the target.
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import date, datetime
@@ -35,18 +34,16 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import and_, func, select  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
+from bench.common import bench_users, sized_app  # noqa: E402
 from bench.stock import (  # noqa: E402
     PASSWORD,
     Result,
     build_database,
-    config,
     open_site,
     signed_in,
 )
-from hilogistics import create_app  # noqa: E402
 from hilogistics.actors import SYSTEM  # noqa: E402
-from hilogistics.auth import services as auth_services  # noqa: E402
-from hilogistics.auth.models import Role, User  # noqa: E402
+from hilogistics.auth.models import Role  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.distributions.models import (  # noqa: E402
     Distribution,
@@ -121,23 +118,14 @@ def comparable_targets(app, lot_lines: int, month_slips: int) -> dict[str, objec
 
 def prepare(app, comparable: dict, busiest: dict) -> dict[str, int]:  # noqa: ANN001
     """(Re)create the benchmark users; count what the pages show at this size."""
-    users = ["bench", "bench-tech", "bench-tech-busiest", "bench-viewer"]
     with app.app_context():
-        db.session.execute(db.delete(User).where(User.username.in_(users)))
-        for username, role, location in (
+        bench_users(
+            PASSWORD,
             ("bench", Role.LOGISTICS, None),
             ("bench-tech", Role.TECHNICIAN, comparable["location"]),
             ("bench-tech-busiest", Role.TECHNICIAN, busiest["location"]),
             ("bench-viewer", Role.VIEWER, None),  # open_site() signs it in too
-        ):
-            auth_services.create_user(
-                actor=SYSTEM,
-                username=username,
-                display_name=username,
-                role=role,
-                password=PASSWORD,
-                location_id=location,
-            )
+        )
 
         def lot_lines(lot_id: object) -> int:
             return db.session.scalar(
@@ -276,17 +264,7 @@ def main() -> int:
     failed = 0
     with ExitStack() as stack:
         for size in sorted(sizes, reverse=True):
-            if args.out:
-                folder = Path(args.out).resolve()
-                folder.mkdir(parents=True, exist_ok=True)
-                database = folder / f"distributions-bench-{size}.sqlite"
-            else:
-                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-")))
-                database = folder / "bench.sqlite"
-            instance = folder / f"instance-{size}"
-            instance.mkdir(exist_ok=True)
-            app = create_app(config(f"sqlite:///{database}", instance))
-            print(f"size {size}: {database}", flush=True)
+            app = sized_app(size, args.out, stack, "distributions")
             build_database(app, size, args.items, args.locations)
             if busiest is None:
                 busiest = busiest_targets(app)

@@ -28,6 +28,7 @@ import flask_migrate  # noqa: E402
 import stock as stock_bench  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
+from bench.common import config  # noqa: E402
 from hilogistics import create_app  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.stock import bulk  # noqa: E402
@@ -56,7 +57,7 @@ def main() -> int:
     try:
         url = cluster.create_database("bench_explain")
         folder = Path(tempfile.mkdtemp(prefix="hilo-explain-"))
-        app = create_app(stock_bench.config(url, folder))
+        app = create_app(config(url, folder))
         with app.app_context():
             flask_migrate.upgrade()
             started = time.perf_counter()

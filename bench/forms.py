@@ -33,9 +33,8 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
+from bench.common import bench_users, config  # noqa: E402
 from hilogistics import create_app  # noqa: E402
-from hilogistics.actors import SYSTEM  # noqa: E402
-from hilogistics.auth import services as auth_services  # noqa: E402
 from hilogistics.auth.models import Role  # noqa: E402
 from hilogistics.catalogue.models import Item  # noqa: E402
 from hilogistics.db import db  # noqa: E402
@@ -56,28 +55,12 @@ class Result:
     queries: int = 0
 
 
-def config(url: str, instance: Path) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_PATH": str(instance),
-        "WTF_CSRF_ENABLED": False,
-    }
-
-
 def build(app: Flask, items: int) -> dict[str, str]:
     """Migrate, seed ``items`` active items, create the user; the URLs to measure."""
     with app.app_context():
         flask_migrate.upgrade()
         bulk.seed_scale(items=items, locations=10, movements=200)
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench",
-            display_name="Benchmark",
-            role=Role.LOGISTICS,
-            password=PASSWORD,
-        )
+        bench_users(PASSWORD, ("bench", Role.LOGISTICS, None))
         db.session.commit()
         warehouse = db.session.scalar(
             select(Location.id).where(Location.kind == LocationKind.WAREHOUSE).limit(1)

@@ -13,7 +13,6 @@ import io
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -21,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hilogistics import create_app  # noqa: E402
+from bench.common import fresh_app  # noqa: E402
 from hilogistics.auth.models import Role  # noqa: E402
 from hilogistics.db import db  # noqa: E402
-from tests.conftest import base_config, migrate_to_head, sign_in  # noqa: E402
+from tests.conftest import sign_in  # noqa: E402
 from tests.factories import make_item, make_user, make_warehouse  # noqa: E402
 
 URL = "/stock/receipts/new"
@@ -104,18 +103,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hilo-lines-"))
-    cluster = None
-    if args.database == "postgres":
-        from tests.pg import Cluster
-
-        cluster = Cluster().start()
-        url = cluster.create_database("bench_lines")
-    else:
-        url = f"sqlite:///{folder / 'lines.sqlite'}"
-    try:
-        migrate_to_head(url, folder / "instance")
-        app = create_app(base_config(url, folder / "instance"))
+    with fresh_app(args.database, "lines") as app:
         with app.app_context():
             user = make_user(Role.LOGISTICS)
             warehouse = make_warehouse()
@@ -131,9 +119,6 @@ def main() -> None:
                 for name, ms in measure(client, warehouse.id, items, args.repeat).items():
                     print(f"{args.database} {count:3} lines: {name:14} {ms:7.1f} ms")
             db.engine.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

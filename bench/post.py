@@ -10,7 +10,6 @@ and the statement count of a receipt and of an adjustment, for each number of li
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,11 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, select  # noqa: E402
 
-from hilogistics import create_app  # noqa: E402
+from bench.common import fresh_app  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.stock.models import AdjustmentDirection, AdjustmentReason  # noqa: E402
 from hilogistics.stock.services import ReceiptLine, adjust_stock, record_receipt  # noqa: E402
-from tests.conftest import base_config, migrate_to_head  # noqa: E402
 from tests.factories import make_item, make_warehouse  # noqa: E402
 
 try:  # the ledger's second step names the system; the first took None
@@ -152,18 +150,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print the last post's statements")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hilo-post-"))
-    cluster = None
-    if args.database == "postgres":
-        from tests.pg import Cluster
-
-        cluster = Cluster().start()
-        url = cluster.create_database("bench_post")
-    else:
-        url = f"sqlite:///{folder / 'post.sqlite'}"
-    try:
-        migrate_to_head(url, folder / "instance")
-        app = create_app(base_config(url, folder / "instance"))
+    with fresh_app(args.database, "post") as app:
         if args.form:
             app.config["WTF_CSRF_ENABLED"] = False
             ms, cpu_ms, count = measure_form(app, args.posts)
@@ -181,9 +168,6 @@ def main() -> None:
                         f"{count} statements per {per}"
                     )
             db.engine.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

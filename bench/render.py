@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import stock as stock_bench  # noqa: E402
 
+from bench.common import config  # noqa: E402
 from hilogistics import create_app  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.stock.views import pages  # noqa: E402
@@ -77,7 +78,7 @@ def main() -> int:
         database = folder / f"stock-bench-{args.movements}.sqlite"
         instance = folder / f"instance-{args.movements}"
         instance.mkdir(exist_ok=True)
-        app = create_app(stock_bench.config(f"sqlite:///{database}", instance))
+        app = create_app(config(f"sqlite:///{database}", instance))
         app.config["TESTING"] = False  # as served: no template auto-reload, no test hooks
         stock_bench.build_database(app, args.movements, args.items, args.locations)
         targets = stock_bench.prepare(app, stock_bench.busy_targets(app))

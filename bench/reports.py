@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import stock as stock_bench  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bench.common import config  # noqa: E402
 from hilogistics import create_app  # noqa: E402
 from hilogistics.dates import business_today  # noqa: E402
 from hilogistics.db import db  # noqa: E402
@@ -71,7 +72,7 @@ def main() -> int:
             instance = folder / f"instance-{size}"
             instance.mkdir(exist_ok=True)
             database = folder / f"reports-bench-{size}.sqlite"
-            app = create_app(stock_bench.config(f"sqlite:///{database}", instance))
+            app = create_app(config(f"sqlite:///{database}", instance))
             print(f"size {size}: {database}", flush=True)
             stock_bench.build_database(app, size, args.items, args.locations)
             targets = stock_bench.prepare(app, targets or stock_bench.busy_targets(app))

@@ -15,7 +15,6 @@ with the history (target: large/small <= 1.3).
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,13 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import delete, event, func, select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
-from bench.stock import PASSWORD, build_database, config, signed_in  # noqa: E402
-from hilogistics import create_app  # noqa: E402
+from bench.common import bench_users, sized_app  # noqa: E402
+from bench.stock import PASSWORD, build_database, signed_in  # noqa: E402
 from hilogistics.actors import SYSTEM  # noqa: E402
-from hilogistics.auth import services as auth_services  # noqa: E402
-from hilogistics.auth.models import Role, User  # noqa: E402
+from hilogistics.auth.models import Role  # noqa: E402
 from hilogistics.catalogue.models import Item  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.locations.models import Location, LocationKind  # noqa: E402
@@ -73,21 +71,10 @@ def prepare(app: Flask, place_id: int) -> dict[str, int]:
             place.supplied_by_id = db.session.scalar(
                 select(Location.id).where(Location.kind == LocationKind.WAREHOUSE).limit(1)
             )
-        db.session.execute(delete(User).where(User.username.in_(["bench", "bench-tech"])))
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench",
-            display_name="Benchmark",
-            role=Role.LOGISTICS,
-            password=PASSWORD,
-        )
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench-tech",
-            display_name="Benchmark technician",
-            role=Role.TECHNICIAN,
-            location_id=place_id,
-            password=PASSWORD,
+        bench_users(
+            PASSWORD,
+            ("bench", Role.LOGISTICS, None),
+            ("bench-tech", Role.TECHNICIAN, place_id),
         )
         # The items the place consumed most, then others: 100 lines with figures to compute.
         used = list(
@@ -156,17 +143,7 @@ def main() -> int:
     sites: dict[int, tuple[Any, dict[str, int]]] = {}
     with ExitStack() as stack:
         for size in sizes:
-            if args.out:
-                folder = Path(args.out).resolve()
-                folder.mkdir(parents=True, exist_ok=True)
-                database = folder / f"stock-bench-{size}.sqlite"
-            else:
-                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-")))
-                database = folder / "bench.sqlite"
-            instance = folder / f"instance-{size}"
-            instance.mkdir(exist_ok=True)
-            app = create_app(config(f"sqlite:///{database}", instance))
-            print(f"size {size}: {database}", flush=True)
+            app = sized_app(size, args.out, stack, "stock")
             build_database(app, size, args.items, args.locations)
             ids = prepare(app, busiest_place(app))
             client = signed_in(app, "bench")

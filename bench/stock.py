@@ -16,7 +16,6 @@ import math
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -30,10 +29,8 @@ import flask_migrate  # noqa: E402
 from flask import Flask  # noqa: E402
 from sqlalchemy import event, func, or_, select  # noqa: E402
 
-from hilogistics import create_app  # noqa: E402
-from hilogistics.actors import SYSTEM  # noqa: E402
-from hilogistics.auth import services as auth_services  # noqa: E402
-from hilogistics.auth.models import Role, User  # noqa: E402
+from bench.common import bench_users, sized_app  # noqa: E402
+from hilogistics.auth.models import Role  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.locations.models import PHYSICAL_KINDS, Location  # noqa: E402
 from hilogistics.shipments.models import (  # noqa: E402
@@ -78,16 +75,6 @@ class Result:
     median_ms: float | None = None
     queries: int | None = None
     note: str = ""
-
-
-def config(url: str, instance: Path) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_PATH": str(instance),
-        "WTF_CSRF_ENABLED": False,
-    }
 
 
 def build_database(app: Flask, size: int, items: int, locations: int) -> None:
@@ -167,32 +154,13 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
             .order_by(func.count().desc(), Shipment.destination_id)
             .limit(1)
         ).one_or_none() or (targets["location"], 0)
-        db.session.execute(
-            db.delete(User).where(User.username.in_(["bench", "bench-tech", "bench-viewer"]))
-        )
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench",
-            display_name="Benchmark",
-            role=Role.LOGISTICS,
-            password=PASSWORD,
-        )
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench-tech",
-            display_name="Benchmark technician",
-            role=Role.TECHNICIAN,
-            location_id=awaiting_location,
-            password=PASSWORD,
+        bench_users(
+            PASSWORD,
+            ("bench", Role.LOGISTICS, None),
+            ("bench-tech", Role.TECHNICIAN, awaiting_location),
+            ("bench-viewer", Role.VIEWER, None),
         )
         _reorder_levels(awaiting_location)
-        auth_services.create_user(
-            actor=SYSTEM,
-            username="bench-viewer",
-            display_name="Benchmark viewer",
-            role=Role.VIEWER,
-            password=PASSWORD,
-        )
         shipments = db.session.scalar(select(func.count()).select_from(Shipment))
         db.session.commit()
     return {
@@ -319,17 +287,7 @@ def measure(sites: dict[int, Site], repeat: int) -> dict[int, dict[str, Result]]
 def run_size(
     size: int, args: argparse.Namespace, stack: ExitStack, targets: dict[str, int] | None
 ) -> tuple[Site, dict[str, int]]:
-    if args.out:
-        folder = Path(args.out).resolve()  # Flask wants an absolute instance path
-        folder.mkdir(parents=True, exist_ok=True)
-        database = folder / f"stock-bench-{size}.sqlite"
-    else:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-bench-")))
-        database = folder / "bench.sqlite"
-    instance = folder / f"instance-{size}"
-    instance.mkdir(exist_ok=True)
-    app = create_app(config(f"sqlite:///{database}", instance))
-    print(f"size {size}: {database}", flush=True)
+    app = sized_app(size, args.out, stack, "stock")
     build_database(app, size, args.items, args.locations)
     # The same place, item and card at every size (the seeding is deterministic, so ids match):
     # chosen on the largest history, where they are busiest.

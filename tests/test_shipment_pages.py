@@ -471,6 +471,25 @@ def test_a_technician_receives_with_a_shortage_then_the_rest(app: Flask) -> None
     assert over.status_code == 200 and "only 5 are still expected" in over.get_data(as_text=True)
 
 
+def test_a_receipt_posting_a_line_the_shipment_has_not_is_refused_not_a_crash(
+    app: Flask,
+) -> None:
+    item, lot, _warehouse, _north, south, _draft, sent = world()
+    technician = client_as(app, Role.TECHNICIAN, location=south)
+    refused = technician.post(
+        f"/shipments/{sent.id}/receive",
+        data={
+            "received_on": TODAY.isoformat(),
+            "operation_key": operation_key(),
+            "lines-0-received": "1",
+            "lines-7-received": "1",  # no such line: a forged or stale form
+        },
+    )
+    assert refused.status_code == 200
+    assert "A line is not part of this shipment." in refused.get_data(as_text=True)
+    assert on_hand(south.id, lot.id) == 0
+
+
 def test_only_the_destination_or_logistics_may_receive(app: Flask) -> None:
     *_rest, north, _south, _draft, sent = world()
     assert client_as(app, Role.VIEWER).get(f"/shipments/{sent.id}/receive").status_code == 403

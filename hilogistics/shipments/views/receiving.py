@@ -75,6 +75,8 @@ def _entries(form: ReceiveForm, shipment: Shipment) -> list[services.LineReceipt
     valid = form.validate()
     if len(form.lines.entries) > len(shipment.lines):
         form.form_errors.append(_("A line is not part of this shipment."))
+        # The page shows the shipment's lines only: an entry beyond them has no line to show.
+        del form.lines.entries[len(shipment.lines) :]
         return None
     entries = []
     for entry, line in zip(form.lines.entries, shipment.lines, strict=False):

@@ -3,20 +3,25 @@
 Every HTML form that changes something goes through :func:`submit`, so the transaction
 boundary (STYLE.md section 2: one commit after the service, a rollback on DomainError) is kept
 in one place. Lists read their page with :func:`page_args`; pages with ids in their address
-refuse absurd ones with :func:`check_ids`.
+refuse absurd ones with :func:`check_ids`. A document type whose number opens one record's page
+registers it with :func:`register_record_page`.
 """
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from flask import abort, current_app, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from hilogistics.auth.models import User
 from hilogistics.db import db
 from hilogistics.errors import DomainError
 from hilogistics.forms import attach_error
 from hilogistics.inputs import DB_INT_MAX, MAX_PAGE
+from hilogistics.registry.models import Document, DocumentType
+from hilogistics.registry.queries import register_page
 from hilogistics.stock.queries import MAX_PER_PAGE
 
 T = TypeVar("T")
@@ -74,3 +79,49 @@ def submit(
         after_commit(result)
     flash(success(result) if callable(success) else success, "success")
     return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+@dataclass(frozen=True)
+class _RecordUrl:
+    """The URL of the record a document is (its page by id; id 0, a 404, when it has none)."""
+
+    record_of: Callable[[int], Any]
+    endpoint: str
+    id_arg: str
+
+    def __call__(self, document: Document) -> str:
+        record = self.record_of(document.id)
+        return url_for(self.endpoint, **{self.id_arg: record.id if record else 0})
+
+
+@dataclass(frozen=True)
+class _RecordVisible:
+    """Whether the reader may see the record a document is."""
+
+    record_of: Callable[[int], Any]
+    can_see: Callable[[User, Any], bool]
+
+    def __call__(self, user: User, document: Document) -> bool:
+        record = self.record_of(document.id)
+        return record is not None and self.can_see(user, record)
+
+
+def register_record_page(
+    type: DocumentType,
+    *,
+    record_of: Callable[[int], Any],
+    endpoint: str,
+    id_arg: str,
+    can_see: Callable[[User, Any], bool],
+) -> None:
+    """Register where documents of ``type`` open: the page of the record a document is.
+
+    ``record_of(document_id)`` finds it (a camp, a count…); its page is ``endpoint`` with
+    ``id_arg``; the reader sees it when ``can_see(user, record)``.
+    """
+    # Frozen dataclasses, not closures: registering the same page again compares equal.
+    register_page(
+        type,
+        url=_RecordUrl(record_of, endpoint, id_arg),
+        can_see=_RecordVisible(record_of, can_see),
+    )

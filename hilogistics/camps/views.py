@@ -32,11 +32,10 @@ from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.lines.problems import LineProblems
 from hilogistics.locations.queries import provinces_query, warehouses_query
-from hilogistics.registry.models import Document, DocumentType
-from hilogistics.registry.queries import register_page
+from hilogistics.registry.models import DocumentType
 from hilogistics.shipments.labels import STATUS_LABELS as SHIPMENT_STATUS_LABELS
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
-from hilogistics.views_support import check_ids, page_args, submit
+from hilogistics.views_support import check_ids, page_args, register_record_page, submit
 
 bp = Blueprint("camps", __name__)
 
@@ -261,14 +260,10 @@ def print_report(camp_id: int) -> Response:
     return pdf_response(body, filename)
 
 
-def _document_url(document: Document) -> str:
-    camp = queries.camp_of_document(document.id)
-    return url_for("camps.page", camp_id=camp.id if camp else 0)
-
-
-def _document_visible(user: User, document: Document) -> bool:
-    camp = queries.camp_of_document(document.id)
-    return camp is not None and services.can_see(user, camp)
-
-
-register_page(DocumentType.CAMP, url=_document_url, can_see=_document_visible)
+register_record_page(
+    DocumentType.CAMP,
+    record_of=queries.camp_of_document,
+    endpoint="camps.page",
+    id_arg="camp_id",
+    can_see=services.can_see,
+)

@@ -58,11 +58,10 @@ from hilogistics.lines.parsing import (
 )
 from hilogistics.lines.problems import LineProblems
 from hilogistics.locations.queries import physical_locations_query, visible_locations_query
-from hilogistics.registry.models import Document, DocumentType
-from hilogistics.registry.queries import register_page
+from hilogistics.registry.models import DocumentType
 from hilogistics.stock.models import Lot
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
-from hilogistics.views_support import check_ids, page_args, submit
+from hilogistics.views_support import check_ids, page_args, register_record_page, submit
 
 bp = Blueprint("counts", __name__)
 
@@ -581,14 +580,10 @@ def print_sheet(count_id: int) -> Response:
     return pdf_response(body, filename)
 
 
-def _document_url(document: Document) -> str:
-    count = queries.count_of_document(document.id)
-    return url_for("counts.page", count_id=count.id if count else 0)
-
-
-def _document_visible(user: User, document: Document) -> bool:
-    count = queries.count_of_document(document.id)
-    return count is not None and services.can_see(user, count)
-
-
-register_page(DocumentType.COUNT, url=_document_url, can_see=_document_visible)
+register_record_page(
+    DocumentType.COUNT,
+    record_of=queries.count_of_document,
+    endpoint="counts.page",
+    id_arg="count_id",
+    can_see=services.can_see,
+)

@@ -4,7 +4,7 @@ The requisition page is the registered page of ``REQ`` documents, so ``/d/REQ-20
 (the header's search, a scanned QR code) opens it; technicians see only their own place's.
 """
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -15,8 +15,8 @@ from hilogistics.errors import NotFoundError
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
 from hilogistics.locations.queries import visible_locations_query
-from hilogistics.registry.models import Document, DocumentType
-from hilogistics.registry.queries import prints_of, register_page
+from hilogistics.registry.models import DocumentType
+from hilogistics.registry.queries import prints_of
 from hilogistics.requisitions import queries
 from hilogistics.requisitions.forms import (
     CancelForm,
@@ -32,7 +32,7 @@ from hilogistics.shipments.labels import ACTION_LABELS as SHIPMENT_ACTION_LABELS
 from hilogistics.shipments.labels import STATUS_LABELS as SHIPMENT_STATUS_LABELS
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.views.pages import MAX_ID
-from hilogistics.views_support import check_ids, page_args
+from hilogistics.views_support import check_ids, page_args, register_record_page
 
 
 def place_choices(user: User, blank: str | None) -> list[SelectChoice]:
@@ -141,14 +141,10 @@ def backorders() -> str:
     )
 
 
-def _document_url(document: Document) -> str:
-    requisition = queries.requisition_of_document(document.id)
-    return url_for("requisitions.page", requisition_id=requisition.id if requisition else 0)
-
-
-def _document_visible(user: User, document: Document) -> bool:
-    requisition = queries.requisition_of_document(document.id)
-    return requisition is not None and can_see(user, requisition)
-
-
-register_page(DocumentType.REQUISITION, url=_document_url, can_see=_document_visible)
+register_record_page(
+    DocumentType.REQUISITION,
+    record_of=queries.requisition_of_document,
+    endpoint="requisitions.page",
+    id_arg="requisition_id",
+    can_see=can_see,
+)

@@ -6,7 +6,7 @@ scanned QR code, the header's search box) opens it; technicians see only their p
 
 from dataclasses import dataclass
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -16,8 +16,7 @@ from hilogistics.db import db
 from hilogistics.errors import NotFoundError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.queries import visible_locations_query
-from hilogistics.registry.models import Document, DocumentType
-from hilogistics.registry.queries import register_page
+from hilogistics.registry.models import DocumentType
 from hilogistics.shipments import queries
 from hilogistics.shipments.forms import AWAITING_STATUS, PrintForm, ShipmentFilterForm
 from hilogistics.shipments.labels import (
@@ -38,7 +37,7 @@ from hilogistics.shipments.views.blueprint import bp
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
 from hilogistics.stock.queries import RowPage
 from hilogistics.stock.queries.grants import grants_query
-from hilogistics.views_support import check_ids, page_args
+from hilogistics.views_support import check_ids, page_args, register_record_page
 
 
 @bp.get("/shipments")
@@ -180,14 +179,10 @@ def page(shipment_id: int) -> str:
     )
 
 
-def _document_url(document: Document) -> str:
-    shipment = queries.shipment_of_document(document.id)
-    return url_for("shipments.page", shipment_id=shipment.id if shipment else 0)
-
-
-def _document_visible(user: User, document: Document) -> bool:
-    shipment = queries.shipment_of_document(document.id)
-    return shipment is not None and can_see(user, shipment)
-
-
-register_page(DocumentType.SHIPMENT, url=_document_url, can_see=_document_visible)
+register_record_page(
+    DocumentType.SHIPMENT,
+    record_of=queries.shipment_of_document,
+    endpoint="shipments.page",
+    id_arg="shipment_id",
+    can_see=can_see,
+)

@@ -384,3 +384,50 @@ def test_the_home_page_statements_do_not_grow_with_the_work(
     body = client.get("/").get_data(as_text=True)
     assert len(count_queries()) - before == first
     assert panel_counts(body)["unreturned-late"] == 4 and panel_counts(body)["counts-open"] == 3
+
+
+def _slips_badge(body: str) -> int | None:
+    found = re.search(
+        r'href="/distributions/unreturned">Slips not returned <span class="badge">(\d+)', body
+    )
+    return int(found.group(1)) if found else None
+
+
+def test_the_menu_badges_are_reused_between_pages_but_follow_the_readers_own_write(
+    app: Flask,
+) -> None:
+    """The badges are counted once per role and place for up to BADGE_TTL_S seconds (issue 13:
+    not on every page); a write shows at once, even where another worker kept older counts."""
+    world = World()
+    client, _user = client_as(app, Role.TECHNICIAN, location=world.north)
+    stock_page = f"/stock/locations/{world.north.id}"  # a page without panels
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2
+    cache = app.extensions["hilogistics.badges"]
+    before_write = dict(cache.entries)
+    assert len(before_write) == 1
+
+    # Reused: counts kept from an earlier page are shown as they were (here made up: 7).
+    key, (started, counts) = next(iter(before_write.items()))
+    cache.entries[key] = (started, {**counts, "unreturned-here": 7})
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 7
+    # ...for BADGE_TTL_S seconds at most, then counted again.
+    cache.entries[key] = (started - work.BADGE_TTL_S - 1, {**counts, "unreturned-here": 7})
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2
+
+    # The reader's own write: the next page counts afresh.
+    returned = client.post(
+        f"/distributions/{world.late_slip.id}/returned", data={"returned_on": TODAY.isoformat()}
+    )
+    assert returned.status_code == 302
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 1
+    # Another worker still holding the counts read before the write: not shown to this reader
+    # (their session carries the time of their last write).
+    cache.entries.clear()
+    cache.entries.update(before_write)
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 1
+    # A write committed anywhere in this process (a service, a script) empties the cache.
+    assert cache.entries
+    world._slip(world.north, world.late_slip.all_lines[0].lot, TODAY)
+    db.session.commit()
+    assert not cache.entries
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2

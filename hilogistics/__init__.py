@@ -59,10 +59,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _init_babel(app)
     _init_login(app)
     with app.app_context():
-        from hilogistics.main.work import install_badge_cache
+        from hilogistics import readcache
 
         # First: its "commit" listener reads what the listeners installed below then forget.
-        install_badge_cache(app)
+        readcache.install(app)
         if db.engine.dialect.name == "sqlite":
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         else:

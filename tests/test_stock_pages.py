@@ -418,11 +418,11 @@ def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_
     assert not any("movements" in statement for statement in small_page + large_page)
 
 
-def test_the_on_hand_page_runs_its_six_selects_and_nothing_for_the_layout(
+def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
     client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
 ) -> None:
-    """Issue 13: the page's own reads only (user, place, the filter form's categories and
-    families, count, page). The menu's badges are counted once, then reused (main.work); a
+    """Issue 13: the page's own reads only (user, place, count, page). The menu's badges and
+    the filter form's categories and families are read once, then kept (readcache); a
     statement added to every page shows here first."""
     warehouse, item = make_warehouse(), make_item()
     stock_at(warehouse, item, 3)
@@ -432,8 +432,8 @@ def test_the_on_hand_page_runs_its_six_selects_and_nothing_for_the_layout(
     before = len(count_queries())
     body = page(client, url)
     selects = [s for s in count_queries()[before:] if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 6, selects
-    for table in ("requisitions", "shipments", "distributions", "stock_counts"):
+    assert len(selects) == 4, selects
+    for table in ("requisitions", "shipments", "distributions", "stock_counts", "categories"):
         assert not any(f"FROM {table}" in statement for statement in selects), table
     assert '<nav class="site-nav"' in body  # the menu is still drawn
 

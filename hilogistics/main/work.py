@@ -9,23 +9,23 @@ A domain adds its panels by appending to ``PANELS`` (a query function and a row 
 requisitions' "waiting for review", "your requisitions" and "backorders" do.
 """
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, session, url_for
+from flask import g, url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, func, select
 
+from hilogistics import readcache
 from hilogistics.auth.models import Role, User
 from hilogistics.counts.models import CountStatus, StockCount
 from hilogistics.counts.queries import counts_query
 from hilogistics.dates import business_today, business_zone
-from hilogistics.db import db, written
+from hilogistics.db import db
 from hilogistics.distributions.models import Distribution
 from hilogistics.distributions.queries import (
     ProgrammeFigures,
@@ -624,65 +624,11 @@ class Badge:
         return count_text(self.count)
 
 
-# How long the menu's badges may be reused before they are counted again. Another person's
-# work shows in them at most this late; the reader's own (any write committed by this process,
-# or by another worker for this browser session) shows at once; the home page's panels and every
-# list page always count afresh.
-BADGE_TTL_S = 30.0
-# The session key holding when this browser session's last write committed (seconds).
-_WROTE_AT = "work_wrote_at"
-_BADGE_CACHE = "hilogistics.badges"
-
-
-@dataclass
-class _BadgeCache:
-    """Badge counts by (role, place, business date), dropped whenever this process writes."""
-
-    entries: dict[tuple[Any, ...], tuple[float, dict[str, int]]] = field(default_factory=dict)
-
-    def clear(self) -> None:
-        """Forget every count: a write committed in this process."""
-        self.entries = {}
-
-
-def install_badge_cache(app: Flask) -> None:
-    """Keep the menu's badge counts between requests, dropped when anything is written.
-
-    The counts are the same for every reader of one role (and, for a technician, one place),
-    so counting them on every page cost each page one statement and about 1 ms for numbers that
-    change a few times an hour. A commit that wrote empties this process's cache; a request that
-    wrote stamps the browser session, so the next page of that session (served by any worker)
-    never shows counts read before its own write.
-    """
-    cache = _BadgeCache()
-    app.extensions[_BADGE_CACHE] = cache
-
-    def _on_commit(connection: Any) -> None:
-        if written(connection):
-            cache.clear()
-            if has_request_context():
-                g.work_wrote = True
-
-    # Installed before hilogistics.db's listeners (create_app): they forget what was written
-    # when the commit comes, and listeners run in the order they were installed.
-    event.listen(db.engine, "commit", _on_commit)
-
-    @app.before_request
-    def _started() -> None:
-        g.work_started = time.time()
-
-    @app.after_request
-    def _stamp(response: Response) -> Response:
-        if g.get("work_wrote"):
-            session[_WROTE_AT] = time.time()
-        return response
-
-
 def menu_badges(user: User) -> dict[str, Badge]:
     """Badges by menu endpoint: the counts of the reader's panels that name one (non-zero).
 
-    Counted with the home page's panels when this request counted them; otherwise reused for up
-    to ``BADGE_TTL_S`` seconds (see ``install_badge_cache``).
+    Counted with the home page's panels when this request counted them; otherwise kept between
+    requests for a short while (see ``_badge_counts``).
     """
     badged = [panel for panel in panels_for(user) if panel.badge]
     if not badged:
@@ -697,35 +643,21 @@ def menu_badges(user: User) -> dict[str, Badge]:
 
 
 def _badge_counts(reader: Reader, badged: Sequence[Panel]) -> dict[str, int]:
-    """The badged panels' counts: this request's own, a recent enough kept copy, or counted."""
-    cache: _BadgeCache | None = current_app.extensions.get(_BADGE_CACHE)
-    if cache is None:
-        return _counts(reader, badged)
-    key = (reader.user.role, reader.location_id, reader.today)
-    started = g.get("work_started") or time.time()
-    entries = cache.entries
+    """The badged panels' counts: this request's own, else kept (``readcache``) or counted.
+
+    The same for every reader of one role (and, for a technician, one place) on one day, and
+    they change a few times an hour: counted on every page they cost each page a statement and
+    about 1 ms. Kept up to ``readcache.TTL_S`` seconds; the reader's own writes show at once.
+    """
+    key = ("menu badges", reader.user.role, reader.location_id, reader.today)
     counted = g.get("work_counts")
-    if not (
+    # The home page counts its panels afresh: the badges show (and keep) those same numbers.
+    fresh = (
         counted is not None
         and counted[0] == reader.user.id
         and all(panel.id in counted[1] for panel in badged)
-    ):
-        kept = entries.get(key)
-        if (
-            kept is not None
-            and started - kept[0] < BADGE_TTL_S
-            and kept[0] > session.get(_WROTE_AT, 0.0)
-        ):
-            return kept[1]
-    # Counted now, or already with the home page's panels (which always count afresh).
-    counts = dict(_counts(reader, badged))
-    if len(entries) > 1000:  # one per role and place and day: a bound, never reached in use
-        entries.clear()
-    # Stamped with the request's start (before its transaction began): conservative against the
-    # session's own write stamp. Stored only if no write emptied the cache meanwhile.
-    if cache.entries is entries:
-        entries[key] = (started, counts)
-    return counts
+    )
+    return readcache.kept(key, lambda: dict(_counts(reader, badged)), fresh=fresh)
 
 
 FIGURE_ROLES = frozenset({Role.ADMIN, Role.VIEWER})

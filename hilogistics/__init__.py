@@ -59,6 +59,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _init_babel(app)
     _init_login(app)
     with app.app_context():
+        from hilogistics import readcache
+
+        # First: its "commit" listener reads what the listeners installed below then forget.
+        readcache.install(app)
         if db.engine.dialect.name == "sqlite":
             install_sqlite_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         else:
@@ -210,7 +214,7 @@ def _register_hooks(app: Flask) -> None:
 
         from hilogistics.forms import page_errors
         from hilogistics.i18n import localised_setting
-        from hilogistics.main.navigation import menu_for
+        from hilogistics.main.navigation import menu_for, menu_html
         from hilogistics.main.work import menu_badges
 
         menu = menu_for(current_user) if current_user.is_authenticated else []
@@ -218,8 +222,8 @@ def _register_hooks(app: Flask) -> None:
         return {
             # base.html's language switch is a plain form (csrf_token()): no form object needed.
             "menu": menu,
-            # Called by base.html only when it draws the menu: counts of today's work.
-            "menu_badges": lambda: menu_badges(current_user) if menu else {},
+            # Called by base.html only when it draws the menu: its entries with today's counts.
+            "menu_html": lambda: menu_html(current_user, locale, menu_badges(current_user)),
             "languages": app.config["LANGUAGES"],
             "organisation_name": localised_setting(app.config["ORGANISATION_NAME"], locale),
             "partner_name": localised_setting(app.config["PARTNER_NAME"], locale),

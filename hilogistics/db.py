@@ -196,6 +196,14 @@ def install_sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
         _release(record.info)
 
 
+def written(connection: Any) -> bool:
+    """Whether ``connection``'s transaction wrote (or declared it would).
+
+    For a "commit" listener installed before the ones above, which forget it at the commit.
+    """
+    return bool(connection.info.get(_WROTE) or connection.info.get(_WRITING))
+
+
 def _is_write(statement: str) -> bool:
     return statement.lstrip()[:7].upper().startswith(_WRITE_VERBS)
 

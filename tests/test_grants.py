@@ -120,6 +120,7 @@ def test_grants_list_searches_and_counts_lots_without_a_query_per_grant(
     for n in range(4):
         make_lot(make_item(), grant_id=make_grant(code=f"MORE-{n}").id)
     db.session.commit()
+    client.get("/grants")  # the write emptied the menu's badges: counted again once
     statements.clear()
     client.get("/grants")
     assert len(statements) == with_two

@@ -1,12 +1,14 @@
 """The home page per role: today's work panels, their counts and links, the month's figures."""
 
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hilogistics import readcache
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.counts.services import open_count
@@ -384,3 +386,54 @@ def test_the_home_page_statements_do_not_grow_with_the_work(
     body = client.get("/").get_data(as_text=True)
     assert len(count_queries()) - before == first
     assert panel_counts(body)["unreturned-late"] == 4 and panel_counts(body)["counts-open"] == 3
+
+
+def _slips_badge(body: str) -> int | None:
+    found = re.search(
+        r'href="/distributions/unreturned">Slips not returned <span class="badge">(\d+)', body
+    )
+    return int(found.group(1)) if found else None
+
+
+def test_the_menu_badges_are_reused_between_pages_but_follow_the_readers_own_write(
+    app: Flask,
+) -> None:
+    """The badges are counted once per role and place for up to readcache.TTL_S seconds (issue
+    13: not on every page); a write shows at once, even where another worker kept older counts."""
+    world = World()
+    client, _user = client_as(app, Role.TECHNICIAN, location=world.north)
+    stock_page = f"/stock/locations/{world.north.id}"  # a page without panels
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2
+    cache = app.extensions["hilogistics.readcache"]
+    before_write = dict(cache.entries)
+    [key] = [key for key in before_write if key[0] == "menu badges"]
+    started, counts = before_write[key]
+
+    # Reused: counts kept from an earlier page are shown as they were (here made up: 7).
+    cache.entries[key] = (started, {**counts, "unreturned-here": 7})
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 7
+    # ...for TTL_S seconds at most, then counted again.
+    cache.entries[key] = (started - readcache.TTL_S - 1, {**counts, "unreturned-here": 7})
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2
+
+    # The reader's own write: the next page counts afresh.
+    returned = client.post(
+        f"/distributions/{world.late_slip.id}/returned", data={"returned_on": TODAY.isoformat()}
+    )
+    assert returned.status_code == 302
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 1
+    # Another worker still holding the counts read before the write: not shown to this reader
+    # (their session carries the time of their last write).
+    cache.entries.clear()
+    cache.entries.update(before_write)
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 1
+    # A write committed anywhere in this process (a service, a script) empties the cache.
+    assert cache.entries
+    world._slip(world.north, world.late_slip.all_lines[0].lot, TODAY)
+    db.session.commit()
+    assert not cache.entries
+    assert _slips_badge(client.get(stock_page).get_data(as_text=True)) == 2
+    # The home page counts afresh, and its menu shows the same numbers as its panels.
+    cache.entries[key] = (time.time(), {**counts, "unreturned-here": 7})
+    home = client.get("/").get_data(as_text=True)
+    assert panel_counts(home)["unreturned-here"] == 2 and _slips_badge(home) == 2

@@ -411,10 +411,31 @@ def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_
         page(client, url)
         return count_queries()[before:]
 
+    page(client, f"/stock/locations/{small.id}")  # the menu's badges: counted once, then kept
     small_page = statements_for(f"/stock/locations/{small.id}")
     large_page = statements_for(f"/stock/locations/{large.id}")
     assert len(small_page) == len(large_page) <= 10
     assert not any("movements" in statement for statement in small_page + large_page)
+
+
+def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
+    client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
+) -> None:
+    """Issue 13: the page's own reads only (user, place, count, page). The menu's badges and
+    the filter form's categories and families are read once, then kept (readcache); a
+    statement added to every page shows here first."""
+    warehouse, item = make_warehouse(), make_item()
+    stock_at(warehouse, item, 3)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}"
+    page(client, url)  # the first page after signing in counts the menu's badges
+    before = len(count_queries())
+    body = page(client, url)
+    selects = [s for s in count_queries()[before:] if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 4, selects
+    for table in ("requisitions", "shipments", "distributions", "stock_counts", "categories"):
+        assert not any(f"FROM {table}" in statement for statement in selects), table
+    assert '<nav class="site-nav"' in body  # the menu is still drawn
 
 
 def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balances(
@@ -699,6 +720,7 @@ def test_the_item_page_query_count_does_not_grow_with_places_and_lots(
     db.session.commit()
 
     counts = []
+    page(client, f"/stock/items/{lonely.id}")  # the menu's badges: counted once, then kept
     for item in (lonely, spread):
         before = len(count_queries())
         page(client, f"/stock/items/{item.id}")

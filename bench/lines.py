@@ -80,7 +80,7 @@ def measure(client, warehouse_id: int, items: list, repeat: int) -> dict[str, fl
             content_type="multipart/form-data",
         )
         times["file preview"].append((time.perf_counter() - start) * 1000)
-        assert preview.status_code == 200 and "Put these lines into the receipt" in preview.text
+        assert preview.status_code == 200 and "Put these lines in the form" in preview.text
 
         data = {k: v for k, v in header.items() if k not in ("show_paste", "paste")}
         data.update(_shown(body))

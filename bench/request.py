@@ -1,7 +1,7 @@
 """App CPU time and SQL statements of one whole stock-on-hand request, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/request.py [--databases sqlite,postgres] [--requests 200]
-        [--rounds 5] [--profile] [--statements] [--out bench/out]
+        [--rounds 5] [--profile] [--statements] [--baseline] [--out bench/out]
 
 For each database: a database of ``--movements`` (SQLite: reused from ``--out``; PostgreSQL: a
 throwaway cluster, seeded and ``VACUUM ANALYZE``d), a logistics user signed in through
@@ -12,12 +12,14 @@ databases' rounds interleaved), with the statements one request runs. Process CP
 stable on a shared machine, where wall-clock time is not. It counts the app's Python and the
 driver (SQLite runs the queries themselves in-process; PostgreSQL runs them in the server,
 which is not counted). ``--profile`` prints the top functions of one round; ``--statements``
-prints each statement of one request.
+prints each statement of one request; ``--baseline`` also times ``bench/baseline_app.py`` on
+the same database and place, interleaved round by round, and prints baseline/ours.
 """
 
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import statistics
 import sys
@@ -85,6 +87,32 @@ def postgres_app(args: argparse.Namespace, stack: ExitStack) -> Any:
 def _dispose(app: Any) -> None:
     with app.app_context():
         db.engine.dispose()
+
+
+class Baseline:
+    """``bench/baseline_app.py`` on the same database, its page of the same place."""
+
+    def __init__(self, site: "Site") -> None:
+        os.environ["DATABASE_URL"] = str(site.app.config["SQLALCHEMY_DATABASE_URI"])
+        import baseline_app
+
+        self.name = f"{site.name} baseline"
+        self.app = baseline_app.create_baseline()
+        self.client = self.app.test_client()
+        self.url = "/locations/" + site.url.rsplit("/", 1)[1]
+        self.timings: list[float] = []
+
+    def get(self) -> Any:
+        response = self.client.get(self.url)
+        if response.status_code != 200:
+            raise SystemExit(f"{self.name} {self.url}: HTTP {response.status_code}")
+        return response
+
+    def round(self, requests: int) -> None:
+        started = time.process_time()
+        for _ in range(requests):
+            self.get()
+        self.timings.append((time.process_time() - started) * 1000 / requests)
 
 
 class Site:
@@ -163,6 +191,11 @@ def main() -> int:
     parser.add_argument("--sort", default="cumulative", help="with --profile: pstats order")
     parser.add_argument("--statements", action="store_true", help="print one request's SQL")
     parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time bench/baseline_app.py in-process, interleaved; print baseline/ours",
+    )
+    parser.add_argument(
         "--ablate", action="store_true", help="also time without the badges, without the menu"
     )
     args = parser.parse_args()
@@ -185,11 +218,24 @@ def main() -> int:
             if args.statements:
                 for statement in site.statements:
                     print("   ", " ".join(statement.split())[:300])
+        baselines = [Baseline(site) for site in sites] if args.baseline else []
+        for baseline in baselines:
+            for _ in range(5):
+                baseline.get()
         for _ in range(args.rounds):
             for site in sites:
                 site.round(args.requests)
+            for baseline in baselines:
+                baseline.round(args.requests)
         if args.ablate:
             _ablate(sites, args)
+        for site, baseline in zip(sites, baselines, strict=False):
+            ours, theirs = statistics.median(site.timings), statistics.median(baseline.timings)
+            print(
+                f"{site.name}: baseline {theirs:.2f} ms app CPU per request (rounds "
+                f"{min(baseline.timings):.2f}-{max(baseline.timings):.2f}); baseline/ours "
+                f"{theirs / ours:.2f} (the ratio of throughputs if the app's CPU bound them)"
+            )
         for site in sites:
             print(
                 f"{site.name}: {statistics.median(site.timings):.2f} ms app CPU per request "

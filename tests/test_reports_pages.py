@@ -6,12 +6,14 @@ import io
 import re
 from html import unescape
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from hilogistics.auth.models import Role
 from hilogistics.catalogue.models import Category
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
 from tests.conftest import sign_in
@@ -41,14 +43,18 @@ def _codes(body: str) -> list[str]:
     return re.findall(r"<td>(PG-\d)</td>", body)
 
 
+@pytest.mark.parametrize("as_of", ["", "today"])
 def test_a_report_page_shows_its_range_keeps_the_filters_and_totals_every_page(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, as_of: str
 ) -> None:
+    """Today's page reads the summaries in order; a past date's counts in the page's pass."""
     warehouse, centre = _places(app)
     sign_in(client, make_user(Role.LOGISTICS))
     db.session.commit()
     category_id = db.session.scalar(select(Category.id).where(Category.code == "PAGES"))
     query = f"category={category_id}&per_page=3"
+    if as_of:
+        query += f"&as_of={business_today().isoformat()}"
     first = unescape(client.get(f"/reports/stock?{query}").get_data(as_text=True))
     assert "Rows 1–3 of 7" in first
     assert _codes(first) == ["PG-1", "PG-2", "PG-3"]

@@ -171,6 +171,10 @@ class StockReport(Report):
         )
         return self._narrowed(stmt, rows, form)
 
+    def counted_with_page(self, form: FilterForm) -> bool:  # noqa: D102
+        # A past date's rows are grouped before the first is known: count them in that pass.
+        return form.as_of.data is not None
+
     def summary(  # noqa: D102
         self, form: FilterForm, user: User, locale: str, stmt: Select[Any], columns: list[Column]
     ) -> tuple[int, dict[str, int]]:

@@ -20,7 +20,7 @@ from hilogistics.reports.framework import (
     PDF_MAX_ROWS,
     Report,
     display,
-    page_of,
+    page_and_summary,
 )
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
@@ -68,8 +68,9 @@ def page(report_name: str) -> str:
     stmt = report.statement(form, user, locale)
     page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     per_page = min(max(request.args.get("per_page", PAGE_SIZE, type=int), 1), MAX_PER_PAGE)
-    count, sums = report.summary(form, user, locale, stmt, columns)
-    rows = page_of(stmt, page=page_number, per_page=per_page, total=count)
+    rows, sums = page_and_summary(
+        report, form, user, locale, stmt, columns, page=page_number, per_page=per_page
+    )
     chart = worth_drawing(report.chart(form, user, locale))
     return render_template(
         "reports/report.html",

@@ -107,8 +107,8 @@ def report_export(report_name: str) -> Response:
     report = _report(report_name)
     form = _form(report)
     columns = report.columns(form)
-    stmt = report.statement(form, acting_user(), current_locale())
     user, locale = acting_user(), current_locale()
+    stmt = report.statement(form, user, locale)
     rows = display(db.session.execute(stmt), columns)
     sums = report.summary(form, user, locale, stmt, columns)[1]
     if sums:

@@ -24,6 +24,7 @@ from hilogistics.stock.models import (
     Movement,
     ReorderLevel,
     Reservation,
+    StockSummary,
     StockTransaction,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "ShipmentEvent",
     "ShipmentLine",
     "Reservation",
+    "StockSummary",
     "StockCount",
     "StockCountLine",
     "StockTransaction",

@@ -102,3 +102,6 @@ class Location(db.Model):
 
 
 Index("uq_locations_lower_code", func.lower(Location.code), unique=True)
+# Reports list places by name: read in this order, a page of the stock report over all places
+# reads the first places' rows only, instead of sorting every row of every place.
+Index("ix_locations_name", Location.name, Location.id)

@@ -73,15 +73,31 @@ class ExpiryReport(Report):
         fill_places(form.location, user, locale)
         fill_categories(form.category, locale)
 
-    def statement(self, form: FilterForm, user: User, locale: str) -> Select[Any]:  # noqa: D102
+    def _narrowed(self, stmt: Select[Any], form: FilterForm, user: User) -> Select[Any]:
+        """``stmt`` over lots, balances and places kept to the lots on hand the filters choose."""
         today = business_today()
         horizon = HORIZONS.get(form.horizon.data or "180", 180)
-        band = case(
-            (Lot.expires_on < today, literal("0-expired")),
-            (Lot.expires_on <= today + timedelta(days=30), literal("1-30")),
-            (Lot.expires_on <= today + timedelta(days=90), literal("2-90")),
-            else_=literal("3-180"),
+        stmt = stmt.where(
+            Lot.expires_on.is_not(None),
+            Lot.expires_on <= today + timedelta(days=horizon),
+            Balance.quantity > 0,
+            Location.kind.in_(PHYSICAL_KINDS),
+            place_scope(user, Location.id),
         )
+        location_id = chosen_id(form.location)
+        if location_id is not None:
+            stmt = stmt.where(Balance.location_id == location_id)
+        category_id = chosen_id(form.category)
+        if category_id is not None:
+            categories = select(Category.id).where(
+                or_(Category.id == category_id, Category.parent_id == category_id)
+            )
+            stmt = stmt.where(
+                Lot.item_id.in_(select(Item.id).where(Item.category_id.in_(categories)))
+            )
+        return stmt
+
+    def statement(self, form: FilterForm, user: User, locale: str) -> Select[Any]:  # noqa: D102
         place = localised_name(Location, locale)
         stmt = (
             select(
@@ -90,43 +106,48 @@ class ExpiryReport(Report):
                 localised_name(Item, locale).label("item"),
                 func.coalesce(Lot.serial, Lot.code).label("lot"),
                 Lot.expires_on.label("expires_on"),
-                band.label("band"),
+                _band().label("band"),
                 Balance.quantity.label("quantity"),
             )
             .select_from(Lot)
             .join(Balance, Balance.lot_id == Lot.id)
             .join(Location, Location.id == Balance.location_id)
             .join(Item, Item.id == Lot.item_id)
-            .where(
-                Lot.expires_on.is_not(None),
-                Lot.expires_on <= today + timedelta(days=horizon),
-                Balance.quantity > 0,
-                Location.kind.in_(PHYSICAL_KINDS),
-                place_scope(user, Location.id),
-            )
             .order_by(Lot.expires_on, place, Item.code, Lot.id, Location.id)
         )
-        location_id = chosen_id(form.location)
-        if location_id is not None:
-            stmt = stmt.where(Balance.location_id == location_id)
-        category_id = chosen_id(form.category)
-        if category_id is not None:
-            stmt = stmt.where(
-                Item.category_id.in_(
-                    select(Category.id).where(
-                        or_(Category.id == category_id, Category.parent_id == category_id)
-                    )
-                )
+        return self._narrowed(stmt, form, user)
+
+    def _bands(self, form: FilterForm, user: User) -> dict[str, tuple[int, int]]:
+        """Band → (rows, units) of the report: counted once per request for the page and chart."""
+        found = getattr(form, "_expiry_bands", None)
+        if found is None:
+            band = _band()
+            stmt = (
+                select(band, func.count(), func.sum(Balance.quantity))
+                .select_from(Lot)
+                .join(Balance, Balance.lot_id == Lot.id)
+                .join(Location, Location.id == Balance.location_id)
+                .group_by(band)
             )
-        return stmt
+            found = {
+                key: (int(rows), int(units or 0))
+                for key, rows, units in db.session.execute(self._narrowed(stmt, form, user))
+            }
+            form._expiry_bands = found  # type: ignore[attr-defined]
+        return found
+
+    def summary(  # noqa: D102
+        self, form: FilterForm, user: User, locale: str, stmt: Select[Any], columns: list[Column]
+    ) -> tuple[int, dict[str, int]]:
+        # Rows and units by band, without the names: the chart reads the same figures.
+        bands = self._bands(form, user)
+        return (
+            sum(rows for rows, _units in bands.values()),
+            {"quantity": sum(units for _rows, units in bands.values())},
+        )
 
     def chart(self, form: FilterForm, user: User, locale: str) -> BarChart | None:  # noqa: D102
-        rows = self.statement(form, user, locale).order_by(None).subquery()
-        found = dict(
-            db.session.execute(
-                select(rows.c.band, func.sum(rows.c.quantity)).group_by(rows.c.band)
-            ).all()
-        )
+        found = {key: units for key, (_rows, units) in self._bands(form, user).items()}
         horizon = HORIZONS.get(form.horizon.data or "180", 180)
         keys = [k for k in BANDS if k == "0-expired" or int(k.split("-")[1]) <= horizon]
         labels = [_(BANDS[k]) for k in keys]
@@ -142,3 +163,14 @@ class ExpiryReport(Report):
             x_caption=_("Expiry"),
             y_caption=_("Quantity"),
         )
+
+
+def _band() -> Any:
+    """The band key of a lot's expiry date, from today: expired, 30, 90 or 180 days."""
+    today = business_today()
+    return case(
+        (Lot.expires_on < today, literal("0-expired")),
+        (Lot.expires_on <= today + timedelta(days=30), literal("1-30")),
+        (Lot.expires_on <= today + timedelta(days=90), literal("2-90")),
+        else_=literal("3-180"),
+    )

@@ -1,9 +1,12 @@
 """The shape every report shares: its columns, its filter form, its rows, totals and chart.
 
-A report is a ``select()`` of plain rows in column order. The page reads one page of it, the
-exports and the PDF read all of it, and the totals are summed by the database over the same
-statement, so the four can never disagree. Technicians see only their own place: each report
-narrows its statement by :func:`place_scope`, whatever the form says.
+A report is a ``select()`` of plain rows in column order. The page reads one page of it
+(:func:`page_of`: the framework adds LIMIT/OFFSET, PAGE_SIZE rows by default), the exports and
+the PDF read all of it, and the totals are summed by the database over the same statement, so
+the four can never disagree. A report may count and total its rows more cheaply
+(:meth:`Report.summary`, e.g. without joining the names) as long as the figures are the same.
+Technicians see only their own place: each report narrows its statement by
+:func:`place_scope`, whatever the form says.
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,9 +21,12 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from hilogistics.reports.charts import BarChart
 from hilogistics.stock.forms_pages import FilterForm
+from hilogistics.stock.queries import RowPage
 
 # A PDF of more rows than this is cut short with a note (the export has them all).
 PDF_MAX_ROWS = 2000
+# Rows on one page of a report (pages are read over slow links; the exports have them all).
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,21 @@ class Report:
     def chart(self, form: FilterForm, user: User, locale: str) -> BarChart | None:
         """A chart of the same figures, or None for a report read as a table."""
         return None
+
+    def counted_with_page(self, form: FilterForm) -> bool:
+        """Whether the page's own statement should count and total the rows (window sums).
+
+        Worth it when every row must be worked out before the first can be given anyway (a
+        grouped statement): one pass instead of two. Not when an index hands out the page's rows
+        in order, as reading them all to count would undo that.
+        """
+        return False
+
+    def summary(
+        self, form: FilterForm, user: User, locale: str, stmt: Select[Any], columns: list[Column]
+    ) -> tuple[int, dict[str, int]]:
+        """How many rows ``stmt`` has and its numeric columns' totals (default: over ``stmt``)."""
+        return summary(stmt, columns)
 
     def facts(self, form: FilterForm) -> list[tuple[str, str]]:
         """What the filters chose, as (label, value) pairs for captions and the PDF."""
@@ -121,3 +142,40 @@ def cell(value: Any, column: Column | None = None) -> Any:
 def display(rows: Any, columns: Sequence[Column]) -> list[list[Any]]:
     """Rows of the statement as they are shown, column by column."""
     return [[cell(v, c) for v, c in zip(row, columns, strict=True)] for row in rows]
+
+
+def page_of(stmt: Select[Any], *, page: int, per_page: int, total: int) -> RowPage:
+    """Page ``page`` of the rows of ``stmt`` (LIMIT/OFFSET added here), ``total`` rows in all."""
+    return RowPage(stmt, page=page, per_page=per_page, total=total)
+
+
+def page_and_summary(
+    report: Report,
+    form: FilterForm,
+    user: User,
+    locale: str,
+    stmt: Select[Any],
+    columns: list[Column],
+    *,
+    page: int,
+    per_page: int,
+) -> tuple[RowPage, dict[str, int]]:
+    """One page of the report's rows, and the totals of all of them (the count in the page)."""
+    if not report.counted_with_page(form):
+        count, sums = report.summary(form, user, locale, stmt, columns)
+        return page_of(stmt, page=page, per_page=per_page, total=count), sums
+    numeric = [c for c in columns if c.numeric]
+    rows = RowPage(stmt, page=page, per_page=per_page, total=0)  # reads nothing yet
+    counted = stmt.add_columns(
+        func.count().over(),
+        *(func.sum(stmt.selected_columns[c.key]).over() for c in numeric),
+    )
+    found = db.session.execute(counted.limit(rows.per_page).offset(rows.offset)).all()
+    if not found:  # past the last page: counted on its own
+        count, sums = report.summary(form, user, locale, stmt, columns)
+        rows.total = count
+        return rows, sums
+    extra = len(numeric) + 1
+    rows.total = int(found[0][-extra])
+    rows.items = [row[:-extra] for row in found]
+    return rows, {c.key: int(v or 0) for c, v in zip(numeric, found[0][1 - extra :], strict=True)}

@@ -13,14 +13,19 @@ from hilogistics.db import db
 from hilogistics.documents.layout import render
 from hilogistics.documents.reports import report_document
 from hilogistics.i18n import current_locale
-from hilogistics.inputs import link_args
+from hilogistics.inputs import MAX_PAGE, link_args
 from hilogistics.reports.charts import bar_chart_svg, worth_drawing
-from hilogistics.reports.framework import PDF_MAX_ROWS, Report, display, summary, totals
+from hilogistics.reports.framework import (
+    PAGE_SIZE,
+    PDF_MAX_ROWS,
+    Report,
+    display,
+    page_and_summary,
+)
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
-from hilogistics.stock.queries import RowPage
+from hilogistics.stock.queries import MAX_PER_PAGE
 from hilogistics.stock.views.printing import pdf_response, printing, strict_glyphs
-from hilogistics.views_support import page_args
 
 bp = Blueprint("reports", __name__)
 
@@ -61,9 +66,11 @@ def page(report_name: str) -> str:
     user, locale = acting_user(), current_locale()
     columns = report.columns(form)
     stmt = report.statement(form, user, locale)
-    page_number, per_page = page_args()
-    count, sums = summary(stmt, columns)
-    rows = RowPage(stmt, page=page_number, per_page=per_page, total=count)
+    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    per_page = min(max(request.args.get("per_page", PAGE_SIZE, type=int), 1), MAX_PER_PAGE)
+    rows, sums = page_and_summary(
+        report, form, user, locale, stmt, columns, page=page_number, per_page=per_page
+    )
     chart = worth_drawing(report.chart(form, user, locale))
     return render_template(
         "reports/report.html",
@@ -100,9 +107,10 @@ def report_export(report_name: str) -> Response:
     report = _report(report_name)
     form = _form(report)
     columns = report.columns(form)
-    stmt = report.statement(form, acting_user(), current_locale())
+    user, locale = acting_user(), current_locale()
+    stmt = report.statement(form, user, locale)
     rows = display(db.session.execute(stmt), columns)
-    sums = totals(stmt, columns)
+    sums = report.summary(form, user, locale, stmt, columns)[1]
     if sums:
         rows.append([_("Total") if i == 0 else sums.get(c.key, "") for i, c in enumerate(columns)])
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
@@ -126,7 +134,7 @@ def report_pdf(report_name: str) -> Response:
         facts=report.facts(form),
         columns=columns,
         rows=rows,
-        sums=totals(stmt, columns),
+        sums=report.summary(form, user, locale, stmt, columns)[1],
         chart=worth_drawing(report.chart(form, user, locale)),
         today=business_today(),
         printing=printing(),

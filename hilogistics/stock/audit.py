@@ -1,6 +1,7 @@
-"""Ledger audit: balances against movements, conservation, item rows, serial numbers.
+"""Ledger audit: balances against movements, conservation, item rows, serial numbers, summaries.
 
-Item rows are checked against their lots and reservations and for guarded availability.
+Item rows are checked against their lots and reservations and for guarded availability; the
+stock summaries (per place, item and grant) against the lot balances they sum.
 """
 
 from dataclasses import dataclass
@@ -8,7 +9,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select, union_all
 
 from hilogistics.db import db
-from hilogistics.stock.models import Balance, ItemBalance, Lot, Movement, Reservation
+from hilogistics.stock import summaries
+from hilogistics.stock.models import (
+    Balance,
+    ItemBalance,
+    Lot,
+    Movement,
+    Reservation,
+    StockSummary,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,44 @@ def ledger_differences() -> list[Difference]:
             differences.append(Difference(None, item_id, None, int(total), 0))
     differences += item_row_differences()
     differences += serial_differences()
+    differences += summary_differences()
+    return differences
+
+
+def summary_differences() -> list[Difference]:
+    """Stock summary rows that differ from their lot balances summed (a missing row is 0)."""
+    rows = summaries.recomputed().subquery()
+    computed = {
+        (row.location_id, row.item_id, row.grant_key): int(row.quantity)
+        for row in db.session.execute(select(rows))
+    }
+    stored = {
+        (row.location_id, row.item_id, row.grant_key): row.quantity
+        for row in db.session.execute(
+            select(
+                StockSummary.location_id,
+                StockSummary.item_id,
+                StockSummary.grant_key,
+                StockSummary.quantity,
+            ).where(StockSummary.quantity != 0)
+        )
+    }
+    differences = []
+    for key in sorted(computed.keys() | stored.keys()):
+        if stored.get(key, 0) != computed.get(key, 0):
+            location_id, item_id, grant_key = key
+            differences.append(
+                Difference(
+                    location_id,
+                    item_id,
+                    None,
+                    stored.get(key, 0),
+                    computed.get(key, 0),
+                    f"location {location_id} item {item_id} grant {grant_key or 'none'}: "
+                    f"stock summary {stored.get(key, 0)}, its lot balances sum to "
+                    f"{computed.get(key, 0)}",
+                )
+            )
     return differences
 
 

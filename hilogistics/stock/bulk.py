@@ -73,6 +73,7 @@ from hilogistics.shipments.models import (
     ShipmentLine,
     ShipmentStatus,
 )
+from hilogistics.stock import summaries
 from hilogistics.stock.models import (
     AdjustmentReason,
     Balance,
@@ -974,6 +975,8 @@ class _Seeder:
                 ).group_by(Balance.location_id, Balance.item_id, Balance.is_guarded),
             )
         )
+        # The stock summaries are the lot rows summed per grant (post() keeps them after).
+        summaries.fill()
         # A serial lot is at the guarded place whose balance holds it (post() keeps this).
         held_at = (
             select(func.min(Balance.location_id))

@@ -7,7 +7,8 @@ and whose fingerprint tells a replay from another form sent with the same key; (
 lines; (3) inserts the movements; (4) takes its row locks in one global order: the reservations it
 fulfils, the serial lots it moves, then for each (location, item) its lot rows and its item row,
 all sorted; every take from a guarded place is a guarded UPDATE that refuses to go below zero, on
-the lot (``quantity``) and on the item (``on_hand - reserved``). It flushes but never commits. See
+the lot (``quantity``) and on the item (``on_hand - reserved``); (5) adds the lines to the stock
+summaries (``stock/summaries.py``), after every balance row. It flushes but never commits. See
 DESIGN.md sections 2 and 2b (which put the movements last: here they go first so that the contended
 rows stay locked for the shortest time).
 """
@@ -48,6 +49,7 @@ from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, PermissionDeniedError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.stock import summaries
 from hilogistics.stock.errors import (
     InsufficientStockError,
     InvalidMovementError,
@@ -303,6 +305,8 @@ def post(
                 ],
             )
             _apply(lines, lots, locations)
+            # After every balance row: the summaries' locks come last, in their own order.
+            summaries.apply_lines(lines, lots)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)

@@ -376,3 +376,21 @@ class ReorderLevel(db.Model):
 
     item: Mapped[Item] = relationship()
     location: Mapped[Location] = relationship()
+
+
+class StockSummary(db.Model):
+    """Quantity on hand of one item of one grant at one location: its lot balances summed.
+
+    Kept by the ledger in the same transaction as the balances (``stock/summaries.py``), so
+    the stock report reads one row per (place, item, grant) instead of summing every lot
+    balance of every place; ``check-ledger`` recomputes it from the balances. ``grant_key``
+    is the lots' grant id, or 0 for lots of no grant: a key part must not be NULL, or two
+    rows of no grant would not collide in the upsert.
+    """
+
+    __tablename__ = "stock_summaries"
+
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    grant_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

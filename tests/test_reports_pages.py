@@ -1,0 +1,94 @@
+"""Report pages: a page of rows with its range and links that keep the filters, totals over all
+pages, exports of every row, and a technician's page of their own place only."""
+
+import csv
+import io
+import re
+from html import unescape
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from hilogistics.auth.models import Role
+from hilogistics.catalogue.models import Category
+from hilogistics.dates import business_today
+from hilogistics.db import db
+from hilogistics.locations.models import Location
+from tests.conftest import sign_in
+from tests.factories import (
+    make_category,
+    make_item,
+    make_user,
+    make_warehouse,
+    receive,
+)
+
+
+def _places(app: Flask) -> tuple[Location, Location]:
+    """Five items received at one store (1, 2, … 5 of each), two at another; one category."""
+    category = make_category(code="PAGES", name="Paged")
+    warehouse = make_warehouse(code="PG-W", name="A paged warehouse")
+    centre = make_warehouse(code="PG-C", name="B paged store")
+    for n in range(1, 6):
+        receive(make_item(code=f"PG-{n}", category_id=category.id), n, warehouse)
+    for n in (6, 7):
+        receive(make_item(code=f"PG-{n}", category_id=category.id), n, centre)
+    db.session.commit()
+    return warehouse, centre
+
+
+def _codes(body: str) -> list[str]:
+    return re.findall(r"<td>(PG-\d)</td>", body)
+
+
+@pytest.mark.parametrize("as_of", ["", "today"])
+def test_a_report_page_shows_its_range_keeps_the_filters_and_totals_every_page(
+    app: Flask, client: FlaskClient, as_of: str
+) -> None:
+    """Today's page reads the summaries in order; a past date's counts in the page's pass."""
+    warehouse, centre = _places(app)
+    sign_in(client, make_user(Role.LOGISTICS))
+    db.session.commit()
+    category_id = db.session.scalar(select(Category.id).where(Category.code == "PAGES"))
+    query = f"category={category_id}&per_page=3"
+    if as_of:
+        query += f"&as_of={business_today().isoformat()}"
+    first = unescape(client.get(f"/reports/stock?{query}").get_data(as_text=True))
+    assert "Rows 1–3 of 7" in first
+    assert _codes(first) == ["PG-1", "PG-2", "PG-3"]
+    assert "Total (all pages)" in first and '<td class="number">28</td>' in first
+    # The next page's link keeps the category and the page size.
+    [next_link] = re.findall(r'href="([^"]+)" rel="next"', first)
+    assert f"category={category_id}" in next_link and "per_page=3" in next_link
+    second = unescape(client.get(next_link).get_data(as_text=True))
+    assert "Rows 4–6 of 7" in second
+    assert _codes(second) == ["PG-4", "PG-5", "PG-6"]
+    assert '<td class="number">28</td>' in second
+    assert re.search(r'href="[^"]*page=1[^"]*" rel="prev"', second)
+    last = unescape(client.get(f"/reports/stock?{query}&page=3").get_data(as_text=True))
+    assert "Rows 7–7 of 7" in last and _codes(last) == ["PG-7"]
+    # Past the end: no rows, no range, no crash.
+    beyond = client.get(f"/reports/stock?{query}&page=9")
+    assert beyond.status_code == 200 and b"Rows " not in beyond.data
+
+    # The exports hold every row, whatever page was read, and the total.
+    export = client.get(f"/reports/stock/export?{query}&page=2&format=csv")
+    rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert [r[2] for r in rows[1:-1]] == [f"PG-{n}" for n in range(1, 8)]
+    assert rows[-1][0] == "Total" and rows[-1][-1] == "28"
+
+
+def test_a_technicians_report_page_counts_and_totals_their_place_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    warehouse, centre = _places(app)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    db.session.commit()
+    page = unescape(
+        client.get(f"/reports/stock?location={warehouse.id}&per_page=1").get_data(as_text=True)
+    )
+    assert "Rows 1–1 of 2" in page and _codes(page) == ["PG-6"]
+    assert "A paged warehouse" not in page.split("<table")[1]
+    assert '<td class="number">13</td>' in page

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select, union_all
 
 from hilogistics.db import db
+from hilogistics.reports import stockout_spans
 from hilogistics.stock.models import Balance, ItemBalance, Lot, Movement, Reservation
 
 
@@ -83,6 +84,7 @@ def ledger_differences() -> list[Difference]:
             differences.append(Difference(None, item_id, None, int(total), 0))
     differences += item_row_differences()
     differences += serial_differences()
+    differences += [Difference(None, 0, None, 0, 0, p) for p in stockout_spans.span_differences()]
     return differences
 
 

@@ -48,6 +48,7 @@ from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, PermissionDeniedError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.reports import stockout_spans
 from hilogistics.stock.errors import (
     InsufficientStockError,
     InvalidMovementError,
@@ -303,6 +304,7 @@ def post(
                 ],
             )
             _apply(lines, lots, locations)
+            stockout_spans.record(lines, occurred_on, locations)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)

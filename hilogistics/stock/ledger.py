@@ -48,7 +48,7 @@ from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, PermissionDeniedError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
-from hilogistics.reports import stockout_spans
+from hilogistics.reports import distribution_months, stockout_spans
 from hilogistics.stock.errors import (
     InsufficientStockError,
     InvalidMovementError,
@@ -305,6 +305,7 @@ def post(
             )
             _apply(lines, lots, locations)
             stockout_spans.record(lines, occurred_on, locations)
+            distribution_months.record(transaction)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)

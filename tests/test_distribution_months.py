@@ -152,3 +152,70 @@ def test_check_ledger_names_a_tampered_month(slips: Slips, runner) -> None:  # n
         .values(quantity=DistributionMonth.quantity - 1)
     )
     db.session.commit()
+
+
+def test_grant_people_count_a_slip_once_per_item_at_its_current_revision(
+    app: Flask, client
+) -> None:
+    from hilogistics.distributions.models import FittingService, Side
+    from hilogistics.distributions.services import (
+        LineInput,
+        Recipient,
+        correct_distribution,
+        record_distribution,
+    )
+    from hilogistics.stock.models import TransactionKind
+    from tests.conftest import sign_in
+    from tests.factories import make_grant, make_item, make_location, make_lot, virtual
+    from tests.test_reports import days_ago, move, report_csv
+
+    item, other_item = make_item(code="PPL-A"), make_item(code="PPL-B")
+    centre = make_location(code="PPL-C")
+    grant = make_grant(code="PPL-G", starts_on=days_ago(30), ends_on=TODAY)
+    lots = [make_lot(item, code=f"L{n}", grant_id=grant.id) for n in range(2)]
+    other_lot = make_lot(other_item, grant_id=grant.id)
+    for lot in (*lots, other_lot):
+        move(TransactionKind.RECEIPT, lot, 10, virtual("SUPPLIER"), centre, days_ago(20))
+
+    def slip(recipient: Recipient, lines: list[LineInput]) -> int:
+        return record_distribution(
+            actor=SYSTEM,
+            location_id=centre.id,
+            distributed_on=days_ago(5),
+            recipient=recipient,
+            lines=lines,
+            operation_key=operation_key(),
+        ).id
+
+    # Both of the grant's lots of one item on one class slip: its five people count once.
+    slip(
+        Recipient(RecipientType.CLASS, reference="CLS-02", headcounts={"girls": 2, "boys": 3}),
+        [LineInput(item.id, lots[0].id, 1), LineInput(item.id, lots[1].id, 1)],
+    )
+    patient = slip(
+        Recipient(
+            RecipientType.PATIENT,
+            reference="BEN-0042",
+            service=FittingService.NEW,
+            side=Side.LEFT,
+        ),
+        [LineInput(other_item.id, other_lot.id, 1)],
+    )
+    # The patient's slip corrected to the first item: it serves the first item, not the second.
+    correct_distribution(
+        actor=SYSTEM,
+        distribution_id=patient,
+        revision=1,
+        lines=[LineInput(item.id, lots[0].id, 2)],
+        note="the paper says the other item",
+        operation_key=operation_key(),
+    )
+    db.session.commit()
+    sign_in(client, make_user(Role.VIEWER))
+    db.session.commit()
+    rows = report_csv(client, "grant", grant=grant.id)
+    assert [(r["Code"], r["Distributed"], r["People served"]) for r in rows] == [
+        ("PPL-A", "4", "6"),
+        ("PPL-B", "0", "0"),
+        ("Total", "4", "6"),
+    ]

@@ -17,13 +17,16 @@ pair's spans at once. ``seed-scale`` and the migration fill the table with :func
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     insert,
@@ -87,58 +90,78 @@ def walk(
     return spans
 
 
-def _recompute(location_id: int, item_ids: Sequence[int], since: date) -> None:
-    """Rewrite the spans of these items at a place from ``since`` on (a few statements).
+@lru_cache(maxsize=1)
+def _statements() -> tuple[Any, Any, Any, Any]:
+    """The reads and the delete of :func:`_recompute`, with bound parameters, built once.
 
-    Each item's balance the evening before ``since`` is its balance now less its movements
-    from ``since`` on. It had stocked the item by then when that balance is above zero, or
-    when a span was running then (nothing on hand and never stocked: no span).
+    Building them afresh on every post cost as much as running them.
     """
+    place = bindparam("location_id", type_=Integer)
+    items = bindparam("item_ids", expanding=True)
+    since = bindparam("since", type_=Date)
     came = select(
         Movement.item_id.label("item_id"),
         Movement.occurred_on.label("day"),
         Movement.quantity.label("delta"),
         literal(1).label("came"),
     ).where(
-        Movement.to_location_id == location_id,
-        Movement.item_id.in_(item_ids),
+        Movement.to_location_id == place,
+        Movement.item_id.in_(items),
         Movement.occurred_on >= since,
     )
     went = select(
         Movement.item_id, Movement.occurred_on, literal(0) - Movement.quantity, literal(0)
     ).where(
-        Movement.from_location_id == location_id,
-        Movement.item_id.in_(item_ids),
+        Movement.from_location_id == place,
+        Movement.item_id.in_(items),
         Movement.occurred_on >= since,
     )
     moves = union_all(came, went).subquery()
-    days: dict[int, list[tuple[date, int, bool]]] = defaultdict(list)
-    for item_id, day, net, came_in in db.session.execute(
+    daily = (
         select(moves.c.item_id, moves.c.day, func.sum(moves.c.delta), func.max(moves.c.came))
         .group_by(moves.c.item_id, moves.c.day)
         .order_by(moves.c.item_id, moves.c.day)
-    ):
+    )
+    on_hand = select(ItemBalance.item_id, ItemBalance.on_hand).where(
+        ItemBalance.location_id == place, ItemBalance.item_id.in_(items)
+    )
+    # The spans a post from ``since`` may change: those running then and those after.
+    affected = select(
+        StockOutSpan.id, StockOutSpan.item_id, StockOutSpan.starts_on, StockOutSpan.ends_on
+    ).where(
+        StockOutSpan.location_id == place,
+        StockOutSpan.item_id.in_(items),
+        or_(
+            StockOutSpan.starts_on >= since,
+            StockOutSpan.ends_on.is_(None),
+            StockOutSpan.ends_on >= since,
+        ),
+    )
+    gone = delete(StockOutSpan).where(StockOutSpan.id.in_(bindparam("ids", expanding=True)))
+    return daily, on_hand, affected, gone
+
+
+def _recompute(location_id: int, item_ids: Sequence[int], since: date) -> None:
+    """Rewrite the spans of these items at a place from ``since`` on (three reads, usually).
+
+    Each item's balance the evening before ``since`` is its balance now less its movements
+    from ``since`` on. It had stocked the item by then when that balance is above zero, or
+    when a span was running then (nothing on hand and never stocked: no span). Only the spans
+    that differ are deleted or inserted: a post that leaves stock on the shelf writes none.
+    """
+    daily, on_hand_of, affected, gone = _statements()
+    params = {"location_id": location_id, "item_ids": list(item_ids), "since": since}
+    days: dict[int, list[tuple[date, int, bool]]] = defaultdict(list)
+    for item_id, day, net, came_in in db.session.execute(daily, params):
         days[item_id].append((day, int(net), bool(came_in)))
-    on_hand = dict(
-        db.session.execute(
-            select(ItemBalance.item_id, ItemBalance.on_hand).where(
-                ItemBalance.location_id == location_id, ItemBalance.item_id.in_(item_ids)
-            )
-        ).all()
-    )
-    here = (StockOutSpan.location_id == location_id, StockOutSpan.item_id.in_(item_ids))
-    from_since = or_(StockOutSpan.ends_on.is_(None), StockOutSpan.ends_on >= since)
-    running = dict(
-        db.session.execute(
-            select(StockOutSpan.item_id, StockOutSpan.starts_on).where(
-                *here, StockOutSpan.starts_on < since, from_since
-            )
-        ).all()
-    )
-    db.session.execute(
-        delete(StockOutSpan).where(*here, or_(StockOutSpan.starts_on >= since, from_since))
-    )
-    rows = []
+    on_hand = dict(db.session.execute(on_hand_of, params).all())
+    running: dict[int, date] = {}
+    old: dict[tuple[int, date, date | None], int] = {}
+    for span_id, item_id, starts_on, ends_on in db.session.execute(affected, params):
+        old[(item_id, starts_on, ends_on)] = span_id
+        if starts_on < since:
+            running[item_id] = starts_on
+    new = set()
     for item_id in item_ids:
         balance = (on_hand.get(item_id) or 0) - sum(net for _d, net, _c in days[item_id])
         open_since = running.get(item_id)
@@ -146,11 +169,19 @@ def _recompute(location_id: int, item_ids: Sequence[int], since: date) -> None:
         for start, end in walk(
             days[item_id], balance=balance, stocked=stocked, open_since=open_since
         ):
-            rows.append(
-                {"location_id": location_id, "item_id": item_id, "starts_on": start, "ends_on": end}
-            )
-    if rows:
-        db.session.execute(insert(StockOutSpan), rows)
+            new.add((item_id, start, end))
+    stale = [span_id for key, span_id in old.items() if key not in new]
+    if stale:
+        db.session.execute(gone, {"ids": stale})
+    fresh = sorted(new - old.keys(), key=lambda key: (key[0], key[1]))
+    if fresh:
+        db.session.execute(
+            insert(StockOutSpan),
+            [
+                {"location_id": location_id, "item_id": i, "starts_on": s, "ends_on": e}
+                for i, s, e in fresh
+            ],
+        )
 
 
 def record(lines: Iterable[Any], occurred_on: date, locations: Mapping[int, Location]) -> None:

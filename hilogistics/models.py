@@ -13,6 +13,8 @@ from hilogistics.distributions.models import (
 from hilogistics.history.models import ChangeRecord
 from hilogistics.locations.models import Location, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentPrint
+from hilogistics.reports.distribution_months import DistributionMonth
+from hilogistics.reports.stockout_spans import StockOutSpan
 from hilogistics.requisitions.models import Requisition, RequisitionEvent, RequisitionLine
 from hilogistics.shipments.models import Shipment, ShipmentEvent, ShipmentLine
 from hilogistics.stock.models import (
@@ -37,6 +39,7 @@ __all__ = [
     "Distribution",
     "DistributionEvent",
     "DistributionLine",
+    "DistributionMonth",
     "Document",
     "DocumentCounter",
     "DocumentPrint",
@@ -60,6 +63,7 @@ __all__ = [
     "StockSummary",
     "StockCount",
     "StockCountLine",
+    "StockOutSpan",
     "StockTransaction",
     "Unit",
     "User",

@@ -9,8 +9,13 @@ period; opening stock is closing stock less the period's net flows across the ou
     opening + received = distributed + lost or written off + on hand at warehouses + elsewhere
 
 and, at the warehouses, what came in and was not dispatched, distributed or lost is on hand
-there. Only the movements dated from the period's start on are read (index on the lot and
-date), and the balances of the grant's lots.
+there. Only the movements dated from the period's start on are read, from the index on the
+lot and date that also carries their item, places and quantity, summed per route before the
+places are looked up; the balances of the grant's lots; and the people served from the slip
+lines of the grant's lots. No summary table: a monthly one per grant, item and route held
+10 700 rows for the 23 400 movements of the latest grant at a million movements (routes rarely
+repeat within a month), and one keyed by the kind of place would go wrong when a place's kind
+is edited.
 """
 
 from typing import Any
@@ -110,21 +115,32 @@ class GrantReport(Report):
         start = form.date_from.data or (grant.starts_on if grant else None)
         end = form.date_to.data or (grant.ends_on if grant else None)
         lots = select(Lot.id).where(Lot.grant_id == grant_id)
-        origin, target = aliased(Location), aliased(Location)
-        a, b = _class(origin), _class(target)
-        q = Movement.quantity
-        within = Movement.occurred_on <= end
-        inside = ("W", "F")
-
-        def flow(condition: Any, back: Any, *, when: Any = within) -> Any:
-            return func.sum(
-                case((and_(when, condition), q), (and_(when, back), -q), else_=literal(0))
-            )
-
         later = Movement.occurred_on > end
-        moves = (
+        # The grant's movements summed per item and route first, from the index alone
+        # (ix_movements_lot_date covers the read), so each route's two places are looked up
+        # once, not once per movement.
+        routes = (
             select(
                 Movement.item_id.label("item_id"),
+                Movement.from_location_id.label("origin"),
+                Movement.to_location_id.label("target"),
+                func.sum(case((later, literal(0)), else_=Movement.quantity)).label("within"),
+                func.sum(case((later, Movement.quantity), else_=literal(0))).label("later"),
+            )
+            .where(Movement.lot_id.in_(lots), Movement.occurred_on >= start)
+            .group_by(Movement.item_id, Movement.from_location_id, Movement.to_location_id)
+            .subquery("routes")
+        )
+        origin, target = aliased(Location), aliased(Location)
+        a, b = _class(origin), _class(target)
+        inside = ("W", "F")
+
+        def flow(condition: Any, back: Any, *, q: Any = routes.c.within) -> Any:
+            return func.sum(case((condition, q), (back, -q), else_=literal(0)))
+
+        moves = (
+            select(
+                routes.c.item_id.label("item_id"),
                 flow(and_(a == "S", b.in_(inside)), and_(b == "S", a.in_(inside))).label(
                     "received"
                 ),
@@ -133,15 +149,14 @@ class GrantReport(Report):
                     "distributed"
                 ),
                 flow(and_(a.in_(inside), b == "L"), and_(a == "L", b.in_(inside))).label("lost"),
-                flow(b == "W", a == "W", when=later).label("later_w"),
-                flow(b == "F", a == "F", when=later).label("later_f"),
+                flow(b == "W", a == "W", q=routes.c.later).label("later_w"),
+                flow(b == "F", a == "F", q=routes.c.later).label("later_f"),
                 literal(0).label("now_w"),
                 literal(0).label("now_f"),
             )
-            .join(origin, origin.id == Movement.from_location_id)
-            .join(target, target.id == Movement.to_location_id)
-            .where(Movement.lot_id.in_(lots), Movement.occurred_on >= start)
-            .group_by(Movement.item_id)
+            .join(origin, origin.id == routes.c.origin)
+            .join(target, target.id == routes.c.target)
+            .group_by(routes.c.item_id)
         )
         place = aliased(Location)
         c = _class(place)
@@ -197,8 +212,23 @@ class GrantReport(Report):
 
         Each slip counts once per item, however many of the grant's lots it used.
         """
+        individual = case(
+            (
+                Distribution.recipient_type.in_((RecipientType.PATIENT, RecipientType.OTHER)),
+                literal(1),
+            ),
+            else_=literal(0),
+        )
+        people = sum((getattr(Distribution, n) for n in HEADCOUNT_FIELDS), individual)
+        # From the grant's lots to their lines (ix_distribution_lines_lot_distribution, which
+        # covers the read; a lot names its item), then each line's slip by key, once: the
+        # period's slips at every place are many more than the grant's lines.
         slips = (
-            select(DistributionLine.distribution_id, DistributionLine.item_id)
+            select(
+                DistributionLine.distribution_id,
+                Lot.item_id.label("item_id"),
+                people.label("people"),
+            )
             .join(Lot, Lot.id == DistributionLine.lot_id)
             .join(
                 Distribution,
@@ -208,24 +238,15 @@ class GrantReport(Report):
                 ),
             )
             .where(
-                Lot.grant_id == grant_id,
+                DistributionLine.lot_id.in_(select(Lot.id).where(Lot.grant_id == grant_id)),
                 Distribution.distributed_on >= start,
                 Distribution.distributed_on <= end,
             )
             .distinct()
             .subquery("slips")
         )
-        individual = case(
-            (
-                Distribution.recipient_type.in_((RecipientType.PATIENT, RecipientType.OTHER)),
-                literal(1),
-            ),
-            else_=literal(0),
-        )
-        people = sum((getattr(Distribution, n) for n in HEADCOUNT_FIELDS), individual)
         return (
-            select(slips.c.item_id, func.sum(people).label("people"))
-            .join(Distribution, Distribution.id == slips.c.distribution_id)
+            select(slips.c.item_id, func.sum(slips.c.people).label("people"))
             .group_by(slips.c.item_id)
             .subquery("people")
         )

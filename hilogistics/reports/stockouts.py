@@ -1,11 +1,11 @@
 """Stock-outs: the days each item was out of stock at each place over a period.
 
-Worked from the movements in SQL: each (place, item)'s balance at the period's end is its
-recorded balance less the movements dated after; its balance at the start, that less the
-period's daily changes. Between two days with movements the balance stays the same, so the
-days out are the lengths of the stretches whose end-of-day balance is zero (window functions:
-a running sum and the next day with a change, on SQLite and PostgreSQL alike). Before a
-place's first receipt of an item nothing is counted: it was not out, it had never stocked it.
+Read from the stock-out spans the ledger keeps (``stock_out_spans``: per place and item, the
+stretches whose end-of-day balance was zero, counted from the place's first receipt of the
+item): the period's days are those of the spans that touch it, clipped to it, found through
+``ix_stock_out_spans_ends`` without reading a movement. Closing stock is zero for a pair out at
+the period's end, otherwise its balance less what moved after the period (nothing by default).
+Replaying the period's movements instead took 13 s over all places at a million movements.
 """
 
 from datetime import timedelta
@@ -19,12 +19,10 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,6 +38,7 @@ from hilogistics.locations.models import PHYSICAL_KINDS, Location
 from hilogistics.reports.charts import BarChart
 from hilogistics.reports.choices import chosen_id, fill_categories, fill_places
 from hilogistics.reports.framework import Column, Report, place_scope
+from hilogistics.reports.stockout_spans import StockOutSpan
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.models import ItemBalance, Movement
 
@@ -119,131 +118,68 @@ class StockOutReport(Report):
         )
         if location_id is not None:
             places = places.where(Location.id == location_id)
-        came = select(
-            Movement.to_location_id.label("loc"),
-            Movement.item_id.label("item_id"),
-            Movement.occurred_on.label("day"),
-            Movement.quantity.label("delta"),
-        ).where(Movement.occurred_on >= start, Movement.to_location_id.in_(places))
-        went = select(
-            Movement.from_location_id, Movement.item_id, Movement.occurred_on, -Movement.quantity
-        ).where(Movement.occurred_on >= start, Movement.from_location_id.in_(places))
-        moves = union_all(came, went).subquery("moves")
-        daily = (
+        span = StockOutSpan
+        # Each span's days inside the period: from the later of its start and the period's,
+        # to the earlier of its end and the day after the period's.
+        first = case((span.starts_on > start, span.starts_on), else_=literal(start, Date))
+        last = case(
+            (and_(span.ends_on.is_not(None), span.ends_on <= end), span.ends_on),
+            else_=literal(after_end, Date),
+        )
+        still_out = or_(span.ends_on.is_(None), span.ends_on > end)
+        out = (
             select(
-                moves.c.loc,
-                moves.c.item_id,
-                moves.c.day,
-                func.sum(moves.c.delta).label("delta"),
+                span.location_id.label("loc"),
+                span.item_id.label("item_id"),
+                func.sum(days_between(first, last)).label("days"),
+                func.max(case((still_out, literal(1)), else_=literal(0))).label("out_at_end"),
             )
-            .where(moves.c.day <= end)
-            .group_by(moves.c.loc, moves.c.item_id, moves.c.day)
-            .subquery("daily")
-        )
-        later = (
-            select(moves.c.loc, moves.c.item_id, func.sum(moves.c.delta).label("delta"))
-            .where(moves.c.day > end)
-            .group_by(moves.c.loc, moves.c.item_id)
-            .subquery("later")
-        )
-        changes = (
-            select(
-                daily.c.loc,
-                daily.c.item_id,
-                func.sum(daily.c.delta).label("delta"),
-                func.min(daily.c.day).label("first_day"),
+            .where(
+                span.starts_on <= end,
+                or_(span.ends_on.is_(None), span.ends_on > start),
+                span.location_id.in_(places),
             )
-            .group_by(daily.c.loc, daily.c.item_id)
-            .subquery("changes")
+            .group_by(span.location_id, span.item_id)
+            .subquery("out")
         )
-        ib = ItemBalance
-        closing = ib.on_hand - func.coalesce(later.c.delta, 0)
-        opening = closing - func.coalesce(changes.c.delta, 0)
-        stocked_before = exists().where(
-            Movement.item_id == ib.item_id,
-            Movement.to_location_id == ib.location_id,
-            Movement.occurred_on < start,
-        )
-        pairs = (
-            select(
-                ib.location_id.label("loc"),
-                ib.item_id.label("item_id"),
-                opening.label("opening"),
-                closing.label("closing"),
-                case(
-                    (
-                        and_(opening <= 0, stocked_before),
-                        days_between(
-                            literal(start, Date),
-                            func.coalesce(changes.c.first_day, literal(after_end, Date)),
-                        ),
-                    ),
-                    else_=literal(0),
-                ).label("initial"),
+
+        def later(place: Any) -> Any:
+            return (
+                select(func.coalesce(func.sum(Movement.quantity), 0))
+                .where(
+                    Movement.item_id == out.c.item_id,
+                    place == out.c.loc,
+                    Movement.occurred_on > end,
+                )
+                .scalar_subquery()
             )
-            .outerjoin(later, and_(later.c.loc == ib.location_id, later.c.item_id == ib.item_id))
-            .outerjoin(
-                changes, and_(changes.c.loc == ib.location_id, changes.c.item_id == ib.item_id)
-            )
-            .where(ib.location_id.in_(places))
-            .subquery("pairs")
+
+        # Out at the period's end: none on hand (a physical place never goes below zero);
+        # otherwise today's balance less what moved after the period (nothing, by default).
+        closing = case(
+            (out.c.out_at_end == 1, literal(0)),
+            else_=func.coalesce(ItemBalance.on_hand, 0)
+            - later(Movement.to_location_id)
+            + later(Movement.from_location_id),
         )
-        window = {
-            "partition_by": (daily.c.loc, daily.c.item_id),
-            "order_by": daily.c.day,
-        }
-        running = (
-            select(
-                daily.c.loc,
-                daily.c.item_id,
-                daily.c.day,
-                (pairs.c.opening + func.sum(daily.c.delta).over(**window, rows=(None, 0))).label(
-                    "balance"
-                ),
-                func.lead(daily.c.day).over(**window).label("next_day"),
-            )
-            .join(pairs, and_(pairs.c.loc == daily.c.loc, pairs.c.item_id == daily.c.item_id))
-            .subquery("running")
-        )
-        stretches = (
-            select(
-                running.c.loc,
-                running.c.item_id,
-                func.sum(
-                    case(
-                        (
-                            running.c.balance <= 0,
-                            days_between(
-                                running.c.day,
-                                func.coalesce(running.c.next_day, literal(after_end, Date)),
-                            ),
-                        ),
-                        else_=literal(0),
-                    )
-                ).label("days"),
-            )
-            .group_by(running.c.loc, running.c.item_id)
-            .subquery("stretches")
-        )
-        days = (pairs.c.initial + func.coalesce(stretches.c.days, 0)).label("days")
         place = localised_name(Location, locale)
         stmt = (
             select(
                 place.label("place"),
                 Item.code.label("code"),
                 localised_name(Item, locale).label("item"),
-                days,
-                pairs.c.closing.label("closing"),
+                out.c.days.label("days"),
+                closing.label("closing"),
             )
-            .select_from(pairs)
+            .select_from(out)
+            .join(Location, Location.id == out.c.loc)
+            .join(Item, Item.id == out.c.item_id)
             .outerjoin(
-                stretches,
-                and_(stretches.c.loc == pairs.c.loc, stretches.c.item_id == pairs.c.item_id),
+                ItemBalance,
+                and_(ItemBalance.location_id == out.c.loc, ItemBalance.item_id == out.c.item_id),
             )
-            .join(Location, Location.id == pairs.c.loc)
-            .join(Item, Item.id == pairs.c.item_id)
-            .where(pairs.c.initial + func.coalesce(stretches.c.days, 0) > 0)
-            .order_by(days.desc(), place, Item.code, Location.id)
+            .where(out.c.days > 0)
+            .order_by(out.c.days.desc(), place, Item.code, Location.id)
         )
         category_id = chosen_id(form.category)
         if category_id is not None:

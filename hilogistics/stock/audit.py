@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select, union_all
 
 from hilogistics.db import db
+from hilogistics.reports import distribution_months, stockout_spans
 from hilogistics.stock import summaries
 from hilogistics.stock.models import (
     Balance,
@@ -93,6 +94,10 @@ def ledger_differences() -> list[Difference]:
     differences += item_row_differences()
     differences += serial_differences()
     differences += summary_differences()
+    differences += [Difference(None, 0, None, 0, 0, p) for p in stockout_spans.span_differences()]
+    differences += [
+        Difference(None, 0, None, 0, 0, p) for p in distribution_months.month_differences()
+    ]
     return differences
 
 

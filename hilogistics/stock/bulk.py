@@ -65,6 +65,7 @@ from hilogistics.distributions.models import (
 )
 from hilogistics.locations.models import VIRTUAL_KINDS, Location, LocationKind, Province
 from hilogistics.registry.models import Document, DocumentCounter, DocumentType, format_number
+from hilogistics.reports import distribution_months, stockout_spans
 from hilogistics.shipments.models import (
     Shipment,
     ShipmentAction,
@@ -179,6 +180,8 @@ def seed_scale(
     seeder.grants()
     seeder.simulate(movements)
     balances = seeder.balances()
+    stockout_spans.rebuild()
+    distribution_months.rebuild()
     seeder.analyse()
     return ScaleSummary(
         items=items,

@@ -49,6 +49,7 @@ from hilogistics.db import begin_write, db, insert_ignoring_conflict
 from hilogistics.errors import DomainError, PermissionDeniedError
 from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location, LocationKind
+from hilogistics.reports import distribution_months, stockout_spans
 from hilogistics.stock import summaries
 from hilogistics.stock.errors import (
     InsufficientStockError,
@@ -307,6 +308,8 @@ def post(
             _apply(lines, lots, locations)
             # After every balance row: the summaries' locks come last, in their own order.
             summaries.apply_lines(lines, lots)
+            stockout_spans.record(lines, occurred_on, locations)
+            distribution_months.record(transaction)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)

@@ -240,7 +240,16 @@ class Movement(db.Model):
             "to_location_id",
             "quantity",
         ),
-        Index("ix_movements_lot_date", "lot_id", "occurred_on"),
+        # Covering: the per-grant report sums its lots' movements per route from the index.
+        Index(
+            "ix_movements_lot_date",
+            "lot_id",
+            "occurred_on",
+            "item_id",
+            "from_location_id",
+            "to_location_id",
+            "quantity",
+        ),
         # A place's consumption over months, all items at once (requisition suggestions).
         Index("ix_movements_from_date", "from_location_id", "occurred_on"),
         Index("ix_movements_to_item_date", "to_location_id", "item_id", "occurred_on"),

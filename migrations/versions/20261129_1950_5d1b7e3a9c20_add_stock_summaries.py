@@ -12,7 +12,7 @@ all places reads the first places' rows only (6 ms at a million movements) inste
 every row of every place (60 ms).
 
 Revision ID: 5d1b7e3a9c20
-Revises: 4c8e2a9d6f13
+Revises: 3481b809dd1f
 Create Date: 2026-11-29 19:30:00
 
 """
@@ -22,7 +22,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5d1b7e3a9c20'
-down_revision = '4c8e2a9d6f13'
+down_revision = '3481b809dd1f'
 branch_labels = None
 depends_on = None
 

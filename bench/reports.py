@@ -51,6 +51,9 @@ def report_urls(app: object) -> dict[str, tuple[str, str]]:
         "grant": ("logistics", f"/reports/grant?grant={grant.id}"),
         "stock-outs 90d": ("logistics", "/reports/stockouts"),
         "stock-outs tech": ("technician", "/reports/stockouts"),
+        "months all": ("logistics", "/reports/months"),
+        "months needed": ("logistics", "/reports/months?needed=y"),
+        "months tech": ("technician", "/reports/months"),
     }
 
 
@@ -61,6 +64,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--locations", type=int, default=120)
     parser.add_argument("--out", default="/tmp/reports-bench")
+    parser.add_argument("--only", default="", help="comma-separated report names to measure")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     folder = Path(args.out).resolve()
@@ -83,6 +87,8 @@ def main() -> int:
             sites[size] = clients
             urls[size] = report_urls(app)
         names = list(urls[sizes[0]])
+        if args.only:
+            names = [name for name in names if name in args.only.split(",")]
         medians: dict[str, dict[int, float]] = {}
         for name in names:
             timings: dict[int, list[float]] = {size: [] for size in sizes}

@@ -146,14 +146,11 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
             .order_by(ShipmentLine.shipment_id.desc())
             .limit(1)
         )
-        # The place with the most shipments awaiting receipt, also chosen at each size.
-        awaiting_location, awaiting = db.session.execute(
-            select(Shipment.destination_id, func.count())
-            .where(Shipment.status.in_(AWAITING))
-            .group_by(Shipment.destination_id)
-            .order_by(func.count().desc(), Shipment.destination_id)
-            .limit(1)
-        ).one_or_none() or (targets["location"], 0)
+        # The technician's place, chosen at each size so that both show about as much (as
+        # bench/distributions.py picks comparable subjects): the place with about
+        # TECH_AWAITING shipments awaiting receipt and, among those, about TECH_ROWS items on
+        # hand. The place with the most awaiting grows with the history and so did its page.
+        awaiting_location, awaiting, tech_rows = comparable_technician_place()
         bench_users(
             PASSWORD,
             ("bench", Role.LOGISTICS, None),
@@ -171,7 +168,40 @@ def prepare(app: Flask, targets: dict[str, int]) -> dict[str, int]:
         "shipments": shipments,
         "awaiting": awaiting,
         "awaiting_location": awaiting_location,
+        "tech_rows": tech_rows,
     }
+
+
+# What the technician's place holds at every size (see comparable_technician_place).
+TECH_AWAITING = 1
+TECH_ROWS = 350
+
+
+def comparable_technician_place() -> tuple[int, int, int]:
+    """(place, shipments awaiting receipt there, items on hand there) closest to the targets."""
+    awaiting = (
+        select(func.count())
+        .where(Shipment.destination_id == Location.id, Shipment.status.in_(AWAITING))
+        .scalar_subquery()
+        .label("awaiting")
+    )
+    rows = (
+        select(func.count())
+        .where(ItemBalance.location_id == Location.id, ItemBalance.on_hand > 0)
+        .scalar_subquery()
+        .label("rows")
+    )
+    place = select(Location.id, awaiting, rows).where(Location.kind.in_(PHYSICAL_KINDS)).subquery()
+    found = db.session.execute(
+        select(place)
+        .order_by(
+            func.abs(place.c.awaiting - TECH_AWAITING),
+            func.abs(place.c.rows - TECH_ROWS),
+            place.c.id,
+        )
+        .limit(1)
+    ).one()
+    return int(found[0]), int(found[1]), int(found[2])
 
 
 # Reorder levels the seeding does not set: this many items at the busiest places, half of them
@@ -183,6 +213,17 @@ def _reorder_levels(technician_place: int) -> None:
     """Set LEVELS reorder levels (once): the first item rows of the technician's place, then
     of the places with the most items; every other one below its minimum."""
     if db.session.scalar(select(func.count()).select_from(ReorderLevel)):
+        # Levels exist; the technician's place (chosen at each size) gets its own if it has none.
+        here = select(func.count()).where(ReorderLevel.location_id == technician_place)
+        if db.session.scalar(here):
+            return
+        rows = db.session.execute(
+            select(ItemBalance.location_id, ItemBalance.item_id, ItemBalance.on_hand)
+            .where(ItemBalance.location_id == technician_place)
+            .order_by(ItemBalance.id)
+            .limit(TECH_LEVELS)
+        ).all()
+        _add_levels(rows)
         return
     physical = select(Location.id).where(Location.kind.in_(PHYSICAL_KINDS))
     rows = db.session.execute(
@@ -191,6 +232,14 @@ def _reorder_levels(technician_place: int) -> None:
         .order_by(ItemBalance.location_id != technician_place, ItemBalance.id)
         .limit(LEVELS)
     ).all()
+    _add_levels(rows)
+
+
+# Levels given to a technician's place that had none when it was chosen.
+TECH_LEVELS = 40
+
+
+def _add_levels(rows: Any) -> None:
     for n, (location_id, item_id, on_hand) in enumerate(rows):
         minimum = on_hand + 1 if n % 2 == 0 else max(on_hand - 1, 0)
         db.session.add(ReorderLevel(location_id=location_id, item_id=item_id, minimum=minimum))
@@ -296,7 +345,9 @@ def run_size(
         f"  location {targets['location']}, item {targets['item']}, card "
         f"{targets['card_location']}/{targets['card_item']} ({targets['card_lines']} lines, "
         f"{targets['last_page']} pages); {targets['shipments']} shipments, shipment "
-        f"{targets['shipment']}, {targets['awaiting']} awaiting at {targets['awaiting_location']}",
+        f"{targets['shipment']}, {targets['awaiting']} awaiting at "
+        f"{targets['awaiting_location']} (the technician's place, {targets['tech_rows']} items "
+        "on hand)",
         flush=True,
     )
     return open_site(app, page_urls(targets)), targets

@@ -7,7 +7,7 @@ narrowed to their own place, as their pages, exports and PDFs must be.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.actors import SystemActor
@@ -195,40 +195,47 @@ def programme_figures(first: date, last: date) -> ProgrammeFigures:
     """People served, units distributed and places reached by the slips dated ``first``–``last``.
 
     People: each patient code once, plus the head-counts of classes and camp sessions. Units:
-    the slips' current lines (a corrected slip counts as corrected). Three statements over the
+    the slips' current lines (a corrected slip counts as corrected). One statement over the
     month's distributions and their lines, never the ledger.
     """
     in_month = Distribution.distributed_on.between(first, last)
-    patients = db.session.scalar(
-        select(func.count(func.distinct(Distribution.recipient_ref))).where(
-            in_month, Distribution.recipient_type == RecipientType.PATIENT
-        )
-    )
     heads = sum(getattr(Distribution, name) for name in HEADCOUNT_FIELDS)
-    grouped = db.session.scalar(
-        select(func.coalesce(func.sum(heads), 0)).where(
-            in_month, Distribution.recipient_type.in_([t for t in RecipientType if t.is_group])
-        )
-    )
-    totals = db.session.execute(
-        select(
-            func.coalesce(func.sum(DistributionLine.quantity), 0),
-            func.count(func.distinct(Distribution.location_id)),
-        )
-        .select_from(Distribution)
-        .outerjoin(
-            DistributionLine,
+    is_group = Distribution.recipient_type.in_([t for t in RecipientType if t.is_group])
+    units = (
+        select(func.coalesce(func.sum(DistributionLine.quantity), 0))
+        .join(
+            Distribution,
             and_(
                 DistributionLine.distribution_id == Distribution.id,
                 DistributionLine.revision == Distribution.revision,
             ),
         )
         .where(in_month)
+        .scalar_subquery()
+    )
+    # One statement, one pass over the month's slips (read by ix_distributions_on), and
+    # their current lines: a busy month is read once, not three times.
+    patients, grouped, places, distributed = db.session.execute(
+        select(
+            func.count(
+                func.distinct(
+                    case(
+                        (
+                            Distribution.recipient_type == RecipientType.PATIENT,
+                            Distribution.recipient_ref,
+                        )
+                    )
+                )
+            ),
+            func.coalesce(func.sum(case((is_group, heads), else_=0)), 0),
+            func.count(func.distinct(Distribution.location_id)),
+            units,
+        ).where(in_month)
     ).one()
     return ProgrammeFigures(
         people_served=int(patients or 0) + int(grouped or 0),
-        items_distributed=int(totals[0]),
-        places_reached=int(totals[1]),
+        items_distributed=int(distributed or 0),
+        places_reached=int(places or 0),
     )
 
 

@@ -4,6 +4,7 @@ from hilogistics.reports.distributions import DistributionReport
 from hilogistics.reports.expiry import ExpiryReport
 from hilogistics.reports.framework import Report
 from hilogistics.reports.grants import GrantReport
+from hilogistics.reports.months import MonthsReport
 from hilogistics.reports.stock import StockReport
 from hilogistics.reports.stockouts import StockOutReport
 
@@ -15,5 +16,6 @@ REPORTS: dict[str, Report] = {
         ExpiryReport(),
         GrantReport(),
         StockOutReport(),
+        MonthsReport(),
     )
 }

@@ -16,8 +16,26 @@ For every item of a place, in one statement (no query per item):
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import exists, func, select, union
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Numeric,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from hilogistics.catalogue.models import Item
@@ -39,6 +57,8 @@ from hilogistics.stock.models import (
 )
 
 WINDOW_MONTHS = 3
+# One place's id, or a SELECT of place ids.
+Places = int | Select[tuple[int]]
 CONSUMING_KINDS = (TransactionKind.DISTRIBUTION, TransactionKind.CONSUMPTION)
 
 
@@ -102,13 +122,228 @@ def fill_suggestions(location: Location) -> list[tuple[Item, Suggestion]]:
 
 def window(on: date) -> tuple[date, date]:
     """The first day of the window and the first day after it: three months before ``on``'s."""
-    month_index = on.year * 12 + on.month - 1 - WINDOW_MONTHS
-    return date(month_index // 12, month_index % 12 + 1, 1), on.replace(day=1)
+    return month_start(on, -WINDOW_MONTHS), on.replace(day=1)
 
 
 def months_between(start: date, end: date) -> int:
     """Whole months from the first of ``start``'s month to ``end`` (a first of month)."""
     return (end.year - start.year) * 12 + end.month - start.month
+
+
+def month_start(first: date, months: int) -> date:
+    """The first day of the month ``months`` after ``first``'s month."""
+    month_index = first.year * 12 + first.month - 1 + months
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _at(column: ColumnElement[int], places: Places) -> ColumnElement[bool]:
+    # One place by equality (an index probe), several by a sub-select of their ids.
+    return column == places if isinstance(places, int) else column.in_(places)
+
+
+def place_figures(places: Places, *, on: date | None = None) -> CTE:
+    """Per (place, item): the figures a suggestion is worked from, for one place or several.
+
+    ``places`` is a place's id or a SELECT of place ids. Columns: ``location_id``, ``item_id``,
+    ``on_hand``, ``on_the_way``, ``used`` (net consumption over the window, never negative),
+    ``months`` (complete months it covers; NULL for an item that came this month),
+    ``minimum``, ``maximum``. Rows: every item a place holds, expects, consumed or has a
+    reorder level for.
+    """
+    start, end = window(on or business_today())
+    stock = (
+        select(
+            ItemBalance.location_id.label("location_id"),
+            ItemBalance.item_id.label("item_id"),
+            ItemBalance.on_hand.label("on_hand"),
+        )
+        .where(_at(ItemBalance.location_id, places))
+        .subquery("stock")
+    )
+    way = (
+        select(
+            Shipment.destination_id.label("location_id"),
+            ShipmentLine.item_id.label("item_id"),
+            func.sum(
+                ShipmentLine.quantity
+                - ShipmentLine.received
+                - ShipmentLine.damaged
+                - ShipmentLine.lost
+            ).label("on_the_way"),
+        )
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(
+            _at(Shipment.destination_id, places),
+            Shipment.direction == ShipmentDirection.OUTBOUND,
+            Shipment.status.in_(AWAITING),
+        )
+        .group_by(Shipment.destination_id, ShipmentLine.item_id)
+        .subquery("way")
+    )
+    used = (
+        select(
+            Movement.from_location_id.label("location_id"),
+            Movement.item_id.label("item_id"),
+            func.sum(Movement.quantity).label("total"),
+        )
+        .join(StockTransaction, StockTransaction.id == Movement.transaction_id)
+        .where(
+            _at(Movement.from_location_id, places),
+            Movement.occurred_on >= start,
+            Movement.occurred_on < end,
+            StockTransaction.kind.in_(CONSUMING_KINDS),
+        )
+        .group_by(Movement.from_location_id, Movement.item_id)
+        .subquery("used")
+    )
+    # A corrected slip reverses what it handed out: counted back in the month it was handed out.
+    undone = aliased(Movement)
+    undone_tx = aliased(StockTransaction)
+    back = (
+        select(
+            Movement.to_location_id.label("location_id"),
+            Movement.item_id.label("item_id"),
+            func.sum(Movement.quantity).label("total"),
+        )
+        .join(undone, undone.id == Movement.reverses_movement_id)
+        .join(undone_tx, undone_tx.id == undone.transaction_id)
+        .where(
+            _at(Movement.to_location_id, places),
+            Movement.occurred_on >= start,
+            undone.from_location_id == Movement.to_location_id,
+            undone.occurred_on >= start,
+            undone.occurred_on < end,
+            undone_tx.kind.in_(CONSUMING_KINDS),
+        )
+        .group_by(Movement.to_location_id, Movement.item_id)
+        .subquery("back")
+    )
+    # First arrival inside the window only (what an old history holds is not read); whether
+    # the item came before the window is one index probe per such item (EXISTS below).
+    first = (
+        select(
+            Movement.to_location_id.label("location_id"),
+            Movement.item_id.label("item_id"),
+            func.min(Movement.occurred_on).label("first_on"),
+        )
+        .where(_at(Movement.to_location_id, places), Movement.occurred_on >= start)
+        .group_by(Movement.to_location_id, Movement.item_id)
+        .subquery("first")
+    )
+    levels = (
+        select(
+            ReorderLevel.location_id.label("location_id"),
+            ReorderLevel.item_id.label("item_id"),
+            ReorderLevel.minimum.label("minimum"),
+            ReorderLevel.maximum.label("maximum"),
+        )
+        .where(_at(ReorderLevel.location_id, places))
+        .subquery("levels")
+    )
+    # Every (place, item) that ever moved has its item row (the ledger writes it and never
+    # deletes it), so what was consumed is among the stock rows; a union over every row would
+    # sort them all to remove duplicates, hence the few others are added when not among them.
+    others = union(
+        select(way.c.location_id, way.c.item_id), select(levels.c.location_id, levels.c.item_id)
+    ).subquery("others")
+    ids: Any = union_all(
+        select(stock.c.location_id, stock.c.item_id),
+        select(others.c.location_id, others.c.item_id).where(
+            ~exists().where(
+                ItemBalance.location_id == others.c.location_id,
+                ItemBalance.item_id == others.c.item_id,
+            )
+        ),
+    )
+    # Materialised too: joined to a UNION ALL, the planner would work every part for each arm.
+    ids = ids.cte("ids").prefix_with("MATERIALIZED")
+
+    def joined(part: Subquery) -> ColumnElement[bool]:
+        return and_(part.c.location_id == ids.c.location_id, part.c.item_id == ids.c.item_id)
+
+    earlier = (
+        exists()
+        .where(
+            Movement.to_location_id == ids.c.location_id,
+            Movement.item_id == ids.c.item_id,
+            Movement.occurred_on < start,
+        )
+        .correlate(ids)
+    )
+    # Complete months since the first arrival: the whole window when the item was there before
+    # it (or never arrived inside it), fewer when it first came inside it, none this month.
+    months = case(
+        (first.c.first_on.is_(None), WINDOW_MONTHS),
+        (earlier, WINDOW_MONTHS),
+        *(
+            (first.c.first_on < month_start(start, k + 1), WINDOW_MONTHS - k)
+            for k in range(WINDOW_MONTHS)
+        ),
+        else_=null(),
+    )
+    net = func.coalesce(used.c.total, 0) - func.coalesce(back.c.total, 0)
+    return (
+        select(
+            ids.c.location_id.label("location_id"),
+            ids.c.item_id.label("item_id"),
+            func.coalesce(stock.c.on_hand, 0).label("on_hand"),
+            func.coalesce(way.c.on_the_way, 0).label("on_the_way"),
+            case((net > 0, net), else_=0).label("used"),
+            months.label("months"),
+            levels.c.minimum.label("minimum"),
+            levels.c.maximum.label("maximum"),
+        )
+        .select_from(ids)
+        .outerjoin(stock, joined(stock))
+        .outerjoin(way, joined(way))
+        .outerjoin(used, joined(used))
+        .outerjoin(back, joined(back))
+        .outerjoin(first, joined(first))
+        .outerjoin(levels, joined(levels))
+        # Materialised: the figures are read by several expressions each, and a flattened
+        # subquery would work the months' EXISTS again for each of them.
+        .cte("figures")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def suggested_quantity(figures: CTE, target_months: int | ColumnElement[int]) -> ColumnElement[int]:
+    """The suggested quantity: target months × monthly use − on hand − on its way, rounded up.
+
+    The one place the formula is written: requisitions and the months-of-stock report both
+    read it. Never negative; whole numbers only: ⌈target × used ÷ months⌉ by integer division.
+    """
+    f = figures.c
+    needed = (target_months * f.used + f.months - 1) // f.months - f.on_hand - f.on_the_way
+    return case((f.months.is_(None), 0), (needed > 0, needed), else_=0)
+
+
+def _tenths(numerator: ColumnElement[int], denominator: ColumnElement[int]) -> ColumnElement:
+    # numerator ÷ denominator to one decimal, rounded half up, worked in integers on both
+    # databases, then read back as a Decimal with one decimal place.
+    tenths = (numerator * 20 + denominator) // (denominator * 2)
+    return cast(tenths / literal(10.0), Numeric(14, 1))
+
+
+def monthly_use(figures: CTE) -> ColumnElement:
+    """Average used per complete month, to one decimal (NULL when no complete month)."""
+    f = figures.c
+    return case((f.months.is_(None), null()), else_=_tenths(f.used, f.months))
+
+
+def months_of_stock(figures: CTE) -> ColumnElement:
+    """Months the stock on hand lasts at that rate, to one decimal (NULL when nothing is used)."""
+    f = figures.c
+    return case(
+        (or_(f.months.is_(None), f.used == 0), null()),
+        else_=_tenths(f.on_hand * f.months, f.used),
+    )
+
+
+def needs_replenishment(figures: CTE, suggested: ColumnElement[int]) -> ColumnElement[bool]:
+    """What the fill button would add: something suggested, or on hand below the minimum."""
+    f = figures.c
+    return or_(suggested > 0, and_(f.minimum.is_not(None), f.on_hand < f.minimum))
 
 
 def suggestions_for(
@@ -122,165 +357,33 @@ def suggestions_for(
 
     ``item_ids`` adds items the place has never seen (zeros). One SELECT answers for all.
     """
-    start, end = window(on or business_today())
-    stock = (
-        select(ItemBalance.item_id.label("item_id"), ItemBalance.on_hand.label("on_hand"))
-        .where(ItemBalance.location_id == location_id)
-        .subquery("stock")
-    )
-    way = (
-        select(
-            ShipmentLine.item_id.label("item_id"),
-            func.sum(
-                ShipmentLine.quantity
-                - ShipmentLine.received
-                - ShipmentLine.damaged
-                - ShipmentLine.lost
-            ).label("on_the_way"),
-        )
-        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
-        .where(
-            Shipment.destination_id == location_id,
-            Shipment.direction == ShipmentDirection.OUTBOUND,
-            Shipment.status.in_(AWAITING),
-        )
-        .group_by(ShipmentLine.item_id)
-        .subquery("way")
-    )
-    used = (
-        select(Movement.item_id.label("item_id"), func.sum(Movement.quantity).label("total"))
-        .join(StockTransaction, StockTransaction.id == Movement.transaction_id)
-        .where(
-            Movement.from_location_id == location_id,
-            Movement.occurred_on >= start,
-            Movement.occurred_on < end,
-            StockTransaction.kind.in_(CONSUMING_KINDS),
-        )
-        .group_by(Movement.item_id)
-        .subquery("used")
-    )
-    # A corrected slip reverses what it handed out: counted back in the month it was handed out.
-    undone = aliased(Movement)
-    undone_tx = aliased(StockTransaction)
-    back = (
-        select(Movement.item_id.label("item_id"), func.sum(Movement.quantity).label("total"))
-        .join(undone, undone.id == Movement.reverses_movement_id)
-        .join(undone_tx, undone_tx.id == undone.transaction_id)
-        .where(
-            Movement.to_location_id == location_id,
-            Movement.occurred_on >= start,
-            undone.from_location_id == location_id,
-            undone.occurred_on >= start,
-            undone.occurred_on < end,
-            undone_tx.kind.in_(CONSUMING_KINDS),
-        )
-        .group_by(Movement.item_id)
-        .subquery("back")
-    )
-    # First arrival inside the window only (what an old history holds is not read); whether
-    # the item came before the window is one index probe per item (EXISTS below).
-    first = (
-        select(Movement.item_id.label("item_id"), func.min(Movement.occurred_on).label("first_on"))
-        .where(Movement.to_location_id == location_id, Movement.occurred_on >= start)
-        .group_by(Movement.item_id)
-        .subquery("first")
-    )
-    levels = (
-        select(
-            ReorderLevel.item_id.label("item_id"),
-            ReorderLevel.minimum.label("minimum"),
-            ReorderLevel.maximum.label("maximum"),
-        )
-        .where(ReorderLevel.location_id == location_id)
-        .subquery("levels")
-    )
-    parts = [
-        select(stock.c.item_id),
-        select(way.c.item_id),
-        select(used.c.item_id),
-        select(levels.c.item_id),
-    ]
-    ids = union(*parts).subquery("ids")
+    figures = place_figures(location_id, on=on)
+    f = figures.c
     rows = db.session.execute(
         select(
-            ids.c.item_id,
-            func.coalesce(stock.c.on_hand, 0),
-            func.coalesce(way.c.on_the_way, 0),
-            func.coalesce(used.c.total, 0),
-            func.coalesce(back.c.total, 0),
-            first.c.first_on,
-            exists()
-            .where(
-                Movement.to_location_id == location_id,
-                Movement.item_id == ids.c.item_id,
-                Movement.occurred_on < start,
-            )
-            .correlate(ids),
-            levels.c.minimum,
-            levels.c.maximum,
+            f.item_id,
+            f.on_hand,
+            f.on_the_way,
+            f.used,
+            f.months,
+            suggested_quantity(figures, literal(target_months)),
+            f.minimum,
+            f.maximum,
         )
-        .select_from(ids)
-        .outerjoin(stock, stock.c.item_id == ids.c.item_id)
-        .outerjoin(way, way.c.item_id == ids.c.item_id)
-        .outerjoin(used, used.c.item_id == ids.c.item_id)
-        .outerjoin(back, back.c.item_id == ids.c.item_id)
-        .outerjoin(first, first.c.item_id == ids.c.item_id)
-        .outerjoin(levels, levels.c.item_id == ids.c.item_id)
     ).all()
-    found: dict[int, Suggestion] = {}
-    for item_id, on_hand, on_the_way, total, returned, first_on, earlier, minimum, maximum in rows:
-        found[item_id] = _suggestion(
+    found = {
+        item_id: Suggestion(
             item_id=item_id,
             on_hand=int(on_hand),
             on_the_way=int(on_the_way),
-            total=int(total) - int(returned),
-            first_on=None if earlier else _as_date(first_on),
-            start=start,
-            end=end,
-            target_months=target_months,
+            consumption_total=int(used),
+            consumption_months=None if months is None else int(months),
+            suggested=int(suggested),
             minimum=minimum,
             maximum=maximum,
         )
+        for item_id, on_hand, on_the_way, used, months, suggested, minimum, maximum in rows
+    }
     for item_id in item_ids or ():
         found.setdefault(item_id, Suggestion(item_id=item_id))
     return found
-
-
-def _as_date(value: object) -> date | None:
-    # SQLite returns MIN() of a date column as text.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _suggestion(
-    *,
-    item_id: int,
-    on_hand: int,
-    on_the_way: int,
-    total: int,
-    first_on: date | None,
-    start: date,
-    end: date,
-    target_months: int,
-    minimum: int | None,
-    maximum: int | None,
-) -> Suggestion:
-    months: int | None = WINDOW_MONTHS
-    if first_on is not None and first_on >= start:
-        months = months_between(first_on, end) or None
-    suggested = 0
-    if months:
-        # Rounded up in whole units: target × total / months, in integers.
-        needed = -(-target_months * max(total, 0) // months)
-        suggested = max(0, needed - on_hand - on_the_way)
-    return Suggestion(
-        item_id=item_id,
-        on_hand=on_hand,
-        on_the_way=on_the_way,
-        consumption_total=max(total, 0),
-        consumption_months=months,
-        suggested=suggested,
-        minimum=minimum,
-        maximum=maximum,
-    )

@@ -9,12 +9,13 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
@@ -22,7 +23,13 @@ from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
-from hilogistics.requisitions.suggestions import fill_suggestions, suggestions_for, window
+from hilogistics.requisitions.models import one_decimal
+from hilogistics.requisitions.suggestions import (
+    fill_suggestions,
+    one_decimal_sql,
+    suggestions_for,
+    window,
+)
 from hilogistics.stock import ledger
 from hilogistics.stock.models import Balance, Lot, ReorderLevel, TransactionKind
 from tests.conftest import sign_in
@@ -242,3 +249,14 @@ def test_bad_filters_fall_back_and_nothing_breaks(places: Places, client: FlaskC
     page = client.get("/reports/months?location=x&category=999999&needed=maybe&per_page=1")
     assert page.status_code == 200
     assert client.get("/reports").get_data(as_text=True).count("/reports/months") == 1
+
+
+def test_sql_and_python_round_to_one_decimal_alike(app: Flask) -> None:
+    """The report rounds in SQL, the requisition form in Python: the same, halves included."""
+    pairs = [(n, d) for n in (0, 1, 3, 7, 25, 75, 101, 1234) for d in (1, 2, 3, 7, 20, 45, 60)]
+    shown = db.session.execute(
+        select(*(one_decimal_sql(literal(n), literal(d)) for n, d in pairs))
+    ).one()
+    assert list(shown) == [one_decimal(n, d) for n, d in pairs]
+    # 3 ÷ 20 = 0.15 exactly: "%.1f" of the float would print 0.1.
+    assert one_decimal(3, 20) == Decimal("0.2") and one_decimal(75, 45) == Decimal("1.7")

@@ -6,6 +6,8 @@ and the warehouse. A requisition keyed from paper says so, and by whom. Nothing 
 the caller logs the print and passes the copy number.
 """
 
+from decimal import Decimal
+
 from hilogistics.documents.layout import Column, Document, Printing, both, msg, render
 from hilogistics.requisitions.models import Requisition
 
@@ -14,7 +16,7 @@ def _bilingual(korean: str | None, english: str) -> str:
     return f"{korean} · {english}" if korean and korean != english else english
 
 
-def _rate(value: float | None) -> str:
+def _rate(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 

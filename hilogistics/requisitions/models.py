@@ -9,6 +9,7 @@ movements. What is neither shipped nor cancelled is the backorder (still reserve
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -28,6 +29,26 @@ from hilogistics.db import UTCDateTime, db, str_enum, utcnow
 from hilogistics.locations.models import Location
 from hilogistics.registry.models import Document
 from hilogistics.stock.models import Reservation
+
+
+def one_decimal(numerator: int, denominator: int) -> Decimal:
+    """``numerator`` ÷ ``denominator`` to one decimal, half up, in integers.
+
+    The months-of-stock report works the same in SQL (``suggestions.one_decimal_sql``), so that the
+    requisition form, its saved lines and the report show the same figure (a float printed
+    with ``%.1f`` rounds 0.15 down to 0.1, the report up to 0.2).
+    """
+    return Decimal((numerator * 20 + denominator) // (denominator * 2)) / 10
+
+
+def rate_shown(total: int, months: int | None) -> Decimal | None:
+    """Average used per complete month, to one decimal (None when no complete month)."""
+    return one_decimal(total, months) if months else None
+
+
+def months_shown(on_hand: int, total: int, months: int | None) -> Decimal | None:
+    """Months ``on_hand`` lasts at ``total`` used over ``months``, to one decimal (None: no use)."""
+    return one_decimal(on_hand * months, total) if months and total else None
 
 
 class RequisitionStatus(enum.StrEnum):
@@ -167,19 +188,14 @@ class RequisitionLine(db.Model):
     reservation: Mapped[Reservation | None] = relationship()
 
     @property
-    def monthly_consumption(self) -> float | None:
-        """Average consumed per complete month (None when no complete month is known)."""
-        if not self.consumption_months:
-            return None
-        return self.consumption_total / self.consumption_months
+    def monthly_consumption(self) -> Decimal | None:
+        """Average consumed per complete month, to one decimal (None: no complete month)."""
+        return rate_shown(self.consumption_total, self.consumption_months)
 
     @property
-    def months_left(self) -> float | None:
-        """Months the stock on hand lasts at that rate (None when nothing is consumed)."""
-        rate = self.monthly_consumption
-        if not rate:
-            return None
-        return self.on_hand / rate
+    def months_left(self) -> Decimal | None:
+        """Months the stock on hand lasts at that rate, to one decimal (None: nothing used)."""
+        return months_shown(self.on_hand, self.consumption_total, self.consumption_months)
 
 
 class RequisitionEvent(db.Model):

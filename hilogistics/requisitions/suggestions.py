@@ -16,6 +16,7 @@ For every item of a place, in one statement (no query per item):
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +43,7 @@ from hilogistics.catalogue.models import Item
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
+from hilogistics.requisitions.models import months_shown, rate_shown
 from hilogistics.shipments.models import (
     AWAITING,
     Shipment,
@@ -77,17 +79,14 @@ class Suggestion:
     maximum: int | None = None
 
     @property
-    def monthly_consumption(self) -> float | None:
-        """Average consumed per complete month (None when no complete month is known)."""
-        if not self.consumption_months:
-            return None
-        return self.consumption_total / self.consumption_months
+    def monthly_consumption(self) -> Decimal | None:
+        """Average consumed per complete month, to one decimal (None: no complete month)."""
+        return rate_shown(self.consumption_total, self.consumption_months)
 
     @property
-    def months_left(self) -> float | None:
-        """Months the stock on hand lasts at that rate (None when nothing is consumed)."""
-        rate = self.monthly_consumption
-        return self.on_hand / rate if rate else None
+    def months_left(self) -> Decimal | None:
+        """Months the stock on hand lasts at that rate, to one decimal (None: nothing used)."""
+        return months_shown(self.on_hand, self.consumption_total, self.consumption_months)
 
     @property
     def below_minimum(self) -> bool:
@@ -318,9 +317,11 @@ def suggested_quantity(figures: CTE, target_months: int | ColumnElement[int]) ->
     return case((f.months.is_(None), 0), (needed > 0, needed), else_=0)
 
 
-def _tenths(numerator: ColumnElement[int], denominator: ColumnElement[int]) -> ColumnElement:
+def one_decimal_sql(
+    numerator: ColumnElement[int], denominator: ColumnElement[int]
+) -> ColumnElement:
     # numerator ÷ denominator to one decimal, rounded half up, worked in integers on both
-    # databases, then read back as a Decimal with one decimal place.
+    # databases as models.one_decimal does in Python, read back as a Decimal.
     tenths = (numerator * 20 + denominator) // (denominator * 2)
     return cast(tenths / literal(10.0), Numeric(14, 1))
 
@@ -328,7 +329,7 @@ def _tenths(numerator: ColumnElement[int], denominator: ColumnElement[int]) -> C
 def monthly_use(figures: CTE) -> ColumnElement:
     """Average used per complete month, to one decimal (NULL when no complete month)."""
     f = figures.c
-    return case((f.months.is_(None), null()), else_=_tenths(f.used, f.months))
+    return case((f.months.is_(None), null()), else_=one_decimal_sql(f.used, f.months))
 
 
 def months_of_stock(figures: CTE) -> ColumnElement:
@@ -336,7 +337,7 @@ def months_of_stock(figures: CTE) -> ColumnElement:
     f = figures.c
     return case(
         (or_(f.months.is_(None), f.used == 0), null()),
-        else_=_tenths(f.on_hand * f.months, f.used),
+        else_=one_decimal_sql(f.on_hand * f.months, f.used),
     )
 
 

@@ -3,19 +3,21 @@ several processes (as gunicorn workers are). Repeated on SQLite and PostgreSQL."
 
 import multiprocessing
 import queue
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hilogistics.actors import SYSTEM
 from hilogistics.dates import business_today
 from hilogistics.db import db
+from hilogistics.locations.models import Location
 from hilogistics.stock import ledger
-from hilogistics.stock.models import AdjustmentReason, Balance, TransactionKind
+from hilogistics.stock.models import AdjustmentReason, Balance, ItemBalance, TransactionKind
 from hilogistics.stock.services import reverse_transaction
 from tests.conftest import base_config
 from tests.factories import make_item, make_warehouse, operation_key, receive
@@ -156,3 +158,62 @@ def test_worker_processes_taking_at_once_take_exactly_what_is_on_hand(
     for number, (_item_id, warehouse_id, lot_id, _reason) in enumerate(rounds):
         assert per_round[number] == Counter({"ok": ON_HAND, "short": ON_HAND}), per_round
         assert balance(warehouse_id, lot_id) == 0
+
+
+def test_a_post_netting_to_zero_at_a_place_waits_for_that_places_item_row(
+    app: Flask, race_app: Flask
+) -> None:
+    """A lot swap (one out, one back in, same item and place) changes no end-of-day balance
+    but rereads the place's stock-out spans: it must hold the item row like any other post,
+    or a concurrent post's commit between its reads makes it write wrong spans."""
+    item, warehouse = make_item(), make_warehouse()
+    first = receive(item, 5, warehouse, lot_code="SWAP-1")
+    second = receive(item, 5, warehouse, lot_code="SWAP-2")
+    lots = first.movements[0].lot_id, second.movements[0].lot_id
+    recipients = db.session.scalar(select(Location).where(Location.code == "RECIPIENTS"))
+    warehouse_id, item_id, recipients_id = warehouse.id, item.id, recipients.id
+    db.session.commit()
+    finished = threading.Event()
+
+    def swap() -> None:
+        with race_app.app_context():
+            try:
+                ledger.post(
+                    kind=TransactionKind.ADJUSTMENT,
+                    lines=[
+                        ledger.Line(item_id, lots[0], 1, warehouse_id, recipients_id),
+                        ledger.Line(item_id, lots[1], 1, recipients_id, warehouse_id),
+                    ],
+                    actor=SYSTEM,
+                    occurred_on=business_today(),
+                    operation_key=operation_key(),
+                )
+                db.session.commit()
+            finally:
+                db.session.remove()
+                finished.set()
+
+    with race_app.app_context():
+        holder = db.engine.connect()
+        try:
+            # Another writer holds the warehouse's item row (on SQLite: the write lock).
+            holder.execute(
+                update(ItemBalance)
+                .where(ItemBalance.location_id == warehouse_id, ItemBalance.item_id == item_id)
+                .values(on_hand=ItemBalance.on_hand)
+            )
+            thread = threading.Thread(target=swap)
+            thread.start()
+            assert not finished.wait(1.5), "the swap did not wait for the item row"
+            holder.commit()
+        finally:
+            holder.close()
+    thread.join(timeout=60)
+    assert finished.is_set()
+    assert ledger_differences_of(item_id) == []
+
+
+def ledger_differences_of(item_id: int) -> list[str]:
+    from hilogistics.stock.audit import ledger_differences
+
+    return [d.describe() for d in ledger_differences() if d.item_id in (item_id, 0)]

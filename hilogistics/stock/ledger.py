@@ -607,10 +607,12 @@ def _apply(
                 steps.append(
                     _Step(location_id, item_id, lot_id, lot_delta, 0, guarded[location_id])
                 )
+        # The item row even when the post nets to zero here (a lot swap): the update then
+        # changes nothing but still takes the row's lock in this order, and the stock-out
+        # spans recomputed after it read the place's stock with no other post in between.
         delta = item_deltas[(location_id, item_id)]
         released = fulfilled_at.get((location_id, item_id), 0)
-        if delta or released:
-            steps.append(_Step(location_id, item_id, None, delta, released, guarded[location_id]))
+        steps.append(_Step(location_id, item_id, None, delta, released, guarded[location_id]))
     if db.session.get_bind().dialect.name == "postgresql":
         done = _apply_chained(steps)
     else:

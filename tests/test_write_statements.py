@@ -52,13 +52,15 @@ def test_an_adjustment_looks_its_key_up_once_and_reads_nothing_twice(
     shown = "\n".join(s[:90] for s in statements)
     if db.engine.dialect.name == "postgresql":
         # Four rows (lot and item at both ends), one statement, even for the loss location's
-        # first time (an upsert): 24 statements before issue 13, 16 after its first step.
+        # first time (an upsert): 24 statements before issue 13, 16 after its first step, 11
+        # after its second; the reports' summaries add two (the stock summary's upsert, and
+        # the stock-out spans' read of the place's balance, which finds nothing crossing zero).
         assert len(_balance_statements(statements)) == 1, shown
-        assert len(statements) <= 11, shown
+        assert len(statements) <= 13, shown
     else:
-        # 14 once the loss location holds this lot; its first time (here) adds an INSERT and a
+        # 16 once the loss location holds this lot; its first time (here) adds an INSERT and a
         # second UPDATE for each of its two rows.
-        assert len(statements) <= 18, shown
+        assert len(statements) <= 20, shown
 
 
 def test_a_receipt_of_ten_lines_costs_the_same_statements_as_one_on_postgresql(
@@ -85,9 +87,10 @@ def test_a_receipt_of_ten_lines_costs_the_same_statements_as_one_on_postgresql(
     statements_of_a_receipt(item_ids)  # the lots and their rows exist from now on
     one, ten = statements_of_a_receipt(item_ids[:1]), statements_of_a_receipt(item_ids)
     if db.engine.dialect.name == "postgresql":
-        # 17 and 64 statements before issue 13.
+        # 17 and 64 statements before issue 13; the summaries' upsert and the stock-out
+        # spans' balance read add one each, whatever the number of lines.
         assert len(_balance_statements(ten)) == 1, "\n".join(s[:90] for s in ten)
-        assert len(one) == len(ten) <= 11, "\n".join(s[:90] for s in ten)
+        assert len(one) == len(ten) <= 13, "\n".join(s[:90] for s in ten)
     else:
         # Row by row on SQLite (no data-modifying CTE): two statements per line and end.
-        assert len(one) <= 14 and len(ten) <= 50, "\n".join(s[:90] for s in ten)
+        assert len(one) <= 16 and len(ten) <= 52, "\n".join(s[:90] for s in ten)

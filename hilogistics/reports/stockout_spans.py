@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import PHYSICAL_KINDS, Location
 from hilogistics.stock.models import ItemBalance, Movement
@@ -141,8 +142,12 @@ def _statements() -> tuple[Any, Any, Any, Any]:
     return daily, on_hand, affected, gone
 
 
-def _recompute(location_id: int, item_ids: Sequence[int], since: date) -> None:
-    """Rewrite the spans of these items at a place from ``since`` on (three reads, usually).
+def _recompute(
+    location_id: int, deltas: Mapping[int, int], since: date, *, dated_today: bool = False
+) -> None:
+    """Rewrite the spans of these items (item → the post's net change) at a place from ``since``.
+
+    One read when the post is dated today and no balance is or was zero, else three.
 
     Each item's balance the evening before ``since`` is its balance now less its movements
     from ``since`` on. It had stocked the item by then when that balance is above zero, or
@@ -150,11 +155,23 @@ def _recompute(location_id: int, item_ids: Sequence[int], since: date) -> None:
     that differ are deleted or inserted: a post that leaves stock on the shelf writes none.
     """
     daily, on_hand_of, affected, gone = _statements()
-    params = {"location_id": location_id, "item_ids": list(item_ids), "since": since}
+    params = {"location_id": location_id, "item_ids": sorted(deltas), "since": since}
+    on_hand = dict(db.session.execute(on_hand_of, params).all())
+    if dated_today:
+        # Dated today, a post moves only today's end-of-day balance: a span starts or ends
+        # only if that balance is zero now or was before the post (a first receipt included).
+        crossing = [
+            item_id
+            for item_id, delta in deltas.items()
+            if not on_hand.get(item_id) or on_hand[item_id] - delta == 0
+        ]
+        if not crossing:
+            return
+        params["item_ids"] = sorted(crossing)
+    item_ids = params["item_ids"]
     days: dict[int, list[tuple[date, int, bool]]] = defaultdict(list)
     for item_id, day, net, came_in in db.session.execute(daily, params):
         days[item_id].append((day, int(net), bool(came_in)))
-    on_hand = dict(db.session.execute(on_hand_of, params).all())
     running: dict[int, date] = {}
     old: dict[tuple[int, date, date | None], int] = {}
     for span_id, item_id, starts_on, ends_on in db.session.execute(affected, params):
@@ -190,13 +207,14 @@ def record(lines: Iterable[Any], occurred_on: date, locations: Mapping[int, Loca
     ``lines``: the post's lines; ``locations``: its locations by id (only physical places have
     spans). Places in id order, after the post has updated (and locked) their balance rows.
     """
-    items: dict[int, set[int]] = defaultdict(set)
+    deltas: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for line in lines:
-        for location_id in (line.from_location_id, line.to_location_id):
+        for location_id, sign in ((line.from_location_id, -1), (line.to_location_id, 1)):
             if locations[location_id].kind in PHYSICAL_KINDS:
-                items[location_id].add(line.item_id)
-    for location_id in sorted(items):
-        _recompute(location_id, sorted(items[location_id]), occurred_on)
+                deltas[location_id][line.item_id] += sign * line.quantity
+    today = occurred_on >= business_today()
+    for location_id in sorted(deltas):
+        _recompute(location_id, deltas[location_id], occurred_on, dated_today=today)
 
 
 def _all_days() -> Iterator[tuple[tuple[int, int], list[tuple[date, int, bool]]]]:

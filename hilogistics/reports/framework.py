@@ -2,9 +2,12 @@
 
 A report is a ``select()`` of plain rows in column order. The page reads one page of it
 (:func:`page_of`: the framework adds LIMIT/OFFSET, PAGE_SIZE rows by default), the exports and
-the PDF read all of it, and the totals are summed by the database over the same statement, so
-the four can never disagree. A report may count and total its rows more cheaply
-(:meth:`Report.summary`, e.g. without joining the names) as long as the figures are the same.
+the PDF read all of it, and the totals are summed over the same statement (by the database, or
+over the rows an export has just read), so the four can never disagree. A report may count and
+total its rows more cheaply (:meth:`Report.summary`, e.g. without joining the names) as long as
+the figures are the same. A costly statement runs once per request: counted with its page
+(window aggregates, :meth:`Report.chart_windows` for the chart) or read whole
+(:meth:`Report.reads_whole`) instead of once each for the page, the totals and the chart.
 Technicians see only their own place: each report narrows its statement by
 :func:`place_scope`, whatever the form says.
 """

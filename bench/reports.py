@@ -41,11 +41,16 @@ def report_urls(app: object) -> dict[str, tuple[str, str]]:
         ).one()
     month_ago = (today - timedelta(days=30)).isoformat()
     quarter = (today - timedelta(days=90)).isoformat()
+    days_75 = (today - timedelta(days=75)).isoformat()
     return {
         "stock today": ("logistics", "/reports/stock"),
         "stock as-of 30d": ("logistics", f"/reports/stock?as_of={month_ago}"),
         "stock tech": ("technician", "/reports/stock"),
         "distrib 90d": ("logistics", f"/reports/distributions?date_from={quarter}&group=place"),
+        "distrib item 75d": (
+            "logistics",
+            f"/reports/distributions?date_from={days_75}&group=item",
+        ),
         "distrib tech": ("technician", f"/reports/distributions?date_from={quarter}"),
         "expiry": ("logistics", "/reports/expiry"),
         "grant": ("logistics", f"/reports/grant?grant={grant.id}"),

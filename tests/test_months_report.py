@@ -7,9 +7,12 @@ exports, the PDF and the chart.
 
 import csv
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -260,3 +263,42 @@ def test_sql_and_python_round_to_one_decimal_alike(app: Flask) -> None:
     assert list(shown) == [one_decimal(n, d) for n, d in pairs]
     # 3 ÷ 20 = 0.15 exactly: "%.1f" of the float would print 0.1.
     assert one_decimal(3, 20) == Decimal("0.2") and one_decimal(75, 45) == Decimal("1.7")
+
+
+def _chart_text(body: str) -> str:
+    [text] = re.findall(r"<figcaption>(.*?)</figcaption>", unescape(body), re.S)
+    return text
+
+
+def test_a_page_works_the_figures_once_with_the_same_count_totals_and_chart(
+    places: Places, client: FlaskClient, count_queries: Callable[[], list[str]]
+) -> None:
+    """Page, count, totals and chart come from one execution; each read alone agrees."""
+    sign_in(client, make_user(Role.LOGISTICS))
+    db.session.commit()
+    rows = report_rows(client)
+    [total] = [r for r in rows if r["Place"] == "Total"]
+    assert int(total["On hand"]) == sum(int(r["On hand"]) for r in rows if r is not total)
+
+    def worked(url: str) -> tuple[str, int]:
+        before = len(count_queries())
+        body = client.get(url).data.decode("utf-8", "replace")
+        return body, sum("figures AS" in s for s in count_queries()[before:])
+
+    second, runs = worked("/reports/months?per_page=1&page=2")
+    assert runs == 1
+    assert f"Rows 2–2 of {len(rows) - 1}" in unescape(second)
+    assert f'<td class="number">{total["On hand"]}</td>' in second
+    # Past the last page the chart is read on its own: the same bands.
+    beyond, _runs = worked("/reports/months?per_page=1&page=99")
+    bands = "1 to 3 months 2, 3 to 6 months 0, 6 months or more 1."
+    assert bands in _chart_text(second) and _chart_text(beyond) == _chart_text(second)
+    pdf, runs = worked("/reports/months/print.pdf")
+    assert runs == 1
+    _csv, runs = worked("/reports/months/export?format=csv")
+    assert runs == 1
+    # Nothing found: no chart and no second reading.
+    quiet = make_location(code="MOS-Q", name="Quiet months centre")
+    db.session.commit()
+    empty, runs = worked(f"/reports/months?location={quiet.id}")
+    assert runs == 1 and "Items by months of stock" not in empty and "Rows " not in empty

@@ -3,8 +3,10 @@ charts, and a technician kept to their own place everywhere."""
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -337,6 +339,31 @@ def test_distributions_by_month_and_place_match_hand_worked_figures(
     assert b'role="img"' in page.data and b"Units distributed per month" in page.data
     pdf = client.get("/reports/distributions/print.pdf?group=item")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_the_breakdown_by_item_reads_the_slips_once_for_page_totals_and_chart(
+    slips: Slips, client: FlaskClient, count_queries: Callable[[], list[str]]
+) -> None:
+    """One execution per page, PDF and export; the chart read alone past the end agrees."""
+    sign_in(client, make_user(Role.VIEWER))
+    db.session.commit()
+
+    def worked(url: str) -> tuple[str, int]:
+        before = len(count_queries())
+        body = unescape(client.get(url).data.decode("utf-8", "replace"))
+        return body, sum("distribution_lines" in s for s in count_queries()[before:])
+
+    second, runs = worked("/reports/distributions?group=item&per_page=1&page=2")
+    assert runs == 1 and "Rows 2–2 of 2" in second
+    assert second.count("<td>REP-D") == 1 and '<td class="number">23</td>' in second
+    chart = f"Units handed out or used per month: {slips.previous} 18, {slips.current} 5."
+    assert chart in second
+    beyond, _runs = worked("/reports/distributions?group=item&per_page=1&page=9")
+    assert chart in beyond
+    _pdf, runs = worked("/reports/distributions/print.pdf?group=item")
+    assert runs == 1
+    export, runs = worked("/reports/distributions/export?group=item&format=csv")
+    assert runs == 1 and export.strip().splitlines()[-1].endswith(",23")
 
 
 def test_a_technician_sees_only_their_own_slips(slips: Slips, client: FlaskClient) -> None:

@@ -2,9 +2,12 @@
 
 A report is a ``select()`` of plain rows in column order. The page reads one page of it
 (:func:`page_of`: the framework adds LIMIT/OFFSET, PAGE_SIZE rows by default), the exports and
-the PDF read all of it, and the totals are summed by the database over the same statement, so
-the four can never disagree. A report may count and total its rows more cheaply
-(:meth:`Report.summary`, e.g. without joining the names) as long as the figures are the same.
+the PDF read all of it, and the totals are summed over the same statement (by the database, or
+over the rows an export has just read), so the four can never disagree. A report may count and
+total its rows more cheaply (:meth:`Report.summary`, e.g. without joining the names) as long as
+the figures are the same. A costly statement runs once per request: counted with its page
+(window aggregates, :meth:`Report.chart_windows` for the chart) or read whole
+(:meth:`Report.reads_whole`) instead of once each for the page, the totals and the chart.
 Technicians see only their own place: each report narrows its statement by
 :func:`place_scope`, whatever the form says.
 """
@@ -74,6 +77,31 @@ class Report:
         in order, as reading them all to count would undo that.
         """
         return False
+
+    def reads_whole(self, form: FilterForm) -> bool:
+        """Whether the page reads every row in one execution and counts, totals and charts them.
+
+        Worth it when the rows are few (a grouped statement) but costly to work out: the
+        statement then runs once per request instead of once each for the page, the totals and
+        the chart (:meth:`chart_of_rows` must then draw the chart from the rows).
+        """
+        return False
+
+    def chart_of_rows(self, form: FilterForm, rows: Sequence[Any]) -> BarChart | None:
+        """The chart drawn from every row of the statement (reports that read them whole)."""
+        raise NotImplementedError
+
+    def chart_windows(self, form: FilterForm, stmt: Select[Any]) -> dict[str, ColumnElement[Any]]:
+        """Window aggregates over all the rows that the chart needs, read with a counted page.
+
+        With :meth:`counted_with_page`, the page's statement carries them too, and
+        :meth:`chart_of_windows` draws the chart from their values: one execution per request.
+        """
+        return {}
+
+    def chart_of_windows(self, form: FilterForm, values: Mapping[str, int]) -> BarChart | None:
+        """The chart drawn from the values of :meth:`chart_windows` (over all the rows)."""
+        raise NotImplementedError
 
     def summary(
         self, form: FilterForm, user: User, locale: str, stmt: Select[Any], columns: list[Column]
@@ -149,6 +177,44 @@ def page_of(stmt: Select[Any], *, page: int, per_page: int, total: int) -> RowPa
     return RowPage(stmt, page=page, per_page=per_page, total=total)
 
 
+def summed(rows: Sequence[Any], columns: Sequence[Column]) -> dict[str, int]:
+    """The sum of every numeric column over rows already read (the same as :func:`totals`)."""
+    return {
+        c.key: sum(int(row[i] or 0) for row in rows) for i, c in enumerate(columns) if c.numeric
+    }
+
+
+def counted_rows(
+    report: Report,
+    form: FilterForm,
+    stmt: Select[Any],
+    columns: list[Column],
+    *,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[Any], int, dict[str, int], dict[str, int]] | None:
+    """Rows ``offset`` to ``offset + limit`` with the count, totals and chart windows of all.
+
+    One execution: the count, the sums and the report's chart windows ride along each row as
+    window aggregates. None when there is no row there (nothing to read them from).
+    """
+    numeric = [c for c in columns if c.numeric]
+    windows = report.chart_windows(form, stmt)
+    counted = stmt.add_columns(
+        func.count().over(),
+        *(func.sum(stmt.selected_columns[c.key]).over() for c in numeric),
+        *windows.values(),
+    )
+    found = db.session.execute(counted.limit(limit).offset(offset)).all()
+    if not found:
+        return None
+    width, first = len(columns), found[0]
+    after_sums = width + 1 + len(numeric)
+    sums = {c.key: int(v or 0) for c, v in zip(numeric, first[width + 1 : after_sums], strict=True)}
+    charted = {key: int(v or 0) for key, v in zip(windows, first[after_sums:], strict=True)}
+    return [row[:width] for row in found], int(first[width]), sums, charted
+
+
 def page_and_summary(
     report: Report,
     form: FilterForm,
@@ -159,23 +225,62 @@ def page_and_summary(
     *,
     page: int,
     per_page: int,
-) -> tuple[RowPage, dict[str, int]]:
-    """One page of the report's rows, and the totals of all of them (the count in the page)."""
+) -> tuple[RowPage, dict[str, int], BarChart | None]:
+    """One page of the report's rows, the totals of all of them (the count in the page), chart.
+
+    As few executions of the statement as the report allows: one when it reads its rows whole
+    or counts them with the page (and gives its chart windows), otherwise one each.
+    """
+    if report.reads_whole(form):
+        everything = db.session.execute(stmt).all()
+        rows = RowPage(stmt, page=page, per_page=per_page, total=0)  # reads nothing
+        rows.total = len(everything)
+        rows.items = everything[rows.offset : rows.offset + rows.per_page]
+        return rows, summed(everything, columns), report.chart_of_rows(form, everything)
     if not report.counted_with_page(form):
         count, sums = report.summary(form, user, locale, stmt, columns)
-        return page_of(stmt, page=page, per_page=per_page, total=count), sums
-    numeric = [c for c in columns if c.numeric]
+        chart = report.chart(form, user, locale)
+        return page_of(stmt, page=page, per_page=per_page, total=count), sums, chart
     rows = RowPage(stmt, page=page, per_page=per_page, total=0)  # reads nothing yet
-    counted = stmt.add_columns(
-        func.count().over(),
-        *(func.sum(stmt.selected_columns[c.key]).over() for c in numeric),
-    )
-    found = db.session.execute(counted.limit(rows.per_page).offset(rows.offset)).all()
-    if not found:  # past the last page: counted on its own
+    found = counted_rows(report, form, stmt, columns, limit=rows.per_page, offset=rows.offset)
+    windows = report.chart_windows(form, stmt)
+    if found is None and rows.offset == 0:  # no rows at all: every figure is zero
+        sums = {c.key: 0 for c in columns if c.numeric}
+        if windows:
+            return rows, sums, report.chart_of_windows(form, dict.fromkeys(windows, 0))
+        return rows, sums, report.chart(form, user, locale)
+    if found is None:  # past the last page: counted on its own
         count, sums = report.summary(form, user, locale, stmt, columns)
         rows.total = count
-        return rows, sums
-    extra = len(numeric) + 1
-    rows.total = int(found[0][-extra])
-    rows.items = [row[:-extra] for row in found]
-    return rows, {c.key: int(v or 0) for c, v in zip(numeric, found[0][1 - extra :], strict=True)}
+        return rows, sums, report.chart(form, user, locale)
+    rows.items, rows.total, sums, charted = found
+    chart = report.chart_of_windows(form, charted) if windows else report.chart(form, user, locale)
+    return rows, sums, chart
+
+
+def printed_rows(
+    report: Report,
+    form: FilterForm,
+    user: User,
+    locale: str,
+    stmt: Select[Any],
+    columns: list[Column],
+    *,
+    limit: int,
+) -> tuple[list[Any], dict[str, int], BarChart | None]:
+    """At most ``limit`` rows, the totals of all of them and the chart, for the printed PDF."""
+    if report.reads_whole(form):
+        everything = db.session.execute(stmt).all()
+        return (
+            everything[:limit],
+            summed(everything, columns),
+            report.chart_of_rows(form, everything),
+        )
+    if report.counted_with_page(form) and report.chart_windows(form, stmt):
+        found = counted_rows(report, form, stmt, columns, limit=limit)
+        if found is not None:
+            rows, _count, sums, charted = found
+            return rows, sums, report.chart_of_windows(form, charted)
+    rows = db.session.execute(stmt.limit(limit)).all()
+    sums = report.summary(form, user, locale, stmt, columns)[1]
+    return rows, sums, report.chart(form, user, locale)

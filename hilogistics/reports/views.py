@@ -21,6 +21,8 @@ from hilogistics.reports.framework import (
     Report,
     display,
     page_and_summary,
+    printed_rows,
+    summed,
 )
 from hilogistics.reports.registry import REPORTS
 from hilogistics.stock.forms_pages import FilterForm
@@ -68,10 +70,10 @@ def page(report_name: str) -> str:
     stmt = report.statement(form, user, locale)
     page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     per_page = min(max(request.args.get("per_page", PAGE_SIZE, type=int), 1), MAX_PER_PAGE)
-    rows, sums = page_and_summary(
+    rows, sums, chart = page_and_summary(
         report, form, user, locale, stmt, columns, page=page_number, per_page=per_page
     )
-    chart = worth_drawing(report.chart(form, user, locale))
+    chart = worth_drawing(chart)
     return render_template(
         "reports/report.html",
         report=report,
@@ -109,8 +111,10 @@ def report_export(report_name: str) -> Response:
     columns = report.columns(form)
     user, locale = acting_user(), current_locale()
     stmt = report.statement(form, user, locale)
-    rows = display(db.session.execute(stmt), columns)
-    sums = report.summary(form, user, locale, stmt, columns)[1]
+    found = db.session.execute(stmt).all()
+    # Totals of the rows just read: the same figures without running the statement again.
+    sums = summed(found, columns)
+    rows = display(found, columns)
     if sums:
         rows.append([_("Total") if i == 0 else sums.get(c.key, "") for i, c in enumerate(columns)])
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
@@ -128,14 +132,16 @@ def report_pdf(report_name: str) -> Response:
     user, locale = acting_user(), current_locale()
     columns = report.columns(form)
     stmt = report.statement(form, user, locale)
-    rows = display(db.session.execute(stmt.limit(PDF_MAX_ROWS + 1)), columns)
+    found, sums, chart = printed_rows(
+        report, form, user, locale, stmt, columns, limit=PDF_MAX_ROWS + 1
+    )
     document = report_document(
         report=report,
         facts=report.facts(form),
         columns=columns,
-        rows=rows,
-        sums=report.summary(form, user, locale, stmt, columns)[1],
-        chart=worth_drawing(report.chart(form, user, locale)),
+        rows=display(found, columns),
+        sums=sums,
+        chart=worth_drawing(chart),
         today=business_today(),
         printing=printing(),
     )

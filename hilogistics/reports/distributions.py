@@ -133,7 +133,7 @@ class DistributionReport(Report):
                 Column(name, _l(HEADCOUNT_LABELS[name]), numeric=True, width=8)
                 for name in HEADCOUNT_FIELDS
             ),
-            Column("individuals", _l("Individuals"), numeric=True, width=8),
+            Column("individuals", _l("Individuals"), numeric=True, width=9.5),
             Column("people", _l("People served"), numeric=True, width=8),
             Column("quantity", _l("Quantity"), numeric=True, width=8),
         ]

@@ -29,6 +29,7 @@ from wtforms.validators import Optional
 
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item, Unit
+from hilogistics.dates import business_today
 from hilogistics.db import db, localised_name
 from hilogistics.distributions.models import (
     HEADCOUNT_FIELDS,
@@ -83,16 +84,16 @@ class GrantReport(Report):
 
     def columns(self, form: FilterForm) -> list[Column]:  # noqa: D102
         return [
-            Column("code", _l("Code"), width=14),
-            Column("item", _l("Item"), width=20),
-            Column("unit", _l("Unit"), width=7),
-            Column("opening", _l("Opening"), numeric=True, width=8),
-            Column("received", _l("Received"), numeric=True, width=8),
-            Column("dispatched", _l("Dispatched"), numeric=True, width=8),
-            Column("distributed", _l("Distributed"), numeric=True, width=9),
+            Column("code", _l("Code"), width=12),
+            Column("item", _l("Item"), width=17),
+            Column("unit", _l("Unit"), width=6),
+            Column("opening", _l("Opening"), numeric=True, width=9),
+            Column("received", _l("Received"), numeric=True, width=9),
+            Column("dispatched", _l("Dispatched"), numeric=True, width=10.5),
+            Column("distributed", _l("Distributed"), numeric=True, width=10.5),
             Column("lost", _l("Lost or written off"), numeric=True, width=9),
-            Column("warehouses", _l("On hand at warehouses"), numeric=True, width=9),
-            Column("elsewhere", _l("On hand elsewhere"), numeric=True, width=9),
+            Column("warehouses", _l("On hand at warehouses"), numeric=True, width=11),
+            Column("elsewhere", _l("On hand elsewhere"), numeric=True, width=10),
             Column("people", _l("People served"), numeric=True, width=8),
         ]
 
@@ -112,8 +113,9 @@ class GrantReport(Report):
     def statement(self, form: FilterForm, user: User, locale: str) -> Select[Any]:  # noqa: D102
         grant = self.grant(form)
         grant_id = grant.id if grant else -1
-        start = form.date_from.data or (grant.starts_on if grant else None)
-        end = form.date_to.data or (grant.ends_on if grant else None)
+        # No grant recorded yet: an empty report over today, not a comparison with no date.
+        start = form.date_from.data or (grant.starts_on if grant else business_today())
+        end = form.date_to.data or (grant.ends_on if grant else business_today())
         lots = select(Lot.id).where(Lot.grant_id == grant_id)
         later = Movement.occurred_on > end
         # The grant's movements summed per item and route first, from the index alone

@@ -64,17 +64,17 @@ class MonthsReport(Report):
 
     def columns(self, form: FilterForm) -> list[Column]:  # noqa: D102
         return [
-            Column("place", _l("Place"), width=16),
-            Column("category", _l("Category"), width=13),
-            Column("code", _l("Code"), width=12),
-            Column("item", _l("Item"), width=20),
-            Column("unit", _l("Unit"), width=7),
+            Column("place", _l("Place"), width=15),
+            Column("category", _l("Category"), width=12),
+            Column("code", _l("Code"), width=11),
+            Column("item", _l("Item"), width=19),
+            Column("unit", _l("Unit"), width=6),
             Column("on_hand", _l("On hand"), numeric=True, width=8),
             Column("on_the_way", _l("On its way"), numeric=True, width=8),
             Column("monthly_use", _l("Average monthly use"), width=9),
             Column("months", _l("Months of stock"), width=8),
-            Column("minimum", _l("Minimum"), width=8),
-            Column("suggested", _l("Suggested quantity"), numeric=True, width=9),
+            Column("minimum", _l("Minimum"), width=10),
+            Column("suggested", _l("Suggested quantity"), numeric=True, width=10),
         ]
 
     def prepare(self, form: FilterForm, user: User, locale: str) -> None:  # noqa: D102

@@ -84,9 +84,9 @@ class GrantReport(Report):
 
     def columns(self, form: FilterForm) -> list[Column]:  # noqa: D102
         return [
-            Column("code", _l("Code"), width=12),
-            Column("item", _l("Item"), width=17),
-            Column("unit", _l("Unit"), width=6),
+            Column("code", _l("Code"), width=13),
+            Column("item", _l("Item"), width=16),
+            Column("unit", _l("Unit"), width=7),
             Column("opening", _l("Opening"), numeric=True, width=9),
             Column("received", _l("Received"), numeric=True, width=9),
             Column("dispatched", _l("Dispatched"), numeric=True, width=10.5),

@@ -26,7 +26,7 @@ from hilogistics.counts.services.opening import MAX_THRESHOLD
 from hilogistics.dates import business_today
 from hilogistics.forms import Form, OperationKeyField, planning_date
 from hilogistics.lines.fields import TypedDateField, paste_field
-from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _not_in_future, _strip, optional_id
+from hilogistics.stock.forms_operations import _not_in_future, _strip, line_item_field, optional_id
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
 
@@ -87,12 +87,7 @@ class CountLineForm(Form):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
+    item = line_item_field()
     lot_code = StringField(
         _l("Lot code"),
         filters=[_strip],

@@ -21,7 +21,7 @@ from hilogistics.lines.fields import paste_field
 from hilogistics.requisitions.labels import STATUS_LABELS
 from hilogistics.requisitions.models import LineDecision, RequisitionStatus
 from hilogistics.shipments.forms import ItemQuantityLineForm
-from hilogistics.stock.forms_operations import _strip, optional_id
+from hilogistics.stock.forms_operations import _strip, line_quantity_field, optional_id
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
 
@@ -90,11 +90,7 @@ class ReviewLineForm(Form):
 
     line_id = HiddenField()
     decision = SelectField(_l("Decision"), choices=DECISION_CHOICES, default="")
-    approved = IntegerField(
-        _l("Quantity approved"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-    )
+    approved = line_quantity_field(_l("Quantity approved"))
     reason = StringField(_l("Reason"), filters=[_strip], validators=[Optional(), Length(max=2000)])
 
 
@@ -143,11 +139,8 @@ class SubmitForm(Form):
 class CancelBackorderForm(Form):
     """Give up some or all of a line's backorder, with a reason."""
 
-    quantity = IntegerField(
-        _l("Quantity to cancel"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-        description=_l("Blank: all of the backorder."),
+    quantity = line_quantity_field(
+        _l("Quantity to cancel"), description=_l("Blank: all of the backorder.")
     )
     reason = TextAreaField(_l("Why?"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Cancel the backorder"))

@@ -27,7 +27,12 @@ from hilogistics.lines.parsing import InputError, expand_serials
 from hilogistics.shipments.labels import DIRECTION_LABELS, STATUS_LABELS
 from hilogistics.shipments.models import ShipmentDirection, ShipmentStatus
 from hilogistics.shipments.services.drafts import MAX_LINES
-from hilogistics.stock.forms_operations import ITEM_CODE_INPUT, _strip, optional_id
+from hilogistics.stock.forms_operations import (
+    _strip,
+    line_item_field,
+    line_quantity_field,
+    optional_id,
+)
 from hilogistics.stock.forms_pages import FilterForm
 from hilogistics.stock.ledger import MAX_QUANTITY
 
@@ -143,17 +148,8 @@ class ItemQuantityLineForm(_LineChecks, Form):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
-    quantity = IntegerField(
-        _l("Quantity"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-    )
+    item = line_item_field()
+    quantity = line_quantity_field()
 
 
 class DraftLineForm(_LineChecks, Form):
@@ -162,23 +158,14 @@ class DraftLineForm(_LineChecks, Form):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
+    item = line_item_field()
     lot = StringField(
         _l("Lot code"),
         filters=[_strip],
         validators=[Optional(), Length(max=64)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    quantity = IntegerField(
-        _l("Quantity"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-        render_kw={"min": 1, "inputmode": "numeric"},
-    )
+    quantity = line_quantity_field()
 
 
 class DraftForm(Form):

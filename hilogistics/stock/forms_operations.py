@@ -43,6 +43,26 @@ LINE_FIELDS = ("item", "packs", "units", "lot_code", "expires_on", "serials")
 ITEM_CODE_INPUT = {"autocomplete": "off", "spellcheck": "false", "data-item-lookup": ""}
 
 
+def line_item_field() -> StringField:
+    """The item code of a keyed line: blank for an unused line, looked up as it is typed."""
+    return StringField(
+        _l("Item code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+        render_kw=ITEM_CODE_INPUT,
+    )
+
+
+def line_quantity_field(label: Any = None, **kwargs: Any) -> IntegerField:
+    """A line's quantity: blank, or whole units from 1 to the ledger's MAX_QUANTITY."""
+    return IntegerField(
+        label or _l("Quantity"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        render_kw={"min": 1, "inputmode": "numeric"},
+        **kwargs,
+    )
+
+
 def optional_id(value: object) -> int | None:
     """Coerce a select's value to an id, or None for the empty "choose" option."""
     if value in (None, "", "None"):
@@ -71,12 +91,7 @@ class ReceiptLineForm(Form):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
-    item = StringField(
-        _l("Item code"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=40)],
-        render_kw=ITEM_CODE_INPUT,
-    )
+    item = line_item_field()
     packs = IntegerField(
         _l("Packs"),
         validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)],

@@ -37,6 +37,7 @@ import flask_migrate  # noqa: E402
 import stock as stock_bench  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
+from bench.common import config  # noqa: E402
 from hilogistics import create_app  # noqa: E402
 from hilogistics.db import db  # noqa: E402
 from hilogistics.stock import bulk  # noqa: E402
@@ -57,7 +58,7 @@ def sqlite_app(args: argparse.Namespace, stack: ExitStack) -> Any:
     instance = folder / f"instance-{args.movements}"
     instance.mkdir(exist_ok=True)
     database = folder / f"stock-bench-{args.movements}.sqlite"
-    app = create_app(stock_bench.config(f"sqlite:///{database}", instance))
+    app = create_app(config(f"sqlite:///{database}", instance))
     stock_bench.build_database(app, args.movements, args.items, args.locations)
     return _served(app)
 
@@ -70,7 +71,7 @@ def postgres_app(args: argparse.Namespace, stack: ExitStack) -> Any:
     stack.callback(cluster.stop)
     url = cluster.create_database("bench_request")
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hilo-request-pg-")))
-    app = create_app(stock_bench.config(url, folder))
+    app = create_app(config(url, folder))
     with app.app_context():
         flask_migrate.upgrade()
         bulk.seed_scale(items=args.items, locations=args.locations, movements=args.movements)

@@ -5,10 +5,14 @@
 Same set-up as bench/stock.py (seed-scale history, SQLite, Flask test client, a logistics user
 and a technician signed in, sizes interleaved request by request); each report page is asked
 with the filters a reader would use, and the median time and the large/small ratio printed.
-Targets (issue 12): under a second at 1 000 000 movements, ratio at most 1.5.
+Targets (issue 12): under a second at 1 000 000 movements, ratio at most 1.5. Beside each
+ratio, the rows of the whole answer at each size ("Rows 1–100 of N"; every page's totals and
+chart cover them all) and their ratio: a report whose answer grows with the ledger is judged
+against that growth too.
 """
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -30,6 +34,13 @@ from hilogistics.db import db  # noqa: E402
 from hilogistics.stock.models import Grant  # noqa: E402
 
 TARGET_MS, TARGET_RATIO = 1000.0, 1.5
+ROW_RANGE = re.compile(r'<p class="row-range">Rows \d+–\d+ of (\d+)</p>')
+
+
+def answer_rows(html: str) -> int:
+    """How many rows the whole answer has, as the page says (0 when it shows none)."""
+    found = ROW_RANGE.search(html)
+    return int(found.group(1)) if found else 0
 
 
 def report_urls(app: object) -> dict[str, tuple[str, str]]:
@@ -95,14 +106,17 @@ def main() -> int:
         if args.only:
             names = [name for name in names if name in args.only.split(",")]
         medians: dict[str, dict[int, float]] = {}
+        answers: dict[str, dict[int, int]] = {}
         for name in names:
             timings: dict[int, list[float]] = {size: [] for size in sizes}
+            answers[name] = {}
             for size in sizes:
                 who, url = urls[size][name]
                 for _ in range(2):  # warm-up
                     response = sites[size][who].get(url)
                     if response.status_code != 200:
                         raise SystemExit(f"{name} at {size}: HTTP {response.status_code}")
+                answers[name][size] = answer_rows(response.get_data(as_text=True))
             for _ in range(args.repeat):
                 for size in sizes:
                     who, url = urls[size][name]
@@ -111,14 +125,24 @@ def main() -> int:
                     timings[size].append((time.perf_counter() - started) * 1000)
             medians[name] = {size: statistics.median(t) for size, t in timings.items()}
     print()
-    print(f"{'report':<16}" + "".join(f"{size:>16,} mvts" for size in sizes) + "   ratio")
+    print(
+        f"{'report':<16}"
+        + "".join(f"{size:>16,} mvts" for size in sizes)
+        + "   ratio   answer rows (ratio)"
+    )
     failed = 0
     for name in names:
         cells = "".join(f"{medians[name][size]:>18.1f} ms" for size in sizes)
         ratio = medians[name][sizes[-1]] / medians[name][sizes[0]]
         slow = medians[name][sizes[-1]] > TARGET_MS or ratio > TARGET_RATIO
         failed += slow
-        print(f"{name:<16}{cells}   {ratio:5.2f} {'ABOVE TARGET' if slow else 'ok'}")
+        rows = answers[name]
+        grown = f"({rows[sizes[-1]] / rows[sizes[0]]:.1f}x)" if rows[sizes[0]] else ""
+        counts = " → ".join(f"{rows[size]:,}" for size in sizes)
+        print(
+            f"{name:<16}{cells}   {ratio:5.2f} {'ABOVE TARGET' if slow else 'ok':<12}"
+            f"   {counts} {grown}"
+        )
     return 1 if failed else 0
 
 

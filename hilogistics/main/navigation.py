@@ -92,6 +92,30 @@ def _menu_links(user: User, locale: str) -> list[tuple[str, str]]:
     return links
 
 
+_SHELL_URLS = "hilogistics.shell-urls"
+
+
+def shell_urls() -> dict[str, str]:
+    """The addresses base.html links to on every page, built once per process (and root path).
+
+    Seven ``url_for`` on each page otherwise; none depends on the page or the reader.
+    """
+    cache: dict[str, dict[str, str]] = current_app.extensions.setdefault(_SHELL_URLS, {})
+    urls = cache.get(request.script_root)
+    if urls is None:
+        urls = {
+            "fonts_css": url_for("static", filename="css/fonts.css"),
+            "app_css": url_for("static", filename="css/app.css"),
+            "print_css": url_for("static", filename="css/print.css"),
+            "home": url_for("main.home"),
+            "find": url_for("registry.find"),
+            "language": url_for("main.language"),
+            "logout": url_for("auth.logout"),
+        }
+        cache[request.script_root] = urls
+    return urls
+
+
 def menu_html(user: User, locale: str, badges: Mapping[str, Any]) -> Markup:
     """The menu's list items: the current page marked, each badge with its spoken words.
 

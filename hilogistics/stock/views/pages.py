@@ -345,7 +345,8 @@ LEVEL_READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
 @bp.context_processor
 def _levels_readable() -> dict[str, bool]:
     """``can_read_levels`` for the stock templates: whether to link to the reorder levels."""
-    return {"can_read_levels": current_user.is_authenticated and current_user.role in LEVEL_READERS}
+    user = current_user._get_current_object()  # one proxy lookup, not two
+    return {"can_read_levels": user.is_authenticated and user.role in LEVEL_READERS}
 
 
 @bp.get("/stock/locations/<int:location_id>/reorder-levels")

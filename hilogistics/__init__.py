@@ -74,6 +74,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hilogistics import inputs
 
     inputs.install_converters(app)
+    from hilogistics import pagememo
+
+    pagememo.install(app)
     _register_blueprints(app)
     # First registered, last to run: compression sees the finished response.
     init_web_assets(app)
@@ -215,8 +218,7 @@ def _register_hooks(app: Flask) -> None:
 
         from hilogistics.forms import page_errors
         from hilogistics.i18n import localised_setting
-        from hilogistics.main.navigation import menu_for, menu_html, shell_urls
-        from hilogistics.main.work import menu_badges
+        from hilogistics.main.navigation import menu_for, menu_html, request_badges, shell_urls
 
         # The user itself, not the proxy: the menu reads its role once per entry.
         user = current_user._get_current_object()
@@ -226,7 +228,7 @@ def _register_hooks(app: Flask) -> None:
             # base.html's language switch is a plain form (csrf_token()): no form object needed.
             "menu": menu,
             # Called by base.html only when it draws the menu: its entries with today's counts.
-            "menu_html": lambda: menu_html(user, locale, menu_badges(user)),
+            "menu_html": lambda: menu_html(user, locale, request_badges(user)),
             # base.html's own addresses (stylesheets, home, search, language, sign out).
             "shell_urls": shell_urls(),
             "languages": app.config["LANGUAGES"],

@@ -74,6 +74,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hilogistics import inputs
 
     inputs.install_converters(app)
+    from hilogistics import pagememo
+
+    pagememo.install(app)
     _register_blueprints(app)
     # First registered, last to run: compression sees the finished response.
     init_web_assets(app)
@@ -146,14 +149,15 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def _init_babel(app: Flask) -> None:
-    from hilogistics.i18n import html_lang, select_locale
+    from hilogistics.i18n import bound_gettext, html_lang, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        return {"current_locale": locale, "html_lang": html_lang(locale)}
+        # The template's _() and ngettext() on the catalogue found once for this render.
+        return {"current_locale": locale, "html_lang": html_lang(locale), **bound_gettext()}
 
 
 def _init_login(app: Flask) -> None:
@@ -214,16 +218,19 @@ def _register_hooks(app: Flask) -> None:
 
         from hilogistics.forms import page_errors
         from hilogistics.i18n import localised_setting
-        from hilogistics.main.navigation import menu_for, menu_html
-        from hilogistics.main.work import menu_badges
+        from hilogistics.main.navigation import menu_for, menu_html, request_badges, shell_urls
 
-        menu = menu_for(current_user) if current_user.is_authenticated else []
+        # The user itself, not the proxy: the menu reads its role once per entry.
+        user = current_user._get_current_object()
+        menu = menu_for(user) if user.is_authenticated else []
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
             # base.html's language switch is a plain form (csrf_token()): no form object needed.
             "menu": menu,
             # Called by base.html only when it draws the menu: its entries with today's counts.
-            "menu_html": lambda: menu_html(current_user, locale, menu_badges(current_user)),
+            "menu_html": lambda: menu_html(user, locale, request_badges(user)),
+            # base.html's own addresses (stylesheets, home, search, language, sign out).
+            "shell_urls": shell_urls(),
             "languages": app.config["LANGUAGES"],
             "organisation_name": localised_setting(app.config["ORGANISATION_NAME"], locale),
             "partner_name": localised_setting(app.config["PARTNER_NAME"], locale),

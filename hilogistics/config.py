@@ -57,6 +57,9 @@ MAX_FORM_PARTS = 1000
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
 
 PER_PAGE = 50
+# Pages kept per process for a request with the very same inputs (hilogistics/pagememo.py);
+# about 45 KB each. 0: none.
+PAGE_MEMO_ENTRIES = 64
 # A counted line whose difference is above either threshold needs a recount by someone else:
 # more units than this, or more than this percentage of the system balance.
 COUNT_RECOUNT_QUANTITY = 10

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -90,6 +90,45 @@ def _menu_links(user: User, locale: str) -> list[tuple[str, str]]:
         ]
         cache[key] = links
     return links
+
+
+def request_badges(user: User) -> Mapping[str, Any]:
+    """``main.work.menu_badges(user)``, read once per request.
+
+    A kept page's key and its menu (pagememo) then show the same counts.
+    """
+    from hilogistics.main.work import menu_badges
+
+    # Keyed by the request and the user: g can outlive one request (a test's app context).
+    this_request = request._get_current_object()
+    found = g.get("menu_badges")
+    if found is None or found[0] is not this_request or found[1] != user.id:
+        found = g.menu_badges = (this_request, user.id, menu_badges(user))
+    return found[2]
+
+
+_SHELL_URLS = "hilogistics.shell-urls"
+
+
+def shell_urls() -> dict[str, str]:
+    """The addresses base.html links to on every page, built once per process (and root path).
+
+    Seven ``url_for`` on each page otherwise; none depends on the page or the reader.
+    """
+    cache: dict[str, dict[str, str]] = current_app.extensions.setdefault(_SHELL_URLS, {})
+    urls = cache.get(request.script_root)
+    if urls is None:
+        urls = {
+            "fonts_css": url_for("static", filename="css/fonts.css"),
+            "app_css": url_for("static", filename="css/app.css"),
+            "print_css": url_for("static", filename="css/print.css"),
+            "home": url_for("main.home"),
+            "find": url_for("registry.find"),
+            "language": url_for("main.language"),
+            "logout": url_for("auth.logout"),
+        }
+        cache[request.script_root] = urls
+    return urls
 
 
 def menu_html(user: User, locale: str, badges: Mapping[str, Any]) -> Markup:

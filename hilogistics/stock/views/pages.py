@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from hilogistics import exports, readcache
+from hilogistics import exports, pagememo, readcache
 from hilogistics.auth.access import ALL_ROLES, STAFF, acting_user, allow
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
@@ -139,14 +139,21 @@ def index() -> Response | str:
     )
 
 
-def _on_hand_form(locale: str) -> tuple[OnHandFilterForm, dict[int, str]]:
-    """The filter form read from the query string, and every category's name by id."""
-    form = OnHandFilterForm(request.args)
+def _on_hand_choices(locale: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """Every category as (id, name) and every family: the filter form's choices."""
     # Reference data the same for every reader: two statements saved on each page (readcache).
-    categories, families = readcache.kept(
+    return readcache.kept(
         ("on-hand choices", locale),
         lambda: (category_names(locale), list(db.session.scalars(families_query()))),
     )
+
+
+def _on_hand_form(
+    locale: str, choices: tuple[list[tuple[int, str]], list[str]] | None = None
+) -> tuple[OnHandFilterForm, dict[int, str]]:
+    """The filter form read from the query string, and every category's name by id."""
+    form = OnHandFilterForm(request.args)
+    categories, families = choices or _on_hand_choices(locale)
     form.category.choices = [SelectChoice("", _("All categories"))] + [
         SelectChoice(str(category_id), name) for category_id, name in categories
     ]
@@ -202,32 +209,50 @@ def on_hand(location_id: int) -> str:
     """Stock on hand at one place, one row per item, with flags, filters, sort and pages."""
     location = _stock_location(location_id)
     locale = current_locale()
-    form, categories = _on_hand_form(locale)
+    choices = _on_hand_choices(locale)
+    form, categories = _on_hand_form(locale, choices)
     filters = _on_hand_filters(form)
     page_number, per_page = page_args()
     today = business_today()
     page = on_hand_page(
         location.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
     )
-    return render_template(
+    user = acting_user()
+    province = location.province
+    # Every input of the page, as read on this request (pagememo: the same inputs give the same
+    # HTML). The rows and count are the ones just read; the query string holds the filters.
+    key = (
         "stock/on_hand.html",
-        location=location,
-        form=form,
-        filters=filters,
-        page=page,
-        rows_html=on_hand_rows(
-            page.items,
-            categories=categories,
-            item_link=RowLink("stock.item", "item_id"),
-            card_link=RowLink("stock.card", "item_id", location_id=location.id),
-            expiring_days=filters.expiring_days,
-        ),
-        filter_args=_filter_args(),
-        sort_label=SORT_LABELS.get(filters.sort, SORT_LABELS["code"]),
-        is_staff=_is_staff(acting_user()),
-        kind_labels=LOCATION_KIND_LABELS,
-        today=today,
+        pagememo.reader_key(user, locale),
+        (location.id, location.display_name(locale), location.kind, location.code),
+        province.display_name(locale) if province is not None else None,
+        today,
+        filters,
+        (page.total, page.page, page.per_page, tuple(page.items)),
+        (tuple(choices[0]), tuple(choices[1])),
     )
+
+    def context() -> dict[str, Any]:
+        return {
+            "location": location,
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "rows_html": on_hand_rows(
+                page.items,
+                categories=categories,
+                item_link=RowLink("stock.item", "item_id"),
+                card_link=RowLink("stock.card", "item_id", location_id=location.id),
+                expiring_days=filters.expiring_days,
+            ),
+            "filter_args": _filter_args(),
+            "sort_label": SORT_LABELS.get(filters.sort, SORT_LABELS["code"]),
+            "is_staff": _is_staff(user),
+            "kind_labels": LOCATION_KIND_LABELS,
+            "today": today,
+        }
+
+    return pagememo.render("stock/on_hand.html", key, context)
 
 
 def _flag_texts(row: OnHandRow) -> list[str]:
@@ -345,7 +370,8 @@ LEVEL_READERS = frozenset({Role.ADMIN, Role.LOGISTICS, Role.VIEWER})
 @bp.context_processor
 def _levels_readable() -> dict[str, bool]:
     """``can_read_levels`` for the stock templates: whether to link to the reorder levels."""
-    return {"can_read_levels": current_user.is_authenticated and current_user.role in LEVEL_READERS}
+    user = current_user._get_current_object()  # one proxy lookup, not two
+    return {"can_read_levels": user.is_authenticated and user.role in LEVEL_READERS}
 
 
 @bp.get("/stock/locations/<int:location_id>/reorder-levels")

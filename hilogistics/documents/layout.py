@@ -1,9 +1,11 @@
 """The one page layout of every printed document, and the words it prints in two languages.
 
-A4 portrait. Header: the organisation and partner, the title in Korean and English (and French
-for a French reader), the document number and its QR code, "COPY n" on reprints. Then a grid of
-header facts, a lines table whose heading repeats on every page, signature blocks, and a footer
-with the date printed, who printed it, and page x of y.
+A4, portrait unless the lines table needs more width to keep each word whole (``_plan``):
+then landscape, with a smaller type for the table if even that is too narrow. Header: the
+organisation and partner, the title in Korean and English (and French for a French reader),
+the document number and its QR code, "COPY n" on reprints. Then a grid of header facts, a
+lines table whose heading repeats on every page, signature blocks, and a footer with the date
+printed, who printed it, and page x of y.
 """
 
 import copy
@@ -172,12 +174,15 @@ class _Pdf(FPDF):
     """FPDF with the document's running header and footer."""
 
     def __init__(self, document: Document, strict: bool) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+        super().__init__(orientation=PORTRAIT, unit="mm", format="A4")
         self.document = document
         # render_many: the document the next page starts (its footer still names the last one).
         self.next_document = document
         self.strict = strict
         self.broken_lines: dict[tuple[str, str, float, str, float], list[str]] = {}
+        # Per font style and text: the width of its longest word at size 1 (see _plan).
+        self.longest_words: dict[tuple[str, str], float] = {}
+        self.table_size = BODY_SIZES[0]
         self.in_header = False
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 12)
@@ -186,6 +191,12 @@ class _Pdf(FPDF):
         self.set_title(f"{document.number} {words(document.title)[1]}")
         self.set_creator("hilogistics")
         self.alias_nb_pages("{nb}")
+
+    def drawable(self, text: str) -> str:
+        """The text as ``safe`` will print it, without recording or refusing anything."""
+        for character in missing_glyphs(text):
+            text = text.replace(character, MISSING_MARK)
+        return text
 
     def safe(self, text: object) -> str:
         """The text with any character the fonts lack replaced by a visible mark (or refused)."""
@@ -326,7 +337,7 @@ def _cell_lines(pdf: _Pdf, text: str, width: float) -> list[str]:
     known = pdf.broken_lines.get(key)
     if known is not None:
         return known
-    if "\n" not in text and pdf.get_string_width(text) <= width:
+    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
         lines = [text]
     else:
         lines = _words_into_lines(pdf, text, width) or pdf.multi_cell(
@@ -348,7 +359,7 @@ def _text_block(pdf: _Pdf, width: float, height: float, text: str, *, beside: bo
     lines = _cell_lines(pdf, text, width)
     for line in lines:
         if y + height > pdf.page_break_trigger and not beside and not pdf.in_header:
-            pdf.add_page()  # a long note runs onto the next page, as multi_cell would
+            pdf.add_page(same=True)  # a long note runs onto the next page, as multi_cell would
             y = pdf.get_y()
         pdf.set_xy(x, y)
         pdf.cell(width, height, line)
@@ -374,7 +385,7 @@ def _table_row(
     lines = [_cell_lines(pdf, text, width) for text, width in zip(texts, inner, strict=False)]
     height = max(len(cell) for cell in lines) * LINE_HEIGHT + 2 * PAD_Y
     if pdf.get_y() + height > pdf.page_break_trigger:
-        pdf.add_page()
+        pdf.add_page(same=True)
         if not heading:
             _table_heading(pdf, widths, columns)
     top = pdf.get_y()
@@ -395,6 +406,12 @@ def _table_row(
 
 
 HEADING_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)
+# The table's type: the first size at which every word of every cell stands whole in its column.
+BODY_SIZES = (8.5, 8.0, 7.5, 7.0)
+# The heading size a column's width is planned for (the heading may still print larger).
+PLANNED_HEADING_SIZE = HEADING_SIZES[2]
+PORTRAIT, LANDSCAPE = "P", "L"
+A4_SHORT, A4_LONG = 210.0, 297.0
 
 
 def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> float:
@@ -414,20 +431,83 @@ def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> 
     return HEADING_SIZES[-1]
 
 
+def _longest_word(pdf: _Pdf, style: str, text: str) -> float:
+    """The width of the longest space-separated word of ``text`` at size 1 in ``style``.
+
+    Remembered per text: a report repeats its units, places and categories on every row.
+    """
+    key = (style, text)
+    known = pdf.longest_words.get(key)
+    if known is None:
+        pdf.set_font(FAMILY, style, 1)
+        words = pdf.drawable(text).split()
+        known = max((pdf.get_string_width(word) for word in words), default=0.0)
+        pdf.longest_words[key] = known
+    return known
+
+
+def _share(total: float, weights: Sequence[float], needs: Sequence[float]) -> list[float]:
+    """``total`` shared in proportion to ``weights``, each column given at least its need.
+
+    A column whose share would be narrower than its need gets its need; the others share
+    what is left, again in proportion (repeated until no share is short).
+    """
+    if sum(needs) >= total:
+        return [total * need / sum(needs) for need in needs] if sum(needs) else list(needs)
+    fixed: set[int] = set()
+    while True:
+        free = total - sum(needs[i] for i in fixed)
+        weight = sum(w for i, w in enumerate(weights) if i not in fixed) or 1.0
+        widths = [needs[i] if i in fixed else free * w / weight for i, w in enumerate(weights)]
+        short = {i for i, w in enumerate(widths) if i not in fixed and w < needs[i]}
+        if not short:
+            return widths
+        fixed |= short
+
+
+def _plan(
+    pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]
+) -> tuple[str, float, list[float]]:
+    """The orientation, table type size and column widths at which no word is cut.
+
+    Each column needs the width of its longest heading word (at PLANNED_HEADING_SIZE) and of
+    its longest cell word; the rest of the page is shared by the columns' relative widths.
+    Portrait when the needs fit it, else landscape at the largest type that fits; a word
+    wider than even that (a code without spaces the width of a page) is broken as before.
+    """
+    if not columns:
+        return PORTRAIT, BODY_SIZES[0], []
+    pad = 2 * (PAD_X + pdf.c_margin) + 0.01  # 0.01: no word misses its width by a rounding
+    heading = [_longest_word(pdf, "B", c.heading) * PLANNED_HEADING_SIZE for c in columns]
+    cells = [0.0] * len(columns)
+    for values in rows:
+        for index, value in enumerate(values[: len(columns)]):
+            if value:
+                cells[index] = max(cells[index], _longest_word(pdf, "", value))
+    weights = [c.width for c in columns]
+    choices = [(PORTRAIT, BODY_SIZES[0])] + [(LANDSCAPE, size) for size in BODY_SIZES]
+    for orientation, size in choices:
+        width = (A4_SHORT if orientation == PORTRAIT else A4_LONG) - 2 * MARGIN
+        needs = [max(h, c * size) + pad for h, c in zip(heading, cells, strict=True)]
+        if sum(needs) <= width:
+            return orientation, size, _share(width, weights, needs)
+    return LANDSCAPE, BODY_SIZES[-1], _share(width, weights, needs)
+
+
 def _table_heading(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> None:
     pdf.set_font(FAMILY, "B", _heading_size(pdf, widths, columns))
     _table_row(pdf, widths, columns, [c.heading for c in columns], heading=True)
-    pdf.set_font(FAMILY, "", 8.5)
+    pdf.set_font(FAMILY, "", pdf.table_size)
 
 
-def _table(pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+def _table(
+    pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]], widths: list[float]
+) -> None:
     """The lines table; its heading row repeats at the top of every page it runs onto.
 
     Drawn cell by cell rather than with fpdf2's table(): a cell that fits on one line (most
     do) costs one measure and one cell, which made a 100-line document several times faster.
     """
-    total = sum(c.width for c in columns)
-    widths = [pdf.epw * c.width / total for c in columns]
     _table_heading(pdf, widths, columns)
     for values in rows:
         _table_row(pdf, widths, columns, values)
@@ -445,7 +525,7 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
     prompts = [both("Name"), both("Date"), both("Signature")]
     for start in range(0, len(labels), per_row):
         if pdf.get_y() + box_height > pdf.page_break_trigger:
-            pdf.add_page()
+            pdf.add_page(same=True)
         top = pdf.get_y()
         for offset, label in enumerate(labels[start : start + per_row]):
             x = MARGIN + offset * (box_width + gap)
@@ -467,10 +547,11 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
 
 def _figure(pdf: _Pdf, figure: Figure) -> None:
     """Title, drawing (fpdf2 draws SVG as vectors: sharp at any zoom) and description."""
-    width = pdf.epw
+    # As wide as a portrait page at most: on a landscape page it would fill the first page.
+    width = min(pdf.epw, A4_SHORT - 2 * MARGIN)
     height = width * 0.47  # the charts' aspect ratio (640 × 300)
     if pdf.get_y() + height + 16 > pdf.page_break_trigger:
-        pdf.add_page()
+        pdf.add_page(same=True)
     pdf.set_font(FAMILY, "B", 10)
     pdf.multi_cell(
         pdf.epw, 5, pdf.safe(figure.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
@@ -491,11 +572,12 @@ def _figure(pdf: _Pdf, figure: Figure) -> None:
 
 
 def _body(pdf: _Pdf, document: Document) -> None:
-    pdf.add_page()
+    orientation, pdf.table_size, widths = _plan(pdf, document.columns, document.rows)
+    pdf.add_page(orientation=orientation)
     _facts(pdf, document.facts)
     for figure in document.figures:
         _figure(pdf, figure)
-    _table(pdf, document.columns, document.rows)
+    _table(pdf, document.columns, document.rows, widths)
     if document.note:
         pdf.set_font(FAMILY, "", 9)
         _text_block(pdf, pdf.epw, 4.6, pdf.safe(document.note))

@@ -180,8 +180,8 @@ class _Pdf(FPDF):
         self.next_document = document
         self.strict = strict
         self.broken_lines: dict[tuple[str, str, float, str, float], list[str]] = {}
-        # Per font style and text: the width of its longest word at size 1 (see _plan).
-        self.longest_words: dict[tuple[str, str], float] = {}
+        # Per font style and text: its width on one line and its longest word's (see _plan).
+        self.measured: dict[tuple[str, str], tuple[float, float]] = {}
         self.table_size = BODY_SIZES[0]
         self.in_header = False
         self.set_margins(MARGIN, MARGIN, MARGIN)
@@ -303,6 +303,25 @@ LINE_HEIGHT = 4.6
 PAD_X, PAD_Y = 1.2, 1.0
 
 
+SEPARATOR = "·"
+
+
+def _words(text: str) -> list[str]:
+    """The words of ``text`` a line may break between: split at spaces, except before " · ".
+
+    The separator of two languages stays with the word before it ("번호 · / No."): a narrow
+    heading never gives it a line of its own ("번호 / · / No."). The Korean word it joins is
+    mostly the shorter one, so the column seldom needs more width for it.
+    """
+    words: list[str] = []
+    for word in text.split(" "):
+        if word == SEPARATOR and words and words[-1]:
+            words[-1] = f"{words[-1]} {SEPARATOR}"
+        else:
+            words.append(word)
+    return words
+
+
 def _words_into_lines(pdf: _Pdf, text: str, width: float) -> list[str] | None:
     """Break text at spaces, measuring whole words (fpdf2 measures character by character).
 
@@ -314,7 +333,7 @@ def _words_into_lines(pdf: _Pdf, text: str, width: float) -> list[str] | None:
     width -= 2 * pdf.c_margin  # as multi_cell does: the text stands inside the cell's margins
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in _words(text):
         candidate = f"{current} {word}" if current else word
         if pdf.get_string_width(candidate) <= width:
             current = candidate
@@ -425,44 +444,65 @@ def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> 
         if all(
             pdf.get_string_width(word) <= width - 2 * (PAD_X + pdf.c_margin)
             for column, width in zip(columns, widths, strict=True)
-            for word in column.heading.split()
+            for word in _words(column.heading)
         ):
             return size
     return HEADING_SIZES[-1]
 
 
-def _longest_word(pdf: _Pdf, style: str, text: str) -> float:
-    """The width of the longest space-separated word of ``text`` at size 1 in ``style``.
+def _measure(pdf: _Pdf, style: str, text: str) -> tuple[float, float]:
+    """The widths of ``text`` on one line and of its longest word, at size 1 in ``style``.
 
     Remembered per text: a report repeats its units, places and categories on every row.
     """
     key = (style, text)
-    known = pdf.longest_words.get(key)
+    known = pdf.measured.get(key)
     if known is None:
         pdf.set_font(FAMILY, style, 1)
-        words = pdf.drawable(text).split()
-        known = max((pdf.get_string_width(word) for word in words), default=0.0)
-        pdf.longest_words[key] = known
+        drawable = pdf.drawable(text)
+        words = _words(drawable)
+        longest = max((pdf.get_string_width(word) for word in words), default=0.0)
+        known = (pdf.get_string_width(drawable) if len(words) > 1 else longest, longest)
+        pdf.measured[key] = known
     return known
 
 
-def _share(total: float, weights: Sequence[float], needs: Sequence[float]) -> list[float]:
-    """``total`` shared in proportion to ``weights``, each column given at least its need.
+# Wrapping at spaces leaves part of each line empty: a text on n lines takes more than 1/n.
+WRAP_SLACK = 1.2
+# Rows of more lines than this are not worth planning for (or the needs fill the page).
+MAX_LINES = 9
+# A portrait table whose rows would wrap on more lines than this prints landscape.
+PORTRAIT_MAX_LINES = 4
 
-    A column whose share would be narrower than its need gets its need; the others share
-    what is left, again in proportion (repeated until no share is short).
+
+def _share(
+    total: float,
+    weights: Sequence[float],
+    needs: Sequence[float],
+    wants: Sequence[float],
+    pad: float,
+) -> tuple[int, list[float]]:
+    """Lines per row and widths: each column its need, and rows on as few lines as will fit.
+
+    A column wants its longest text on one line. The widths are those of the fewest lines
+    per row (1, 2, 3 …) at which every column fits: each column gets about 1/n of its want,
+    never less than its need, so item names and places wrap alike while number columns keep
+    just their heading's width. The room left over goes by ``weights``.
     """
-    if sum(needs) >= total:
-        return [total * need / sum(needs) for need in needs] if sum(needs) else list(needs)
-    fixed: set[int] = set()
-    while True:
-        free = total - sum(needs[i] for i in fixed)
-        weight = sum(w for i, w in enumerate(weights) if i not in fixed) or 1.0
-        widths = [needs[i] if i in fixed else free * w / weight for i, w in enumerate(weights)]
-        short = {i for i, w in enumerate(widths) if i not in fixed and w < needs[i]}
-        if not short:
-            return widths
-        fixed |= short
+    spare = total - sum(needs)
+    if spare <= 0:
+        return MAX_LINES, [total * need / sum(needs) for need in needs]
+    widths = list(needs)
+    for lines in range(1, MAX_LINES):
+        trial = [
+            max(need, min(want, (want - pad) / lines * (WRAP_SLACK if lines > 1 else 1) + pad))
+            for need, want in zip(needs, wants, strict=True)
+        ]
+        if sum(trial) <= total:
+            widths = trial
+            break
+    left, weight = total - sum(widths), sum(weights) or 1.0
+    return lines, [width + left * w / weight for width, w in zip(widths, weights, strict=True)]
 
 
 def _plan(
@@ -471,27 +511,52 @@ def _plan(
     """The orientation, table type size and column widths at which no word is cut.
 
     Each column needs the width of its longest heading word (at PLANNED_HEADING_SIZE) and of
-    its longest cell word; the rest of the page is shared by the columns' relative widths.
-    Portrait when the needs fit it, else landscape at the largest type that fits; a word
-    wider than even that (a code without spaces the width of a page) is broken as before.
+    its longest cell word, and wants its longest cell on one line (see ``_share``); a column
+    left blank to write in needs its share by ``Column.width``. Portrait when the needs fit
+    it with rows of at most PORTRAIT_MAX_LINES lines (many number columns under bilingual
+    headings leave the item names a sliver), else landscape at the largest type that fits.
+    A word wider than even that (a code without spaces the width of a page) is broken.
     """
     if not columns:
         return PORTRAIT, BODY_SIZES[0], []
     pad = 2 * (PAD_X + pdf.c_margin) + 0.01  # 0.01: no word misses its width by a rounding
-    heading = [_longest_word(pdf, "B", c.heading) * PLANNED_HEADING_SIZE for c in columns]
-    cells = [0.0] * len(columns)
+    heading = [_measure(pdf, "B", c.heading)[1] * PLANNED_HEADING_SIZE for c in columns]
+    lines = [0.0] * len(columns)
+    longest = [0.0] * len(columns)
     for values in rows:
         for index, value in enumerate(values[: len(columns)]):
             if value:
-                cells[index] = max(cells[index], _longest_word(pdf, "", value))
+                line, word = _measure(pdf, "", value)
+                lines[index] = max(lines[index], line)
+                longest[index] = max(longest[index], word)
     weights = [c.width for c in columns]
-    choices = [(PORTRAIT, BODY_SIZES[0])] + [(LANDSCAPE, size) for size in BODY_SIZES]
-    for orientation, size in choices:
+
+    def layout(orientation: str, size: float) -> tuple[int, list[float]] | None:
         width = (A4_SHORT if orientation == PORTRAIT else A4_LONG) - 2 * MARGIN
-        needs = [max(h, c * size) + pad for h, c in zip(heading, cells, strict=True)]
-        if sum(needs) <= width:
-            return orientation, size, _share(width, weights, needs)
-    return LANDSCAPE, BODY_SIZES[-1], _share(width, weights, needs)
+        share = width / (sum(weights) or 1.0)
+        needs = [
+            max(h, w * size) + pad if line else max(h + pad, share * weight)
+            for h, w, line, weight in zip(heading, longest, lines, weights, strict=True)
+        ]
+        if sum(needs) > width:
+            return None
+        wants = [
+            line * size + pad if line else need for line, need in zip(lines, needs, strict=True)
+        ]
+        return _share(width, weights, needs, wants, pad)
+
+    portrait = layout(PORTRAIT, BODY_SIZES[0])
+    if portrait is not None and portrait[0] <= PORTRAIT_MAX_LINES:
+        return PORTRAIT, BODY_SIZES[0], portrait[1]
+    for size in BODY_SIZES:
+        planned = layout(LANDSCAPE, size)
+        if planned is not None:
+            return LANDSCAPE, size, planned[1]
+    if portrait is not None:  # pragma: no cover - landscape is wider than portrait
+        return PORTRAIT, BODY_SIZES[0], portrait[1]
+    width = A4_LONG - 2 * MARGIN
+    needs = [max(h, w * BODY_SIZES[-1]) + pad for h, w in zip(heading, longest, strict=True)]
+    return LANDSCAPE, BODY_SIZES[-1], [width * need / sum(needs) for need in needs]
 
 
 def _table_heading(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> None:

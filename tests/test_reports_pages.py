@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -36,7 +35,7 @@ from tests.factories import (
     receive,
     virtual,
 )
-from tests.test_documents import pdf_pages
+from tests.test_documents import broken_words, pdf_fragments, pdf_pages
 from tests.test_reports import TODAY, days_ago, move, rows_of_csv
 
 
@@ -126,24 +125,6 @@ def test_every_reports_pdf_keeps_each_heading_word_whole(
     for column in report.columns(form):
         for word in str(column.label).split():
             assert any(word in line for line in lines), (name, word)
-
-
-def pdf_fragments(body: bytes) -> list[str]:
-    """Each piece of text the PDF draws: a line of one cell, a heading line, a fact.
-
-    A word cut at a line's end lands in two pieces ("두루 / 마리"), so a word found whole in
-    none of them was broken (wrapping between words keeps each word whole in one piece).
-    """
-    pieces: list[str] = []
-    for page in PdfReader(io.BytesIO(body)).pages:
-        page.extract_text(visitor_text=lambda text, *_: pieces.append(text))
-    return [piece for piece in pieces if piece.strip()]
-
-
-def broken_words(texts: list[str], fragments: list[str]) -> list[str]:
-    """The words of ``texts`` that no fragment holds whole."""
-    drawn = "\n".join(fragments)  # a word never holds a line break: it matches in one piece
-    return sorted({word for text in texts for word in text.split() if word not in drawn})
 
 
 @pytest.fixture

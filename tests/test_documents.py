@@ -56,6 +56,39 @@ def broken_words(texts: list[str], fragments: list[str]) -> list[str]:
     return sorted({word for text in texts for word in text.split() if word not in drawn})
 
 
+def beyond_the_margins(body: bytes) -> list[str]:
+    """The drawn pieces of text whose end runs past the right margin (or off the paper)."""
+    from fpdf import FPDF
+
+    from hilogistics.documents.layout import BOLD, MARGIN, REGULAR
+
+    measure = FPDF(unit="pt")
+    measure.add_font("N", "", str(REGULAR))
+    measure.add_font("N", "B", str(BOLD))
+    past: list[str] = []
+    try:
+        for page in PdfReader(io.BytesIO(body)).pages:
+            right = float(page.mediabox.width) - MARGIN * 72 / 25.4 + 0.5
+
+            def visit(
+                text: str, cm: list, tm: list, font: dict, size: float, right: float = right
+            ) -> None:
+                if not text.strip():
+                    return
+                # A drawing (a chart) places and scales its text by the current matrix too.
+                scale = cm[0] * tm[0]
+                x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
+                measure.set_font("N", "B" if "Bold" in str(font.get("/BaseFont")) else "", size)
+                if x + measure.get_string_width(text) * scale > right:
+                    past.append(text)
+
+            page.extract_text(visitor_text=visit)
+    finally:
+        for font in measure.fonts.values():  # fpdf2 leaves the font files open
+            font.ttfont.close()
+    return past
+
+
 def decode_qr(body: bytes, tmp_path: Path, page: int = 1) -> list[str]:
     """Render one page with poppler and read every QR code on it."""
     pdf = tmp_path / "doc.pdf"
@@ -113,6 +146,17 @@ def test_narrow_columns_keep_each_heading_word_whole(app: Flask) -> None:
     lines = pdf_pages(render(document, strict=True))[0].splitlines()
     for word in ("Suggested", "Approved", "Distributed", "Differences", "Returned"):
         assert any(word in line for line in lines), word
+
+
+def test_a_long_name_of_who_printed_wraps_in_the_footer_inside_the_page(app: Flask) -> None:
+    """The footer says who printed in two languages: a long display name (up to 120
+    characters) wrapped onto a second line instead of running off the paper."""
+    name = "Ri Myong Chol (logistics officer, central warehouse of the rehabilitation programme)"
+    body = render(sample(printed_by=name), strict=True)
+    assert beyond_the_margins(body) == []
+    fragments = pdf_fragments(body)
+    assert broken_words([name], fragments) == []
+    assert any("Page 1 of 1" in piece for piece in fragments)
 
 
 def test_a_reprint_says_copy_n(app: Flask) -> None:
@@ -404,4 +448,5 @@ def test_every_printed_document_keeps_each_word_whole_with_long_names(app: Flask
     }
     for (name, locale), body in printed.items():
         assert broken_words(expected[name], pdf_fragments(body)) == [], (name, locale)
+        assert beyond_the_margins(body) == [], (name, locale)
     db.session.commit()

@@ -35,7 +35,7 @@ from tests.factories import (
     receive,
     virtual,
 )
-from tests.test_documents import broken_words, pdf_fragments, pdf_pages
+from tests.test_documents import beyond_the_margins, broken_words, pdf_fragments, pdf_pages
 from tests.test_reports import TODAY, days_ago, move, rows_of_csv
 
 
@@ -230,3 +230,4 @@ def test_every_reports_pdf_keeps_each_word_of_headings_and_cells_whole(
             with force_locale(language):
                 headings += [str(column.label) for column in report.columns(form)]
         assert broken_words(headings + cells, fragments) == [], (name, locale)
+        assert beyond_the_margins(response.data) == [], (name, locale)

@@ -185,7 +185,8 @@ class _Pdf(FPDF):
         self.table_size = BODY_SIZES[0]
         self.in_header = False
         self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(auto=True, margin=MARGIN + 12)
+        # Room for the footer: two lines of who printed, the number and page line, a gap.
+        self.set_auto_page_break(auto=True, margin=MARGIN + 14)
         _add_font(self, "", REGULAR)
         _add_font(self, "B", BOLD)
         self.set_title(f"{document.number} {words(document.title)[1]}")
@@ -256,19 +257,31 @@ class _Pdf(FPDF):
 
     def footer(self) -> None:  # noqa: D102 - fpdf2 calls it at the foot of each page
         document = self.document
-        self.set_y(-MARGIN - 8)
-        self.set_font(FAMILY, "", 8)
         self.set_text_color(*MUTED)
         printed_at = (document.printed_at or datetime.now(business_zone())).strftime(
             "%Y-%m-%d %H:%M"
         )
         printed = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
-        # Two lines, so that a long name in two languages never runs into the page number.
-        self.cell(self.epw, 4, self.safe(printed), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # Above the number and page line, so that a long name in two languages never runs into
+        # the page number; wrapped (in a smaller type if need be) rather than off the paper.
+        for size in FOOTER_SIZES:
+            self.set_font(FAMILY, "", size)
+            lines = _cell_lines(self, self.safe(printed), self.epw)
+            if len(lines) <= 2:
+                break
+        height = size * FOOTER_LEADING
+        self.set_y(-MARGIN - 4 - height * len(lines))
+        for line in lines:
+            self.cell(self.epw, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, "", FOOTER_SIZES[0])
         self.cell(self.epw * 0.6, 4, self.safe(document.number))
         page = both("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
         self.cell(self.epw * 0.4, 4, self.safe(page), align="R")
         self.set_text_color(*INK)
+
+
+FOOTER_SIZES = (8.0, 7.0, 6.0)
+FOOTER_LEADING = 0.5  # mm of line per point of type: 4 mm at 8 pt
 
 
 def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:

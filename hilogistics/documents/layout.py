@@ -442,6 +442,8 @@ HEADING_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)
 BODY_SIZES = (8.5, 8.0, 7.5, 7.0)
 # The heading size a column's width is planned for (the heading may still print larger).
 PLANNED_HEADING_SIZE = HEADING_SIZES[2]
+# The lines a column's heading wants at most (it gets them when the page has the room).
+HEADING_LINES = 3
 PORTRAIT, LANDSCAPE = "P", "L"
 A4_SHORT, A4_LONG = 210.0, 297.0
 
@@ -524,16 +526,20 @@ def _plan(
     """The orientation, table type size and column widths at which no word is cut.
 
     Each column needs the width of its longest heading word (at PLANNED_HEADING_SIZE) and of
-    its longest cell word, and wants its longest cell on one line (see ``_share``); a column
-    left blank to write in needs its share by ``Column.width``. Portrait when the needs fit
-    it with rows of at most PORTRAIT_MAX_LINES lines (many number columns under bilingual
-    headings leave the item names a sliver), else landscape at the largest type that fits.
-    A word wider than even that (a code without spaces the width of a page) is broken.
+    its longest cell word, and wants its longest cell on one line and its heading on at most
+    HEADING_LINES (see ``_share``); a column left blank to write in needs its share by
+    ``Column.width``. Portrait when the needs fit it with rows of at most PORTRAIT_MAX_LINES
+    lines (many number columns under bilingual headings leave the item names a sliver), else
+    landscape at the largest type that fits. A word wider than even that (a code without
+    spaces the width of a page) is broken.
     """
     if not columns:
         return PORTRAIT, BODY_SIZES[0], []
     pad = 2 * (PAD_X + pdf.c_margin) + 0.01  # 0.01: no word misses its width by a rounding
-    heading = [_measure(pdf, "B", c.heading)[1] * PLANNED_HEADING_SIZE for c in columns]
+    measured = [_measure(pdf, "B", c.heading) for c in columns]
+    heading = [word * PLANNED_HEADING_SIZE for _line, word in measured]
+    # A heading may take a few lines, not one per word ("분실 / 또는 / 폐기 · / Lost / or …").
+    heading_wants = [line * PLANNED_HEADING_SIZE / HEADING_LINES + pad for line, _word in measured]
     lines = [0.0] * len(columns)
     longest = [0.0] * len(columns)
     for values in rows:
@@ -554,7 +560,8 @@ def _plan(
         if sum(needs) > width:
             return None
         wants = [
-            line * size + pad if line else need for line, need in zip(lines, needs, strict=True)
+            max(line * size + pad, heading_want) if line else need
+            for line, need, heading_want in zip(lines, needs, heading_wants, strict=True)
         ]
         return _share(width, weights, needs, wants, pad)
 

@@ -14,15 +14,79 @@ from PIL import Image
 from pypdf import PdfReader
 
 from hilogistics.auth.models import Role
+from hilogistics.catalogue.models import Item
+from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.documents import stock_card as stock_card_module
-from hilogistics.documents.layout import Column, Document, MissingGlyphError, render
+from hilogistics.documents.layout import Column, Document, MissingGlyphError, Printing, render
+from hilogistics.locations.models import Location
+from hilogistics.stock.models import Lot
 from tests.factories import make_item, make_location, make_warehouse, receive
+
+TODAY = business_today()
+PRINTING = Printing(
+    organisation="Handicap International",
+    partner="조선장애자보호련맹",
+    printed_by="Kim Chol",
+    printed_at=datetime(2026, 11, 29, 10, 30),
+    locale="ko_KP",
+)
 
 
 def pdf_pages(body: bytes) -> list[str]:
     """The text of each page."""
     return [page.extract_text() for page in PdfReader(io.BytesIO(body)).pages]
+
+
+def pdf_fragments(body: bytes) -> list[str]:
+    """Each piece of text the PDF draws: a line of one cell, a heading line, a fact.
+
+    A word cut at a line's end lands in two pieces ("두루 / 마리"), so a word found whole in
+    none of them was broken (wrapping between words keeps each word whole in one piece).
+    """
+    pieces: list[str] = []
+    for page in PdfReader(io.BytesIO(body)).pages:
+        page.extract_text(visitor_text=lambda text, *_: pieces.append(text))
+    return [piece for piece in pieces if piece.strip()]
+
+
+def broken_words(texts: list[str], fragments: list[str]) -> list[str]:
+    """The words of ``texts`` that no fragment holds whole."""
+    drawn = "\n".join(fragments)  # a word never holds a line break: it matches in one piece
+    return sorted({word for text in texts for word in text.split() if word not in drawn})
+
+
+def beyond_the_margins(body: bytes) -> list[str]:
+    """The drawn pieces of text whose end runs past the right margin (or off the paper)."""
+    from fpdf import FPDF
+
+    from hilogistics.documents.layout import BOLD, MARGIN, REGULAR
+
+    measure = FPDF(unit="pt")
+    measure.add_font("N", "", str(REGULAR))
+    measure.add_font("N", "B", str(BOLD))
+    past: list[str] = []
+    try:
+        for page in PdfReader(io.BytesIO(body)).pages:
+            right = float(page.mediabox.width) - MARGIN * 72 / 25.4 + 0.5
+
+            def visit(
+                text: str, cm: list, tm: list, font: dict, size: float, right: float = right
+            ) -> None:
+                if not text.strip():
+                    return
+                # A drawing (a chart) places and scales its text by the current matrix too.
+                scale = cm[0] * tm[0]
+                x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
+                measure.set_font("N", "B" if "Bold" in str(font.get("/BaseFont")) else "", size)
+                if x + measure.get_string_width(text) * scale > right:
+                    past.append(text)
+
+            page.extract_text(visitor_text=visit)
+    finally:
+        for font in measure.fonts.values():  # fpdf2 leaves the font files open
+            font.ttfont.close()
+    return past
 
 
 def decode_qr(body: bytes, tmp_path: Path, page: int = 1) -> list[str]:
@@ -82,6 +146,17 @@ def test_narrow_columns_keep_each_heading_word_whole(app: Flask) -> None:
     lines = pdf_pages(render(document, strict=True))[0].splitlines()
     for word in ("Suggested", "Approved", "Distributed", "Differences", "Returned"):
         assert any(word in line for line in lines), word
+
+
+def test_a_long_name_of_who_printed_wraps_in_the_footer_inside_the_page(app: Flask) -> None:
+    """The footer says who printed in two languages: a long display name (up to 120
+    characters) wrapped onto a second line instead of running off the paper."""
+    name = "Ri Myong Chol (logistics officer, central warehouse of the rehabilitation programme)"
+    body = render(sample(printed_by=name), strict=True)
+    assert beyond_the_margins(body) == []
+    fragments = pdf_fragments(body)
+    assert broken_words([name], fragments) == []
+    assert any("Page 1 of 1" in piece for piece in fragments)
 
 
 def test_a_reprint_says_copy_n(app: Flask) -> None:
@@ -202,3 +277,176 @@ def test_with_the_apps_address_known_the_qr_code_opens_the_page_itself(
     assert decode_qr(body, tmp_path) == [
         f"https://hilo.example.org/stock/locations/{warehouse.id}/items/{item.id}"
     ]
+
+
+def _page_sizes(body: bytes) -> list[tuple[float, float]]:
+    return [
+        (float(page.mediabox.width), float(page.mediabox.height))
+        for page in PdfReader(io.BytesIO(body)).pages
+    ]
+
+
+def test_a_wide_table_turns_landscape_and_keeps_every_word_whole(app: Flask) -> None:
+    """Column widths follow the longest word of each column: a narrow table stays portrait;
+    eleven number columns under bilingual headings and a long unit word ("두루마리") do not fit
+    a portrait page whole, so it turns landscape. The " · " between two languages stays with
+    the word before it, never on a line alone."""
+    narrow = render(sample(), strict=True)
+    [(width, height)] = _page_sizes(narrow)
+    assert width < height
+
+    words = ("Opening", "Received", "Dispatched", "Distributed", "Written off", "Warehouses")
+    columns = [Column("번호 · No.", 4, "R"), Column("물품 · Item", 16), Column("단위 · Unit", 5)]
+    columns += [Column(f"분배됨 · {word}", 7, "R") for word in words * 2]
+    row = ["1", "연마포 80번 (50m 두루마리) · Abrasive cloth", "두루마리 · roll"]
+    row += [str(n * 1000) for n in range(12)]
+    body = render(replace(sample(columns=columns), rows=[row] * 3), strict=True)
+    [(width, height)] = _page_sizes(body)
+    assert width > height
+    fragments = pdf_fragments(body)
+    assert broken_words([c.heading for c in columns] + row, fragments) == []
+    assert "·" not in [piece.strip() for piece in fragments]
+
+
+def _long_named_stock() -> tuple[Location, Location, list[Item], list[Lot]]:
+    """A warehouse and a centre with long names, two items with long names and codes, in a
+    roll (두루마리, rouleau) and sheets, received at the warehouse."""
+    from sqlalchemy import select
+
+    from hilogistics.catalogue.models import Unit
+
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    warehouse = make_warehouse(
+        code="LN-WH",
+        name="Central warehouse of the rehabilitation programme, Pyongyang",
+        name_ko="평양재활사업 중앙창고",
+    )
+    centre = make_location(
+        code="LN-CENTRE",
+        name="Hamhung orthopaedic rehabilitation centre",
+        name_ko="함흥정형재활쎈터",
+        supplied_by_id=warehouse.id,
+    )
+    items = [
+        make_item(
+            code="MAT-STOCKINETTE-100",
+            name="Tubular cotton stockinette 10 cm (25 m roll)",
+            name_ko="무명통붕대 10cm (25m 두루마리)",
+            name_fr="Jersey tubulaire en coton 10 cm (rouleau de 25 m)",
+            unit=units["roll"],
+        ),
+        make_item(
+            code="MAT-POLYPROPYLENE-5",
+            name="Polypropylene sheet 5 mm, flesh-coloured",
+            name_ko="폴리프로필렌판 5mm (살색)",
+            name_fr="Plaque de polypropylène 5 mm, couleur chair",
+            unit=units["sheet"],
+        ),
+    ]
+    lots = [
+        receive(item, 200, warehouse, lot_code="LOT-2026-PYONGYANG-0001").movements[0].lot
+        for item in items
+    ]
+    return warehouse, centre, items, lots
+
+
+def test_every_printed_document_keeps_each_word_whole_with_long_names(app: Flask) -> None:
+    """Slips (keyed and pre-printed), picking list, waybill, goods-received note, count sheet,
+    requisition and stock card, printed for a Korean and a French reader: item, unit and
+    place names are long, and no word of them, nor of a code, is cut between two lines."""
+    from hilogistics.actors import SYSTEM
+    from hilogistics.counts.services import open_count, print_count_sheet
+    from hilogistics.distributions.models import RecipientType
+    from hilogistics.distributions.services import (
+        LineInput,
+        Recipient,
+        print_blank_slips,
+        print_slip,
+        record_distribution,
+        reserve_slips,
+    )
+    from hilogistics.requisitions.services import (
+        RequestLine,
+        create_requisition,
+        print_requisition,
+    )
+    from hilogistics.shipments.services import LineReceipt, print_shipment, receive_shipment
+    from tests.factories import dispatch, make_dispatch, operation_key
+
+    warehouse, centre, items, lots = _long_named_stock()
+    places = [f"{p.name_ko} · {p.name}" for p in (warehouse, centre)]
+    names = [f"{i.code} {i.name_ko} · {i.name}" for i in items]
+    units = [f"{i.unit.name_ko} · {i.unit.name}" for i in items]
+    pairs = list(zip(items, lots, strict=True))
+    draft = make_dispatch(warehouse, centre, [(i, lot, 40) for i, lot in pairs])
+    printings = [replace(PRINTING, locale=locale) for locale in ("ko_KP", "fr")]
+    printed = {
+        ("picking list", p.locale): print_shipment(
+            actor=SYSTEM, shipment_id=draft.id, printing=p, strict=True, kind="picking-list"
+        )[0]
+        for p in printings
+    }
+    dispatch(draft)
+    event = receive_shipment(
+        actor=SYSTEM,
+        shipment_id=draft.id,
+        lines=[LineReceipt(line_id=line.id, received=40) for line in draft.lines],
+        received_on=TODAY,
+        operation_key=operation_key(),
+    )
+    slip = record_distribution(
+        actor=SYSTEM,
+        location_id=centre.id,
+        distributed_on=TODAY,
+        recipient=Recipient(RecipientType.CLASS, reference="CLS-01", headcounts={"girls": 3}),
+        lines=[LineInput(i.id, lot.id, 3) for i, lot in pairs],
+        operation_key=operation_key(),
+    )
+    blank = reserve_slips(
+        actor=SYSTEM,
+        location_id=centre.id,
+        planned_on=TODAY,
+        count=1,
+        operation_key=operation_key(),
+    )
+    requisition = create_requisition(
+        actor=SYSTEM,
+        location_id=centre.id,
+        lines=[RequestLine(item_id=i.id, quantity=5, reason="monthly") for i in items],
+    )
+    count = open_count(actor=SYSTEM, location_id=warehouse.id)
+    shipment = {"actor": SYSTEM, "shipment_id": draft.id, "strict": True}
+    for p in printings:
+        printed[("waybill", p.locale)] = print_shipment(**shipment, printing=p, kind="waybill")[0]
+        printed[("goods-received note", p.locale)] = print_shipment(
+            **shipment, printing=p, kind="goods-received", event_id=event.id
+        )[0]
+        printed[("slip", p.locale)] = print_slip(
+            actor=SYSTEM, distribution_id=slip.id, printing=p, strict=True
+        )[0]
+        printed[("pre-printed slip", p.locale)] = print_blank_slips(
+            actor=SYSTEM, slip_ids=[blank[0].id], printing=p, strict=True
+        )[0]
+        printed[("requisition", p.locale)] = print_requisition(
+            actor=SYSTEM, requisition_id=requisition.id, printing=p, strict=True
+        )[0]
+        printed[("count sheet", p.locale)] = print_count_sheet(
+            actor=SYSTEM, count_id=count.id, printing=p, strict=True
+        )[0]
+        printed[("stock card", p.locale)] = stock_card_module.stock_card_pdf(
+            item=items[0], location=warehouse, as_of=None, printing=p, strict=True
+        )
+    expected = {
+        "picking list": places + names,
+        "waybill": places + names + units,
+        "goods-received note": places + names,
+        "slip": places[1:] + names + units,
+        "pre-printed slip": places[1:],
+        "requisition": places + names,
+        "count sheet": places[:1] + names + units,
+        "stock card": places[:1] + names[:1] + units[:1],
+    }
+    for (name, locale), body in printed.items():
+        assert broken_words(expected[name], pdf_fragments(body)) == [], (name, locale)
+        assert beyond_the_margins(body) == [], (name, locale)
+    db.session.commit()

@@ -4,29 +4,40 @@ pages, exports of every row, and a technician's page of their own place only."""
 import csv
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
-from hilogistics.catalogue.models import Category
+from hilogistics.catalogue.models import Category, Unit
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
 from hilogistics.reports.registry import REPORTS
+from hilogistics.stock.models import Grant, TransactionKind
 from tests.conftest import sign_in
 from tests.factories import (
     make_category,
+    make_grant,
     make_item,
+    make_location,
+    make_lot,
     make_user,
     make_warehouse,
+    operation_key,
     receive,
+    virtual,
 )
-from tests.test_documents import pdf_pages
+from tests.test_documents import beyond_the_margins, broken_words, pdf_fragments, pdf_pages
+from tests.test_reports import TODAY, days_ago, move, rows_of_csv
 
 
 def _places(app: Flask) -> tuple[Location, Location]:
@@ -115,3 +126,114 @@ def test_every_reports_pdf_keeps_each_heading_word_whole(
     for column in report.columns(form):
         for word in str(column.label).split():
             assert any(word in line for line in lines), (name, word)
+
+
+@pytest.fixture
+def long_names(app: Flask) -> Grant:
+    """Names as long as the programme's: a roll (두루마리, rouleau), long French names, codes.
+
+    Received under a grant with an expiry, sent on to a centre, handed out there to nothing
+    left (a stock-out) and on a slip: every report has rows.
+    """
+    from hilogistics.distributions.models import RecipientType
+    from hilogistics.distributions.services import LineInput, Recipient, record_distribution
+
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    category = make_category(
+        code="LN-ORTHO",
+        name="Orthopaedic materials and consumables",
+        name_ko="정형외과재료 및 소모품",
+        name_fr="Matériaux et consommables orthopédiques",
+    )
+    warehouse = make_warehouse(
+        code="LN-WH",
+        name="Central warehouse of the rehabilitation programme, Pyongyang",
+        name_ko="평양재활사업 중앙창고",
+    )
+    centre = make_location(
+        code="LN-CENTRE",
+        name="Hamhung orthopaedic rehabilitation centre",
+        name_ko="함흥정형재활쎈터",
+    )
+    grant = make_grant(
+        code="ECHO-PRK-25-0714",
+        donor="European Commission, Humanitarian Aid (ECHO)",
+        title="Physical rehabilitation services in Pyongyang and the provinces",
+    )
+    items = [
+        make_item(
+            code="MAT-STOCKINETTE-100",
+            name="Tubular cotton stockinette 10 cm (25 m roll)",
+            name_ko="무명통붕대 10cm (25m 두루마리)",
+            name_fr="Jersey tubulaire en coton 10 cm (rouleau de 25 m)",
+            unit=units["roll"],
+            category=category,
+            tracks_expiry=True,
+        ),
+        make_item(
+            code="MAT-POLYPROPYLENE-5",
+            name="Polypropylene sheet 5 mm, flesh-coloured",
+            name_ko="폴리프로필렌판 5mm (살색)",
+            name_fr="Plaque de polypropylène 5 mm, couleur chair",
+            unit=units["sheet"],
+            category=category,
+        ),
+    ]
+    supplier, transit = virtual("SUPPLIER"), virtual("TRANSIT")
+    k = TransactionKind
+    for item in items:
+        lot = make_lot(
+            item,
+            code="LOT-2026-PYONGYANG-0001",
+            grant_id=grant.id,
+            expires_on=TODAY + timedelta(days=40) if item.tracks_expiry else None,
+        )
+        move(k.RECEIPT, lot, 120, supplier, warehouse, days_ago(30))
+        move(k.DISPATCH, lot, 20, warehouse, transit, days_ago(20))
+        move(k.ARRIVAL, lot, 20, transit, centre, days_ago(18))
+        record_distribution(
+            actor=SYSTEM,
+            location_id=centre.id,
+            distributed_on=days_ago(10),
+            recipient=Recipient(RecipientType.CLASS, reference="CLS-01", headcounts={"girls": 3}),
+            lines=[LineInput(item.id, lot.id, 20)],
+            operation_key=operation_key(),
+        )
+    db.session.commit()
+    return grant
+
+
+@pytest.mark.parametrize("locale", ["ko_KP", "fr"])
+def test_every_reports_pdf_keeps_each_word_of_headings_and_cells_whole(
+    locale: str, long_names: Grant, app: Flask, client: FlaskClient
+) -> None:
+    """Long names in the reader's language ("Matériaux et consommables orthopédiques",
+    "두루마리", item codes): no heading or cell word is cut between two lines (words printed
+    whole are found in one drawn piece of text), nor runs off the paper. The reports with many
+    number columns (per grant, months of stock, distributions) turn landscape for it; the
+    others too when their rows would wrap on more than four lines in portrait."""
+    user = make_user(Role.ADMIN, locale=locale)
+    db.session.commit()
+    sign_in(client, user)
+    reports = [(name, {}) for name in sorted(REPORTS)] + [("distributions", {"group": "item"})]
+    for name, args in reports:
+        if name == "grant":
+            args = {"grant": long_names.id}
+        response = client.get(f"/reports/{name}/print.pdf", query_string=args)
+        assert response.status_code == 200, name
+        fragments = pdf_fragments(response.data)
+        # The same rows in the reader's language, as the export gives them.
+        export = client.get(f"/reports/{name}/export", query_string={**args, "format": "csv"})
+        cells = [value for row in rows_of_csv(export.data)[1:] for value in row]
+        assert any("MAT-" in value for value in cells) or name == "distributions", name
+        report = REPORTS[name]
+        form = report.form_class(MultiDict(args), meta={"csrf": False})
+        headings = []
+        for language in ("ko_KP", "en"):
+            with force_locale(language):
+                headings += [str(column.label) for column in report.columns(form)]
+        assert broken_words(headings + cells, fragments) == [], (name, locale)
+        assert beyond_the_margins(response.data) == [], (name, locale)
+        page = PdfReader(io.BytesIO(response.data)).pages[0].mediabox
+        if name in ("grant", "months", "distributions"):
+            assert page.width > page.height, (name, locale)

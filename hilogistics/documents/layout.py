@@ -1,9 +1,11 @@
 """The one page layout of every printed document, and the words it prints in two languages.
 
-A4 portrait. Header: the organisation and partner, the title in Korean and English (and French
-for a French reader), the document number and its QR code, "COPY n" on reprints. Then a grid of
-header facts, a lines table whose heading repeats on every page, signature blocks, and a footer
-with the date printed, who printed it, and page x of y.
+A4, portrait unless the lines table needs more width to keep each word whole (``_plan``):
+then landscape, with a smaller type for the table if even that is too narrow. Header: the
+organisation and partner, the title in Korean and English (and French for a French reader),
+the document number and its QR code, "COPY n" on reprints. Then a grid of header facts, a
+lines table whose heading repeats on every page, signature blocks, and a footer with the date
+printed, who printed it, and page x of y.
 """
 
 import copy
@@ -172,20 +174,30 @@ class _Pdf(FPDF):
     """FPDF with the document's running header and footer."""
 
     def __init__(self, document: Document, strict: bool) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+        super().__init__(orientation=PORTRAIT, unit="mm", format="A4")
         self.document = document
         # render_many: the document the next page starts (its footer still names the last one).
         self.next_document = document
         self.strict = strict
         self.broken_lines: dict[tuple[str, str, float, str, float], list[str]] = {}
+        # Per font style and text: its width on one line and its longest word's (see _plan).
+        self.measured: dict[tuple[str, str], tuple[float, float]] = {}
+        self.table_size = BODY_SIZES[0]
         self.in_header = False
         self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(auto=True, margin=MARGIN + 12)
+        # Room for the footer: two lines of who printed, the number and page line, a gap.
+        self.set_auto_page_break(auto=True, margin=MARGIN + 14)
         _add_font(self, "", REGULAR)
         _add_font(self, "B", BOLD)
         self.set_title(f"{document.number} {words(document.title)[1]}")
         self.set_creator("hilogistics")
         self.alias_nb_pages("{nb}")
+
+    def drawable(self, text: str) -> str:
+        """The text as ``safe`` will print it, without recording or refusing anything."""
+        for character in missing_glyphs(text):
+            text = text.replace(character, MISSING_MARK)
+        return text
 
     def safe(self, text: object) -> str:
         """The text with any character the fonts lack replaced by a visible mark (or refused)."""
@@ -245,19 +257,31 @@ class _Pdf(FPDF):
 
     def footer(self) -> None:  # noqa: D102 - fpdf2 calls it at the foot of each page
         document = self.document
-        self.set_y(-MARGIN - 8)
-        self.set_font(FAMILY, "", 8)
         self.set_text_color(*MUTED)
         printed_at = (document.printed_at or datetime.now(business_zone())).strftime(
             "%Y-%m-%d %H:%M"
         )
         printed = both("Printed on %(date)s by %(name)s", date=printed_at, name=document.printed_by)
-        # Two lines, so that a long name in two languages never runs into the page number.
-        self.cell(self.epw, 4, self.safe(printed), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # Above the number and page line, so that a long name in two languages never runs into
+        # the page number; wrapped (in a smaller type if need be) rather than off the paper.
+        for size in FOOTER_SIZES:
+            self.set_font(FAMILY, "", size)
+            lines = _cell_lines(self, self.safe(printed), self.epw)
+            if len(lines) <= 2:
+                break
+        height = size * FOOTER_LEADING
+        self.set_y(-MARGIN - 4 - height * len(lines))
+        for line in lines:
+            self.cell(self.epw, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, "", FOOTER_SIZES[0])
         self.cell(self.epw * 0.6, 4, self.safe(document.number))
         page = both("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
         self.cell(self.epw * 0.4, 4, self.safe(page), align="R")
         self.set_text_color(*INK)
+
+
+FOOTER_SIZES = (8.0, 7.0, 6.0)
+FOOTER_LEADING = 0.5  # mm of line per point of type: 4 mm at 8 pt
 
 
 def _facts(pdf: _Pdf, facts: Sequence[tuple[str, str]]) -> None:
@@ -292,6 +316,25 @@ LINE_HEIGHT = 4.6
 PAD_X, PAD_Y = 1.2, 1.0
 
 
+SEPARATOR = "·"
+
+
+def _words(text: str) -> list[str]:
+    """The words of ``text`` a line may break between: split at spaces, except before " · ".
+
+    The separator of two languages stays with the word before it ("번호 · / No."): a narrow
+    heading never gives it a line of its own ("번호 / · / No."). The Korean word it joins is
+    mostly the shorter one, so the column seldom needs more width for it.
+    """
+    words: list[str] = []
+    for word in text.split(" "):
+        if word == SEPARATOR and words and words[-1]:
+            words[-1] = f"{words[-1]} {SEPARATOR}"
+        else:
+            words.append(word)
+    return words
+
+
 def _words_into_lines(pdf: _Pdf, text: str, width: float) -> list[str] | None:
     """Break text at spaces, measuring whole words (fpdf2 measures character by character).
 
@@ -303,7 +346,7 @@ def _words_into_lines(pdf: _Pdf, text: str, width: float) -> list[str] | None:
     width -= 2 * pdf.c_margin  # as multi_cell does: the text stands inside the cell's margins
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in _words(text):
         candidate = f"{current} {word}" if current else word
         if pdf.get_string_width(candidate) <= width:
             current = candidate
@@ -326,7 +369,7 @@ def _cell_lines(pdf: _Pdf, text: str, width: float) -> list[str]:
     known = pdf.broken_lines.get(key)
     if known is not None:
         return known
-    if "\n" not in text and pdf.get_string_width(text) <= width:
+    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
         lines = [text]
     else:
         lines = _words_into_lines(pdf, text, width) or pdf.multi_cell(
@@ -348,7 +391,7 @@ def _text_block(pdf: _Pdf, width: float, height: float, text: str, *, beside: bo
     lines = _cell_lines(pdf, text, width)
     for line in lines:
         if y + height > pdf.page_break_trigger and not beside and not pdf.in_header:
-            pdf.add_page()  # a long note runs onto the next page, as multi_cell would
+            pdf.add_page(same=True)  # a long note runs onto the next page, as multi_cell would
             y = pdf.get_y()
         pdf.set_xy(x, y)
         pdf.cell(width, height, line)
@@ -374,7 +417,7 @@ def _table_row(
     lines = [_cell_lines(pdf, text, width) for text, width in zip(texts, inner, strict=False)]
     height = max(len(cell) for cell in lines) * LINE_HEIGHT + 2 * PAD_Y
     if pdf.get_y() + height > pdf.page_break_trigger:
-        pdf.add_page()
+        pdf.add_page(same=True)
         if not heading:
             _table_heading(pdf, widths, columns)
     top = pdf.get_y()
@@ -395,6 +438,14 @@ def _table_row(
 
 
 HEADING_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)
+# The table's type: the first size at which every word of every cell stands whole in its column.
+BODY_SIZES = (8.5, 8.0, 7.5, 7.0)
+# The heading size a column's width is planned for (the heading may still print larger).
+PLANNED_HEADING_SIZE = HEADING_SIZES[2]
+# The lines a column's heading wants at most (it gets them when the page has the room).
+HEADING_LINES = 3
+PORTRAIT, LANDSCAPE = "P", "L"
+A4_SHORT, A4_LONG = 210.0, 297.0
 
 
 def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> float:
@@ -408,26 +459,140 @@ def _heading_size(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> 
         if all(
             pdf.get_string_width(word) <= width - 2 * (PAD_X + pdf.c_margin)
             for column, width in zip(columns, widths, strict=True)
-            for word in column.heading.split()
+            for word in _words(column.heading)
         ):
             return size
     return HEADING_SIZES[-1]
 
 
+def _measure(pdf: _Pdf, style: str, text: str) -> tuple[float, float]:
+    """The widths of ``text`` on one line and of its longest word, at size 1 in ``style``.
+
+    Remembered per text: a report repeats its units, places and categories on every row.
+    """
+    key = (style, text)
+    known = pdf.measured.get(key)
+    if known is None:
+        pdf.set_font(FAMILY, style, 1)
+        drawable = pdf.drawable(text)
+        words = _words(drawable)
+        longest = max((pdf.get_string_width(word) for word in words), default=0.0)
+        known = (pdf.get_string_width(drawable) if len(words) > 1 else longest, longest)
+        pdf.measured[key] = known
+    return known
+
+
+# Wrapping at spaces leaves part of each line empty: a text on n lines takes more than 1/n.
+WRAP_SLACK = 1.2
+# Rows of more lines than this are not worth planning for (or the needs fill the page).
+MAX_LINES = 9
+# A portrait table whose rows would wrap on more lines than this prints landscape.
+PORTRAIT_MAX_LINES = 4
+
+
+def _share(
+    total: float,
+    weights: Sequence[float],
+    needs: Sequence[float],
+    wants: Sequence[float],
+    pad: float,
+) -> tuple[int, list[float]]:
+    """Lines per row and widths: each column its need, and rows on as few lines as will fit.
+
+    A column wants its longest text on one line. The widths are those of the fewest lines
+    per row (1, 2, 3 …) at which every column fits: each column gets about 1/n of its want,
+    never less than its need, so item names and places wrap alike while number columns keep
+    just their heading's width. The room left over goes by ``weights``.
+    """
+    spare = total - sum(needs)
+    if spare <= 0:
+        return MAX_LINES, [total * need / sum(needs) for need in needs]
+    widths = list(needs)
+    for lines in range(1, MAX_LINES):
+        trial = [
+            max(need, min(want, (want - pad) / lines * (WRAP_SLACK if lines > 1 else 1) + pad))
+            for need, want in zip(needs, wants, strict=True)
+        ]
+        if sum(trial) <= total:
+            widths = trial
+            break
+    left, weight = total - sum(widths), sum(weights) or 1.0
+    return lines, [width + left * w / weight for width, w in zip(widths, weights, strict=True)]
+
+
+def _plan(
+    pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]
+) -> tuple[str, float, list[float]]:
+    """The orientation, table type size and column widths at which no word is cut.
+
+    Each column needs the width of its longest heading word (at PLANNED_HEADING_SIZE) and of
+    its longest cell word, and wants its longest cell on one line and its heading on at most
+    HEADING_LINES (see ``_share``); a column left blank to write in needs its share by
+    ``Column.width``. Portrait when the needs fit it with rows of at most PORTRAIT_MAX_LINES
+    lines (many number columns under bilingual headings leave the item names a sliver), else
+    landscape at the largest type that fits. A word wider than even that (a code without
+    spaces the width of a page) is broken.
+    """
+    if not columns:
+        return PORTRAIT, BODY_SIZES[0], []
+    pad = 2 * (PAD_X + pdf.c_margin) + 0.01  # 0.01: no word misses its width by a rounding
+    measured = [_measure(pdf, "B", c.heading) for c in columns]
+    heading = [word * PLANNED_HEADING_SIZE for _line, word in measured]
+    # A heading may take a few lines, not one per word ("분실 / 또는 / 폐기 · / Lost / or …").
+    heading_wants = [line * PLANNED_HEADING_SIZE / HEADING_LINES + pad for line, _word in measured]
+    lines = [0.0] * len(columns)
+    longest = [0.0] * len(columns)
+    for values in rows:
+        for index, value in enumerate(values[: len(columns)]):
+            if value:
+                line, word = _measure(pdf, "", value)
+                lines[index] = max(lines[index], line)
+                longest[index] = max(longest[index], word)
+    weights = [c.width for c in columns]
+
+    def layout(orientation: str, size: float) -> tuple[int, list[float]] | None:
+        width = (A4_SHORT if orientation == PORTRAIT else A4_LONG) - 2 * MARGIN
+        share = width / (sum(weights) or 1.0)
+        needs = [
+            max(h, w * size) + pad if line else max(h + pad, share * weight)
+            for h, w, line, weight in zip(heading, longest, lines, weights, strict=True)
+        ]
+        if sum(needs) > width:
+            return None
+        wants = [
+            max(line * size + pad, heading_want) if line else need
+            for line, need, heading_want in zip(lines, needs, heading_wants, strict=True)
+        ]
+        return _share(width, weights, needs, wants, pad)
+
+    portrait = layout(PORTRAIT, BODY_SIZES[0])
+    if portrait is not None and portrait[0] <= PORTRAIT_MAX_LINES:
+        return PORTRAIT, BODY_SIZES[0], portrait[1]
+    for size in BODY_SIZES:
+        planned = layout(LANDSCAPE, size)
+        if planned is not None:
+            return LANDSCAPE, size, planned[1]
+    if portrait is not None:  # pragma: no cover - landscape is wider than portrait
+        return PORTRAIT, BODY_SIZES[0], portrait[1]
+    width = A4_LONG - 2 * MARGIN
+    needs = [max(h, w * BODY_SIZES[-1]) + pad for h, w in zip(heading, longest, strict=True)]
+    return LANDSCAPE, BODY_SIZES[-1], [width * need / sum(needs) for need in needs]
+
+
 def _table_heading(pdf: _Pdf, widths: list[float], columns: Sequence[Column]) -> None:
     pdf.set_font(FAMILY, "B", _heading_size(pdf, widths, columns))
     _table_row(pdf, widths, columns, [c.heading for c in columns], heading=True)
-    pdf.set_font(FAMILY, "", 8.5)
+    pdf.set_font(FAMILY, "", pdf.table_size)
 
 
-def _table(pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+def _table(
+    pdf: _Pdf, columns: Sequence[Column], rows: Sequence[Sequence[str]], widths: list[float]
+) -> None:
     """The lines table; its heading row repeats at the top of every page it runs onto.
 
     Drawn cell by cell rather than with fpdf2's table(): a cell that fits on one line (most
     do) costs one measure and one cell, which made a 100-line document several times faster.
     """
-    total = sum(c.width for c in columns)
-    widths = [pdf.epw * c.width / total for c in columns]
     _table_heading(pdf, widths, columns)
     for values in rows:
         _table_row(pdf, widths, columns, values)
@@ -445,7 +610,7 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
     prompts = [both("Name"), both("Date"), both("Signature")]
     for start in range(0, len(labels), per_row):
         if pdf.get_y() + box_height > pdf.page_break_trigger:
-            pdf.add_page()
+            pdf.add_page(same=True)
         top = pdf.get_y()
         for offset, label in enumerate(labels[start : start + per_row]):
             x = MARGIN + offset * (box_width + gap)
@@ -467,10 +632,11 @@ def _signatures(pdf: _Pdf, labels: Sequence[str]) -> None:
 
 def _figure(pdf: _Pdf, figure: Figure) -> None:
     """Title, drawing (fpdf2 draws SVG as vectors: sharp at any zoom) and description."""
-    width = pdf.epw
+    # As wide as a portrait page at most: on a landscape page it would fill the first page.
+    width = min(pdf.epw, A4_SHORT - 2 * MARGIN)
     height = width * 0.47  # the charts' aspect ratio (640 × 300)
     if pdf.get_y() + height + 16 > pdf.page_break_trigger:
-        pdf.add_page()
+        pdf.add_page(same=True)
     pdf.set_font(FAMILY, "B", 10)
     pdf.multi_cell(
         pdf.epw, 5, pdf.safe(figure.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
@@ -491,11 +657,12 @@ def _figure(pdf: _Pdf, figure: Figure) -> None:
 
 
 def _body(pdf: _Pdf, document: Document) -> None:
-    pdf.add_page()
+    orientation, pdf.table_size, widths = _plan(pdf, document.columns, document.rows)
+    pdf.add_page(orientation=orientation)
     _facts(pdf, document.facts)
     for figure in document.figures:
         _figure(pdf, figure)
-    _table(pdf, document.columns, document.rows)
+    _table(pdf, document.columns, document.rows, widths)
     if document.note:
         pdf.set_font(FAMILY, "", 9)
         _text_block(pdf, pdf.epw, 4.6, pdf.safe(document.note))

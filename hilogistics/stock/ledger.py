@@ -8,7 +8,8 @@ lines; (3) inserts the movements; (4) takes its row locks in one global order: t
 fulfils, the serial lots it moves, then for each (location, item) its lot rows and its item row,
 all sorted; every take from a guarded place is a guarded UPDATE that refuses to go below zero, on
 the lot (``quantity``) and on the item (``on_hand - reserved``); (5) adds the lines to the stock
-summaries (``stock/summaries.py``), after every balance row. It flushes but never commits. See
+summaries (``stock/summaries.py``), after every balance row; on PostgreSQL (3) to (5) are usually
+one chained statement (``_apply_chained``). It flushes but never commits. See
 DESIGN.md sections 2 and 2b (which put the movements last: here they go first so that the contended
 rows stay locked for the shortest time).
 """

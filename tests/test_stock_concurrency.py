@@ -161,6 +161,41 @@ def test_one_operation_key_sent_by_8_threads_posts_once(app: Flask, race_app: Fl
         assert quantity_at(item_id, warehouse_id) == 10
 
 
+def test_one_adjustment_key_sent_by_8_threads_takes_the_last_units_once(
+    app: Flask, race_app: Flask
+) -> None:
+    """An adjustment leaves a replay to the key's unique index (no look-up first): the sends
+    that lose the race, whether refused for the stock gone or by the index, answer the first."""
+    for _ in range(3):
+        item_id, warehouse_id, lot_id, reason_id = stock_with(5)
+        key = operation_key()
+
+        def send(_index: int, ids: tuple[int, int, int, int] = (item_id, warehouse_id, lot_id,
+                 reason_id), key: str = key) -> None:  # fmt: skip
+            adjust_stock(
+                actor=SYSTEM,
+                location_id=ids[1],
+                item_id=ids[0],
+                lot_id=ids[2],
+                quantity=5,
+                direction=AdjustmentDirection.OUT,
+                reason_id=ids[3],
+                occurred_on=business_today(),
+                operation_key=key,
+                note="race",
+            )
+
+        outcomes = race(race_app, 8, send)
+        assert outcomes == Counter({"ok": 8}), outcomes
+        posted = db.session.scalar(
+            select(func.count())
+            .select_from(StockTransaction)
+            .where(StockTransaction.operation_key == key)
+        )
+        assert posted == 1
+        assert quantity_at(item_id, warehouse_id) == 0
+
+
 def item_row(item_id: int, warehouse_id: int) -> tuple[int, int]:
     db.session.expire_all()
     row = db.session.execute(

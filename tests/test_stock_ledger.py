@@ -438,6 +438,32 @@ def test_an_adjustment_sent_with_a_receipts_key_is_refused(app: Flask) -> None:
     assert on_hand(warehouse, item) == 5
 
 
+def test_an_adjustment_sent_again_is_answered_even_when_its_checks_now_refuse_it(
+    app: Flask,
+) -> None:
+    # An adjustment does not look its key up first (the key's unique index answers a replay):
+    # a resend is checked again, and answered with the first when the checks or the stock
+    # refuse it; other content under the same key is still refused.
+    item, warehouse = make_item(), make_warehouse()
+    lot_id = receive(item, 5, warehouse).movements[0].lot_id
+    key = operation_key()
+    first = take_out(warehouse, item, lot_id, 5, key=key)
+    db.session.commit()
+    assert take_out(warehouse, item, lot_id, 5, key=key).id == first.id  # none left to take
+    reason("damaged").is_active = False
+    db.session.commit()
+    assert take_out(warehouse, item, lot_id, 5, key=key).id == first.id  # reason withdrawn
+    reason("damaged").is_active = True
+    receive(item, 5, warehouse)
+    db.session.commit()
+    with pytest.raises(ReplayConflictError):
+        take_out(warehouse, item, lot_id, 4, key=key)
+    db.session.rollback()
+    assert take_out(warehouse, item, lot_id, 5, key=key).id == first.id  # stock back: the index
+    db.session.commit()
+    assert on_hand(warehouse, item) == 5
+
+
 def test_the_ledger_compares_content_too(app: Flask) -> None:
     item, warehouse = make_item(), make_warehouse()
     lot_id = receive(item, 5, warehouse).movements[0].lot_id

@@ -206,3 +206,36 @@ def test_the_report_counts_a_back_dated_stock_out_and_keeps_a_technician_home(
         ("Span other", "4", "0"),
         ("Total", "9", "6"),
     ]
+
+
+def test_adjustments_through_the_form_open_split_and_close_spans(app: Flask, client) -> None:
+    """The form's post returns the place's stock with its balances (no read for the spans):
+    an adjustment that empties the place opens a span, back-dated ones split it."""
+    from tests.factories import adjustment_reason
+
+    sign_in(client, make_user(Role.LOGISTICS))
+    item, place = make_item(code="SPAN-ADJ"), make_warehouse(code="SPAN-ADJ-W")
+    lot = make_lot(item)
+    move(TransactionKind.RECEIPT, lot, 3, virtual("SUPPLIER"), place, ago(30))
+    reasons = {code: adjustment_reason(code).id for code in ("damaged", "found")}
+    url = f"/stock/adjust?location_id={place.id}&item={item.code}"
+    place_id, item_id, lot_id = place.id, item.id, lot.id
+    db.session.commit()
+
+    def adjust(code: str, direction: str, quantity: int, on: date) -> None:
+        data = {"lot_id": str(lot_id), "reason": f"{reasons[code]}-{direction}",
+                "quantity": str(quantity), "occurred_on": on.isoformat(), "note": "shelf",
+                "operation_key": operation_key()}  # fmt: skip
+        assert client.post(url, data=data).status_code == 302
+        db.session.remove()
+
+    adjust("damaged", "out", 3, ago(20))  # back-dated, and it empties the place
+    assert spans_of(place_id, item_id) == [(ago(20), None)]
+    adjust("found", "in", 1, TODAY)
+    assert spans_of(place_id, item_id) == [(ago(20), TODAY)]
+    adjust("found", "in", 1, ago(15))  # back-dated into the span, then out again: it splits
+    adjust("damaged", "out", 1, ago(12))
+    assert spans_of(place_id, item_id) == [(ago(20), ago(15)), (ago(12), TODAY)]
+    adjust("damaged", "out", 1, TODAY)  # empties the place today: the span runs on
+    assert spans_of(place_id, item_id) == [(ago(20), ago(15)), (ago(12), None)]
+    assert stored() == computed_spans()

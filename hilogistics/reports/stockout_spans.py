@@ -9,9 +9,10 @@ physical places have spans (their balances never go below zero).
 (place, item) pairs it touched: each pair's spans are recomputed from the post's business date
 on (a back-dated post may split, join or move later spans), reading the pair's movements from
 that date and its balance, whose row the post has just locked, so two posts never rewrite one
-pair's spans at once. ``seed-scale`` and the migration fill the table with :func:`rebuild`;
-``check-ledger`` compares it with spans recomputed from every movement
-(:func:`span_differences`).
+pair's spans at once (the balance comes back from the post's own UPDATE of that row, so it is
+read only when that statement did not return it). ``seed-scale`` and the migration fill the
+table with :func:`rebuild`; ``check-ledger`` compares it with spans recomputed from every
+movement (:func:`span_differences`).
 """
 
 from collections import defaultdict
@@ -143,11 +144,18 @@ def _statements() -> tuple[Any, Any, Any, Any]:
 
 
 def _recompute(
-    location_id: int, deltas: Mapping[int, int], since: date, *, dated_today: bool = False
+    location_id: int,
+    deltas: Mapping[int, int],
+    since: date,
+    *,
+    dated_today: bool = False,
+    on_hand: Mapping[int, int] | None = None,
 ) -> None:
     """Rewrite the spans of these items (item → the post's net change) at a place from ``since``.
 
-    One read when the post is dated today and no balance is or was zero, else three.
+    ``on_hand``: item → on hand now, when the post's balance statements returned it for every
+    item (else it is read). No read when the post is dated today, no balance is or was zero and
+    ``on_hand`` is given; else up to three.
 
     Each item's balance the evening before ``since`` is its balance now less its movements
     from ``since`` on. It had stocked the item by then when that balance is above zero, or
@@ -156,7 +164,8 @@ def _recompute(
     """
     daily, on_hand_of, affected, gone = _statements()
     params = {"location_id": location_id, "item_ids": sorted(deltas), "since": since}
-    on_hand = dict(db.session.execute(on_hand_of, params).all())
+    if on_hand is None:
+        on_hand = dict(db.session.execute(on_hand_of, params).all())
     if dated_today:
         # Dated today, a post moves only today's end-of-day balance: a span starts or ends
         # only if that balance is zero now or was before the post (a first receipt included).
@@ -201,11 +210,20 @@ def _recompute(
         )
 
 
-def record(lines: Iterable[Any], occurred_on: date, locations: Mapping[int, Location]) -> None:
+def record(
+    lines: Iterable[Any],
+    occurred_on: date,
+    locations: Mapping[int, Location],
+    *,
+    on_hand: Mapping[tuple[int, int], int] | None = None,
+) -> None:
     """After a post dated ``occurred_on``: recompute the spans of the (place, item) it moved.
 
     ``lines``: the post's lines; ``locations``: its locations by id (only physical places have
     spans). Places in id order, after the post has updated (and locked) their balance rows.
+    ``on_hand``: (place, item) → on hand after the post, as the post's UPDATEs of those rows
+    returned it (the same figure a read would give: the rows are locked by the post); a
+    place with an item missing there reads its items' balances.
     """
     deltas: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for line in lines:
@@ -213,8 +231,17 @@ def record(lines: Iterable[Any], occurred_on: date, locations: Mapping[int, Loca
             if locations[location_id].kind in PHYSICAL_KINDS:
                 deltas[location_id][line.item_id] += sign * line.quantity
     today = occurred_on >= business_today()
+    known = on_hand or {}
     for location_id in sorted(deltas):
-        _recompute(location_id, deltas[location_id], occurred_on, dated_today=today)
+        items = deltas[location_id]
+        figures = {item_id: known.get((location_id, item_id)) for item_id in items}
+        _recompute(
+            location_id,
+            items,
+            occurred_on,
+            dated_today=today,
+            on_hand=None if None in figures.values() else figures,
+        )
 
 
 def _all_days() -> Iterator[tuple[tuple[int, int], list[tuple[date, int, bool]]]]:

@@ -8,7 +8,8 @@ lines; (3) inserts the movements; (4) takes its row locks in one global order: t
 fulfils, the serial lots it moves, then for each (location, item) its lot rows and its item row,
 all sorted; every take from a guarded place is a guarded UPDATE that refuses to go below zero, on
 the lot (``quantity``) and on the item (``on_hand - reserved``); (5) adds the lines to the stock
-summaries (``stock/summaries.py``), after every balance row. It flushes but never commits. See
+summaries (``stock/summaries.py``), after every balance row; on PostgreSQL (3) to (5) are usually
+one chained statement (``_apply_chained``). It flushes but never commits. See
 DESIGN.md sections 2 and 2b (which put the movements last: here they go first so that the contended
 rows stay locked for the shortest time).
 """
@@ -18,14 +19,16 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    ARRAY,
     Boolean,
+    Date,
     Integer,
     bindparam,
     exists,
@@ -172,6 +175,7 @@ def once(
     operation_key: str,
     fingerprint: str,
     work: Callable[[], StockTransaction],
+    single_post: bool = False,
 ) -> StockTransaction:
     """Run a service's ``work`` once per operation key, all-or-nothing (a savepoint).
 
@@ -179,14 +183,23 @@ def once(
     ``work`` is refused but the same key was posted meanwhile (a form sent twice at once: the
     second fails a check the first passed, such as its serial numbers being recorded), the
     first result is returned all the same.
+
+    ``single_post``: ``work`` only reads, then writes through one ``post()`` (an adjustment).
+    That post is all-or-nothing on its own (its savepoint), and its key's unique index turns a
+    replay into the earlier result (``post()`` looks the key up on the clash), so the key is not
+    looked up first and no second savepoint is taken: three statements fewer per post. A replay
+    is then checked again before it is answered; one the checks refuse is answered all the same.
     """
     if not operation_key or len(operation_key) > 64:
         raise InvalidMovementError(_("The form is missing its one-time key. Reload the page."))
-    earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
-    if earlier is not None:
-        return earlier
+    if not single_post:
+        earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier
     token = _REPLAY_CHECKED.set((operation_key, fingerprint))
     try:
+        if single_post:
+            return work()
         with db.session.begin_nested():
             return work()
     except DomainError:
@@ -249,9 +262,9 @@ def post(
             [line.__dict__ for line in lines],
         )
     # Inside once() for this very post, once() has just looked the key up in the same
-    # transaction: a second look would only see a concurrent send of the same form, which the
-    # key's unique index catches below. (The savepoint stays: post() is all-or-nothing on its
-    # own, DESIGN §2b, even inside once().)
+    # transaction (or, for a single post, left a replay to the key's unique index): a second
+    # look would only see a send of the same form, which the key's unique index catches below.
+    # (The savepoint stays: post() is all-or-nothing on its own, DESIGN §2b, even inside once().)
     if _REPLAY_CHECKED.get() != (operation_key, fingerprint):
         earlier = replayed(actor=actor, operation_key=operation_key, fingerprint=fingerprint)
         if earlier is not None:
@@ -285,30 +298,10 @@ def post(
             lots, locations = _validate(
                 kind, occurred_on, lines, receive_expired=receive_expired, bound_for=bound_for
             )
-            # Movements before balances: the guarded UPDATEs take the row locks other posts
-            # wait for, so they come last and the locks are held only until the caller commits.
-            db.session.execute(
-                insert(Movement),
-                [
-                    {
-                        "transaction_id": transaction.id,
-                        "item_id": line.item_id,
-                        "lot_id": line.lot_id,
-                        "quantity": line.quantity,
-                        "from_location_id": line.from_location_id,
-                        "to_location_id": line.to_location_id,
-                        "occurred_on": occurred_on,
-                        "reason_id": line.reason_id,
-                        "note": line.note or "",
-                        "reverses_movement_id": line.reverses_movement_id,
-                    }
-                    for line in lines
-                ],
-            )
-            _apply(lines, lots, locations)
-            # After every balance row: the summaries' locks come last, in their own order.
-            summaries.apply_lines(lines, lots)
-            stockout_spans.record(lines, occurred_on, locations)
+            # Movements, balances, then summaries (one statement on PostgreSQL); the place's
+            # stock after the post comes back with the balances, for the stock-out spans.
+            on_hand = _write(transaction.id, occurred_on, lines, lots, locations)
+            stockout_spans.record(lines, occurred_on, locations, on_hand=on_hand)
             distribution_months.record(transaction)
     except IntegrityError:
         # Lost the race for the key to a concurrent send: answer as a replay would.
@@ -570,10 +563,81 @@ def _may_leave(
     return target.kind is LocationKind.TRANSIT and kind is TransactionKind.RECALL
 
 
+def _write(
+    transaction_id: int,
+    occurred_on: date,
+    lines: Sequence[Line],
+    lots: Mapping[int, Lot],
+    locations: Mapping[int, Location],
+) -> dict[tuple[int, int], int]:
+    """Insert the movements, apply the balances, add to the summaries: in this order.
+
+    Movements before balances: the guarded UPDATEs take the row locks other posts wait for, so
+    they come last and the locks are held only until the caller commits; the summaries' locks
+    after every balance row, in their own order. On PostgreSQL all three usually go in the
+    chained balance statement. Returns (location, item) → on hand after the post, for the item
+    rows whose figure came back (see ``_apply``).
+    """
+    movements = {
+        "transaction_id": transaction_id,
+        "occurred_on": occurred_on,
+        "item_id": [line.item_id for line in lines],
+        "lot_id": [line.lot_id for line in lines],
+        "quantity": [line.quantity for line in lines],
+        "from_location_id": [line.from_location_id for line in lines],
+        "to_location_id": [line.to_location_id for line in lines],
+        "reason_id": [line.reason_id for line in lines],
+        "note": [line.note or "" for line in lines],
+        "reverses_movement_id": [line.reverses_movement_id for line in lines],
+    }
+    changes = summaries.deltas(lines, lots)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _apply(lines, lots, locations, movements=movements, changes=changes)
+    db.session.execute(
+        insert(Movement),
+        [
+            {
+                "transaction_id": transaction_id,
+                "occurred_on": occurred_on,
+                **{name: movements[name][number] for name in _MOVEMENT_LINE_COLUMNS},
+            }
+            for number in range(len(lines))
+        ],
+    )
+    on_hand = _apply(lines, lots, locations)
+    summaries.apply(changes)
+    return on_hand
+
+
+# The movement columns that differ from line to line (the rest come from the transaction).
+_MOVEMENT_LINE_COLUMNS = (
+    "item_id",
+    "lot_id",
+    "quantity",
+    "from_location_id",
+    "to_location_id",
+    "reason_id",
+    "note",
+    "reverses_movement_id",
+)
+
+
 def _apply(
-    lines: Sequence[Line], lots: Mapping[int, Lot], locations: Mapping[int, Location]
-) -> None:
-    """Apply the lines to reservations, serial lots, item rows and lot rows, in lock order."""
+    lines: Sequence[Line],
+    lots: Mapping[int, Lot],
+    locations: Mapping[int, Location],
+    *,
+    movements: Mapping[str, Any] | None = None,
+    changes: Mapping[tuple[int, int, int], int] | None = None,
+) -> dict[tuple[int, int], int]:
+    """Apply the lines to reservations, serial lots, item rows and lot rows, in lock order.
+
+    PostgreSQL passes the ``movements`` to insert and the summary ``changes`` to add: they go
+    in the chained statement (the movements first, the summaries after every balance row), or
+    on their own when it cannot take them. Returns (location, item) → on hand after the post
+    for the item rows whose statement returned it (the chain, or one row at a time; not a
+    SQLite batch).
+    """
     lot_deltas: dict[tuple[int, int, int], int] = defaultdict(int)
     item_deltas: dict[tuple[int, int], int] = defaultdict(int)
     fulfilled: dict[int, int] = defaultdict(int)
@@ -587,6 +651,14 @@ def _apply(
             fulfilled[line.reservation_id] += line.quantity
             fulfilled_at[(line.from_location_id, line.item_id)] += line.quantity
     guarded = {location_id: location.kind.is_guarded for location_id, location in locations.items()}
+    chained = movements is not None  # PostgreSQL
+    if movements is not None and (
+        fulfilled or any(lots[lot_id].serial is not None for lot_id in lots)
+    ):
+        # Reservation and serial rows are locked before the chain: the movements go first, on
+        # their own, as everywhere else.
+        db.session.execute(_movements_insert(), _movement_params(movements))
+        movements = None
     # One fixed order for every writer, so two posts never wait on each other in a cycle:
     # reservations by id, serial lots by id, then per (location, item) its lot rows and item row.
     for reservation_id in sorted(fulfilled):
@@ -613,8 +685,11 @@ def _apply(
         delta = item_deltas[(location_id, item_id)]
         released = fulfilled_at.get((location_id, item_id), 0)
         steps.append(_Step(location_id, item_id, None, delta, released, guarded[location_id]))
-    if db.session.get_bind().dialect.name == "postgresql":
-        done = _apply_chained(steps)
+    on_hand: dict[tuple[int, int], int] = {}
+    summarised = False
+    if chained:
+        applied = _apply_chained(steps, movements, changes or {})
+        done, summarised, on_hand = applied.done, applied.summarised, applied.on_hand
     else:
         done = _apply_batched(steps) if len(steps) >= _BATCH_MIN_STEPS else 0
     # What the chain or the batch did not apply (on PostgreSQL a refused or missing row and
@@ -622,9 +697,14 @@ def _apply(
     # creates missing rows and names a shortage.
     for step in steps[done:]:
         if step.lot_id is None:
-            _apply_item(step.location_id, step.item_id, step.delta, step.released, step.guarded)
+            on_hand[(step.location_id, step.item_id)] = _apply_item(
+                step.location_id, step.item_id, step.delta, step.released, step.guarded
+            )
         else:
             _apply_lot(step.location_id, step.item_id, step.lot_id, step.delta, step.guarded)
+    if changes is not None and not summarised:
+        summaries.apply(changes)
+    return on_hand
 
 
 @dataclass(frozen=True)
@@ -639,23 +719,48 @@ class _Step:
     guarded: bool
 
 
-def _apply_chained(steps: Sequence[_Step]) -> int:
-    """Apply the steps in one PostgreSQL statement, in their order; how many were applied.
+@dataclass
+class _Chained:
+    """What the chained statements applied: how many steps, the summaries, the items' on hand."""
+
+    done: int = 0
+    summarised: bool = False
+    on_hand: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+def _apply_chained(
+    steps: Sequence[_Step],
+    movements: Mapping[str, Any] | None,
+    changes: Mapping[tuple[int, int, int], int],
+) -> _Chained:
+    """Apply the steps in one PostgreSQL statement, in their order; what was applied.
 
     Each step is a data-modifying CTE with the same guard as the row-by-row path, and runs only
     when the one before it changed its row (``EXISTS`` on it): the CTEs therefore run, and lock
     their rows, in the steps' order, and stop at the first refused or missing row. A step that
     cannot go below zero (stock arriving, or a place without a guard) is an upsert, so a first
     arrival creates its row in the same statement. One round trip instead of one per row.
+
+    The first statement also inserts the ``movements`` (when given) before its first step, and
+    the last one adds the summary ``changes`` after its last step (only if every step ran);
+    each item row's step returns its on hand.
     """
-    done = 0
-    for start in range(0, len(steps), _CHAIN_MAX_STEPS):
-        chunk = steps[start : start + _CHAIN_MAX_STEPS]
-        applied = _apply_chain(chunk)
-        done += applied
+    chained = _Chained()
+    chunks = [
+        steps[start : start + _CHAIN_MAX_STEPS] for start in range(0, len(steps), _CHAIN_MAX_STEPS)
+    ]
+    for number, chunk in enumerate(chunks):
+        last = number == len(chunks) - 1
+        applied = _apply_chain(
+            chunk,
+            movements if number == 0 else None,
+            changes if last and changes else None,
+            chained,
+        )
+        chained.done += applied
         if applied < len(chunk):
             break  # a refused or missing row: it and what follows go row by row
-    return done
+    return chained
 
 
 # Steps per chained statement: one statement of 8 000 CTEs (a count of 2 000 lines) took
@@ -664,10 +769,16 @@ def _apply_chained(steps: Sequence[_Step]) -> int:
 _CHAIN_MAX_STEPS = 64
 
 
-def _apply_chain(steps: Sequence[_Step]) -> int:
-    """One chained statement for at most _CHAIN_MAX_STEPS steps; how many it applied."""
-    if not steps:
-        return 0
+def _apply_chain(
+    steps: Sequence[_Step],
+    movements: Mapping[str, Any] | None,
+    changes: Mapping[tuple[int, int, int], int] | None,
+    chained: _Chained,
+) -> int:
+    """One chained statement for at most _CHAIN_MAX_STEPS steps; how many it applied.
+
+    Notes on ``chained`` the on hand its item rows returned, and whether it added ``changes``.
+    """
     shape = tuple(_step_shape(step) for step in steps)
     params: dict[str, Any] = {}
     for number, step in enumerate(steps):
@@ -681,7 +792,24 @@ def _apply_chain(steps: Sequence[_Step]) -> int:
                 f"g{number}": step.guarded,
             }
         )
-    return sum(db.session.execute(_chained_statement(shape), params).one())
+    if movements is not None:
+        params.update(_movement_params(movements))
+    if changes is not None:
+        params.update(summaries.chained_params(changes))
+    statement = _chained_statement(shape, movements is not None, changes is not None)
+    row = list(db.session.execute(statement, params).one())
+    if movements is not None:
+        row.pop(0)  # the movements inserted: all of them, or the statement failed
+    if changes is not None:
+        chained.summarised = bool(row.pop())
+    applied = 0
+    for step, value in zip(steps, row, strict=True):
+        if not value and (step.lot_id is not None or value is None):
+            break  # a lot step's count 0, or an item step's NULL: refused or missing
+        if step.lot_id is None:
+            chained.on_hand[(step.location_id, step.item_id)] = value
+        applied += 1
+    return applied
 
 
 # From this many balance rows on, SQLite applies them in batches: below it, row by row costs
@@ -771,14 +899,24 @@ def _step_shape(step: _Step) -> str:
 
 
 @lru_cache(maxsize=256)
-def _chained_statement(shape: tuple[str, ...]) -> Any:
+def _chained_statement(shape: tuple[str, ...], with_movements: bool, with_summaries: bool) -> Any:
     """The chained statement for these step shapes, with bound parameters, built once each.
 
     Building and cache-keying a fresh statement tree on every post cost more app CPU than the
-    round trips it saves.
+    round trips it saves. Its one row: the movements inserted (``with_movements``), then per
+    step the rows it changed (a lot row: 1 or 0) or the item row's on hand after it (NULL when
+    refused or missing), then the summary rows changed (``with_summaries``).
     """
+    columns: list[Any] = []
+    gate: list[Any] = []
+    if with_movements:
+        moves = _movements_insert().returning(Movement.__table__.c.id).cte("moves")
+        inserted = select(func.count()).select_from(moves).scalar_subquery()
+        columns.append(inserted)
+        # Counting them runs the whole INSERT before the first step: the movements' unique
+        # index (a line reversed once) is waited on before any balance row is locked.
+        gate = [inserted > 0]
     previous = None
-    ctes = []
     for number, kind in enumerate(shape):
         location, item, lot, delta, released, guarded = (
             bindparam(f"l{number}", type_=Integer),
@@ -788,7 +926,8 @@ def _chained_statement(shape: tuple[str, ...]) -> Any:
             bindparam(f"r{number}", type_=Integer),
             bindparam(f"g{number}", type_=Boolean),
         )
-        gate = [exists(select(previous.c.changed))] if previous is not None else []
+        if previous is not None:
+            gate = [exists(select(previous.c.changed))]
         statement: Any
         if kind == "item-upsert":
             statement = _item_upsert(location, item, delta, guarded, gate)
@@ -798,9 +937,57 @@ def _chained_statement(shape: tuple[str, ...]) -> Any:
             statement = _lot_upsert(location, item, lot, delta, guarded, gate)
         else:
             statement = _lot_update(location, item, lot, delta).where(*gate)
-        previous = statement.returning(literal(1).label("changed")).cte(f"step_{number}")
-        ctes.append(previous)
-    return select(*(select(func.count()).select_from(cte).scalar_subquery() for cte in ctes))
+        if kind.startswith("item"):
+            previous = statement.returning(ItemBalance.__table__.c.on_hand.label("changed")).cte(
+                f"step_{number}"
+            )
+            columns.append(select(previous.c.changed).scalar_subquery())
+        else:
+            previous = statement.returning(literal(1).label("changed")).cte(f"step_{number}")
+            columns.append(select(func.count()).select_from(previous).scalar_subquery())
+    if with_summaries:
+        # After the last step, and only when it ran: every balance row was changed before.
+        added = (
+            summaries.chained_upsert([exists(select(previous.c.changed))])
+            .returning(literal(1).label("added"))
+            .cte("summaries")
+        )
+        columns.append(select(func.count()).select_from(added).scalar_subquery())
+    return select(*columns)
+
+
+def _movement_params(movements: Mapping[str, Any]) -> dict[str, Any]:
+    """The bound parameters of ``_movements_insert`` for ``_write``'s movements."""
+    return {f"m_{name}": value for name, value in movements.items()}
+
+
+@lru_cache(maxsize=1)
+def _movements_insert() -> Any:
+    """INSERT INTO movements … SELECT FROM unnest(one array per column): one row per line.
+
+    The transaction's id and date are bound once (``m_transaction_id``, ``m_occurred_on``), each
+    line column as an array (``m_item_id``…), so one statement serves any number of lines;
+    unnest keeps the lines' order, and the movements' ids follow it.
+    """
+    table = Movement.__table__
+    arrays = (
+        func.unnest(
+            *(
+                bindparam(f"m_{name}", type_=ARRAY(table.c[name].type))
+                for name in _MOVEMENT_LINE_COLUMNS
+            )
+        )
+        .table_valued(*_MOVEMENT_LINE_COLUMNS)
+        .render_derived()
+    )
+    return pg_insert(table).from_select(
+        ["transaction_id", "occurred_on", *_MOVEMENT_LINE_COLUMNS],
+        select(
+            bindparam("m_transaction_id", type_=Integer),
+            bindparam("m_occurred_on", type_=Date),
+            *(arrays.c[name] for name in _MOVEMENT_LINE_COLUMNS),
+        ),
+    )
 
 
 def _lot_upsert(
@@ -918,15 +1105,21 @@ def _ensure_item_row(location_id: int, item_id: int, *, guarded: bool) -> None:
     )
 
 
-def _apply_item(location_id: int, item_id: int, delta: int, released: int, guarded: bool) -> None:
-    """On hand changes by ``delta``; ``released`` of it was reserved (lowered in one statement)."""
-    statement = _item_update(location_id, item_id, delta, released)
+def _apply_item(location_id: int, item_id: int, delta: int, released: int, guarded: bool) -> int:
+    """On hand changes by ``delta``; ``released`` of it was reserved (lowered in one statement).
+
+    Returns the row's on hand after the change (the stock-out spans need it: no read then).
+    """
+    statement = _item_update(location_id, item_id, delta, released).returning(ItemBalance.on_hand)
     # The row usually exists: one statement; a first arrival creates it and tries again.
-    if db.session.execute(statement).rowcount == 1:
-        return
+    on_hand = db.session.execute(statement).scalar_one_or_none()
+    if on_hand is not None:
+        return on_hand
     _ensure_item_row(location_id, item_id, guarded=guarded)
-    if db.session.execute(statement).rowcount != 1:
+    on_hand = db.session.execute(statement).scalar_one_or_none()
+    if on_hand is None:
         _raise_unavailable(location_id, item_id, -delta - released)
+    return on_hand
 
 
 def _item_update(location_id: Any, item_id: Any, delta: Any, released: Any) -> Any:

@@ -10,9 +10,10 @@ from datetime import date
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import Role, User
@@ -581,7 +582,32 @@ def adjust_stock(
             fingerprint=asked,
         )
 
-    return ledger.once(actor=actor, operation_key=operation_key, fingerprint=asked, work=work)
+    # One post and nothing else written: no key look-up first, no savepoint around the post's.
+    return ledger.once(
+        actor=actor, operation_key=operation_key, fingerprint=asked, work=work, single_post=True
+    )
+
+
+def _loaded_lot(lot_id: int) -> Lot | None:
+    """The lot as this transaction already loaded it (with its item), else read with its item.
+
+    On PostgreSQL the adjust form has just read both in the same transaction. On SQLite
+    ``begin_write()`` expired them (read before the write lock): they are read again.
+    """
+    lot = _loaded(Lot, lot_id)
+    if lot is not None and _loaded(Item, lot.item_id) is not None:
+        return lot
+    return db.session.scalar(select(Lot).where(Lot.id == lot_id).options(joinedload(Lot.item)))
+
+
+def _loaded(model: type[Lot] | type[Item], key: int) -> Lot | Item | None:
+    """The row the session holds loaded with this id (no column expired), or None."""
+    row = db.session.identity_map.get(identity_key(model, key))
+    if row is None or inspect(row).expired_attributes.intersection(
+        inspect(model).column_attrs.keys()
+    ):
+        return None
+    return row
 
 
 def _adjust_stock(
@@ -618,8 +644,9 @@ def _adjust_stock(
             ),
             field="reason_id",
         )
-    # The lot with its item, which the ledger then finds loaded: one query for both.
-    lot = db.session.scalar(select(Lot).where(Lot.id == lot_id).options(joinedload(Lot.item)))
+    # The lot with its item, which the ledger then finds loaded: none when the form has just
+    # listed the item's lots in this transaction, else one query for both.
+    lot = _loaded_lot(lot_id)
     if lot is None or lot.item_id != item_id:
         raise DomainError(_("Choose a lot of this item."), field="lot_id")
     if quantity <= 0:

@@ -1,9 +1,10 @@
 """The stock summary: on hand per (location, item, grant), kept by the ledger as it posts.
 
-``post()`` calls :func:`apply_lines` after it has changed the balances, in the same savepoint:
-the summary rows are upserted (``quantity = quantity + delta``) in one sorted order, after
-every balance row, so two posts take their locks in the same order and never wait on each
-other in a cycle. Nothing here refuses: the balances have already guarded the takes. The
+``post()`` adds its changes (:func:`apply`) after it has changed the balances, in the same
+savepoint (on PostgreSQL within the chained balance statement, :func:`chained_upsert`): the
+summary rows are upserted (``quantity = quantity + delta``) in one sorted order, after every
+balance row, so two posts take their locks in the same order and never wait on each other in
+a cycle. Nothing here refuses: the balances have already guarded the takes. The
 summary's rows are never deleted (a row at zero is skipped by its readers), so a post never
 races a delete. ``seed-scale`` and the migration fill it from the balances with
 :func:`recomputed`; ``check-ledger`` compares the two (``audit.summary_differences``).
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, Select, bindparam, func, insert, literal_column, select
+from sqlalchemy import ARRAY, Integer, Select, bindparam, func, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,7 +48,11 @@ def deltas(lines: Sequence[_Line], lots: Mapping[int, Lot]) -> dict[tuple[int, i
 
 def apply_lines(lines: Sequence[_Line], lots: Mapping[int, Lot]) -> None:
     """Add the lines' changes to the summary rows, creating the missing ones, in key order."""
-    changes = deltas(lines, lots)
+    apply(deltas(lines, lots))
+
+
+def apply(changes: Mapping[tuple[int, int, int], int]) -> None:
+    """Add ``changes`` (as :func:`deltas` gives them) to the summary rows, in key order."""
     if not changes:
         return
     db.session.connection().execute(
@@ -72,6 +77,48 @@ def _upsert(dialect: str) -> Any:
         index_elements=["location_id", "item_id", "grant_key"],
         set_={"quantity": StockSummary.__table__.c.quantity + stmt.excluded.quantity},
     )
+
+
+@lru_cache(maxsize=1)
+def _chained_rows() -> Any:
+    """The changes as rows: unnest of one array per column (``s_l``, ``s_i``, ``s_g``, ``s_d``)."""
+    return (
+        func.unnest(
+            *(bindparam(f"s_{name}", type_=ARRAY(Integer)) for name in ("l", "i", "g", "d"))
+        )
+        .table_valued("l", "i", "g", "d")
+        .render_derived()
+    )
+
+
+def chained_upsert(gate: list[Any]) -> Any:
+    """The PostgreSQL upsert of every change at once, run only when ``gate`` holds.
+
+    For the ledger's chained statement (a CTE after its last balance step, which the gate
+    names): the rows go in key order, as :func:`apply` sends them, so the locks are taken in
+    the same order. Its parameters: :func:`chained_params`.
+    """
+    rows = _chained_rows()
+    table = StockSummary.__table__
+    stmt = pg_insert(table).from_select(
+        ["location_id", "item_id", "grant_key", "quantity"],
+        select(rows.c.l, rows.c.i, rows.c.g, rows.c.d).where(*gate),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["location_id", "item_id", "grant_key"],
+        set_={"quantity": table.c.quantity + stmt.excluded.quantity},
+    )
+
+
+def chained_params(changes: Mapping[tuple[int, int, int], int]) -> dict[str, list[int]]:
+    """The bound parameters of :func:`chained_upsert` for ``changes``, in key order."""
+    keys = sorted(changes)
+    return {
+        "s_l": [key[0] for key in keys],
+        "s_i": [key[1] for key in keys],
+        "s_g": [key[2] for key in keys],
+        "s_d": [changes[key] for key in keys],
+    }
 
 
 def recomputed() -> Select[Any]:

@@ -1,7 +1,7 @@
 """Stock operations views: record a receipt, adjust one lot at a place, reverse a transaction."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from flask import abort, render_template, request, url_for
@@ -40,7 +40,6 @@ from hilogistics.lines.parsing import (
 from hilogistics.lines.problems import LineProblem, LineProblems
 from hilogistics.locations.models import Location
 from hilogistics.locations.queries import (
-    find_visible_location,
     visible_locations_query,
     warehouses_query,
 )
@@ -58,7 +57,7 @@ from hilogistics.stock.forms_operations import (
     reason_choice_value,
 )
 from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
-from hilogistics.stock.models import AdjustmentDirection, StockTransaction
+from hilogistics.stock.models import AdjustmentDirection, AdjustmentReason, Lot, StockTransaction
 from hilogistics.stock.queries import visible_transaction
 from hilogistics.stock.queries.operations import (
     active_adjustment_reasons,
@@ -95,8 +94,16 @@ def _post_once(
     """Call the service, commit and go to the result; or roll back and show why on the form.
 
     Replays are the service's business: the same form sent again lands on the first result.
+    The transaction's id is taken before the commit expires the row, which the redirect would
+    otherwise read again in a transaction of its own.
     """
-    return submit(form, post, message, _show, field_map=field_name)
+    return submit(
+        form,
+        lambda: post().id,
+        message,
+        lambda transaction_id: url_for("stock.transaction", transaction_id=transaction_id),
+        field_map=field_name,
+    )
 
 
 # --- receipts ---------------------------------------------------------------------------
@@ -434,22 +441,27 @@ def _target_formdata() -> MultiDict | None:
     return args if args else None
 
 
-def _resolve_target(target: AdjustTargetForm) -> tuple[Location | None, Item | None]:
-    """The place and item the first step names, with messages on its fields when it cannot."""
+def _resolve_target(
+    target: AdjustTargetForm, places: Sequence[Location]
+) -> tuple[Location | None, Item | None]:
+    """The place and item the first step names, with messages on its fields when it cannot.
+
+    ``places``: the places the user may adjust, as the place field offers them.
+    """
     asked = "location_id" in request.args and ("item" in request.args or "item_id" in request.args)
     if not asked or not target.validate():
         return None, None
-    location = find_visible_location(acting_user(), target.location_id.data)
+    location = next((place for place in places if place.id == target.location_id.data), None)
     item = active_items_by_code([target.item.data]).get(target.item.data.upper())
     if item is None:
         target.item.errors.append(_("No active item has this code."))
     return location, item
 
 
-def _lot_choices(item: Item, location: Location) -> list[SelectChoice]:
-    """The item's lots, those on hand at the place first, each with its balance there."""
+def _lot_choices(lots: Sequence[tuple[Lot, int]]) -> list[SelectChoice]:
+    """The item's lots (``lots_with_balance``), each with its balance at the place."""
     choices = [_placeholder(_("— choose a lot —"))]
-    for lot, quantity in lots_with_balance(item.id, location.id):
+    for lot, quantity in lots:
         parts = [lot.serial or lot.code or _("no lot code")]
         if lot.expires_on:
             parts.append(_("expires %(date)s", date=lot.expires_on.isoformat()))
@@ -460,12 +472,12 @@ def _lot_choices(item: Item, location: Location) -> list[SelectChoice]:
     return choices
 
 
-def _reason_choices(locale: str) -> list[SelectChoice]:
+def _reason_choices(reasons: Sequence[AdjustmentReason], locale: str) -> list[SelectChoice]:
     """Each reason under the direction it sets; a reason that goes either way is under both."""
     out_group, in_group = _("Takes stock out of this place"), _("Brings stock into this place")
     choices = [_placeholder(_("— choose a reason —"))]
     outs, ins = [], []
-    for reason in active_adjustment_reasons():
+    for reason in reasons:
         name = reason.display_name(locale)
         if reason.direction is AdjustmentDirection.BOTH:
             outs.append((reason.id, _("%(reason)s: less here than recorded", reason=name)))
@@ -491,16 +503,24 @@ def adjust() -> Response | str:
     """Correct one lot at one place, with a reason: first choose place and item, then the lot."""
     locale = current_locale()
     target = AdjustTargetForm(formdata=_target_formdata())
+    places = db.session.scalars(visible_locations_query(acting_user())).all()
     target.location_id.choices = [_placeholder(_("— choose a place —"))] + [
-        SelectChoice(str(place.id), place.display_name(locale))
-        for place in db.session.scalars(visible_locations_query(acting_user()))
+        SelectChoice(str(place.id), place.display_name(locale)) for place in places
     ]
-    location, item = _resolve_target(target)
+    location, item = _resolve_target(target, places)
     form = None
+    # The rows read for the choices stay referenced until the service runs: the session holds
+    # loaded rows only while something does, and the service then finds the reason and the lot
+    # loaded in this transaction instead of reading them again (on PostgreSQL; SQLite reads
+    # them again under its write lock).
+    lots: list[tuple[Lot, int]] = []
+    reasons: list[AdjustmentReason] = []
     if location is not None and item is not None:
         form = AdjustForm()
-        form.lot_id.choices = _lot_choices(item, location)
-        form.reason.choices = _reason_choices(locale)
+        lots = lots_with_balance(item.id, location.id)
+        reasons = active_adjustment_reasons()
+        form.lot_id.choices = _lot_choices(lots)
+        form.reason.choices = _reason_choices(reasons, locale)
         if request.method == "GET":
             form.lot_id.data = _id_arg("lot_id")
         elif form.validate_on_submit():

@@ -90,9 +90,17 @@ def _describe(form: DistributionForm) -> None:
 
 
 def _check_lines(
-    form: LineForm, location_id: int | None, *, whole_form: bool
+    form: LineForm,
+    location_id: int | None,
+    *,
+    whole_form: bool,
+    given: dict[int, Lot] | None = None,
 ) -> tuple[list[services.LineInput], list[int], bool]:
-    """The form's own checks on every line: (lines read, their positions, any error)."""
+    """The form's own checks on every line: (lines read, their positions, any error).
+
+    ``given``: per item, the code-less lot a corrected slip handed out, which a blank lot
+    means when the place holds none of it any more (the correction gives it back first).
+    """
     validate_lines(form, whole_form=whole_form)
     filled = form.filled_lines()
     items = resolve_items(filled)
@@ -110,7 +118,7 @@ def _check_lines(
         if not (line.lot.data or "").strip()
         and (item := items.get((line.item.data or "").upper())) is not None
     }
-    uncoded = uncoded_lots_at(blank, location_id)
+    uncoded = {**(given or {}), **uncoded_lots_at(blank, location_id)}
     lines: list[services.LineInput] = []
     positions: list[int] = []
     for index, line in filled:
@@ -244,8 +252,9 @@ def _submit(
     location_id: int | None,
     call: Callable[[list[services.LineInput]], object],
     success: str,
+    given: dict[int, Lot] | None = None,
 ) -> Response | None:
-    lines, positions, failed = _check_lines(form, location_id, whole_form=True)
+    lines, positions, failed = _check_lines(form, location_id, whole_form=True, given=given)
     if failed:
         return None
 
@@ -338,6 +347,15 @@ def new() -> Response | str:
     )
 
 
+def _given_uncoded(distribution: Distribution) -> dict[int, Lot]:
+    """Per item, the lot without a code or serial that the slip's current lines handed out."""
+    return {
+        line.item_id: line.lot
+        for line in distribution.lines
+        if line.lot is not None and not line.lot.code and line.lot.serial is None
+    }
+
+
 def _current_lines(distribution: Distribution) -> MultiDict:
     lines = [
         {"item": line.item.code, "lot": _lot_text(line.lot), "quantity": str(line.quantity)}
@@ -368,7 +386,9 @@ def correct(distribution_id: int) -> Response | str:
             data = _with_suggested_lots(form, location_id)
             if data is not None:
                 form = _rebuilt(CorrectionForm, data, _posted_lines(data))  # type: ignore[assignment]
-                _check_lines(form, location_id, whole_form=False)
+                _check_lines(
+                    form, location_id, whole_form=False, given=_given_uncoded(distribution)
+                )
         else:
             response = _submit(
                 form,
@@ -382,6 +402,7 @@ def correct(distribution_id: int) -> Response | str:
                     operation_key=form.operation_key.data,
                 ),
                 _("Correction recorded: the stock was moved back and the paper's lines posted."),
+                given=_given_uncoded(distribution),
             )
             if response is not None:
                 return response

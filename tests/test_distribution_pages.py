@@ -200,6 +200,17 @@ def test_a_slip_that_took_the_last_of_a_lot_without_code_can_be_corrected(
     assert on_hand(centre.id, moved.lot_id) == 1
 
 
+def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask, client) -> None:
+    centre, item, _lot = stocked_centre(2)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    data = {**form_data(centre.id, item.code, "", 5, operation_key()), "suggest_lots": "1"}
+    del data["submit"]
+    shown = client.post("/distributions/new", data=data).get_data(as_text=True)
+    assert 'id="lines-0-quantity-error"' in shown
+    assert f"Only 2 of {item.code} available here, 5 asked" in shown
+    assert db.session.scalar(select(func.count()).select_from(Distribution)) == 0
+
+
 def test_a_slip_prints_its_names_number_and_qr_and_reprints_say_copy(
     app: Flask, tmp_path: Path
 ) -> None:

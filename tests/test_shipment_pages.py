@@ -283,6 +283,18 @@ def test_pasted_rows_and_suggested_lots_become_lines_to_check(app: Flask) -> Non
     assert values[:4] == ["L1", "15", "L0", "3"]
 
 
+def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask) -> None:
+    # 15 of L1 are left: the 40 asked must not silently become 15.
+    _item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    suggested = staff.post(
+        "/shipments/new",
+        data={**draft_form(warehouse, north, [("SHP-ITEM", "", "40")]), "suggest_lots": "1"},
+    ).get_data(as_text=True)
+    assert 'id="lines-0-quantity-error"' in suggested
+    assert "Only 15 of SHP-ITEM available here, 40 asked" in suggested
+
+
 def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) -> None:
     item, lot, warehouse, north, *_rest, sent = world()
     draft = make_dispatch(warehouse, north, [(item, lot, 16)])  # 15 are left after `sent`

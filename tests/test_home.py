@@ -437,3 +437,12 @@ def test_the_menu_badges_are_reused_between_pages_but_follow_the_readers_own_wri
     cache.entries[key] = (time.time(), {**counts, "unreturned-here": 7})
     home = client.get("/").get_data(as_text=True)
     assert panel_counts(home)["unreturned-here"] == 2 and _slips_badge(home) == 2
+
+
+def test_a_technicians_requisition_status_reads_in_their_language(app: Flask) -> None:
+    world = World()
+    north, user = client_as(app, Role.TECHNICIAN, location=world.north)
+    user.locale = "fr"
+    db.session.commit()
+    panel = panel_html(north.get("/").get_data(as_text=True), "your-requisitions")
+    assert "En attente d’examen" in panel and "Awaiting review" not in panel

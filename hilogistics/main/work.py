@@ -321,7 +321,7 @@ def _requisition_row(found: Any, reader: Reader) -> Row:
     return Row(
         label=requisition.number,
         url=url_for("requisitions.page", requisition_id=requisition.id),
-        details=(str(REQUISITION_STATUS_LABELS[requisition.status]),),
+        details=(_(REQUISITION_STATUS_LABELS[requisition.status]),),
     )
 
 

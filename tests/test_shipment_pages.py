@@ -703,6 +703,29 @@ def test_a_dispatch_draft_carries_its_grant_and_the_list_filters_by_it(app: Flas
     assert transaction.grant_id == grant.id
 
 
+def test_a_surplus_to_confirm_is_summed_up_at_the_top_and_takes_focus(app: Flask) -> None:
+    # A clerk pressing Enter on line 1 of 25 must learn that line 18 needs a confirmation.
+    warehouse = make_warehouse(code="SHP-WH")
+    item = make_item(code="SHP-CAST")
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=10)],
+        header=Header(supplier="ICRC"),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    data = {
+        "received_on": TODAY.isoformat(),
+        "operation_key": operation_key(),
+        "lines-0-received": "12",
+    }
+    body = staff.post(f"/shipments/{plan.id}/receive", data=data).get_data(as_text=True)
+    summary = re.search(r'<div class="warning-summary"[^>]*>(.*?)</div>', body, re.S)
+    assert summary is not None and "autofocus" in summary[0] and 'tabindex="-1"' in summary[0]
+    assert 'href="#lines-0-received"' in summary[1] and "12 reported" in summary[1]
+
+
 def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None:
     warehouse = make_warehouse(code="SHP-WH")
     drug = make_item(code="SHP-DRUG", tracks_expiry=True)

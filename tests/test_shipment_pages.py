@@ -295,6 +295,17 @@ def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask) -> None:
     assert "Only 15 of SHP-ITEM available here, 40 asked" in suggested
 
 
+def test_the_dispatch_page_flags_a_line_its_lot_cannot_cover(app: Flask) -> None:
+    # L1 has 15 left; another lot makes the item's total 35. The line asks 16 of L1.
+    item, lot, warehouse, north, *_rest = world()
+    receive(item, 20, warehouse, lot_code="L0")
+    draft = make_dispatch(warehouse, north, [(item, lot, 16)])
+    db.session.commit()
+    page = client_as(app, Role.LOGISTICS).get(f"/shipments/{draft.id}/dispatch")
+    row = re.search(r"<tr>\s*<td>SHP-ITEM.*?</tr>", page.get_data(as_text=True), re.S)
+    assert row is not None and ">15 <strong>(not enough)</strong>" in row[0], row
+
+
 def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) -> None:
     item, lot, warehouse, north, *_rest, sent = world()
     draft = make_dispatch(warehouse, north, [(item, lot, 16)])  # 15 are left after `sent`

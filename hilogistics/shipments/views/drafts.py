@@ -468,11 +468,10 @@ def dispatch(shipment_id: int) -> Response | str:
         if response is not None:
             return response
         shipment = loaded_shipment(shipment_id)
-    available = queries.available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
     return render_template(
         "shipments/dispatch.html",
         shipment=shipment,
         form=form,
-        available=available,
+        available=queries.line_availability(shipment),
         status_labels=STATUS_LABELS,
     )

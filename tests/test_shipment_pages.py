@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -795,3 +795,12 @@ def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None
     )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(note.data)).pages)
     assert "FOUND-1" in text and "not shipped" in text and "KN-0002" in text
+
+
+def test_the_history_shows_the_programmes_time_not_utc(app: Flask) -> None:
+    # Recorded at 22:30 UTC on 1 January: 07:30 on 2 January in Pyongyang.
+    _item, _lot, _warehouse, _north, _south, draft, _sent = world()
+    draft.events[0].recorded_at = datetime(2026, 1, 1, 22, 30, tzinfo=UTC)
+    db.session.commit()
+    body = client_as(app, Role.LOGISTICS).get(f"/shipments/{draft.id}").get_data(as_text=True)
+    assert "2026-01-02 07:30" in body and "2026-01-01 22:30" not in body

@@ -2,6 +2,7 @@
 paper loop from the page, recall exports, and the slip PDFs (text, batch, QR, COPY n)."""
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -209,6 +210,21 @@ def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask, client) -
     assert 'id="lines-0-quantity-error"' in shown
     assert f"Only 2 of {item.code} available here, 5 asked" in shown
     assert db.session.scalar(select(func.count()).select_from(Distribution)) == 0
+
+
+def test_after_suggesting_lots_the_focus_is_back_on_the_lines(app: Flask, client) -> None:
+    # The page comes back from the server: without this the focus is at the top of the page.
+    centre, item, _lot = stocked_centre(5)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    first = client.get("/distributions/new").get_data(as_text=True)
+    assert (
+        'id="lines-heading"' in first and 'id="lines-heading" tabindex="-1" autofocus' not in first
+    )
+    data = {**form_data(centre.id, item.code, "", 2, operation_key()), "suggest_lots": "1"}
+    del data["submit"]
+    shown = client.post("/distributions/new", data=data).get_data(as_text=True)
+    assert 'id="error-summary"' not in shown
+    assert re.search(r'<h2 id="lines-heading" tabindex="-1" autofocus>', shown)
 
 
 def test_a_slip_prints_its_names_number_and_qr_and_reprints_say_copy(

@@ -90,7 +90,14 @@ def test_closing_through_the_page_and_the_report_balances(app: Flask) -> None:
     assert "/start-closing" not in viewer.get(f"/camps/{camp.id}").get_data(as_text=True)
     assert viewer.post(f"/camps/{camp.id}/start-closing").status_code == 403
 
-    assert staff.post(f"/camps/{camp.id}/start-closing").status_code == 302
+    # One click does not stop a camp that is still distributing: the step asks to confirm.
+    unconfirmed = staff.post(f"/camps/{camp.id}/start-closing", follow_redirects=True)
+    assert "Tick the box to confirm" in unconfirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert camp.status is CampStatus.OPEN
+    assert 'name="confirmed"' in staff.get(f"/camps/{camp.id}").get_data(as_text=True)
+    confirmed = staff.post(f"/camps/{camp.id}/start-closing", data={"confirmed": "y"})
+    assert confirmed.status_code == 302
     db.session.expire_all()
     assert camp.status is CampStatus.CLOSING
     abandon_count(actor=SYSTEM, count_id=camp.count_id, reason="sheet lost in the rain")

@@ -2,6 +2,7 @@
 paper loop from the page, recall exports, and the slip PDFs (text, batch, QR, COPY n)."""
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +16,17 @@ from hilogistics.distributions.forms import DistributionForm
 from hilogistics.distributions.models import Distribution, DistributionStatus, RecipientType
 from hilogistics.distributions.services import Recipient, print_day, print_slip
 from hilogistics.documents.layout import Printing
-from hilogistics.stock.models import StockTransaction
+from hilogistics.stock import ledger
+from hilogistics.stock.models import StockTransaction, TransactionKind
 from tests.conftest import sign_in
-from tests.factories import make_user, operation_key
+from tests.factories import (
+    make_item,
+    make_location,
+    make_user,
+    make_warehouse,
+    operation_key,
+    receive,
+)
 from tests.test_distributions import TODAY, distribute, on_hand, stocked_centre
 from tests.test_documents import decode_qr, pdf_pages
 
@@ -154,6 +163,68 @@ def test_the_paper_loop_from_the_page(app: Flask, client) -> None:
     for transaction_id in transaction_ids:
         shown = client.get(f"/stock/transactions/{transaction_id}").get_data(as_text=True)
         assert f'href="/d/{distribution.number}"' in shown
+
+
+def test_a_slip_that_took_the_last_of_a_lot_without_code_can_be_corrected(
+    app: Flask, client
+) -> None:
+    # The correction form shows such a line with its lot blank, as it was keyed; the slip gives
+    # the lot back before posting the paper's lines, so blank still means that lot.
+    item = make_item()
+    centre = make_location()
+    moved = receive(item, 3, make_warehouse(), lot_code="").movements[0]
+    ledger.post(
+        kind=TransactionKind.ARRIVAL,
+        lines=[ledger.Line(item.id, moved.lot_id, 3, moved.to_location_id, centre.id)],
+        actor=SYSTEM,
+        occurred_on=TODAY,
+        operation_key=operation_key(),
+    )
+    distribution = distribute(centre, item, moved.lot, 3)
+    db.session.commit()
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    shown = client.get(f"/distributions/{distribution.id}/correct").get_data(as_text=True)
+    assert f'value="{item.code}"' in shown
+    correction = client.post(
+        f"/distributions/{distribution.id}/correct",
+        data={
+            "revision": "1",
+            "note": "Paper says 2",
+            "lines-0-item": item.code,
+            "lines-0-lot": "",
+            "lines-0-quantity": "2",
+            "operation_key": operation_key(),
+            "submit": "1",
+        },
+    )
+    assert correction.status_code == 302, correction.get_data(as_text=True)
+    assert on_hand(centre.id, moved.lot_id) == 1
+
+
+def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask, client) -> None:
+    centre, item, _lot = stocked_centre(2)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    data = {**form_data(centre.id, item.code, "", 5, operation_key()), "suggest_lots": "1"}
+    del data["submit"]
+    shown = client.post("/distributions/new", data=data).get_data(as_text=True)
+    assert 'id="lines-0-quantity-error"' in shown
+    assert f"Only 2 of {item.code} available here, 5 asked" in shown
+    assert db.session.scalar(select(func.count()).select_from(Distribution)) == 0
+
+
+def test_after_suggesting_lots_the_focus_is_back_on_the_lines(app: Flask, client) -> None:
+    # The page comes back from the server: without this the focus is at the top of the page.
+    centre, item, _lot = stocked_centre(5)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    first = client.get("/distributions/new").get_data(as_text=True)
+    assert (
+        'id="lines-heading"' in first and 'id="lines-heading" tabindex="-1" autofocus' not in first
+    )
+    data = {**form_data(centre.id, item.code, "", 2, operation_key()), "suggest_lots": "1"}
+    del data["submit"]
+    shown = client.post("/distributions/new", data=data).get_data(as_text=True)
+    assert 'id="error-summary"' not in shown
+    assert re.search(r'<h2 id="lines-heading" tabindex="-1" autofocus>', shown)
 
 
 def test_a_slip_prints_its_names_number_and_qr_and_reprints_say_copy(

@@ -131,6 +131,34 @@ def test_above_the_balance_is_refused_naming_item_lot_and_place_and_nothing_is_w
     assert on_hand(centre.id, lot.id) == 2
 
 
+def test_a_line_whose_lot_suffices_is_not_told_it_lacks_what_it_has(app: Flask) -> None:
+    # L1 has 2 and the line asks 2; the other line asks 50 of L2, which has 5. The first line
+    # must not read "2 to hand out, 2 available": it names the item's total instead.
+    centre, item, first = stocked_centre(2)
+    moved = receive(item, 5, make_warehouse(), lot_code="L2").movements[0]
+    ledger.post(
+        kind=TransactionKind.ARRIVAL,
+        lines=[ledger.Line(item.id, moved.lot_id, 5, moved.to_location_id, centre.id)],
+        actor=SYSTEM,
+        occurred_on=TODAY,
+        operation_key=operation_key(),
+    )
+    with pytest.raises(LineProblems) as refused:
+        record_distribution(
+            actor=SYSTEM,
+            location_id=centre.id,
+            distributed_on=TODAY,
+            recipient=PATIENT,
+            lines=[LineInput(item.id, first.id, 2), LineInput(item.id, moved.lot_id, 50)],
+            operation_key=operation_key(),
+        )
+    said = {problem.field: problem.message for problem in refused.value.problems}
+    assert (
+        "52 to hand out" in said["lines-0-quantity"] and "7 available" in said["lines-0-quantity"]
+    )
+    assert "50 to hand out" in said["lines-1-quantity"] and "L2" in said["lines-1-quantity"]
+
+
 def test_the_same_form_sent_twice_posts_once(app: Flask) -> None:
     centre, item, lot = stocked_centre(10)
     key = operation_key()

@@ -437,3 +437,37 @@ def test_the_menu_badges_are_reused_between_pages_but_follow_the_readers_own_wri
     cache.entries[key] = (time.time(), {**counts, "unreturned-here": 7})
     home = client.get("/").get_data(as_text=True)
     assert panel_counts(home)["unreturned-here"] == 2 and _slips_badge(home) == 2
+
+
+def test_a_technicians_requisition_status_reads_in_their_language(app: Flask) -> None:
+    world = World()
+    north, user = client_as(app, Role.TECHNICIAN, location=world.north)
+    user.locale = "fr"
+    db.session.commit()
+    panel = panel_html(north.get("/").get_data(as_text=True), "your-requisitions")
+    assert "En attente d’examen" in panel and "Awaiting review" not in panel
+
+
+def test_a_consignment_received_in_part_says_when_it_last_arrived(app: Flask) -> None:
+    # An inbound consignment is never dispatched: "dispatched —" told logistics nothing.
+    world = World()
+    item = make_item()
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=world.warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=10)],
+        header=Header(supplier="ICRC"),
+    )
+    receive_shipment(
+        actor=SYSTEM,
+        shipment_id=plan.id,
+        lines=[LineReceipt(line_id=plan.lines[0].id, received=4)],
+        received_on=TODAY,
+        operation_key=operation_key(),
+    )
+    db.session.commit()
+    client, _user = client_as(app, Role.LOGISTICS)
+    panel = panel_html(client.get("/").get_data(as_text=True), "partly-received")
+    row = panel[panel.index(plan.number) :]
+    row = row[: row.index("</li>")]
+    assert f"last received {TODAY.isoformat()}" in row and "dispatched" not in row

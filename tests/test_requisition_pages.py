@@ -5,6 +5,7 @@ form and the header search find the number; the printed form carries its number 
 """
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -262,3 +263,20 @@ def test_the_location_form_sets_the_target_months(app: Flask) -> None:
         },
     )
     assert refused.status_code == 200
+
+
+def test_times_on_the_queue_and_the_timeline_are_the_programmes_not_utc(app: Flask) -> None:
+    # Submitted at 22:30 UTC on 1 January: 07:30 on 2 January in Pyongyang, as paper says.
+    _warehouse, centre, gauze, _plaster = setting()
+    requisition = create_requisition(
+        actor=SYSTEM, location_id=centre.id, lines=[RequestLine(gauze.id, 5, "use")]
+    )
+    submit_requisition(actor=SYSTEM, requisition_id=requisition.id)
+    moment = datetime(2026, 1, 1, 22, 30, tzinfo=UTC)
+    requisition.submitted_at = moment
+    for event in requisition.events:
+        event.recorded_at = moment
+    staff = client_as(app, Role.LOGISTICS)
+    for url in ("/requisitions/review", f"/requisitions/{requisition.id}"):
+        body = staff.get(url).get_data(as_text=True)
+        assert "2026-01-02 07:30" in body and "2026-01-01 22:30" not in body, url

@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -281,6 +281,29 @@ def test_pasted_rows_and_suggested_lots_become_lines_to_check(app: Flask) -> Non
     # 15 of L1 are left (5 went with `sent`); the other 3 come from the next lot, L0.
     values = re.findall(r'name="lines-\d-(?:lot|quantity)"[^>]*value="([^"]*)"', suggested)
     assert values[:4] == ["L1", "15", "L0", "3"]
+
+
+def test_suggested_lots_that_fall_short_say_so_on_the_line(app: Flask) -> None:
+    # 15 of L1 are left: the 40 asked must not silently become 15.
+    _item, _lot, warehouse, north, *_rest = world()
+    staff = client_as(app, Role.LOGISTICS)
+    suggested = staff.post(
+        "/shipments/new",
+        data={**draft_form(warehouse, north, [("SHP-ITEM", "", "40")]), "suggest_lots": "1"},
+    ).get_data(as_text=True)
+    assert 'id="lines-0-quantity-error"' in suggested
+    assert "Only 15 of SHP-ITEM available here, 40 asked" in suggested
+
+
+def test_the_dispatch_page_flags_a_line_its_lot_cannot_cover(app: Flask) -> None:
+    # L1 has 15 left; another lot makes the item's total 35. The line asks 16 of L1.
+    item, lot, warehouse, north, *_rest = world()
+    receive(item, 20, warehouse, lot_code="L0")
+    draft = make_dispatch(warehouse, north, [(item, lot, 16)])
+    db.session.commit()
+    page = client_as(app, Role.LOGISTICS).get(f"/shipments/{draft.id}/dispatch")
+    row = re.search(r"<tr>\s*<td>SHP-ITEM.*?</tr>", page.get_data(as_text=True), re.S)
+    assert row is not None and ">15 <strong>(not enough)</strong>" in row[0], row
 
 
 def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) -> None:
@@ -691,6 +714,29 @@ def test_a_dispatch_draft_carries_its_grant_and_the_list_filters_by_it(app: Flas
     assert transaction.grant_id == grant.id
 
 
+def test_a_surplus_to_confirm_is_summed_up_at_the_top_and_takes_focus(app: Flask) -> None:
+    # A clerk pressing Enter on line 1 of 25 must learn that line 18 needs a confirmation.
+    warehouse = make_warehouse(code="SHP-WH")
+    item = make_item(code="SHP-CAST")
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=10)],
+        header=Header(supplier="ICRC"),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+    data = {
+        "received_on": TODAY.isoformat(),
+        "operation_key": operation_key(),
+        "lines-0-received": "12",
+    }
+    body = staff.post(f"/shipments/{plan.id}/receive", data=data).get_data(as_text=True)
+    summary = re.search(r'<div class="warning-summary"[^>]*>(.*?)</div>', body, re.S)
+    assert summary is not None and "autofocus" in summary[0] and 'tabindex="-1"' in summary[0]
+    assert 'href="#lines-0-received"' in summary[1] and "12 reported" in summary[1]
+
+
 def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None:
     warehouse = make_warehouse(code="SHP-WH")
     drug = make_item(code="SHP-DRUG", tracks_expiry=True)
@@ -749,3 +795,12 @@ def test_a_consignment_is_received_against_its_plan_as_found(app: Flask) -> None
     )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(note.data)).pages)
     assert "FOUND-1" in text and "not shipped" in text and "KN-0002" in text
+
+
+def test_the_history_shows_the_programmes_time_not_utc(app: Flask) -> None:
+    # Recorded at 22:30 UTC on 1 January: 07:30 on 2 January in Pyongyang.
+    _item, _lot, _warehouse, _north, _south, draft, _sent = world()
+    draft.events[0].recorded_at = datetime(2026, 1, 1, 22, 30, tzinfo=UTC)
+    db.session.commit()
+    body = client_as(app, Role.LOGISTICS).get(f"/shipments/{draft.id}").get_data(as_text=True)
+    assert "2026-01-02 07:30" in body and "2026-01-01 22:30" not in body

@@ -453,6 +453,8 @@ def test_an_expired_date_is_not_recorded_without_a_confirmation(client: FlaskCli
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and count_transactions() == 0
     assert "Check these expiry dates before recording:" in body
+    # The summary takes focus, as the error summary does: the page came back for a reason.
+    assert re.search(r'<div class="warning-summary"[^>]*tabindex="-1"[^>]*autofocus', body)
     assert "before the receipt date: the goods arrived expired" in body
     assert "more than 15 years away" in body
     assert 'aria-describedby="lines-0-expires_on-warning"' in field_tag(body, "lines-0-expires_on")

@@ -82,3 +82,12 @@ def test_every_korean_syllable_of_the_interface_is_in_the_core_slice() -> None:
         declared.update(range(int(start, 16), int(end or start, 16) + 1))
     missing = sorted(c for c in used if ord(c) not in declared)
     assert not missing, f"run scripts/subset-fonts.py: {''.join(missing[:40])}"
+
+
+def test_buttons_wrap_their_words_on_a_narrow_screen() -> None:
+    # At 320 px (400 % zoom) French labels such as "Afficher les rangées collées comme lignes"
+    # are wider than the screen; an <input type=submit> keeps one line unless told otherwise.
+    css = (Path(__file__).parent.parent / "hilogistics/static/css/app.css").read_text()
+    rule = re.search(r"\n\.button \{(.*?)\}", css, re.S)
+    assert rule is not None
+    assert "white-space: normal" in rule[1] and "max-width: 100%" in rule[1]

@@ -1,7 +1,14 @@
 """Forms of the camp pages: list filter, opening a camp, the closing steps, printing the report."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from hilogistics.camps.labels import STATUS_LABELS
@@ -62,6 +69,10 @@ class OpenCampForm(Form):
 class StartClosingForm(Form):
     """Step 1 of closing: stop distributions and open the count of the camp."""
 
+    # Starting cannot be undone: the camp refuses distributions from then on.
+    confirmed = BooleanField(
+        _l("I understand: the camp refuses distributions and loads from now on")
+    )
     submit = SubmitField(_l("Start closing: open the count"))
 
 

@@ -189,7 +189,11 @@ def _refused(camp: Camp, error: DomainError) -> Response:
 @bp.post("/camps/<int:camp_id>/start-closing")
 @allow(STAFF)
 def start_closing(camp_id: int) -> Response:
-    """Step 1: no more distributions; the count of the whole camp opens."""
+    """Step 1: no more distributions; the count of the whole camp opens (once confirmed)."""
+    camp = loaded_camp(camp_id)
+    if camp.status is CampStatus.OPEN and not StartClosingForm().confirmed.data:
+        flash(_("Tick the box to confirm that the camp stops distributing."), "error")
+        return redirect(_page_url(camp))
     return _closing_step(
         camp_id,
         StartClosingForm,

@@ -130,3 +130,14 @@ def edit_form(form_class: type, document: Any, data_of: Callable[[Any], MultiDic
     if request.method == "POST":
         return form_class()
     return form_class(formdata=data_of(document))
+
+
+def short_suggestion(code: str, available: int, wanted: int) -> str:
+    """Said on a line whose suggested lots cover less than was asked (never a silent cut)."""
+    return _(
+        "Only %(n)d of %(item)s available here, %(wanted)d asked: the suggested lots take "
+        "%(n)d. Check the quantity.",
+        n=available,
+        item=code,
+        wanted=wanted,
+    )

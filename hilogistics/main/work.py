@@ -208,7 +208,10 @@ def _moving_row(found: Any, reader: Reader) -> Row:
         url=url_for("shipments.page", shipment_id=shipment.id),
         details=(
             f"{shipment.supplier or _place(shipment.origin)} → {_place(shipment.destination)}",
-            _("dispatched %(date)s", date=_iso(shipment.dispatched_on)),
+            # A consignment from a supplier is never dispatched here: when did part come in?
+            _("dispatched %(date)s", date=_iso(shipment.dispatched_on))
+            if shipment.dispatched_on
+            else _("last received %(date)s", date=_iso(shipment.received_on)),
         ),
     )
 
@@ -321,7 +324,7 @@ def _requisition_row(found: Any, reader: Reader) -> Row:
     return Row(
         label=requisition.number,
         url=url_for("requisitions.page", requisition_id=requisition.id),
-        details=(str(REQUISITION_STATUS_LABELS[requisition.status]),),
+        details=(_(REQUISITION_STATUS_LABELS[requisition.status]),),
     )
 
 

@@ -201,6 +201,37 @@ def available_at(location_id: int, item_ids: Sequence[int]) -> dict[int, int]:
     return {item_id: int(available) for item_id, available in rows}
 
 
+def line_availability(shipment: Shipment) -> list[int]:
+    """Per line, what its origin can give of the line's lot.
+
+    The lot's balance, and no more than the item's available (on hand less reserved) unless
+    the line carries its own reservation.
+    """
+    items = available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
+    lot_ids = [line.lot_id for line in shipment.lines if line.lot_id is not None]
+    lots = (
+        dict(
+            db.session.execute(
+                select(Balance.lot_id, Balance.quantity).where(
+                    Balance.location_id == shipment.origin_id, Balance.lot_id.in_(lot_ids)
+                )
+            ).all()
+        )
+        if lot_ids
+        else {}
+    )
+    found = []
+    for line in shipment.lines:
+        item = items.get(line.item_id, 0)
+        if line.lot_id is None:
+            found.append(item)
+        elif line.reservation_id is not None:
+            found.append(int(lots.get(line.lot_id, 0)))
+        else:
+            found.append(min(int(lots.get(line.lot_id, 0)), item))
+    return found
+
+
 @dataclass(frozen=True)
 class LotSuggestion:
     """Take ``quantity`` of ``lot`` (which has ``on_hand`` at the origin)."""

@@ -303,7 +303,22 @@ def _check_available(
         has_item = available.get(line.item_id, 0) + back_item.get(line.item_id, 0)
         if lot_id in named:
             continue
-        if wanted_lot[lot_id] > has_lot or wanted_item[line.item_id] > has_item:  # type: ignore[index]
+        lot_short = wanted_lot[lot_id] > has_lot  # type: ignore[index]
+        if not lot_short and wanted_item[line.item_id] > has_item:
+            # The lot has what this line asks: it is the item's lines together that exceed.
+            named.add(lot_id)  # type: ignore[arg-type]
+            problems.add(
+                line_field(index, "quantity"),
+                _(
+                    "Not enough of %(item)s at %(place)s: %(wanted)d to hand out on all its "
+                    "lines, %(available)d available.",
+                    item=items[line.item_id].code,
+                    place=place,
+                    wanted=wanted_item[line.item_id],
+                    available=max(0, has_item),
+                ),
+            )
+        elif lot_short:
             named.add(lot_id)  # type: ignore[arg-type]
             problems.add(
                 line_field(index, "quantity"),

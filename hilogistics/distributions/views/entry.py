@@ -43,6 +43,7 @@ from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
 from hilogistics.inputs import bounded_int
 from hilogistics.lines.checking import resolve_items, validate_lines
+from hilogistics.lines.entry import short_suggestion
 from hilogistics.lines.formdata import is_blank, line_values, with_lines
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity, read_rows
 from hilogistics.lines.problems import LineProblem, LineProblems
@@ -90,9 +91,17 @@ def _describe(form: DistributionForm) -> None:
 
 
 def _check_lines(
-    form: LineForm, location_id: int | None, *, whole_form: bool
+    form: LineForm,
+    location_id: int | None,
+    *,
+    whole_form: bool,
+    given: dict[int, Lot] | None = None,
 ) -> tuple[list[services.LineInput], list[int], bool]:
-    """The form's own checks on every line: (lines read, their positions, any error)."""
+    """The form's own checks on every line: (lines read, their positions, any error).
+
+    ``given``: per item, the code-less lot a corrected slip handed out, which a blank lot
+    means when the place holds none of it any more (the correction gives it back first).
+    """
     validate_lines(form, whole_form=whole_form)
     filled = form.filled_lines()
     items = resolve_items(filled)
@@ -110,7 +119,7 @@ def _check_lines(
         if not (line.lot.data or "").strip()
         and (item := items.get((line.item.data or "").upper())) is not None
     }
-    uncoded = uncoded_lots_at(blank, location_id)
+    uncoded = {**(given or {}), **uncoded_lots_at(blank, location_id)}
     lines: list[services.LineInput] = []
     positions: list[int] = []
     for index, line in filled:
@@ -157,8 +166,13 @@ def _rebuilt(form_class: type, data: MultiDict, lines: list[dict[str, str]]) -> 
     return form_class(formdata=rebuilt)
 
 
-def _with_suggested_lots(form: LineForm, location_id: int | None) -> MultiDict | None:
-    """The posted data with blank lots filled first expiry first out at the place."""
+def _with_suggested_lots(
+    form: LineForm, location_id: int | None, short: dict[int, str]
+) -> MultiDict | None:
+    """The posted data with blank lots filled first expiry first out at the place.
+
+    ``short`` receives, per line index, what the place could not cover (for :func:`_say_short`).
+    """
     if location_id is None:
         if isinstance(form, DistributionForm):
             form.location_id.errors.append(_("Choose the place first."))
@@ -172,24 +186,33 @@ def _with_suggested_lots(form: LineForm, location_id: int | None) -> MultiDict |
             quantity = parse_quantity(line.get("quantity") or "")
         except InputError:
             quantity = 0
-        suggested = (
-            fefo_lots(location_id=location_id, item_id=item.id, quantity=quantity)
-            if item is not None and quantity > 0 and not line.get("lot", "").strip()
-            else []
-        )
-        if not suggested:
+        if item is None or quantity <= 0 or line.get("lot", "").strip():
             lines.append(line)
             continue
+        suggested = fefo_lots(location_id=location_id, item_id=item.id, quantity=quantity)
+        if not suggested:
+            lines.append(line)
         for suggestion in suggested:
             lines.append(
                 {
-                    "item": item.code,  # type: ignore[union-attr]
+                    "item": item.code,
                     "lot": _lot_text(suggestion.lot),
                     "quantity": str(suggestion.quantity),
                 }
             )
+        covered = sum(suggestion.quantity for suggestion in suggested)
+        if covered < quantity:
+            short[len(lines) - 1] = short_suggestion(item.code, covered, quantity)
     total = min(MAX_FORM_LINES, max(FIRST_LINES, len(lines) + MORE_LINES))
     return with_lines(data, lines[:MAX_FORM_LINES], fields=LINE_FIELDS, total=total)
+
+
+def _say_short(form: LineForm, short: dict[int, str]) -> None:
+    """Put each shortfall of the suggestion on its line's quantity."""
+    for index, message in short.items():
+        if index < len(form.lines.entries):
+            quantity = form.lines.entries[index].form.quantity
+            quantity.errors = [*quantity.errors, message]
 
 
 def line_from_row(row: Row) -> dict[str, str]:
@@ -244,8 +267,9 @@ def _submit(
     location_id: int | None,
     call: Callable[[list[services.LineInput]], object],
     success: str,
+    given: dict[int, Lot] | None = None,
 ) -> Response | None:
-    lines, positions, failed = _check_lines(form, location_id, whole_form=True)
+    lines, positions, failed = _check_lines(form, location_id, whole_form=True, given=given)
     if failed:
         return None
 
@@ -299,8 +323,9 @@ def new() -> Response | str:
             for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
                 form.lines.append_entry()
         elif form.suggest_lots.data or form.show_paste.data or form.show_lines.data:
+            short: dict[int, str] = {}
             if form.suggest_lots.data:
-                data = _with_suggested_lots(form, location_id)
+                data = _with_suggested_lots(form, location_id, short)
             elif form.show_paste.data:
                 data = _with_pasted(form)
             else:  # lines from a previewed file, or shown again: checked, never posted
@@ -310,6 +335,7 @@ def new() -> Response | str:
                 _fill_places(form)
                 _describe(form)
                 _check_lines(form, location_id, whole_form=False)
+                _say_short(form, short)
         else:
             response = _submit(
                 form,
@@ -336,6 +362,15 @@ def new() -> Response | str:
         example=services.reference_example(),
         headcount_fields=HEADCOUNT_FIELDS,
     )
+
+
+def _given_uncoded(distribution: Distribution) -> dict[int, Lot]:
+    """Per item, the lot without a code or serial that the slip's current lines handed out."""
+    return {
+        line.item_id: line.lot
+        for line in distribution.lines
+        if line.lot is not None and not line.lot.code and line.lot.serial is None
+    }
 
 
 def _current_lines(distribution: Distribution) -> MultiDict:
@@ -365,10 +400,14 @@ def correct(distribution_id: int) -> Response | str:
             for _number in range(min(MORE_LINES, MAX_FORM_LINES - len(form.lines.entries))):
                 form.lines.append_entry()
         elif form.suggest_lots.data:
-            data = _with_suggested_lots(form, location_id)
+            short = {}
+            data = _with_suggested_lots(form, location_id, short)
             if data is not None:
                 form = _rebuilt(CorrectionForm, data, _posted_lines(data))  # type: ignore[assignment]
-                _check_lines(form, location_id, whole_form=False)
+                _check_lines(
+                    form, location_id, whole_form=False, given=_given_uncoded(distribution)
+                )
+                _say_short(form, short)
         else:
             response = _submit(
                 form,
@@ -382,6 +421,7 @@ def correct(distribution_id: int) -> Response | str:
                     operation_key=form.operation_key.data,
                 ),
                 _("Correction recorded: the stock was moved back and the paper's lines posted."),
+                given=_given_uncoded(distribution),
             )
             if response is not None:
                 return response

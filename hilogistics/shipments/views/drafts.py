@@ -20,6 +20,7 @@ from hilogistics.auth.access import STAFF, acting_user, allow
 from hilogistics.db import db
 from hilogistics.i18n import current_locale
 from hilogistics.lines.checking import resolve_items, validate_lines
+from hilogistics.lines.entry import short_suggestion
 from hilogistics.lines.formdata import is_blank, line_values
 from hilogistics.lines.importing import LinesImport, normalised
 from hilogistics.lines.parsing import RECEIPT_COLUMNS, InputError, Row, parse_quantity
@@ -203,6 +204,7 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
         return form
     items = active_items_by_code(line.get("item") for line in _posted_lines(data))
     lines: list[dict[str, str]] = []
+    short: dict[int, str] = {}  # line index → what the suggestion could not cover
     for line in _posted_lines(data):
         item = items.get((line.get("item") or "").strip().upper())
         try:
@@ -213,9 +215,9 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
             lines.append(line)
             continue
         suggested = queries.fefo_lots(location_id=origin_id, item_id=item.id, quantity=quantity)
+        covered = sum(suggestion.quantity for suggestion in suggested)
         if not suggested:
             lines.append(line)
-            continue
         texts = _lot_texts([suggestion.lot for suggestion in suggested], origin_id)
         for suggestion in suggested:
             lines.append(
@@ -225,8 +227,16 @@ def _with_suggested_lots(form: DraftForm) -> DraftForm:
                     "quantity": str(suggestion.quantity),
                 }
             )
+        if covered < quantity:
+            short[len(lines) - 1] = short_suggestion(item.code, covered, quantity)
     shown = _rebuilt(lines[:MAX_FORM_LINES])
     _check_lines(shown, whole_form=False)
+    for index, message in short.items():
+        if index < len(shown.lines.entries):
+            shown.lines.entries[index].form.quantity.errors = [
+                *shown.lines.entries[index].form.quantity.errors,
+                message,
+            ]
     return shown
 
 
@@ -458,11 +468,10 @@ def dispatch(shipment_id: int) -> Response | str:
         if response is not None:
             return response
         shipment = loaded_shipment(shipment_id)
-    available = queries.available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
     return render_template(
         "shipments/dispatch.html",
         shipment=shipment,
         form=form,
-        available=available,
+        available=queries.line_availability(shipment),
         status_labels=STATUS_LABELS,
     )

@@ -30,6 +30,11 @@ def business_today() -> date:
     return datetime.now(business_zone()).date()
 
 
+def business_day_of(moment: datetime) -> date:
+    """The day a recorded moment (kept in UTC) fell on in the programme's zone."""
+    return moment.astimezone(business_zone()).date()
+
+
 def earliest_business_date() -> date:
     """The oldest date a business event may carry (setting ``PROGRAMME_START``)."""
     value = current_app.config.get("PROGRAMME_START") if has_app_context() else None

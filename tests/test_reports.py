@@ -490,6 +490,10 @@ def test_the_grant_report_balances_down_the_chain_with_hand_worked_figures(
     ]
     assert client.get(f"/reports/grant?grant={grant.id}").status_code == 200
     assert client.get(f"/reports/grant/print.pdf?grant={grant.id}").data.startswith(b"%PDF")
+    # Opened from the menu, no grant chosen yet: the first grant, not an error about the field.
+    opened = client.get("/reports/grant").get_data(as_text=True)
+    assert "Not a valid choice" not in opened and "Error:" not in opened
+    assert item.code in opened
     # The chain runs through every place: not a technician's report.
     sign_in(client, make_user(Role.TECHNICIAN, location=centre))
     db.session.commit()

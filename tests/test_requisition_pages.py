@@ -228,6 +228,35 @@ def test_the_printed_form_says_paper_and_by_whom_and_its_qr_gives_the_number(
     assert "COPY 2" in "".join(p.extract_text() for p in PdfReader(output).pages)
 
 
+def test_the_printed_form_dates_each_step_in_the_programmes_zone(app: Flask) -> None:
+    """Raised, submitted, reviewed: the day in Pyongyang, not the UTC day (a day early before
+    09:00)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from hilogistics.requisitions.models import Requisition
+
+    _warehouse, centre, gauze, _plaster = setting()
+    clerk = make_user(Role.LOGISTICS)
+    requisition = create_requisition(
+        actor=clerk,
+        location_id=centre.id,
+        lines=[RequestLine(item_id=gauze.id, quantity=3, reason="camp")],
+    )
+    submit_requisition(actor=clerk, requisition_id=requisition.id)
+    evening = datetime(2026, 3, 4, 20, 30, tzinfo=UTC)  # 2026-03-05 05:30 in Pyongyang
+    db.session.execute(
+        update(Requisition)
+        .where(Requisition.id == requisition.id)
+        .values(created_at=evening, submitted_at=evening)
+    )
+    db.session.commit()
+    printed = client_as(app, Role.LOGISTICS).post(f"/requisitions/{requisition.id}/print")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.data)).pages)
+    assert "2026-03-05" in text and "2026-03-04" not in text
+
+
 def test_the_location_form_sets_the_target_months(app: Flask) -> None:
     from hilogistics.locations.models import Location
 

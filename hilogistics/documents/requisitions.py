@@ -8,6 +8,7 @@ the caller logs the print and passes the copy number.
 
 from decimal import Decimal
 
+from hilogistics.dates import business_day_of
 from hilogistics.documents.layout import Column, Document, Printing, both, msg, render
 from hilogistics.requisitions.models import Requisition
 
@@ -48,19 +49,18 @@ def requisition_document(
         (both("Place"), _bilingual(location.name_ko, location.name)),
         (both("Supplying warehouse"), supplied),
         (both("Target months of stock"), str(requisition.target_months)),
-        (both("Raised on"), requisition.created_at.date().isoformat()),
+        (both("Raised on"), business_day_of(requisition.created_at).isoformat()),
     ]
     if requisition.is_from_paper:
         facts.append((both("Entered from the place's paper form by"), keyed))
     else:
         facts.append((both("Raised by"), keyed))
     if requisition.submitted_at:
-        facts.append((both("Submitted on"), requisition.submitted_at.date().isoformat()))
+        facts.append((both("Submitted on"), business_day_of(requisition.submitted_at).isoformat()))
     if requisition.reviewed_at:
         reviewer = requisition.reviewed_by.display_name if requisition.reviewed_by else ""
-        facts.append(
-            (both("Reviewed"), f"{requisition.reviewed_at.date().isoformat()} {reviewer}".strip())
-        )
+        reviewed_on = business_day_of(requisition.reviewed_at).isoformat()
+        facts.append((both("Reviewed"), f"{reviewed_on} {reviewer}".strip()))
     return Document(
         title=msg("Requisition"),
         number=requisition.number,

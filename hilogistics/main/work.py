@@ -24,7 +24,7 @@ from hilogistics import readcache
 from hilogistics.auth.models import Role, User
 from hilogistics.counts.models import CountStatus, StockCount
 from hilogistics.counts.queries import counts_query
-from hilogistics.dates import business_today, business_zone
+from hilogistics.dates import business_day_of, business_today
 from hilogistics.db import db
 from hilogistics.distributions.models import Distribution
 from hilogistics.distributions.queries import (
@@ -159,7 +159,7 @@ def _place(location: Any) -> str:
 def _iso(day: date | datetime | None) -> str:
     """A day as YYYY-MM-DD; a moment (stored in UTC) as its day in the programme's zone."""
     if isinstance(day, datetime):
-        day = day.astimezone(business_zone()).date()
+        day = business_day_of(day)
     return day.isoformat() if day else "—"
 
 

@@ -104,6 +104,9 @@ class GrantReport(Report):
         ]
         if form.grant.choices:
             form.grant.default = form.grant.choices[0].value
+            if not form.grant.data:
+                # Opened from the menu: the first grant, not "Not a valid choice" on the field.
+                form.grant.data = form.grant.default
 
     def grant(self, form: FilterForm) -> Grant | None:
         """The chosen grant (the first by code when none is chosen)."""

@@ -263,13 +263,22 @@ class OperationKeyField(HiddenField):
 def attach_error(form: FlaskForm, error: DomainError) -> None:
     """Show a service's DomainError on the field it names, or at the top of the form.
 
-    Field names may point into a FieldList (``lines-2-quantity``).
+    Field names may point into a FieldList (``lines-2-quantity``). A LineProblems shows each
+    of its problems, on its own field or at the top.
     """
-    field = _find_field(form, error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    from hilogistics.lines.problems import LineProblems
+
+    named = (
+        [(p.field, p.message) for p in error.problems]
+        if isinstance(error, LineProblems)
+        else [(error.field, error.message)]
+    )
+    for name, message in named:
+        field = _find_field(form, name) if name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
 
 
 def _find_field(form: FlaskForm, name: str) -> Field | None:

@@ -336,6 +336,21 @@ def test_dispatch_above_available_names_the_lot_and_keeps_the_draft(app: Flask) 
     assert on_hand(warehouse.id, lot.id) == 0 and on_hand(virtual("TRANSIT").id, lot.id) == 20
 
 
+def test_the_dispatch_page_lists_every_short_line_when_refused(app: Flask) -> None:
+    item, lot, warehouse, north, *_rest, sent = world()
+    other = make_item(code="SHP-OTHER")
+    other_lot = receive(other, 3, warehouse, lot_code="B7").movements[0].lot
+    draft = make_dispatch(warehouse, north, [(item, lot, 16), (other, other_lot, 4)])
+    db.session.commit()
+    refused = client_as(app, Role.LOGISTICS).post(
+        f"/shipments/{draft.id}/dispatch",
+        data={"dispatched_on": TODAY.isoformat(), "operation_key": operation_key()},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "Not enough of SHP-ITEM" in body and "Not enough of SHP-OTHER" in body
+
+
 def test_a_blank_lot_means_the_lot_without_a_code_and_is_dispatched(app: Flask) -> None:
     """Items kept without lot codes: a clerk has no code to type; the blank line is that lot."""
     _item, _lot, warehouse, north, *_rest = world()

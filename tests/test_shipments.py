@@ -234,6 +234,21 @@ def test_dispatch_above_available_names_item_lot_and_place_and_keeps_the_draft(a
     assert db.session.scalar(select(func.count()).select_from(Movement)) == 2  # the receipts
 
 
+def test_a_dispatch_short_on_several_lines_names_every_one_at_once(app: Flask) -> None:
+    """The clerk corrects every short line in one go, not one refused dispatch per line."""
+    warehouse, centre, item, lot = setup_stock(5)
+    other = make_item()
+    other_lot = receive(other, 3, warehouse, lot_code="B7").movements[0].lot
+    shipment = make_dispatch(warehouse, centre, [(other, other_lot, 4), (item, lot, 6)])
+    with pytest.raises(InsufficientStockError) as short:
+        dispatch(shipment)
+    problems = short.value.problems
+    assert [p.field for p in problems] == ["lines-0-quantity", "lines-1-quantity"]
+    assert other.code in problems[0].message and item.code in problems[1].message
+    assert "2 problems" in short.value.message
+    assert shipment.status is ShipmentStatus.DRAFT
+
+
 def test_editing_a_draft_replaces_its_lines_and_a_dispatched_one_is_frozen(app: Flask) -> None:
     warehouse, centre, item, lot = setup_stock(10)
     shipment = make_dispatch(warehouse, centre, [(item, lot, 4)])

@@ -13,6 +13,7 @@ from hilogistics.dates import business_today
 from hilogistics.db import begin_write, db
 from hilogistics.errors import DomainError
 from hilogistics.i18n import current_locale
+from hilogistics.lines.problems import LineProblem, LineProblems, line_field
 from hilogistics.locations.models import LocationKind
 from hilogistics.registry.transitions import transition
 from hilogistics.shipments.models import (
@@ -326,23 +327,29 @@ def _check_available(shipment: Shipment) -> None:
         ).all()
     )
     place = shipment.origin.display_name(current_locale())
+    problems = []
     for index, line in enumerate(shipment.lines):
         has_lot = on_lot.get(line.lot_id, 0)
         has_item = available.get(line.item_id, 0)
         short_item = wanted_item.get(line.item_id, 0) > has_item
         if wanted_lot[line.lot_id] > has_lot or short_item:  # type: ignore[index]
-            raise InsufficientStockError(
-                _(
-                    "Not enough of %(item)s (%(lot)s) at %(place)s: %(wanted)d to send, "
-                    "%(available)d available.",
-                    item=line.item.code,
-                    lot=_lot_words(line.lot),
-                    place=place,
-                    wanted=wanted_lot[line.lot_id],  # type: ignore[index]
-                    available=has_lot if line.reservation_id else min(has_lot, has_item),
-                ),
-                field=f"lines-{index}-quantity",
+            message = _(
+                "Not enough of %(item)s (%(lot)s) at %(place)s: %(wanted)d to send, "
+                "%(available)d available.",
+                item=line.item.code,
+                lot=_lot_words(line.lot),
+                place=place,
+                wanted=wanted_lot[line.lot_id],  # type: ignore[index]
+                available=has_lot if line.reservation_id else min(has_lot, has_item),
             )
+            problems.append(LineProblem(line_field(index, "quantity"), message))
+    if problems:
+        # Every short line at once: the clerk corrects them all before dispatching again.
+        raise ShortLines(problems)
+
+
+class ShortLines(LineProblems, InsufficientStockError):
+    """Lines the origin cannot supply, all of them (an InsufficientStockError all the same)."""
 
 
 def _lot_words(lot: Lot | None) -> str:

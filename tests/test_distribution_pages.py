@@ -69,6 +69,22 @@ def test_a_technician_records_once_even_when_the_form_is_sent_twice(app: Flask, 
     assert "BEN-0042" in page
 
 
+def test_a_slip_with_bad_lines_and_a_bad_header_names_all_of_it_in_one_pass(
+    app: Flask, client
+) -> None:
+    """No recipient code, no side, and a line with an unknown item: three problems, one reply
+    (the header was checked only once the lines were right)."""
+    centre, item, _lot = stocked_centre(5)
+    sign_in(client, make_user(Role.TECHNICIAN, location=centre))
+    data = form_data(centre.id, "NO-SUCH-ITEM", "L1", 2, operation_key())
+    data.update(recipient_ref="", side="")
+    page = client.post("/distributions/new", data=data).get_data(as_text=True)
+    assert 'id="recipient_ref-error"' in page
+    assert 'id="side-error"' in page
+    assert "NO-SUCH-ITEM" in page and "Please correct the following 3 problems" in page
+    assert db.session.scalar(select(func.count()).select_from(Distribution)) == 0
+
+
 def test_too_much_is_refused_on_its_line_and_the_form_keeps_what_was_typed(
     app: Flask, client
 ) -> None:

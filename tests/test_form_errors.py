@@ -143,4 +143,3 @@ def test_the_message_after_a_saved_action_takes_the_focus(client: FlaskClient, l
         session["_flashes"] = [("success", "Saved before.")]
     refused = client.post("/grants/new", data=grant_data(ends_on="2025-12-31")).text
     assert_error_page(refused, "The grant cannot end before it starts.")
-

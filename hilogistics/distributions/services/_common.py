@@ -27,7 +27,7 @@ from hilogistics.distributions.models import (
 )
 from hilogistics.errors import NotFoundError, PermissionDeniedError
 from hilogistics.i18n import current_locale
-from hilogistics.lines.problems import ProblemList, line_field
+from hilogistics.lines.problems import LineProblem, ProblemList, line_field
 from hilogistics.locations.models import Location
 from hilogistics.stock.ledger import MAX_QUANTITY
 from hilogistics.stock.models import Balance, ItemBalance, Lot, StockTransaction, TransactionKind
@@ -194,6 +194,21 @@ def check_header(
     if len(note or "") > 2000:
         problems.add("note", _("At most %(n)d characters.", n=2000))
     return reference
+
+
+def header_problems(
+    *, location_id: int | None, distributed_on: date | None, recipient: Recipient, note: str
+) -> list[LineProblem]:
+    """What :func:`check_header` finds in a slip's header, without writing anything.
+
+    For the form to name a bad header with its lines' problems in one reply.
+    """
+    problems = ProblemList()
+    location = db.session.get(Location, location_id) if location_id else None
+    check_header(
+        problems, location=location, distributed_on=distributed_on, recipient=recipient, note=note
+    )
+    return list(problems)
 
 
 def _lot_words(lot: Lot | None) -> str:

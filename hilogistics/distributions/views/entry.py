@@ -268,9 +268,15 @@ def _submit(
     call: Callable[[list[services.LineInput]], object],
     success: str,
     given: dict[int, Lot] | None = None,
+    header: Callable[[], list[LineProblem]] | None = None,
 ) -> Response | None:
     lines, positions, failed = _check_lines(form, location_id, whole_form=True, given=given)
     if failed:
+        if header is not None:
+            # The header's problems too, in the same reply (the service would only find them
+            # once the lines were right); a field already marked keeps its own message.
+            marked = {f.name for f in form if f.type != "FieldList" and f.errors}
+            _show_problems(form, [p for p in header() if p.field not in marked], positions)
         return None
 
     def show(error: DomainError) -> None:
@@ -351,6 +357,12 @@ def new() -> Response | str:
                     slip_number=form.slip_number.data or "",
                 ),
                 _("Distribution recorded."),
+                header=lambda: services.header_problems(
+                    location_id=location_id,
+                    distributed_on=form.distributed_on.data,
+                    recipient=_recipient(form),
+                    note=form.note.data or "",
+                ),
             )
             if response is not None:
                 return response

@@ -438,6 +438,32 @@ def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
     assert '<nav class="site-nav"' in body  # the menu is still drawn
 
 
+def test_without_filters_in_the_query_the_page_is_the_one_the_filter_form_gives(
+    app: Flask, client: FlaskClient, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page skips reading the filter form when the query string has none of its inputs:
+    its default filters are the form's, its fields are the ones checked, and the page (plain,
+    paged, with an unknown argument) is byte for byte the one read through the form."""
+    from hilogistics.stock.views import pages
+
+    with app.test_request_context("/"):
+        form = pages._on_hand_form("en", ([], []))[0]
+        assert pages._on_hand_filters(form) == pages.DEFAULT_ON_HAND_FILTERS
+        assert tuple(form._fields) == pages.ON_HAND_FILTER_FIELDS
+    warehouse, item = make_warehouse(), make_item()
+    stock_at(warehouse, item, 3)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}"
+    token = re.compile(r'name="csrf_token" value="[^"]+"')
+    urls = [url, f"{url}?per_page=1&page=1", f"{url}?other=1", f"{url}?days=x"]
+    skipped = [token.sub("T", page(client, each)) for each in urls]
+    kept = app.extensions.pop("hilogistics.pagememo")  # then rendered afresh, through the form
+    assert kept.entries and all("error-summary" not in "".join(p) for p in kept.entries.values())
+    monkeypatch.setattr(pages, "_asks_filters", lambda: True)
+    assert [token.sub("T", page(client, each)) for each in urls] == skipped
+    assert 'id="error-summary"' in skipped[3] and 'id="error-summary"' not in skipped[0]
+
+
 def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balances(
     app: Flask,
 ) -> None:

@@ -1,6 +1,7 @@
 """Stock pages: on hand from balances, flags, export, reorder levels, item, card, transactions."""
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -1127,3 +1128,24 @@ def test_a_technician_exports_only_their_own_places_lots(client: FlaskClient, lo
     login_as(Role.TECHNICIAN, location=centre)
     assert client.get(f"/stock/locations/{centre.id}/export-lots").status_code == 200
     assert client.get(f"/stock/locations/{other.id}/export-lots").status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["code", "name", "quantity", "expiry"])
+def test_every_page_statement_gives_its_columns_in_the_rows_order(sort: str) -> None:
+    """A page's rows are unpacked by position: each shape's page statements are checked to
+    list the row's columns in OnHandRow's order when built (a wrong order raises)."""
+    from hilogistics.stock.queries import on_hand
+
+    for descending in (False, True):
+        for flagged in (False, True):
+            filters = on_hand.OnHandFilters(
+                sort=sort, descending=descending, only_flagged=flagged, text="x", family="f"
+            )
+            for with_expiry in (False, True):
+                shape = on_hand._OnHandShape.of(filters, "ko_KP", with_expiry=with_expiry)
+                on_hand._on_hand_page_select(shape)
+                on_hand._on_hand_page_by_code(shape)
+    fields = [f.name for f in dataclasses.fields(on_hand.OnHandRow)]
+    assert list(on_hand._ROW_COLUMNS) == fields[: len(on_hand._ROW_COLUMNS)]
+    with pytest.raises(ValueError, match="out of order"):
+        on_hand._in_row_order(select(Item.code, Item.id.label("item_id")))

@@ -22,6 +22,11 @@ PROGRAMME_START = date(2001, 1, 1)
 SESSION_IDLE_TIMEOUT = timedelta(hours=2)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+# The cookie is signed again only when the session changes: the idle stamp ("seen_at") moves
+# at most once a minute (auth.sessions), so an active session's cookie, and its signature's
+# age that Flask checks against PERMANENT_SESSION_LIFETIME, stay fresh without re-signing
+# the same content on every page view.
+SESSION_REFRESH_EACH_REQUEST = False
 SESSION_COOKIE_NAME = "hilo_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -202,6 +202,34 @@ def test_idle_session_times_out(client, login_as, app: Flask) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_the_cookie_is_signed_again_only_when_the_session_changes(
+    client, make_user, app: Flask
+) -> None:
+    user = make_user(Role.VIEWER)
+    post_login(client, user.username, PASSWORD)  # a real sign-in: a permanent session
+    client.get("/")  # the first page may keep a CSRF secret in the session
+    assert "Set-Cookie" not in client.get("/").headers  # nothing changed: nothing re-signed
+    # A minute on, the idle stamp moves, and the cookie (its signature's age too) with it.
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 61
+    before = time.time()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "hilo_session=" in response.headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert session["seen_at"] >= before
+    # Still timed out from the idle stamp; signing out still rewrites the cookie without the user.
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - app.config["SESSION_IDLE_TIMEOUT"].total_seconds() - 5
+    assert client.get("/").status_code == 302
+    post_login(client, user.username, PASSWORD)
+    assert client.get("/").status_code == 200
+    assert "hilo_session=" in client.post("/logout").headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert "_user_id" not in session and "seen_at" not in session
+    assert client.get("/").status_code == 302
+
+
 def test_absolute_session_timeout_applies_even_when_active(client, login_as, app: Flask) -> None:
     login_as(Role.VIEWER)
     with client.session_transaction() as session:

@@ -1,6 +1,7 @@
 """Stock pages: on hand from balances, flags, export, reorder levels, item, card, transactions."""
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -436,6 +437,32 @@ def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
     for table in ("requisitions", "shipments", "distributions", "stock_counts", "categories"):
         assert not any(f"FROM {table}" in statement for statement in selects), table
     assert '<nav class="site-nav"' in body  # the menu is still drawn
+
+
+def test_without_filters_in_the_query_the_page_is_the_one_the_filter_form_gives(
+    app: Flask, client: FlaskClient, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page skips reading the filter form when the query string has none of its inputs:
+    its default filters are the form's, its fields are the ones checked, and the page (plain,
+    paged, with an unknown argument) is byte for byte the one read through the form."""
+    from hilogistics.stock.views import pages
+
+    with app.test_request_context("/"):
+        form = pages._on_hand_form("en", ([], []))[0]
+        assert pages._on_hand_filters(form) == pages.DEFAULT_ON_HAND_FILTERS
+        assert tuple(form._fields) == pages.ON_HAND_FILTER_FIELDS
+    warehouse, item = make_warehouse(), make_item()
+    stock_at(warehouse, item, 3)
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}"
+    token = re.compile(r'name="csrf_token" value="[^"]+"')
+    urls = [url, f"{url}?per_page=1&page=1", f"{url}?other=1", f"{url}?days=x"]
+    skipped = [token.sub("T", page(client, each)) for each in urls]
+    kept = app.extensions.pop("hilogistics.pagememo")  # then rendered afresh, through the form
+    assert kept.entries and all("error-summary" not in "".join(p) for p in kept.entries.values())
+    monkeypatch.setattr(pages, "_asks_filters", lambda: True)
+    assert [token.sub("T", page(client, each)) for each in urls] == skipped
+    assert 'id="error-summary"' in skipped[3] and 'id="error-summary"' not in skipped[0]
 
 
 def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balances(
@@ -1101,3 +1128,24 @@ def test_a_technician_exports_only_their_own_places_lots(client: FlaskClient, lo
     login_as(Role.TECHNICIAN, location=centre)
     assert client.get(f"/stock/locations/{centre.id}/export-lots").status_code == 200
     assert client.get(f"/stock/locations/{other.id}/export-lots").status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["code", "name", "quantity", "expiry"])
+def test_every_page_statement_gives_its_columns_in_the_rows_order(sort: str) -> None:
+    """A page's rows are unpacked by position: each shape's page statements are checked to
+    list the row's columns in OnHandRow's order when built (a wrong order raises)."""
+    from hilogistics.stock.queries import on_hand
+
+    for descending in (False, True):
+        for flagged in (False, True):
+            filters = on_hand.OnHandFilters(
+                sort=sort, descending=descending, only_flagged=flagged, text="x", family="f"
+            )
+            for with_expiry in (False, True):
+                shape = on_hand._OnHandShape.of(filters, "ko_KP", with_expiry=with_expiry)
+                on_hand._on_hand_page_select(shape)
+                on_hand._on_hand_page_by_code(shape)
+    fields = [f.name for f in dataclasses.fields(on_hand.OnHandRow)]
+    assert list(on_hand._ROW_COLUMNS) == fields[: len(on_hand._ROW_COLUMNS)]
+    with pytest.raises(ValueError, match="out of order"):
+        on_hand._in_row_order(select(Item.code, Item.id.label("item_id")))

@@ -34,7 +34,9 @@ class RowPage:
     giving the same number; ``total`` gives the number outright (known from another query).
     ``limited`` is a statement that already ends with LIMIT :page_limit OFFSET :page_offset
     (``stmt`` is then not needed); ``params`` are bound into every statement. The page query
-    is skipped when the page is past the end.
+    is skipped when the page is past the end. ``execute`` runs the page's statement (default
+    the session's; a plain select of columns may go to the session's connection, which skips
+    the ORM's work on the way).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class RowPage:
         total: int | None = None,
         limited: Select[Any] | None = None,
         params: dict[str, Any] | None = None,
+        execute: Callable[..., Any] | None = None,
     ) -> None:
         if stmt is None and (limited is None or (total is None and count is None)):
             raise ValueError("RowPage needs a statement, or a limited one and a count or total")
@@ -67,7 +70,7 @@ class RowPage:
                 params = {**params, "page_limit": self.per_page, "page_offset": self.offset}
             else:
                 limited = stmt.limit(self.per_page).offset(self.offset)  # type: ignore[union-attr]
-            rows = db.session.execute(limited, params).all()
+            rows = (execute or db.session.execute)(limited, params).all()
             self.items = [convert(row) for row in rows] if convert else list(rows)
 
     @property

@@ -308,7 +308,7 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
     """
     limited = _on_hand_select(shape).limit(param(PARAM_LIMIT)).offset(param(PARAM_OFFSET))
     if shape.with_expiry:
-        return limited
+        return _in_row_order(limited)
     rows = limited.subquery("page")
     sort_column = {"name": rows.c.name, "quantity": rows.c.on_hand}.get(shape.sort, rows.c.code)
     ordered = sort_column.desc() if shape.descending else sort_column.asc()
@@ -323,9 +323,9 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return select(rows, expiry.label("earliest_expiry")).order_by(
-        ordered, rows.c.code, rows.c.item_id
-    )
+    columns = [c for c in rows.c if c.key not in ("minimum", "maximum")]
+    page = select(*columns, expiry.label("earliest_expiry"), rows.c.minimum, rows.c.maximum)
+    return _in_row_order(page.order_by(ordered, rows.c.code, rows.c.item_id))
 
 
 @lru_cache(maxsize=256)
@@ -383,7 +383,7 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
         .correlate(Item)
         .scalar_subquery()
     )
-    return (
+    return _in_row_order(
         select(
             Item.id.label("item_id"),
             Item.code,
@@ -432,6 +432,55 @@ def on_hand_query(
     return _on_hand_select(shape).params(_OnHandShape.values(location_id, filters, today))
 
 
+# The columns of the page statements, in OnHandRow's order (checked when each is built), so
+# that a page's rows are unpacked by position: a Row's attribute lookup by name cost more than
+# building the OnHandRow (0.23 ms of a 50-row page).
+_ROW_COLUMNS = (
+    "item_id",
+    "code",
+    "name",
+    "category_id",
+    "unit",
+    "on_hand",
+    "reserved",
+    "earliest_expiry",
+    "minimum",
+    "maximum",
+)
+
+
+def _in_row_order(stmt: Select[Any]) -> Select[Any]:
+    """``stmt``, after checking that its columns are ``_ROW_COLUMNS`` in that order."""
+    keys = tuple(stmt.selected_columns.keys())
+    if keys != _ROW_COLUMNS:
+        raise ValueError(f"stock-on-hand page columns out of order: {keys}")
+    return stmt
+
+
+def _page_row_converter(filters: OnHandFilters, today: date) -> Callable:
+    """``on_hand_row_converter`` for the page statements' rows (``_in_row_order``), by position."""
+    days = filters.expiring_days
+
+    def convert(row: Any) -> OnHandRow:
+        item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = row
+        return OnHandRow(
+            item_id,
+            code,
+            name,
+            category_id,
+            unit,
+            int(on_hand or 0),
+            int(reserved or 0),
+            expiry,
+            minimum,
+            maximum,
+            today,
+            days,
+        )
+
+    return convert
+
+
 def on_hand_row_converter(filters: OnHandFilters, today: date | None = None) -> Callable:
     """Turn a row of the stock-on-hand statements into an OnHandRow."""
     today = today or business_today()
@@ -475,7 +524,9 @@ def on_hand_page(
     """
     shape = _OnHandShape.of(filters, locale, with_expiry=False)
     values = _OnHandShape.values(location_id, filters, today)
-    total, catalogue = db.session.execute(_on_hand_count_select(shape), values).one()
+    # Plain selects of columns: run on the session's connection, without the ORM's work.
+    connection = db.session.connection()
+    total, catalogue = connection.execute(_on_hand_count_select(shape), values).one()
     total = int(total or 0)
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
@@ -485,8 +536,9 @@ def on_hand_page(
         None,
         page=page,
         per_page=per_page,
-        convert=on_hand_row_converter(filters, today),
+        convert=_page_row_converter(filters, today or business_today()),
         total=total,
         limited=_on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape),
         params=values,
+        execute=connection.execute,
     )

@@ -164,6 +164,18 @@ def _on_hand_form(
     return form, dict(categories)
 
 
+# The filter form's inputs; a query string with none of them asks for the default filters.
+ON_HAND_FILTER_FIELDS = ("q", "category", "family", "days", "flagged", "sort", "order")
+# What the filter form gives when the query string holds none of its inputs (a test pins it).
+DEFAULT_ON_HAND_FILTERS = OnHandFilters()
+
+
+def _asks_filters() -> bool:
+    """True when the query string holds any of the filter form's inputs (even empty)."""
+    args = request.args
+    return any(name in args for name in ON_HAND_FILTER_FIELDS)
+
+
 def _on_hand_filters(form: OnHandFilterForm) -> OnHandFilters:
     return OnHandFilters(
         category_id=int(form.category.data) if form.category.data else None,
@@ -210,8 +222,10 @@ def on_hand(location_id: int) -> str:
     location = _stock_location(location_id)
     locale = current_locale()
     choices = _on_hand_choices(locale)
-    form, categories = _on_hand_form(locale, choices)
-    filters = _on_hand_filters(form)
+    # Without filters in the query string the form has nothing to read and no error to show:
+    # it is only built to render the page (not on a kept copy), with the default filters.
+    form = _on_hand_form(locale, choices)[0] if _asks_filters() else None
+    filters = _on_hand_filters(form) if form is not None else DEFAULT_ON_HAND_FILTERS
     page_number, per_page = page_args()
     today = business_today()
     page = on_hand_page(
@@ -235,12 +249,12 @@ def on_hand(location_id: int) -> str:
     def context() -> dict[str, Any]:
         return {
             "location": location,
-            "form": form,
+            "form": form if form is not None else _on_hand_form(locale, choices)[0],
             "filters": filters,
             "page": page,
             "rows_html": on_hand_rows(
                 page.items,
-                categories=categories,
+                categories=dict(choices[0]),
                 item_link=RowLink("stock.item", "item_id"),
                 card_link=RowLink("stock.card", "item_id", location_id=location.id),
                 expiring_days=filters.expiring_days,

@@ -125,21 +125,3 @@ def test_a_refused_sign_in_and_a_refused_confirmation_are_error_pages(
     admin = login_as(Role.ADMIN)
     response = client.post(f"/users/{admin.id}/deactivate")
     assert_error_page(response.text, "You cannot deactivate your own account.")
-
-
-def test_the_message_after_a_saved_action_takes_the_focus(client: FlaskClient, login_as) -> None:
-    """After a save and its redirect, a screen reader hears what happened: the message is
-    focused on load (role="status" alone is not read out when it is there from the start)."""
-    from tests.test_grants import grant_data
-
-    login_as(Role.LOGISTICS)
-    saved = client.post("/grants/new", data=grant_data(), follow_redirects=True).text
-    flashes = re.search(r'<div class="flashes"[^>]*>', saved)
-    assert flashes is not None
-    assert 'tabindex="-1"' in flashes.group(0) and "autofocus" in flashes.group(0)
-    assert saved.count("autofocus") == 1
-    # A page with errors keeps the focus on its error summary.
-    with client.session_transaction() as session:
-        session["_flashes"] = [("success", "Saved before.")]
-    refused = client.post("/grants/new", data=grant_data(ends_on="2025-12-31")).text
-    assert_error_page(refused, "The grant cannot end before it starts.")

@@ -326,6 +326,10 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
                 login_file.unlink(missing_ok=True)
                 seed(env, args.movements)
                 Path(f"{database}.done").touch()
+            else:
+                # A database seeded by an older checkout: bring it to this one's schema (the
+                # migrations fill new tables from the data), or writes fail on a missing table.
+                flask(env, "db", "upgrade")
         password = ensure_user(env, login_file)
         location, *adjusted = targets(url)
         ours_port, base_port = free_port(), free_port()

@@ -93,6 +93,49 @@ def make_warehouse(**overrides: object) -> Location:
     return make_location(kind=LocationKind.WAREHOUSE, **{"name": "Test warehouse", **overrides})
 
 
+def make_long_named(
+    *, category: Category | None = None, first_expires: bool = False
+) -> tuple[Location, Location, list[Item]]:
+    """A warehouse, a centre it supplies and two items, named as long as the programme's.
+
+    A roll (두루마리, rouleau) and sheets, long French names and long codes: for checking that
+    printed documents never cut a word.
+    """
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    warehouse = make_warehouse(
+        code="LN-WH",
+        name="Central warehouse of the rehabilitation programme, Pyongyang",
+        name_ko="평양재활사업 중앙창고",
+    )
+    centre = make_location(
+        code="LN-CENTRE",
+        name="Hamhung orthopaedic rehabilitation centre",
+        name_ko="함흥정형재활쎈터",
+        supplied_by_id=warehouse.id,
+    )
+    extra: dict[str, object] = {"category": category} if category is not None else {}
+    items = [
+        make_item(
+            code="MAT-STOCKINETTE-100",
+            name="Tubular cotton stockinette 10 cm (25 m roll)",
+            name_ko="무명통붕대 10cm (25m 두루마리)",
+            name_fr="Jersey tubulaire en coton 10 cm (rouleau de 25 m)",
+            unit=units["roll"],
+            tracks_expiry=first_expires,
+            **extra,
+        ),
+        make_item(
+            code="MAT-POLYPROPYLENE-5",
+            name="Polypropylene sheet 5 mm, flesh-coloured",
+            name_ko="폴리프로필렌판 5mm (살색)",
+            name_fr="Plaque de polypropylène 5 mm, couleur chair",
+            unit=units["sheet"],
+            **extra,
+        ),
+    ]
+    return warehouse, centre, items
+
+
 def make_grant(**overrides: object) -> Grant:
     """A grant running through the current year."""
     n = next(_sequence)

@@ -21,7 +21,7 @@ from hilogistics.documents import stock_card as stock_card_module
 from hilogistics.documents.layout import Column, Document, MissingGlyphError, Printing, render
 from hilogistics.locations.models import Location
 from hilogistics.stock.models import Lot
-from tests.factories import make_item, make_location, make_warehouse, receive
+from tests.factories import make_item, make_location, make_long_named, make_warehouse, receive
 
 TODAY = business_today()
 PRINTING = Printing(
@@ -309,40 +309,8 @@ def test_a_wide_table_turns_landscape_and_keeps_every_word_whole(app: Flask) -> 
 
 
 def _long_named_stock() -> tuple[Location, Location, list[Item], list[Lot]]:
-    """A warehouse and a centre with long names, two items with long names and codes, in a
-    roll (두루마리, rouleau) and sheets, received at the warehouse."""
-    from sqlalchemy import select
-
-    from hilogistics.catalogue.models import Unit
-
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
-    warehouse = make_warehouse(
-        code="LN-WH",
-        name="Central warehouse of the rehabilitation programme, Pyongyang",
-        name_ko="평양재활사업 중앙창고",
-    )
-    centre = make_location(
-        code="LN-CENTRE",
-        name="Hamhung orthopaedic rehabilitation centre",
-        name_ko="함흥정형재활쎈터",
-        supplied_by_id=warehouse.id,
-    )
-    items = [
-        make_item(
-            code="MAT-STOCKINETTE-100",
-            name="Tubular cotton stockinette 10 cm (25 m roll)",
-            name_ko="무명통붕대 10cm (25m 두루마리)",
-            name_fr="Jersey tubulaire en coton 10 cm (rouleau de 25 m)",
-            unit=units["roll"],
-        ),
-        make_item(
-            code="MAT-POLYPROPYLENE-5",
-            name="Polypropylene sheet 5 mm, flesh-coloured",
-            name_ko="폴리프로필렌판 5mm (살색)",
-            name_fr="Plaque de polypropylène 5 mm, couleur chair",
-            unit=units["sheet"],
-        ),
-    ]
+    """The long-named places and items (make_long_named), received at the warehouse."""
+    warehouse, centre, items = make_long_named()
     lots = [
         receive(item, 200, warehouse, lot_code="LOT-2026-PYONGYANG-0001").movements[0].lot
         for item in items

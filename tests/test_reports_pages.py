@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
-from hilogistics.catalogue.models import Category, Unit
+from hilogistics.catalogue.models import Category
 from hilogistics.dates import business_today
 from hilogistics.db import db
 from hilogistics.locations.models import Location
@@ -28,7 +28,7 @@ from tests.factories import (
     make_category,
     make_grant,
     make_item,
-    make_location,
+    make_long_named,
     make_lot,
     make_user,
     make_warehouse,
@@ -138,47 +138,18 @@ def long_names(app: Flask) -> Grant:
     from hilogistics.distributions.models import RecipientType
     from hilogistics.distributions.services import LineInput, Recipient, record_distribution
 
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
     category = make_category(
         code="LN-ORTHO",
         name="Orthopaedic materials and consumables",
         name_ko="정형외과재료 및 소모품",
         name_fr="Matériaux et consommables orthopédiques",
     )
-    warehouse = make_warehouse(
-        code="LN-WH",
-        name="Central warehouse of the rehabilitation programme, Pyongyang",
-        name_ko="평양재활사업 중앙창고",
-    )
-    centre = make_location(
-        code="LN-CENTRE",
-        name="Hamhung orthopaedic rehabilitation centre",
-        name_ko="함흥정형재활쎈터",
-    )
+    warehouse, centre, items = make_long_named(category=category, first_expires=True)
     grant = make_grant(
         code="ECHO-PRK-25-0714",
         donor="European Commission, Humanitarian Aid (ECHO)",
         title="Physical rehabilitation services in Pyongyang and the provinces",
     )
-    items = [
-        make_item(
-            code="MAT-STOCKINETTE-100",
-            name="Tubular cotton stockinette 10 cm (25 m roll)",
-            name_ko="무명통붕대 10cm (25m 두루마리)",
-            name_fr="Jersey tubulaire en coton 10 cm (rouleau de 25 m)",
-            unit=units["roll"],
-            category=category,
-            tracks_expiry=True,
-        ),
-        make_item(
-            code="MAT-POLYPROPYLENE-5",
-            name="Polypropylene sheet 5 mm, flesh-coloured",
-            name_ko="폴리프로필렌판 5mm (살색)",
-            name_fr="Plaque de polypropylène 5 mm, couleur chair",
-            unit=units["sheet"],
-            category=category,
-        ),
-    ]
     supplier, transit = virtual("SUPPLIER"), virtual("TRANSIT")
     k = TransactionKind
     for item in items:

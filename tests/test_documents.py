@@ -1,6 +1,7 @@
 """Printed documents: what the PDFs say (text read back), their QR codes (decoded), and access."""
 
 import io
+import re
 import subprocess
 from dataclasses import replace
 from datetime import datetime
@@ -418,3 +419,14 @@ def test_every_printed_document_keeps_each_word_whole_with_long_names(app: Flask
         assert broken_words(expected[name], pdf_fragments(body)) == [], (name, locale)
         assert beyond_the_margins(body) == [], (name, locale)
     db.session.commit()
+
+
+def test_a_table_heading_never_ends_a_page_without_a_row_under_it(app: Flask) -> None:
+    """Whatever fills the page above the table (facts, a chart), its heading goes over to the
+    next page with its first row rather than stand alone at the foot of the page."""
+    for count in range(70, 88, 2):
+        facts = [(f"사실 · Fact {n}", f"값 · Value {n}") for n in range(count)]
+        pages = pdf_pages(render(sample(rows=3, facts=facts), strict=True))
+        for number, text in enumerate(pages, start=1):
+            if "Quantity" in text:  # the heading, on its page or repeated on the next
+                assert re.search(r"ORT-KNEE-\d{3} ", text), (count, number)

@@ -403,6 +403,18 @@ def _text_block(pdf: _Pdf, width: float, height: float, text: str, *, beside: bo
     return len(lines)
 
 
+def _row_lines(pdf: _Pdf, widths: list[float], values: Sequence[str]) -> list[list[str]]:
+    """Each cell's lines in the current font."""
+    inner = [w - 2 * PAD_X for w in widths]
+    texts = [pdf.safe(v) for v in values]
+    return [_cell_lines(pdf, text, width) for text, width in zip(texts, inner, strict=False)]
+
+
+def _row_height(pdf: _Pdf, widths: list[float], values: Sequence[str]) -> float:
+    """How tall a row of ``values`` prints in the current font."""
+    return max(len(cell) for cell in _row_lines(pdf, widths, values)) * LINE_HEIGHT + 2 * PAD_Y
+
+
 def _table_row(
     pdf: _Pdf,
     widths: list[float],
@@ -412,9 +424,7 @@ def _table_row(
     heading: bool = False,
 ) -> None:
     """One row: every cell's lines, the row as tall as its tallest cell, a rule beneath."""
-    inner = [w - 2 * PAD_X for w in widths]
-    texts = [pdf.safe(v) for v in values]
-    lines = [_cell_lines(pdf, text, width) for text, width in zip(texts, inner, strict=False)]
+    lines = _row_lines(pdf, widths, values)
     height = max(len(cell) for cell in lines) * LINE_HEIGHT + 2 * PAD_Y
     if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page(same=True)
@@ -593,6 +603,14 @@ def _table(
     Drawn cell by cell rather than with fpdf2's table(): a cell that fits on one line (most
     do) costs one measure and one cell, which made a 100-line document several times faster.
     """
+    if rows:
+        # The heading never stands alone at the foot of a page: it goes over with its first row.
+        pdf.set_font(FAMILY, "B", _heading_size(pdf, widths, columns))
+        needed = _row_height(pdf, widths, [c.heading for c in columns])
+        pdf.set_font(FAMILY, "", pdf.table_size)
+        needed += _row_height(pdf, widths, rows[0])
+        if pdf.get_y() + needed > pdf.page_break_trigger:
+            pdf.add_page(same=True)
     _table_heading(pdf, widths, columns)
     for values in rows:
         _table_row(pdf, widths, columns, values)

@@ -32,6 +32,7 @@ from hilogistics.inputs import (
     control_character_message,
     has_control_characters,
 )
+from hilogistics.lines.problems import LineProblems
 
 # WTForms' own messages, marked so that pybabel puts them in our catalogues. WTForms ships a
 # South Korean catalogue only; these give the interface's ko_KP (and French) wording instead.
@@ -266,8 +267,6 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
     Field names may point into a FieldList (``lines-2-quantity``). A LineProblems shows each
     of its problems, on its own field or at the top.
     """
-    from hilogistics.lines.problems import LineProblems
-
     named = (
         [(p.field, p.message) for p in error.problems]
         if isinstance(error, LineProblems)

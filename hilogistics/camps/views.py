@@ -28,9 +28,7 @@ from hilogistics.db import db
 from hilogistics.distributions.labels import HEADCOUNT_LABELS, RECIPIENT_LABELS, SERVICE_LABELS
 from hilogistics.distributions.models import HEADCOUNT_FIELDS
 from hilogistics.errors import DomainError
-from hilogistics.forms import attach_error
 from hilogistics.i18n import current_locale
-from hilogistics.lines.problems import LineProblems
 from hilogistics.locations.queries import provinces_query, warehouses_query
 from hilogistics.registry.models import DocumentType
 from hilogistics.shipments.labels import STATUS_LABELS as SHIPMENT_STATUS_LABELS
@@ -83,12 +81,6 @@ def _fill_choices(form: OpenCampForm) -> None:
     ]
 
 
-def _show_problems(form: OpenCampForm, error: DomainError) -> None:
-    problems = error.problems if isinstance(error, LineProblems) else [error]
-    for problem in problems:
-        attach_error(form, DomainError(problem.message, field=problem.field))
-
-
 @bp.route("/camps/new", methods=["GET", "POST"])
 @allow(STAFF)
 def new() -> Response | str:
@@ -113,7 +105,6 @@ def new() -> Response | str:
             ),
             lambda camp: _("Camp %(number)s opened.", number=camp.number),
             _page_url,
-            show_error=lambda error: _show_problems(form, error),
         )
         if response is not None:
             return response

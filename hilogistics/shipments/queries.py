@@ -201,25 +201,30 @@ def available_at(location_id: int, item_ids: Sequence[int]) -> dict[int, int]:
     return {item_id: int(available) for item_id, available in rows}
 
 
+def origin_stock(shipment: Shipment) -> tuple[dict[int, int], dict[int, int]]:
+    """What the shipment's origin holds of its lines' lots, and has available of their items.
+
+    (lot → balance, item → on hand less reserved), two statements whatever the lines.
+    """
+    items = available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
+    lot_ids = [line.lot_id for line in shipment.lines if line.lot_id is not None]
+    if not lot_ids:
+        return {}, items
+    rows = db.session.execute(
+        select(Balance.lot_id, Balance.quantity).where(
+            Balance.location_id == shipment.origin_id, Balance.lot_id.in_(lot_ids)
+        )
+    ).all()
+    return {lot_id: int(quantity) for lot_id, quantity in rows}, items
+
+
 def line_availability(shipment: Shipment) -> list[int]:
     """Per line, what its origin can give of the line's lot.
 
     The lot's balance, and no more than the item's available (on hand less reserved) unless
     the line carries its own reservation.
     """
-    items = available_at(shipment.origin_id, [line.item_id for line in shipment.lines])
-    lot_ids = [line.lot_id for line in shipment.lines if line.lot_id is not None]
-    lots = (
-        dict(
-            db.session.execute(
-                select(Balance.lot_id, Balance.quantity).where(
-                    Balance.location_id == shipment.origin_id, Balance.lot_id.in_(lot_ids)
-                )
-            ).all()
-        )
-        if lot_ids
-        else {}
-    )
+    lots, items = origin_stock(shipment)
     found = []
     for line in shipment.lines:
         item = items.get(line.item_id, 0)

@@ -4,7 +4,6 @@ from collections import defaultdict
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
@@ -22,6 +21,7 @@ from hilogistics.shipments.models import (
     ShipmentEvent,
     ShipmentStatus,
 )
+from hilogistics.shipments.queries import origin_stock
 from hilogistics.shipments.services._common import (
     _check_business_date,
     _check_length,
@@ -34,8 +34,6 @@ from hilogistics.shipments.services._common import (
 from hilogistics.stock import ledger
 from hilogistics.stock.errors import InsufficientStockError
 from hilogistics.stock.models import (
-    Balance,
-    ItemBalance,
     Lot,
     Reservation,
     StockTransaction,
@@ -311,21 +309,7 @@ def _check_available(shipment: Shipment) -> None:
         # What a reservation holds is on hand but not "available": the ledger checks it.
         if line.reservation_id is None:
             wanted_item[line.item_id] += line.quantity
-    on_lot = dict(
-        db.session.execute(
-            select(Balance.lot_id, Balance.quantity).where(
-                Balance.location_id == shipment.origin_id, Balance.lot_id.in_(wanted_lot)
-            )
-        ).all()
-    )
-    available = dict(
-        db.session.execute(
-            select(ItemBalance.item_id, ItemBalance.on_hand - ItemBalance.reserved).where(
-                ItemBalance.location_id == shipment.origin_id,
-                ItemBalance.item_id.in_(wanted_item),
-            )
-        ).all()
-    )
+    on_lot, available = origin_stock(shipment)
     place = shipment.origin.display_name(current_locale())
     problems = []
     for index, line in enumerate(shipment.lines):

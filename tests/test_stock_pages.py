@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
@@ -387,7 +387,7 @@ def test_xlsx_columns_are_wide_enough_for_korean_names(client: FlaskClient, staf
 def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_60_items(
     client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
 ) -> None:
-    small, large = make_warehouse(), make_warehouse()
+    small, large, other = make_warehouse(), make_warehouse(), make_warehouse()
     categories = db.session.scalars(select(Category)).all()
     for location, count in ((small, 5), (large, 60)):
         items = [
@@ -412,17 +412,21 @@ def test_the_on_hand_page_reads_balances_in_the_same_number_of_queries_for_5_or_
         page(client, url)
         return count_queries()[before:]
 
-    page(client, f"/stock/locations/{small.id}")  # the menu's badges: counted once, then kept
-    small_page = statements_for(f"/stock/locations/{small.id}")
-    large_page = statements_for(f"/stock/locations/{large.id}")
-    assert len(small_page) == len(large_page) <= 10
-    assert not any("movements" in statement for statement in small_page + large_page)
+    # The menu's badges and the filter form's choices: read once, then kept.
+    page(client, f"/stock/locations/{other.id}")
+    # A place's first page counts on its own and renders (loading the place); the next one
+    # reads its page and count in one statement and comes from the page memo.
+    first = [statements_for(f"/stock/locations/{place.id}") for place in (small, large)]
+    again = [statements_for(f"/stock/locations/{place.id}") for place in (small, large)]
+    assert len(first[0]) == len(first[1]) <= 10
+    assert len(again[0]) == len(again[1]) == len(first[0]) - 2
+    assert not any("movements" in statement for statement in first[0] + first[1] + again[1])
 
 
-def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
+def test_the_on_hand_page_runs_its_three_selects_and_nothing_for_the_layout(
     client: FlaskClient, staff: User, count_queries: Callable[[], list[str]]
 ) -> None:
-    """Issue 13: the page's own reads only (user, place, count, page). The menu's badges and
+    """Issue 13: the page's own reads only (user, place, page with its count). The menu's badges and
     the filter form's categories and families are read once, then kept (readcache); a
     statement added to every page shows here first."""
     warehouse, item = make_warehouse(), make_item()
@@ -433,7 +437,8 @@ def test_the_on_hand_page_runs_its_four_selects_and_nothing_for_the_layout(
     before = len(count_queries())
     body = page(client, url)
     selects = [s for s in count_queries()[before:] if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 4, selects
+    # The page and its count are one statement once the place's size has been seen.
+    assert len(selects) == 3, selects
     for table in ("requisitions", "shipments", "distributions", "stock_counts", "categories"):
         assert not any(f"FROM {table}" in statement for statement in selects), table
     assert '<nav class="site-nav"' in body  # the menu is still drawn
@@ -528,6 +533,19 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
             assert rows == everything, builder.__name__
         counted, _catalogue = db.session.execute(on_hand._on_hand_count_select(shape), values).one()
         assert counted == len(everything)
+        # The page with its count in one statement, from either side: the same rows, and the
+        # count and catalogue size after them on every row.
+        catalogue = db.session.scalar(select(func.max(Item.id)))
+        for by_items in (True, False):
+            statement = on_hand._on_hand_page_counted(shape, by_items)
+            pages = [
+                db.session.execute(
+                    statement, {**values, "page_limit": 4, "page_offset": offset}
+                ).all()
+                for offset in (0, 4)
+            ]
+            assert [tuple(r[:10]) for r in pages[0] + pages[1]] == everything, by_items
+            assert {tuple(r[10:]) for r in pages[0] + pages[1]} == {(len(everything), catalogue)}
 
     # The cheap count (distinct items held or with a level) against the rows it stands for.
     for filters in (
@@ -543,6 +561,39 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
     flagged = on_hand.on_hand_query(warehouse.id, on_hand.OnHandFilters(only_flagged=True))
     codes = [row.code for row in db.session.execute(flagged)]
     assert codes == ["S-0", "S-1", "S-2", "S-3", "S-LEVEL-ONLY"]  # expiring, expired, below
+
+
+def test_a_page_read_with_its_count_is_the_page_read_after_counting(app: Flask) -> None:
+    """on_hand_page counts first for a place it has not seen, then reads the page and its count
+    in one statement, choosing the side from the size seen last. A stale size (the place grew
+    or emptied since) changes nothing on the page; past the end, the count is still right."""
+    from hilogistics.stock.queries import on_hand
+
+    warehouse = make_warehouse()
+    items = [make_item(code=f"P-{n}") for n in range(7)]
+    lots = [stock_at(warehouse, item, n + 1) for n, item in enumerate(items)]
+    db.session.commit()
+    filters = on_hand.OnHandFilters()
+
+    def read(page: int) -> tuple[int, list[tuple[str, int]]]:
+        result = on_hand.on_hand_page(warehouse.id, filters, locale="en", page=page, per_page=3)
+        return result.total, [(row.code, row.on_hand) for row in result.items]
+
+    first = read(1)
+    assert first == (7, [("P-0", 1), ("P-1", 2), ("P-2", 3)])
+    sizes = app.extensions["hilogistics.on_hand_sizes"]
+    (key,) = [key for key in sizes if key[0] == warehouse.id]
+    for stale in ((7, 1), (1, 10**6), (10**6, 1), (0, 0)):  # each side chosen, then the other
+        sizes[key] = stale
+        assert read(1) == first
+        assert sizes[key][0] == 7
+        sizes[key] = stale
+        assert read(3) == (7, [("P-6", 7)])
+        sizes[key] = stale
+        assert read(4) == (7, [])  # past the end: no row to carry the count
+    adjust(warehouse, items[0], lots[0], 1)  # P-0 emptied: the remembered size is stale
+    db.session.commit()
+    assert read(1) == (6, [("P-1", 2), ("P-2", 3), ("P-3", 4)])
 
 
 def test_below_minimum_includes_items_never_stocked_here_with_a_suggested_order(

@@ -1,6 +1,8 @@
 """Read-only location queries, and which locations a user may see."""
 
-from sqlalchemy import Row, Select, func, or_, select
+from typing import NamedTuple
+
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hilogistics.auth.models import Role, User
@@ -36,6 +38,46 @@ def can_see_location(user: User, location: Location) -> bool:
     if user.role is Role.TECHNICIAN:
         return location.id == user.location_id
     return True
+
+
+class PlaceHeading(NamedTuple):
+    """What a page's heading shows of a place, read as plain columns (no ORM object)."""
+
+    id: int
+    code: str
+    kind: LocationKind
+    name: str
+    name_ko: str
+    province_name: str | None
+    province_name_ko: str | None
+
+
+# One statement built once: a busy page reads its place on every request, and loading an ORM
+# Location (identity map, joined province) cost twice the plain read.
+_PLACE_HEADING = (
+    select(
+        Location.id,
+        Location.code,
+        Location.kind,
+        Location.name,
+        Location.name_ko,
+        Province.name,
+        Province.name_ko,
+    )
+    .outerjoin(Province, Province.id == Location.province_id)
+    .where(Location.id == bindparam("location_id"))
+)
+
+
+def visible_place_heading(user: User, location_id: int) -> PlaceHeading:
+    """The place's heading, or NotFoundError when it does not exist or ``user`` may not see it.
+
+    The same answer as ``visible_location`` for the same place and user.
+    """
+    row = db.session.connection().execute(_PLACE_HEADING, {"location_id": location_id}).first()
+    if row is None or (user.role is Role.TECHNICIAN and row[0] != user.location_id):
+        raise NotFoundError("no such location")
+    return PlaceHeading(*row)
 
 
 def visible_location(user: User, location_id: int) -> Location:

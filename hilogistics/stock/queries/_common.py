@@ -1,6 +1,6 @@
 """Shared by the stock queries: pages of aggregate rows, totals per place, bound parameters."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from math import ceil
 from typing import Any
 
@@ -36,7 +36,8 @@ class RowPage:
     (``stmt`` is then not needed); ``params`` are bound into every statement. The page query
     is skipped when the page is past the end. ``execute`` runs the page's statement (default
     the session's; a plain select of columns may go to the session's connection, which skips
-    the ORM's work on the way).
+    the ORM's work on the way). ``rows``, with ``total``: the page's rows, already read with
+    their count in one statement; nothing more is run.
     """
 
     def __init__(
@@ -51,8 +52,11 @@ class RowPage:
         limited: Select[Any] | None = None,
         params: dict[str, Any] | None = None,
         execute: Callable[..., Any] | None = None,
+        rows: Sequence[Any] | None = None,
     ) -> None:
-        if stmt is None and (limited is None or (total is None and count is None)):
+        if rows is not None and total is None:
+            raise ValueError("RowPage needs the total of rows read beforehand")
+        if rows is None and stmt is None and (limited is None or (total is None and count is None)):
             raise ValueError("RowPage needs a statement, or a limited one and a count or total")
         self.page = max(page, 1)
         self.per_page = min(max(per_page, 1), MAX_PER_PAGE)
@@ -65,7 +69,9 @@ class RowPage:
             total = int(db.session.scalar(count, params) or 0)
         self.total: int = total
         self.items: list[Any] = []
-        if self.offset < self.total:
+        if rows is not None:
+            self.items = [convert(row) for row in rows] if convert else list(rows)
+        elif self.offset < self.total:
             if limited is not None:
                 params = {**params, "page_limit": self.per_page, "page_offset": self.offset}
             else:

@@ -1,11 +1,12 @@
 """Stock on hand at one place, from balances: filters, rows, statements by shape, pages."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -328,22 +329,22 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
     return _in_row_order(page.order_by(ordered, rows.c.code, rows.c.item_id))
 
 
-@lru_cache(maxsize=256)
-def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
-    """The number of rows of ``_on_hand_select(shape)``, counted cheaply, and the catalogue size.
+# The size of the catalogue, read from the primary key: it stands in the plan choice of
+# ``on_hand_page`` (how many items a walk in code order probes per row of the place).
+_CATALOGUE_SIZE = select(func.max(Item.id)).scalar_subquery()
 
-    The highest item id stands for the size of the catalogue (read from the primary key).
+
+@lru_cache(maxsize=256)
+def _on_hand_count_of(shape: _OnHandShape) -> Select[tuple[int]]:
+    """The number of rows of ``_on_hand_select(shape)``, counted cheaply.
 
     Without the "needs attention" filter: the distinct items with a lot holding or reserving
     stock here, or with a reorder level here. These are the same rows, since balances at places
     that hold stock are never negative (CHECK constraints), and no item, unit or lot is read
     unless an item filter applies. With that filter, the full query is counted.
     """
-    catalogue = select(func.max(Item.id)).scalar_subquery()
     if shape.only_flagged:
-        return select(func.count(), catalogue).select_from(
-            _on_hand_select(shape).order_by(None).subquery()
-        )
+        return select(func.count()).select_from(_on_hand_select(shape).order_by(None).subquery())
     location = param(_PARAM_LOCATION)
     listed = union(
         select(ItemBalance.item_id).where(
@@ -353,8 +354,14 @@ def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
         select(ReorderLevel.item_id).where(ReorderLevel.location_id == location),
     )
     if shape.narrows_items:
-        return select(func.count(), catalogue).where(Item.id.in_(listed), *_item_conditions(shape))
-    return select(func.count(), catalogue).select_from(listed.subquery())
+        return select(func.count()).where(Item.id.in_(listed), *_item_conditions(shape))
+    return select(func.count()).select_from(listed.subquery())
+
+
+@lru_cache(maxsize=256)
+def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
+    """``_on_hand_count_of(shape)`` and the catalogue size (the highest item id)."""
+    return _on_hand_count_of(shape).add_columns(_CATALOGUE_SIZE)
 
 
 @lru_cache(maxsize=256)
@@ -412,6 +419,21 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=256)
+def _on_hand_page_counted(shape: _OnHandShape, by_items: bool) -> Select[Any]:
+    """The page statement ``on_hand_page`` chose, with the count and catalogue size at the end.
+
+    One statement and one round trip instead of two.
+    Both are uncorrelated scalar subqueries, which SQLite and PostgreSQL (an InitPlan) each
+    evaluate once per statement, not once per row.
+    """
+    page = _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
+    return page.add_columns(
+        _on_hand_count_of(shape).scalar_subquery().label("total"),
+        _CATALOGUE_SIZE.label("catalogue"),
+    )
+
+
 def on_hand_query(
     location_id: int,
     filters: OnHandFilters,
@@ -457,9 +479,34 @@ def _in_row_order(stmt: Select[Any]) -> Select[Any]:
     return stmt
 
 
-def _page_row_converter(filters: OnHandFilters, today: date) -> Callable:
-    """``on_hand_row_converter`` for the page statements' rows (``_in_row_order``), by position."""
+def _page_row_converter(filters: OnHandFilters, today: date, *, counted: bool) -> Callable:
+    """``on_hand_row_converter`` for the page statements' rows (``_in_row_order``), by position.
+
+    ``counted``: the rows end with the count and catalogue size (``_on_hand_page_counted``).
+    """
     days = filters.expiring_days
+
+    def convert_counted(row: Any) -> OnHandRow:
+        (item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum) = row[
+            :10
+        ]
+        return OnHandRow(
+            item_id,
+            code,
+            name,
+            category_id,
+            unit,
+            int(on_hand or 0),
+            int(reserved or 0),
+            expiry,
+            minimum,
+            maximum,
+            today,
+            days,
+        )
+
+    if counted:
+        return convert_counted
 
     def convert(row: Any) -> OnHandRow:
         item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = row
@@ -505,6 +552,38 @@ def on_hand_row_converter(filters: OnHandFilters, today: date | None = None) -> 
     return convert
 
 
+# The last (count, catalogue size) seen per place and filters, per app in this process: the
+# next request for them reads its page and count in one statement, choosing the side to read
+# from these. Both sides give the same rows, so a stale size can only cost time, never change
+# the page. Bounded: emptied when it holds more than this many.
+_SEEN_SIZES = "hilogistics.on_hand_sizes"
+_SEEN_SIZES_LIMIT = 4096
+
+
+def _seen_sizes() -> dict[Hashable, tuple[int, int]]:
+    return current_app.extensions.setdefault(_SEEN_SIZES, {})
+
+
+def _reads_items(shape: _OnHandShape, total: int, catalogue: int, *, end: int) -> bool:
+    """True when the items in code order are the cheaper side for a page ending at ``end``.
+
+    Probes of the items walk: about ``end`` x catalogue / rows; of the balances: every row of
+    the place, summed and sorted (about rows x rows in the cost model used here).
+    """
+    return shape.sort == "code" and not shape.with_expiry and total * total > end * catalogue
+
+
+def _size_key(location_id: int, shape: _OnHandShape, values: dict[str, Any]) -> Hashable:
+    return (
+        location_id,
+        shape,
+        tuple(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in sorted(values.items())
+        ),
+    )
+
+
 def on_hand_page(
     location_id: int,
     filters: OnHandFilters,
@@ -514,31 +593,65 @@ def on_hand_page(
     per_page: int,
     today: date | None = None,
 ) -> "RowPage":
-    """One page of the rows of ``on_hand_query`` as OnHandRow: a cheap count, then the page.
+    """One page of the rows of ``on_hand_query`` as OnHandRow, with their count.
 
     Sorted by code, the page is read from whichever side is cheaper: the place's balances
     (every item held there is summed and sorted, then the page cut), or the items in code
     order (probed one by one until the page is full, about (offset + page size) x catalogue /
     rows probes). A large place (many rows) on an early page reads the items; a small place
     reads its balances. Either way no more than one page of expiry dates is looked up.
+
+    The first request for a place and filters in this process counts first (two statements)
+    to choose; later ones choose from the size seen last and read the page and its count in
+    one statement (``_on_hand_page_counted``).
     """
     shape = _OnHandShape.of(filters, locale, with_expiry=False)
     values = _OnHandShape.values(location_id, filters, today)
-    # Plain selects of columns: run on the session's connection, without the ORM's work.
-    connection = db.session.connection()
-    total, catalogue = connection.execute(_on_hand_count_select(shape), values).one()
-    total = int(total or 0)
+    today = today or business_today()
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    probes = ((page - 1) * per_page + per_page) * int(catalogue or 0)
-    by_items = shape.sort == "code" and not shape.with_expiry and total * total > probes
+    end = page * per_page
+    # Plain selects of columns: run on the session's connection, without the ORM's work.
+    connection = db.session.connection()
+    sizes = _seen_sizes()
+    size_key = _size_key(location_id, shape, values)
+    seen = sizes.get(size_key)
+    if seen is not None:
+        by_items = _reads_items(shape, *seen, end=end)
+        rows = connection.execute(
+            _on_hand_page_counted(shape, by_items),
+            {**values, PARAM_LIMIT: per_page, PARAM_OFFSET: end - per_page},
+        ).all()
+        if rows:  # else past the end, or nothing here: count on its own below
+            total, catalogue = rows[0][-2], rows[0][-1]
+            _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0))
+            return RowPage(
+                None,
+                page=page,
+                per_page=per_page,
+                convert=_page_row_converter(filters, today, counted=True),
+                total=int(total or 0),
+                rows=rows,
+            )
+    total, catalogue = connection.execute(_on_hand_count_select(shape), values).one()
+    total, catalogue = int(total or 0), int(catalogue or 0)
+    _remember_size(sizes, size_key, total, catalogue)
+    by_items = _reads_items(shape, total, catalogue, end=end)
     return RowPage(
         None,
         page=page,
         per_page=per_page,
-        convert=_page_row_converter(filters, today or business_today()),
+        convert=_page_row_converter(filters, today, counted=False),
         total=total,
         limited=_on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape),
         params=values,
         execute=connection.execute,
     )
+
+
+def _remember_size(
+    sizes: dict[Hashable, tuple[int, int]], key: Hashable, total: int, catalogue: int
+) -> None:
+    if len(sizes) >= _SEEN_SIZES_LIMIT:
+        sizes.clear()
+    sizes[key] = (total, catalogue)

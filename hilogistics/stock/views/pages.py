@@ -24,7 +24,12 @@ from hilogistics.i18n import current_locale
 from hilogistics.inputs import link_args
 from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, LocationKind
-from hilogistics.locations.queries import visible_location, visible_locations_query
+from hilogistics.locations.queries import (
+    PlaceHeading,
+    visible_location,
+    visible_locations_query,
+    visible_place_heading,
+)
 from hilogistics.registry.models import DocumentType
 from hilogistics.registry.queries import has_page
 from hilogistics.stock.forms_pages import (
@@ -83,12 +88,22 @@ def _stock_location(location_id: int, *, physical_only: bool = False) -> Locatio
     """A place whose stock the user may see: physical, or transit unless ``physical_only``."""
     check_ids(location_id)
     location = visible_location(acting_user(), location_id)
-    holds_stock = location.kind.is_physical or (
-        not physical_only and location.kind is LocationKind.TRANSIT
-    )
-    if not holds_stock:
-        raise NotFoundError("no stock page for this location")
+    _check_holds_stock(location.kind, physical_only=physical_only)
     return location
+
+
+def _stock_heading(location_id: int) -> PlaceHeading:
+    """``_stock_location``'s place as plain columns: the same checks, the same answers."""
+    check_ids(location_id)
+    heading = visible_place_heading(acting_user(), location_id)
+    _check_holds_stock(heading.kind, physical_only=False)
+    return heading
+
+
+def _check_holds_stock(kind: LocationKind, *, physical_only: bool) -> None:
+    """NotFoundError unless a place of ``kind`` has a stock page (transit unless physical only)."""
+    if not (kind.is_physical or (not physical_only and kind is LocationKind.TRANSIT)):
+        raise NotFoundError("no stock page for this location")
 
 
 def _endpoint_exists(endpoint: str) -> bool:
@@ -219,7 +234,9 @@ class RowLink:
 @allow(ALL_ROLES)
 def on_hand(location_id: int) -> str:
     """Stock on hand at one place, one row per item, with flags, filters, sort and pages."""
-    location = _stock_location(location_id)
+    # The place as plain columns: on a kept page (pagememo) nothing else of it is needed, and
+    # the ORM object is only loaded to render.
+    heading = _stock_heading(location_id)
     locale = current_locale()
     choices = _on_hand_choices(locale)
     # Without filters in the query string the form has nothing to read and no error to show:
@@ -229,17 +246,15 @@ def on_hand(location_id: int) -> str:
     page_number, per_page = page_args()
     today = business_today()
     page = on_hand_page(
-        location.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
+        heading.id, filters, locale=locale, page=page_number, per_page=per_page, today=today
     )
     user = acting_user()
-    province = location.province
     # Every input of the page, as read on this request (pagememo: the same inputs give the same
     # HTML). The rows and count are the ones just read; the query string holds the filters.
     key = (
         "stock/on_hand.html",
         pagememo.reader_key(user, locale),
-        (location.id, location.display_name(locale), location.kind, location.code),
-        province.display_name(locale) if province is not None else None,
+        heading,
         today,
         filters,
         (page.total, page.page, page.per_page, tuple(page.items)),
@@ -247,6 +262,7 @@ def on_hand(location_id: int) -> str:
     )
 
     def context() -> dict[str, Any]:
+        location = visible_location(user, heading.id)
         return {
             "location": location,
             "form": form if form is not None else _on_hand_form(locale, choices)[0],

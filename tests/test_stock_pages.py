@@ -547,6 +547,29 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
             assert [tuple(r[:10]) for r in pages[0] + pages[1]] == everything, by_items
             assert {tuple(r[10:]) for r in pages[0] + pages[1]} == {(len(everything), catalogue)}
 
+    # Sorted by name or quantity, the place's rows read from its balances (the items looked up
+    # by key) are the full query's, in its order, page by page.
+    for sort in ("name", "quantity"):
+        for descending in (False, True):
+            filters = on_hand.OnHandFilters(sort=sort, descending=descending)
+            everything = [
+                tuple(row)
+                for row in db.session.execute(
+                    on_hand.on_hand_query(warehouse.id, filters, locale="ko_KP")
+                )
+            ]
+            shape = on_hand._OnHandShape.of(filters, "ko_KP", with_expiry=False)
+            values = on_hand._OnHandShape.values(warehouse.id, filters)
+            statement = on_hand._on_hand_page_select(shape)
+            rows = [
+                tuple(row)
+                for offset in (0, 4)
+                for row in db.session.execute(
+                    statement, {**values, "page_limit": 4, "page_offset": offset}
+                )
+            ]
+            assert rows == everything, (sort, descending)
+
     # The cheap count (distinct items held or with a level) against the rows it stands for.
     for filters in (
         on_hand.OnHandFilters(only_flagged=True, expiring_days=1),

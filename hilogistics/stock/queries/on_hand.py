@@ -300,6 +300,85 @@ def _on_hand_select(shape: _OnHandShape) -> Select[Any]:
     return stmt.order_by(ordered, Item.code, totals.c.item_id)
 
 
+def _item_value(column: Any, item_id: Any) -> Any:
+    """``column`` of the item ``item_id``, as a correlated scalar subquery (a key lookup)."""
+    return select(column).where(Item.id == item_id).scalar_subquery()
+
+
+@lru_cache(maxsize=256)
+def _on_hand_page_keyed(shape: _OnHandShape) -> Select[Any]:
+    """One page of the place's rows read from its balances, the items looked up by key.
+
+    For a page without item filters: the place's item rows (and reorder levels) are sorted on
+    their item's code (or name) looked up by primary key, one probe per row of the place, then
+    the page's rows alone are joined to their items, units and lots. A plain join would let
+    PostgreSQL hash the whole catalogue for a place holding a tenth of it; scalar subqueries
+    are never flattened into a join, so the plan reads the place's rows and nothing else.
+    """
+    totals = _location_totals(with_expiry=False)
+    level = aliased(ReorderLevel, name="level")
+    code_key = _item_value(Item.code, totals.c.item_id).label("code_key")
+    name_key = _item_value(localised_name(Item, shape.language), totals.c.item_id).label("name_key")
+    keys = [code_key, name_key] if shape.sort == "name" else [code_key]
+
+    def ordering(name: Any, code: Any, on_hand: Any, item_id: Any) -> list[Any]:
+        """The page's order: the sort's key, then code and id (as ``_on_hand_select``)."""
+        first = {"name": name, "quantity": on_hand}.get(shape.sort, code)
+        return [first.desc() if shape.descending else first.asc(), code, item_id]
+
+    page = (
+        select(
+            totals.c.item_id,
+            totals.c.on_hand,
+            totals.c.reserved,
+            level.minimum,
+            level.maximum,
+            *keys,
+        )
+        .select_from(totals)
+        .outerjoin(
+            level,
+            and_(level.item_id == totals.c.item_id, level.location_id == param(_PARAM_LOCATION)),
+        )
+        .where(or_(totals.c.on_hand > 0, totals.c.reserved > 0, level.id.is_not(None)))
+        .order_by(*ordering(name_key, code_key, totals.c.on_hand, totals.c.item_id))
+        .limit(param(PARAM_LIMIT))
+        .offset(param(PARAM_OFFSET))
+        .subquery("page")
+    )
+    expiry = (
+        select(func.min(Lot.expires_on))
+        .select_from(Balance)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(
+            Balance.location_id == param(_PARAM_LOCATION),
+            Balance.item_id == page.c.item_id,
+            Balance.quantity > 0,
+        )
+        .scalar_subquery()
+    )
+    return _in_row_order(
+        select(
+            page.c.item_id,
+            Item.code,
+            localised_name(Item, shape.language).label("name"),
+            Item.category_id,
+            localised_name(Unit, shape.language).label("unit"),
+            page.c.on_hand,
+            page.c.reserved,
+            expiry.label("earliest_expiry"),
+            page.c.minimum,
+            page.c.maximum,
+        )
+        .select_from(page)
+        .join(Item, Item.id == page.c.item_id)
+        .join(Unit, Unit.id == Item.unit_id)
+        .order_by(
+            *ordering(page.c.get("name_key"), page.c.code_key, page.c.on_hand, page.c.item_id)
+        )
+    )
+
+
 @lru_cache(maxsize=256)
 def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
     """One page (``page_limit``, ``page_offset``) of ``_on_hand_select(shape)``.
@@ -307,6 +386,8 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
     Without expiry in the shape, the earliest expiry is looked up for the page's rows only, in
     an outer query around the limited one (ordered again: a subquery's order is not kept).
     """
+    if not shape.with_expiry and not shape.narrows_items:
+        return _on_hand_page_keyed(shape)
     limited = _on_hand_select(shape).limit(param(PARAM_LIMIT)).offset(param(PARAM_OFFSET))
     if shape.with_expiry:
         return _in_row_order(limited)

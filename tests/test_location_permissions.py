@@ -7,6 +7,7 @@ from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.errors import NotFoundError, PermissionDeniedError
 from hilogistics.locations.permissions import can_act_at, require_act_at
+from hilogistics.locations.queries import visible_location, visible_place_heading
 from tests.factories import make_location, make_user, make_warehouse, virtual
 
 
@@ -70,3 +71,29 @@ def test_a_deactivated_account_acts_nowhere(app: Flask) -> None:
 def test_a_place_that_does_not_exist_is_not_found_for_everyone(app: Flask, role: Role) -> None:
     with pytest.raises(NotFoundError):
         require_act_at(make_user(role), 987654)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_place_heading_is_found_exactly_where_the_place_is(app: Flask, role: Role) -> None:
+    """The stock page reads its place as plain columns: the same answers as the ORM lookup."""
+    own = make_location()
+    reader = make_user(role, location=own if role is Role.TECHNICIAN else None)
+    places = [own, make_location(), make_warehouse(), virtual("LOSS"), virtual("TRANSIT")]
+    for place_id in [place.id for place in places] + [987654]:
+        try:
+            expected = visible_location(reader, place_id)
+        except NotFoundError:
+            with pytest.raises(NotFoundError):
+                visible_place_heading(reader, place_id)
+            continue
+        heading = visible_place_heading(reader, place_id)
+        province = expected.province
+        assert heading == (
+            expected.id,
+            expected.code,
+            expected.kind,
+            expected.name,
+            expected.name_ko,
+            province.name if province else None,
+            province.name_ko if province else None,
+        )

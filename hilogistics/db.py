@@ -374,6 +374,19 @@ def matches_text(columns: Iterable[Any], search: str | BindParameter[str]) -> Co
     return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
 
 
+def localised(english: str, korean: str | None, french: str | None, locale: str | None) -> str:
+    """Pick a data name in the reader's language, falling back to English.
+
+    The Python twin of ``localised_name``: every model's ``display_name`` goes through it.
+    """
+    if locale:
+        if locale.startswith("ko") and korean:
+            return korean
+        if locale.startswith("fr") and french:
+            return french
+    return english
+
+
 def localised_name(entity: Any, locale: str | None) -> ColumnElement[str]:
     """SQL for an entity's name in the reader's language: the one way names are localised in SQL.
 

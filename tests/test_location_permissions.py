@@ -8,7 +8,7 @@ from hilogistics.auth.models import Role
 from hilogistics.errors import NotFoundError, PermissionDeniedError
 from hilogistics.locations.permissions import can_act_at, require_act_at
 from hilogistics.locations.queries import visible_location, visible_place_heading
-from tests.factories import make_location, make_user, make_warehouse, virtual
+from tests.factories import make_location, make_province, make_user, make_warehouse, virtual
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.LOGISTICS])
@@ -76,7 +76,8 @@ def test_a_place_that_does_not_exist_is_not_found_for_everyone(app: Flask, role:
 @pytest.mark.parametrize("role", list(Role))
 def test_a_place_heading_is_found_exactly_where_the_place_is(app: Flask, role: Role) -> None:
     """The stock page reads its place as plain columns: the same answers as the ORM lookup."""
-    own = make_location()
+    named = make_province(name_fr="Province d'essai")
+    own = make_location(province=named, name_fr="Centre d'essai")
     reader = make_user(role, location=own if role is Role.TECHNICIAN else None)
     places = [own, make_location(), make_warehouse(), virtual("LOSS"), virtual("TRANSIT")]
     for place_id in [place.id for place in places] + [987654]:
@@ -94,6 +95,8 @@ def test_a_place_heading_is_found_exactly_where_the_place_is(app: Flask, role: R
             expected.kind,
             expected.name,
             expected.name_ko,
+            expected.name_fr,
             province.name if province else None,
             province.name_ko if province else None,
+            province.name_fr if province else None,
         )

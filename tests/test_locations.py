@@ -287,3 +287,83 @@ def test_services_refuse_a_forgotten_actor_and_let_the_system_act(app) -> None:
     )
     db.session.commit()
     assert db.session.scalar(select(Location).where(Location.code == "WH-SYS")) is not None
+
+
+def test_places_and_provinces_are_named_in_french_when_they_have_a_french_name(app) -> None:
+    province = make_province(name="North Hamgyong", name_ko="함경북도", name_fr="Hamgyong du Nord")
+    place = make_location(name="Chongjin Centre", name_ko="청진쎈터", province=province)
+    assert [place.display_name(locale) for locale in ("en", "ko_KP", "fr", None)] == [
+        "Chongjin Centre",
+        "청진쎈터",
+        "Chongjin Centre",  # no French name: the English one
+        "Chongjin Centre",
+    ]
+    place.name_fr = "Centre de Chongjin"
+    assert place.display_name("fr") == "Centre de Chongjin"
+    assert (
+        place.display_name("ko_KP") == "청진쎈터" and place.display_name("en") == "Chongjin Centre"
+    )
+    assert province.display_name("fr") == "Hamgyong du Nord"
+    assert province.display_name("ko_KP") == "함경북도" and province.display_name("en") == (
+        "North Hamgyong"
+    )
+    # The migration named the seeded provinces in French, where French says them differently.
+    assert seeded_province("SPY").display_name("fr") == "Pyongan du Sud"
+    assert seeded_province("PY").name_fr is None
+
+
+def test_a_place_and_a_province_keep_an_optional_french_name_through_their_forms(
+    client, login_as
+) -> None:
+    login_as(Role.ADMIN)
+    created = client.post("/locations/new", data=location_data(name_fr="  Centre de Hamhung "))
+    assert created.status_code == 302
+    place = db.session.scalar(select(Location).where(Location.code == "CTR-HAMHUNG"))
+    assert place.name_fr == "Centre de Hamhung"
+    form = client.get(f"/locations/{place.id}/edit").get_data(as_text=True)
+    assert 'lang="fr"' in form and 'value="Centre de Hamhung"' in form
+    too_long = client.post(f"/locations/{place.id}/edit", data=location_data(name_fr="é" * 201))
+    message = "Name in French: Field cannot be longer than 200 characters."
+    assert message in too_long.get_data(as_text=True)  # the summary names the field
+    assert reload(place).name_fr == "Centre de Hamhung"  # nothing half-written
+    cleared = client.post(f"/locations/{place.id}/edit", data=location_data(name_fr=" "))
+    assert cleared.status_code == 302 and reload(place).name_fr is None
+    client.post(f"/locations/{place.id}/edit", data=location_data(name_fr="Centre orthopédique"))
+    assert reload(place).name_fr == "Centre orthopédique"
+    listing = client.get("/locations").get_data(as_text=True)
+    assert '<td lang="fr">Centre orthopédique</td>' in listing
+    history = client.get(f"/locations/{place.id}/edit").get_data(as_text=True)
+    assert "Name (French)" in history  # the change is on the place's record
+
+    data = {"code": "nhg", "name": "North Hamgyong", "name_ko": "함경북도", "sort_order": "8"}
+    assert client.post("/provinces/new", data=data).status_code == 302
+    province = db.session.scalar(select(Province).where(Province.code == "NHG"))
+    assert province.name_fr is None
+    url = f"/provinces/{province.id}/edit"
+    assert client.post(url, data={**data, "name_fr": "Hamgyong du Nord"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Province, province.id).name_fr == "Hamgyong du Nord"
+    refused = client.post(url, data={**data, "name_fr": "x" * 121}).get_data(as_text=True)
+    assert "Name in French: Field cannot be longer than 120 characters." in refused
+    assert '<td lang="fr">Hamgyong du Nord</td>' in client.get("/provinces").get_data(as_text=True)
+
+
+def test_the_services_refuse_a_french_name_too_long_naming_it(app) -> None:
+    province = make_province()
+    with pytest.raises(DomainError) as error:
+        services.save_province(
+            actor=SYSTEM, province=province, code="P1", name="P", name_ko="도", name_fr="x" * 121
+        )
+    assert error.value.field == "name_fr"
+    assert str(error.value) == "The name in French must have at most 120 characters."
+    with pytest.raises(DomainError) as error:
+        services.save_location(
+            actor=SYSTEM,
+            code="WH-LONG",
+            kind=LocationKind.WAREHOUSE,
+            name="Long",
+            name_ko="창고",
+            name_fr="x" * 201,
+            province_id=province.id,
+        )
+    assert error.value.field == "name_fr" and "200" in str(error.value)

@@ -6,17 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hilogistics.db import UTCDateTime, db, str_enum, utcnow
-
-
-def localised(english: str, korean: str | None, french: str | None, locale: str | None) -> str:
-    """Pick a data name in the reader's language, falling back to English."""
-    if locale:
-        if locale.startswith("ko") and korean:
-            return korean
-        if locale.startswith("fr") and french:
-            return french
-    return english
+from hilogistics.db import UTCDateTime, db, localised, str_enum, utcnow
 
 
 class Category(db.Model):

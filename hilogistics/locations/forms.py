@@ -52,6 +52,12 @@ class LocationForm(Form):
         validators=[DataRequired(), Length(max=200)],
         render_kw={"lang": "ko"},
     )
+    name_fr = StringField(
+        _l("Name in French"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"lang": "fr"},
+        description=_l("Optional: without it, French readers see the English name."),
+    )
     province_id = SelectField(_l("Province"), coerce=optional_id, validators=[InputRequired()])
     supplied_by_id = SelectField(
         _l("Supplied by"),
@@ -107,6 +113,12 @@ class ProvinceForm(Form):
         _l("Name in Korean"),
         validators=[DataRequired(), Length(max=120)],
         render_kw={"lang": "ko"},
+    )
+    name_fr = StringField(
+        _l("Name in French"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"lang": "fr"},
+        description=_l("Optional: without it, French readers see the English name."),
     )
     sort_order = IntegerField(
         _l("Position in lists"),

@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hilogistics.db import db, str_enum
+from hilogistics.db import db, localised, str_enum
 
 
 class LocationKind(enum.StrEnum):
@@ -51,13 +51,12 @@ class Province(db.Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     name_ko: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str | None] = mapped_column(String(120))
     sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def display_name(self, locale: str | None = None) -> str:
-        """Name in the reader's language."""
-        if locale and locale.startswith("ko") and self.name_ko:
-            return self.name_ko
-        return self.name
+        """Name in the reader's language (Korean, or French when it has one), else English."""
+        return localised(self.name, self.name_ko, self.name_fr, locale)
 
 
 # Unique regardless of case, in the database: two requests at once cannot both pass the check.
@@ -65,7 +64,7 @@ Index("uq_provinces_lower_code", func.lower(Province.code), unique=True)
 
 
 class Location(db.Model):
-    """A place stock can be, named in English and Korean (names are data, not interface text)."""
+    """A place stock can be, named in English, Korean and maybe French (data, not UI text)."""
 
     __tablename__ = "locations"
 
@@ -74,6 +73,7 @@ class Location(db.Model):
     kind: Mapped[LocationKind] = mapped_column(str_enum(LocationKind))
     name: Mapped[str] = mapped_column(String(200))
     name_ko: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
     # The warehouse that normally supplies this place.
@@ -93,9 +93,7 @@ class Location(db.Model):
 
     def display_name(self, locale: str | None = None) -> str:
         """The name in the reader's language when there is one, else English."""
-        if locale and locale.startswith("ko") and self.name_ko:
-            return self.name_ko
-        return self.name
+        return localised(self.name, self.name_ko, self.name_fr, locale)
 
     def __repr__(self) -> str:
         return f"<Location {self.code}>"

@@ -48,8 +48,10 @@ class PlaceHeading(NamedTuple):
     kind: LocationKind
     name: str
     name_ko: str
+    name_fr: str | None
     province_name: str | None
     province_name_ko: str | None
+    province_name_fr: str | None
 
 
 # One statement built once: a busy page reads its place on every request, and loading an ORM
@@ -61,8 +63,10 @@ _PLACE_HEADING = (
         Location.kind,
         Location.name,
         Location.name_ko,
+        Location.name_fr,
         Province.name,
         Province.name_ko,
+        Province.name_fr,
     )
     .outerjoin(Province, Province.id == Location.province_id)
     .where(Location.id == bindparam("location_id"))
@@ -115,7 +119,9 @@ def locations_query(
     if active is not None:
         stmt = stmt.where(Location.is_active.is_(active))
     if search:
-        stmt = stmt.where(matches_text((Location.code, Location.name, Location.name_ko), search))
+        stmt = stmt.where(
+            matches_text((Location.code, Location.name, Location.name_ko, Location.name_fr), search)
+        )
     return stmt
 
 

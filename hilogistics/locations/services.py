@@ -68,6 +68,17 @@ def _clean_name(value: str, *, field: str, max_length: int) -> str:
     return value
 
 
+def _clean_french_name(value: str | None, *, max_length: int) -> str | None:
+    """The French name, optional: blank is none (the English name is shown instead)."""
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise DomainError(
+            _("The name in French must have at most %(n)d characters.", n=max_length),
+            field="name_fr",
+        )
+    return value or None
+
+
 def _listed(names: list[str]) -> str:
     shown = ", ".join(names[:_NAMES_SHOWN])
     if len(names) > _NAMES_SHOWN:
@@ -99,6 +110,7 @@ def save_location(
     name: str,
     name_ko: str,
     province_id: int | None,
+    name_fr: str | None = None,
     supplied_by_id: int | None = None,
     is_active: bool = True,
     location: Location | None = None,
@@ -106,8 +118,9 @@ def save_location(
 ) -> Location:
     """Create a warehouse, centre, school or camp, or update ``location``; no stock moves.
 
-    Raises PermissionDeniedError for non-administrators; DomainError when the location is
-    virtual, the code is taken (ConflictError) or malformed, a name or the province is missing,
+    ``name_fr`` is optional (blank: none). Raises PermissionDeniedError for non-administrators;
+    DomainError when the location is virtual, the code is taken (ConflictError) or malformed,
+    a name is too long, the English or Korean name or the province is missing,
     the supplier is not another active warehouse, or the location is being deactivated while
     it still holds stock, has active technicians, or supplies active locations.
     """
@@ -125,6 +138,7 @@ def save_location(
     code = _clean_code(code, max_length=32)
     name = _clean_name(name, field="name", max_length=200)
     name_ko = _clean_name(name_ko, field="name_ko", max_length=200)
+    name_fr = _clean_french_name(name_fr, max_length=200)
     taken = _("The code %(code)s is already used by another location.", code=code)
     clash = db.session.scalar(select(Location).where(Location.code == code))
     if clash is not None and clash is not location:
@@ -150,6 +164,7 @@ def save_location(
         location = Location()
         db.session.add(location)
     location.code, location.kind, location.name, location.name_ko = code, kind, name, name_ko
+    location.name_fr = name_fr
     location.province, location.supplied_by, location.is_active = province, supplier, is_active
     if target_months is not None:
         location.target_months = target_months
@@ -276,13 +291,15 @@ def save_province(
     code: str,
     name: str,
     name_ko: str,
+    name_fr: str | None = None,
     sort_order: int = 0,
     province: Province | None = None,
 ) -> Province:
     """Create a province (or the capital), or update ``province``.
 
-    Raises PermissionDeniedError for non-administrators; DomainError on a missing name or a
-    malformed code, ConflictError when the code is taken.
+    ``name_fr`` is optional (blank: none). Raises PermissionDeniedError for non-administrators;
+    DomainError on a missing English or Korean name, a name too long or a malformed code,
+    ConflictError when the code is taken.
     """
     begin_write()
     _require_admin(actor)
@@ -290,6 +307,7 @@ def save_province(
     code = _clean_code(code, max_length=16)
     name = _clean_name(name, field="name", max_length=120)
     name_ko = _clean_name(name_ko, field="name_ko", max_length=120)
+    name_fr = _clean_french_name(name_fr, max_length=120)
     if sort_order < 0:
         raise DomainError(_("The position cannot be negative."), field="sort_order")
     taken = _("The code %(code)s is already used by another province.", code=code)
@@ -299,7 +317,7 @@ def save_province(
     if province is None:
         province = Province()
         db.session.add(province)
-    province.code, province.name, province.name_ko = code, name, name_ko
+    province.code, province.name, province.name_ko, province.name_fr = code, name, name_ko, name_fr
     province.sort_order = sort_order
     _flush_unique(taken)
     return province

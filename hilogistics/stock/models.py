@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hilogistics.auth.models import User
-from hilogistics.catalogue.models import Item, localised
-from hilogistics.db import UTCDateTime, db, str_enum, utcnow
+from hilogistics.catalogue.models import Item
+from hilogistics.db import UTCDateTime, db, localised, str_enum, utcnow
 from hilogistics.locations.models import Location
 from hilogistics.registry.models import Document
 

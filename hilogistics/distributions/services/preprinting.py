@@ -23,6 +23,7 @@ from hilogistics.distributions.services._common import may_distribute_at, requir
 from hilogistics.documents import distributions as slip_documents
 from hilogistics.documents.layout import Printing
 from hilogistics.errors import DomainError, NotFoundError, PermissionDeniedError
+from hilogistics.i18n import current_locale
 from hilogistics.locations.models import Location
 from hilogistics.registry.models import Document, DocumentType
 from hilogistics.registry.queries import normalise_number
@@ -183,7 +184,7 @@ def take_preprinted(
         return None, _(
             "Slip %(number)s was printed for %(place)s.",
             number=slip.number,
-            place=slip.location.name,
+            place=slip.location.display_name(current_locale()),
         )
     if slip.status is PreprintedStatus.USED:
         return None, _("Slip %(number)s is already keyed.", number=slip.number)

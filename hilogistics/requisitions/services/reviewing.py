@@ -9,6 +9,7 @@ from hilogistics.actors import SystemActor
 from hilogistics.auth.models import User
 from hilogistics.db import begin_write, db, utcnow
 from hilogistics.errors import DomainError
+from hilogistics.i18n import current_locale
 from hilogistics.lines.problems import ProblemList, line_field
 from hilogistics.locations.models import LocationKind
 from hilogistics.registry.transitions import transition
@@ -98,7 +99,7 @@ def review_requisition(
         raise DomainError(
             _(
                 "%(place)s has no active supplying warehouse: set one in the place's form first.",
-                place=requisition.location.name,
+                place=requisition.location.display_name(current_locale()),
             ),
             field="supplier_id",
         )

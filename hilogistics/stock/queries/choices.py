@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
-from hilogistics.catalogue.models import Category, Item, localised
-from hilogistics.db import db
+from hilogistics.catalogue.models import Category, Item
+from hilogistics.db import db, localised
 
 
 def _category_order(parent: Any) -> tuple[Any, ...]:

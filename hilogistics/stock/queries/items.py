@@ -105,7 +105,9 @@ def item_balances(
             ),
         )
         .where(Balance.item_id == item_id, nonzero)
-        .group_by(Balance.location_id, Location.kind, Location.name, Location.name_ko)
+        .group_by(
+            Balance.location_id, Location.kind, Location.name, Location.name_ko, Location.name_fr
+        )
         .order_by(_kind_order(), Location.name, Balance.location_id)
     )
     if own is not None:

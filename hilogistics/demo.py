@@ -95,6 +95,7 @@ class DemoPlace:
     kind: LocationKind
     name: str
     name_ko: str
+    name_fr: str
     province: str
     supplied_by: str | None = None
     # Which goods it stocks besides renovation supplies: "ortho", "blind", "deaf" or "all".
@@ -103,22 +104,22 @@ class DemoPlace:
 
 # fmt: off
 PLACES = [
-    DemoPlace("PY-WH", LocationKind.WAREHOUSE, "Central warehouse, Pyongyang", "평양 중앙창고", "PY"),
-    DemoPlace("HH-WH", LocationKind.WAREHOUSE, "Provincial store, Hamhung", "함흥 도창고", "SHG", "PY-WH"),
-    DemoPlace("SW-WH", LocationKind.WAREHOUSE, "Provincial store, Sariwon", "사리원 도창고", "NHW", "PY-WH"),
-    DemoPlace("WS-WH", LocationKind.WAREHOUSE, "Provincial store, Wonsan", "원산 도창고", "KW", "PY-WH"),
-    DemoPlace("PY-ORC", LocationKind.CENTRE, "Pyongyang Orthopaedic Centre", "평양정형외과쎈터", "PY", "PY-WH", "ortho"),
-    DemoPlace("HH-ORC", LocationKind.CENTRE, "Hamhung Orthopaedic Centre", "함흥정형외과쎈터", "SHG", "HH-WH", "ortho"),
-    DemoPlace("SR-ORC", LocationKind.CENTRE, "Songrim Orthopaedic Clinic", "송림정형외과진료소", "NHW", "SW-WH", "ortho"),
-    DemoPlace("SNJ-ORC", LocationKind.CENTRE, "Sinuiju Orthopaedic Clinic", "신의주정형외과진료소", "NPY", "PY-WH", "ortho"),
-    DemoPlace("HJ-ORC", LocationKind.CENTRE, "Haeju Rehabilitation Clinic", "해주회복치료진료소", "SHW", "SW-WH", "ortho"),
-    DemoPlace("TD-SCB", LocationKind.SCHOOL, "Taedong School for Blind Children", "대동맹학교", "SPY", "PY-WH", "blind"),
-    DemoPlace("JJ-SCB", LocationKind.SCHOOL, "Jongju School for Blind Children", "정주맹학교", "NPY", "PY-WH", "blind"),
-    DemoPlace("HH-SCB", LocationKind.SCHOOL, "Hamhung School for Blind Children", "함흥맹학교", "SHG", "HH-WH", "blind"),
-    DemoPlace("SC-SCD", LocationKind.SCHOOL, "Songchon School for Deaf Children", "성천농학교", "SPY", "PY-WH", "deaf"),
-    DemoPlace("WS-SCD", LocationKind.SCHOOL, "Wonsan School for Deaf Children", "원산농학교", "KW", "WS-WH", "deaf"),
-    DemoPlace("HJ-SCD", LocationKind.SCHOOL, "Haeju School for Deaf Children", "해주농학교", "SHW", "SW-WH", "deaf"),
-    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동회복치료반 (황해북도)", "NHW", "SW-WH", "ortho"),
+    DemoPlace("PY-WH", LocationKind.WAREHOUSE, "Central warehouse, Pyongyang", "평양 중앙창고", "Entrepôt central de Pyongyang", "PY"),
+    DemoPlace("HH-WH", LocationKind.WAREHOUSE, "Provincial store, Hamhung", "함흥 도창고", "Entrepôt provincial de Hamhung", "SHG", "PY-WH"),
+    DemoPlace("SW-WH", LocationKind.WAREHOUSE, "Provincial store, Sariwon", "사리원 도창고", "Entrepôt provincial de Sariwon", "NHW", "PY-WH"),
+    DemoPlace("WS-WH", LocationKind.WAREHOUSE, "Provincial store, Wonsan", "원산 도창고", "Entrepôt provincial de Wonsan", "KW", "PY-WH"),
+    DemoPlace("PY-ORC", LocationKind.CENTRE, "Pyongyang Orthopaedic Centre", "평양정형외과쎈터", "Centre orthopédique de Pyongyang", "PY", "PY-WH", "ortho"),
+    DemoPlace("HH-ORC", LocationKind.CENTRE, "Hamhung Orthopaedic Centre", "함흥정형외과쎈터", "Centre orthopédique de Hamhung", "SHG", "HH-WH", "ortho"),
+    DemoPlace("SR-ORC", LocationKind.CENTRE, "Songrim Orthopaedic Clinic", "송림정형외과진료소", "Clinique orthopédique de Songrim", "NHW", "SW-WH", "ortho"),
+    DemoPlace("SNJ-ORC", LocationKind.CENTRE, "Sinuiju Orthopaedic Clinic", "신의주정형외과진료소", "Clinique orthopédique de Sinuiju", "NPY", "PY-WH", "ortho"),
+    DemoPlace("HJ-ORC", LocationKind.CENTRE, "Haeju Rehabilitation Clinic", "해주회복치료진료소", "Clinique de réadaptation de Haeju", "SHW", "SW-WH", "ortho"),
+    DemoPlace("TD-SCB", LocationKind.SCHOOL, "Taedong School for Blind Children", "대동맹학교", "École pour enfants aveugles de Taedong", "SPY", "PY-WH", "blind"),
+    DemoPlace("JJ-SCB", LocationKind.SCHOOL, "Jongju School for Blind Children", "정주맹학교", "École pour enfants aveugles de Jongju", "NPY", "PY-WH", "blind"),
+    DemoPlace("HH-SCB", LocationKind.SCHOOL, "Hamhung School for Blind Children", "함흥맹학교", "École pour enfants aveugles de Hamhung", "SHG", "HH-WH", "blind"),
+    DemoPlace("SC-SCD", LocationKind.SCHOOL, "Songchon School for Deaf Children", "성천농학교", "École pour enfants sourds de Songchon", "SPY", "PY-WH", "deaf"),
+    DemoPlace("WS-SCD", LocationKind.SCHOOL, "Wonsan School for Deaf Children", "원산농학교", "École pour enfants sourds de Wonsan", "KW", "WS-WH", "deaf"),
+    DemoPlace("HJ-SCD", LocationKind.SCHOOL, "Haeju School for Deaf Children", "해주농학교", "École pour enfants sourds de Haeju", "SHW", "SW-WH", "deaf"),
+    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동회복치료반 (황해북도)", "Camp mobile de réadaptation, Hwanghae du Nord", "NHW", "SW-WH", "ortho"),
 ]
 # fmt: on
 
@@ -422,6 +423,7 @@ def ensure_places() -> dict[str, Location]:
                 kind=place.kind,
                 name=place.name,
                 name_ko=place.name_ko,
+                name_fr=place.name_fr,
                 is_active=True,
                 province=provinces.get(place.province),
                 supplied_by=places.get(place.supplied_by or ""),

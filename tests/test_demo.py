@@ -70,6 +70,10 @@ def test_seed_demo_loads_a_believable_programme_through_the_ledger(app: Flask, r
         if loc.kind is not LocationKind.WAREHOUSE:
             assert loc.supplied_by is not None and loc.supplied_by.kind is LocationKind.WAREHOUSE
     assert places["PY-WH"].province.code == "PY"
+    # Named in French too: a French reader sees no place in English.
+    assert all(loc.name_fr for loc in places.values())
+    assert places["PY-WH"].display_name("fr") == "Entrepôt central de Pyongyang"
+    assert places["HH-ORC"].province.display_name("fr") == "Hamgyong du Sud"
 
     items = list(db.session.scalars(select(Item)))
     assert 75 <= len(items) <= 100

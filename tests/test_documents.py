@@ -259,6 +259,24 @@ def test_stock_on_hand_prints_the_whole_filtered_list_not_one_screen(
     assert f"Page {len(pages)} of {len(pages)}" in text and "Stock card" not in text
 
 
+def test_stock_on_hand_prints_the_place_in_korean_beside_the_readers_language(
+    app: Flask, client: FlaskClient, login_as
+) -> None:
+    warehouse = make_warehouse(
+        code="PY-FR", name="Central store", name_ko="중앙창고", name_fr="Entrepôt central"
+    )
+    receive(make_item(code="SOH-FR"), 1, warehouse)
+    login_as(Role.LOGISTICS)
+    url = f"/stock/locations/{warehouse.id}/on-hand.pdf"
+    for language, place in (
+        ("fr", "중앙창고 · Entrepôt central"),
+        ("en", "중앙창고 · Central store"),
+    ):
+        response = client.get(url, headers={"Accept-Language": language})
+        text = " ".join("\n".join(pdf_pages(response.get_data())).split())
+        assert place in text, language
+
+
 def test_every_transaction_kind_has_printed_and_screen_words() -> None:
     from hilogistics.stock.labels import TRANSACTION_KIND_LABELS
     from hilogistics.stock.models import TransactionKind

@@ -367,3 +367,25 @@ def test_the_services_refuse_a_french_name_too_long_naming_it(app) -> None:
             province_id=province.id,
         )
     assert error.value.field == "name_fr" and "200" in str(error.value)
+
+
+def test_the_locations_list_names_provinces_and_suppliers_in_the_readers_language(
+    client, login_as
+) -> None:
+    login_as(Role.ADMIN)
+    warehouse = make_warehouse(code="WH-FR", name="Central store", name_fr="Entrepôt central")
+    make_location(code="CTR-FR", province=seeded_province("SPY"), supplied_by_id=warehouse.id)
+    db.session.commit()
+    for language, province, supplier in (
+        ("fr", "Pyongan du Sud", "Entrepôt central"),
+        ("ko", "평안남도", None),  # the factory's Korean name
+        ("en", "South Pyongan", "Central store"),
+    ):
+        page = client.get("/locations?q=ctr-fr", headers={"Accept-Language": language})
+        row = page.get_data(as_text=True).split(">CTR-FR</td>", 1)[1].split("</tr>", 1)[0]
+        assert f"<td>{province}</td>" in row, language
+        if supplier:
+            assert f"<td>{supplier}</td>" in row, language
+    french = client.get("/locations", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<td lang="fr">Entrepôt central</td>' in french
+    assert '<td lang="fr">Bénéficiaires</td>' in french  # the virtual ones too

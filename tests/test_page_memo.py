@@ -13,10 +13,10 @@ from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role, User
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
-from hilogistics.locations.models import Location
+from hilogistics.locations.models import Location, Province
 from hilogistics.stock.services import set_reorder_level
 from tests.conftest import sign_in
-from tests.factories import make_item, make_user, make_warehouse
+from tests.factories import make_item, make_province, make_user, make_warehouse
 from tests.test_stock_pages import adjust, stock_at
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -154,6 +154,38 @@ def test_every_input_of_the_key_changes_the_page(app: Flask, renders: list[str])
     db.session.execute(update(Location).where(Location.id == warehouse.id).values(name="Depot Sud"))
     db.session.commit()
     assert "Stock on hand at Depot Sud" in _get(client, url)
+
+
+def test_a_changed_french_place_or_province_name_shows_at_once_in_french(
+    app: Flask, renders: list[str]
+) -> None:
+    """The page read in French shows the place and its province by their French names; a new
+    French name (the key's place heading carries them) shows on the next request."""
+    warehouse, _items = _place()
+    province = make_province(name="Test province", name_fr="Province du Nord")
+    warehouse.province, warehouse.name_fr = province, "Dépôt du Nord"
+    db.session.commit()
+    url = f"/stock/locations/{warehouse.id}"
+    client = _signed_in(app, make_user(Role.LOGISTICS))
+    client.post("/language", data={"locale": "fr", "next": url})
+    page = _get(client, url)
+    assert "Dépôt du Nord" in page and "Province du Nord" in page and "Depot Nord" not in page
+    rendered = len(renders)
+    _get(client, url)
+    assert len(renders) == rendered  # kept
+
+    db.session.execute(
+        update(Location).where(Location.id == warehouse.id).values(name_fr="Dépôt du Sud")
+    )
+    db.session.commit()
+    page = _get(client, url)
+    assert "Dépôt du Sud" in page and "Dépôt du Nord" not in page
+    db.session.execute(
+        update(Province).where(Province.id == province.id).values(name_fr="Province du Sud")
+    )
+    db.session.commit()
+    page = _get(client, url)
+    assert "Province du Sud" in page and "Province du Nord" not in page
 
 
 def _quantity_cell(page: str, code: str) -> str:

@@ -40,6 +40,7 @@ from tests.factories import (
     make_grant,
     make_item,
     make_location,
+    make_province,
     make_warehouse,
     operation_key,
     receive,
@@ -313,6 +314,36 @@ def test_on_hand_rows_escape_their_text_and_label_every_cell_in_the_readers_lang
     korean = client.get(url, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     cells = re.findall(r'<td[^>]*data-label="([^"]*)"', korean.split("<tbody>")[1])
     assert len(cells) == 8 and "Flags" not in cells and "볼트 &lt;i&gt;" in korean
+
+
+def test_each_reader_sees_places_and_provinces_in_their_own_language(
+    client: FlaskClient, staff: User
+) -> None:
+    """English, Korean, and French where the place and province have a French name."""
+    province = make_province(name="North Hamgyong", name_ko="함경북도", name_fr="Hamgyong du Nord")
+    names = {
+        "en": ("Chongjin store", "North Hamgyong"),
+        "ko": ("청진창고", "함경북도"),
+        "fr": ("Entrepôt de Chongjin", "Hamgyong du Nord"),
+    }
+    warehouse = make_warehouse(
+        name="Chongjin store", name_ko="청진창고", name_fr="Entrepôt de Chongjin", province=province
+    )
+    item = make_item(code="LANG-1")
+    stock_at(warehouse, item, 5)
+    db.session.commit()
+    for language, (place, region) in names.items():
+        headers = {"Accept-Language": language}
+        others = [name for other, pair in names.items() if other != language for name in pair]
+        on_hand = client.get(f"/stock/locations/{warehouse.id}", headers=headers)
+        html = on_hand.get_data(as_text=True)
+        heading = re.search(r"<h1>(.*?)</h1>", html)
+        assert heading and place in heading.group(1) and f"· {region} ·" in html, language
+        assert not [name for name in others if name in html], language
+        overview = client.get("/stock", headers=headers).get_data(as_text=True)
+        assert place in overview and region in overview, language
+        item_page = client.get(f"/stock/items/{item.id}", headers=headers).get_data(as_text=True)
+        assert f"<td>{place}</td>" in item_page, language
 
 
 def test_on_hand_sorts_by_whitelisted_keys_only_and_pages(client: FlaskClient, staff: User) -> None:

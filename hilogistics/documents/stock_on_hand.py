@@ -27,8 +27,9 @@ def on_hand_document(
     today: date,
     filters: str,
     printing: Printing,
+    locale: str = "en",
 ) -> Document:
-    """The printed list: one line per item, its Korean name beside the reader's."""
+    """The printed list: one line per item, its Korean name beside the reader's (``locale``)."""
     lines = []
     for row in rows:
         korean = korean_names.get(row.item_id)
@@ -45,11 +46,9 @@ def on_hand_document(
                 _flags(row),
             ]
         )
-    place = (
-        location.name
-        if location.name_ko == location.name
-        else (f"{location.name_ko} · {location.name}")
-    )
+    # The place as its items: the Korean name beside the reader's (French for a French reader).
+    theirs = location.display_name(locale)
+    place = theirs if location.name_ko == theirs else f"{location.name_ko} · {theirs}"
     return Document(
         title=msg("Stock on hand"),
         number=f"SOH-{location.code}-{today.isoformat()}",

@@ -14,10 +14,11 @@ from hilogistics.auth.labels import ROLE_LABELS
 from hilogistics.auth.models import User
 from hilogistics.catalogue.labels import KIND_LABELS as ITEM_KIND_LABELS
 from hilogistics.catalogue.models import Category, Item, Unit
-from hilogistics.db import db
+from hilogistics.db import db, localised_name
 from hilogistics.history.labels import ACTION_LABELS, FIELD_LABELS, RECORD_TYPE_LABELS
 from hilogistics.history.models import ChangeRecord
 from hilogistics.history.recording import CHANGED
+from hilogistics.i18n import current_locale
 from hilogistics.locations.labels import KIND_LABELS as LOCATION_KIND_LABELS
 from hilogistics.locations.models import Location, Province
 from hilogistics.stock.models import Grant
@@ -46,6 +47,8 @@ _NAME_COLUMNS: dict[str, tuple[Any, Any]] = {
     "grant": (Grant.id, Grant.code),
     "account": (User.id, User.username),
 }
+# Records named in the reader's language rather than by one column.
+_LOCALISED_NAMES: dict[str, Any] = {"location": Location, "province": Province}
 
 
 def _newest_first(statement: Select) -> Select:
@@ -134,6 +137,8 @@ def _names(wanted: dict[str, set[int]]) -> dict[str, dict[int, str]]:
         if not ids or record_type not in _NAME_COLUMNS:
             continue
         id_column, name_column = _NAME_COLUMNS[record_type]
+        if record_type in _LOCALISED_NAMES:
+            name_column = localised_name(_LOCALISED_NAMES[record_type], current_locale())
         rows = db.session.execute(select(id_column, name_column).where(id_column.in_(ids)))
         found[record_type] = {row[0]: row[1] for row in rows}
     return found

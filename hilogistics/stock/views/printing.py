@@ -129,6 +129,7 @@ def on_hand_pdf(location_id: int) -> Response:
         today=today,
         filters=_filter_words(form, categories) or _("none"),
         printing=printing(),
+        locale=locale,
     )
     body = render(document, strict=strict_glyphs())
     return pdf_response(body, f"stock-{location.code}-{today.isoformat()}")

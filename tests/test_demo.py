@@ -181,6 +181,8 @@ def test_seed_scale_builds_an_exact_ledger_in_bulk_and_refuses_a_second_run(
     assert db.session.scalar(select(func.count()).select_from(Item)) == 30
     physical = db.session.scalars(select(Location.kind).where(Location.code.like("SC-%"))).all()
     assert len(physical) == 8 and LocationKind.WAREHOUSE in physical
+    french = db.session.scalars(select(Location.name_fr).where(Location.code.like("SC-%"))).all()
+    assert all(name and name[0] in "ECÉ" for name in french)  # Entrepôt, Centre, Camp, École
     transactions = db.session.scalar(select(func.count()).select_from(StockTransaction))
     assert 3000 / 20 <= transactions <= 3000 / 3
     negative = db.session.scalar(

@@ -73,6 +73,13 @@ def test_every_kind_of_record_is_recorded_with_its_actor(app: Flask) -> None:
         actor=admin, province=province, code="HX", name="Hist", name_ko="력", sort_order=9
     )
     assert _last_change("province", province.id)[1] == {"sort_order": [0, 9]}
+    location_services.save_province(
+        actor=admin, province=province, code="HX", name="Hist", name_ko="력", name_fr="Hist FR"
+    )
+    assert _last_change("province", province.id)[1] == {
+        "name_fr": [None, "Hist FR"],
+        "sort_order": [9, 0],
+    }
 
     first, second = factories.make_warehouse(), factories.make_warehouse()
     place = dict(code="HIST-C", kind=LocationKind.CENTRE, name="C", name_ko="쎈터")
@@ -198,7 +205,7 @@ def test_record_pages_show_readable_history_newest_first(
 ) -> None:
     admin = login_as(Role.ADMIN)
     first = factories.make_warehouse(name="North store")
-    second = factories.make_warehouse(name="South store")
+    second = factories.make_warehouse(name="South store", name_fr="Dépôt sud")
     place = dict(code="HP-C", kind=LocationKind.CENTRE, name="Centre", name_ko="쎈터")
     province = factories.seeded_province()
     centre = location_services.save_location(
@@ -220,6 +227,8 @@ def test_record_pages_show_readable_history_newest_first(
     assert item.code in history  # the reorder level set at this place
     # Newest first: the reorder level, then the supplier change, then the creation.
     assert history.index(item.code) < history.index("South store") < history.rindex("Created")
+    french = client.get(f"/locations/{centre.id}/edit", headers={"Accept-Language": "fr"})
+    assert "North store → Dépôt sud" in french.get_data(as_text=True)  # the reader's language
 
     page = client.get(f"/catalogue/items/{item.id}/edit").get_data(as_text=True)
     assert "Centre" in page[page.index('id="change-history"') :]

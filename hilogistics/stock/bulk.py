@@ -97,13 +97,26 @@ RECIPIENT_REFERENCES = 20_000
 IN_TRANSIT_DAYS = 3
 GUARDED_KINDS = [kind for kind in LocationKind if kind.is_guarded]
 NAMES = {
-    LocationKind.WAREHOUSE: ("Provincial store {n}, {province}", "{province_ko} 도창고 {n}호"),
-    LocationKind.CENTRE: ("Orthopaedic centre {n}, {province}", "{province_ko} 정형외과쎈터 {n}호"),
+    LocationKind.WAREHOUSE: (
+        "Provincial store {n}, {province}",
+        "{province_ko} 도창고 {n}호",
+        "Entrepôt provincial {n}, {province_fr}",
+    ),
+    LocationKind.CENTRE: (
+        "Orthopaedic centre {n}, {province}",
+        "{province_ko} 정형외과쎈터 {n}호",
+        "Centre orthopédique {n}, {province_fr}",
+    ),
     LocationKind.CAMP: (
         "Rehabilitation camp {n}, {province}",
         "{province_ko} 이동회복치료반 {n}호",
+        "Camp de réadaptation {n}, {province_fr}",
     ),
-    LocationKind.SCHOOL: ("Special school {n}, {province}", "{province_ko} 특수학교 {n}호"),
+    LocationKind.SCHOOL: (
+        "Special school {n}, {province}",
+        "{province_ko} 특수학교 {n}호",
+        "École spéciale {n}, {province_fr}",
+    ),
 }
 # Share of transactions by kind. Consignments are rare and long (20-60 lines): a popular item
 # gets a new lot about once per consignment, as in the field, not once per movement.
@@ -347,7 +360,11 @@ class _Seeder:
         self.item_weights = [rank**-0.8 for rank in ranks]
 
     def places(self, count: int) -> None:
-        provinces = list(db.session.execute(select(Province.id, Province.name, Province.name_ko)))
+        provinces = list(
+            db.session.execute(
+                select(Province.id, Province.name, Province.name_ko, Province.name_fr)
+            )
+        )
         first = self.writer.next_id(Location.__table__)
         warehouses = max(1, round(count * 0.07))
         schools = round(count * 0.25)
@@ -365,11 +382,12 @@ class _Seeder:
             location_id = first + offset
             numbers[kind] = numbers.get(kind, 0) + 1
             province = provinces[offset % len(provinces)] if provinces else None
-            name, name_ko = NAMES[kind]
+            name, name_ko, name_fr = NAMES[kind]
             labels = {
                 "n": f"{numbers[kind]:03d}",
                 "province": province.name if province else "",
                 "province_ko": province.name_ko if province else "",
+                "province_fr": (province.name_fr or province.name) if province else "",
             }
             if kind is LocationKind.WAREHOUSE:
                 self.warehouses.append(location_id)
@@ -385,6 +403,7 @@ class _Seeder:
                     "kind": kind,
                     "name": name.format(**labels).rstrip(", "),
                     "name_ko": name_ko.format(**labels).strip(),
+                    "name_fr": name_fr.format(**labels).rstrip(", "),
                     "is_active": True,
                     "province_id": province.id if province else None,
                     "supplied_by_id": supplier,

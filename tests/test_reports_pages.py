@@ -108,6 +108,20 @@ def test_a_technicians_report_page_counts_and_totals_their_place_only(
     assert '<td class="number">13</td>' in page
 
 
+def test_a_french_reader_reads_places_by_their_french_names(
+    app: Flask, client: FlaskClient
+) -> None:
+    _warehouse, centre = _places(app)
+    centre.name_fr = "Magasin B"
+    sign_in(client, make_user(Role.LOGISTICS))
+    db.session.commit()
+    url = f"/reports/stock?location={centre.id}"
+    page = unescape(client.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True))
+    assert "Magasin B" in page.split("<table")[1] and "B paged store" not in page
+    english = unescape(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert "B paged store" in english.split("<table")[1] and "Magasin B" not in english
+
+
 @pytest.mark.parametrize(
     ("name", "group"), [(name, "") for name in sorted(REPORTS)] + [("distributions", "item")]
 )

@@ -118,7 +118,7 @@ PLACES = [
     DemoPlace("SC-SCD", LocationKind.SCHOOL, "Songchon School for Deaf Children", "성천농학교", "SPY", "PY-WH", "deaf"),
     DemoPlace("WS-SCD", LocationKind.SCHOOL, "Wonsan School for Deaf Children", "원산농학교", "KW", "WS-WH", "deaf"),
     DemoPlace("HJ-SCD", LocationKind.SCHOOL, "Haeju School for Deaf Children", "해주농학교", "SHW", "SW-WH", "deaf"),
-    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동회복치료반 (황해북도)", "NHW", "SW-WH", "ortho"),
+    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동재활야영소 (황해북도)", "NHW", "SW-WH", "ortho"),
 ]
 # fmt: on
 

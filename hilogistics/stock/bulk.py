@@ -101,7 +101,7 @@ NAMES = {
     LocationKind.CENTRE: ("Orthopaedic centre {n}, {province}", "{province_ko} 정형외과쎈터 {n}호"),
     LocationKind.CAMP: (
         "Rehabilitation camp {n}, {province}",
-        "{province_ko} 이동회복치료반 {n}호",
+        "{province_ko} 이동재활야영소 {n}호",
     ),
     LocationKind.SCHOOL: ("Special school {n}, {province}", "{province_ko} 특수학교 {n}호"),
 }

@@ -119,7 +119,7 @@ PLACES = [
     DemoPlace("SC-SCD", LocationKind.SCHOOL, "Songchon School for Deaf Children", "성천농학교", "École pour enfants sourds de Songchon", "SPY", "PY-WH", "deaf"),
     DemoPlace("WS-SCD", LocationKind.SCHOOL, "Wonsan School for Deaf Children", "원산농학교", "École pour enfants sourds de Wonsan", "KW", "WS-WH", "deaf"),
     DemoPlace("HJ-SCD", LocationKind.SCHOOL, "Haeju School for Deaf Children", "해주농학교", "École pour enfants sourds de Haeju", "SHW", "SW-WH", "deaf"),
-    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동회복치료반 (황해북도)", "Camp mobile de réadaptation, Hwanghae du Nord", "NHW", "SW-WH", "ortho"),
+    DemoPlace("MOB-CAMP", LocationKind.CAMP, "Mobile rehabilitation camp, North Hwanghae", "이동재활야영소 (황해북도)", "Camp mobile de réadaptation, Hwanghae du Nord", "NHW", "SW-WH", "ortho"),
 ]
 # fmt: on
 

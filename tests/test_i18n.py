@@ -18,6 +18,7 @@ from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "hilogistics" / "translations"
+GLOSSARY = TRANSLATIONS / "GLOSSARY.md"
 LOCALES = ["ko_KP", "fr"]
 # The keywords scripts/translations.sh gives pybabel besides the defaults.
 KEYWORDS = {
@@ -134,6 +135,67 @@ def test_korean_uses_the_north_korean_standard_forms() -> None:
         if any(south in text for text in as_texts(message.string))
     }
     assert found == {}
+
+
+def glossary_rejections() -> dict[str, dict[str, str]]:
+    """locale → {rejected word: the glossary's word}, read from the table in GLOSSARY.md."""
+    columns = {"ko_KP": ("조선어", "Rejected 조선어"), "fr": ("Français", "Rejected français")}
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in GLOSSARY.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+    header, body = rows[0], rows[1:]
+    rejections: dict[str, dict[str, str]] = {locale: {} for locale in columns}
+    for locale, (word_column, rejected_column) in columns.items():
+        word_at, rejected_at = header.index(word_column), header.index(rejected_column)
+        for row in body:
+            for rejected in filter(None, (form.strip() for form in row[rejected_at].split(","))):
+                rejections[locale][rejected] = row[word_at]
+    return rejections
+
+
+def rejected_form_in(locale: str, rejected: str, text: str) -> bool:
+    """Korean words carry their particles, so any occurrence counts; French ones are whole words."""
+    if locale == "ko_KP":
+        return rejected in text
+    return re.search(rf"(?<!\w){re.escape(rejected)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_translations_use_the_glossary_words_not_the_rejected_variants(locale: str) -> None:
+    rejections = glossary_rejections()[locale]
+    assert len(rejections) >= 5, "the glossary table lost its Rejected columns"
+    found = {
+        message.id: f"{rejected} → {word}"
+        for message in load_po(locale)
+        if message.id
+        for rejected, word in rejections.items()
+        if any(rejected_form_in(locale, rejected, text) for text in as_texts(message.string))
+    }
+    assert found == {}, "see hilogistics/translations/GLOSSARY.md"
+
+
+def test_french_uses_the_typographic_apostrophe() -> None:
+    straight = {
+        message.id: text
+        for message in load_po("fr")
+        if message.id
+        for text in as_texts(message.string)
+        if re.search(r"(?<=\w)'(?=\w)", text)
+    }
+    assert straight == {}, "write ’ (as in « l’article »), not '"
+
+
+def test_korean_quotes_with_double_angle_brackets() -> None:
+    quoted = {
+        message.id: text
+        for message in load_po("ko_KP")
+        if message.id
+        for text in as_texts(message.string)
+        if re.search(r'[“”"]', text)
+    }
+    assert quoted == {}, "quote with 《 》"
 
 
 def login_page(client: FlaskClient, accept_language: str | None = None) -> str:

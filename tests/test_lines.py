@@ -121,7 +121,10 @@ def test_pasted_rows_without_a_header_follow_the_fixed_columns() -> None:
     [
         "Item code\tQuantity\tLot code\tExpiry date\tSerial numbers",
         "물품코드\t수량\t로트번호\t만료날자\t일련번호",
+        "Code article\tQuantité\tCode de lot\tDate de péremption\tNuméros de série",
+        # The headings of a template downloaded before the glossary (code du lot, 유효기간).
         "Code article\tQuantité\tCode du lot\tDate de péremption\tNuméros de série",
+        "물품코드\t수량\t로트번호\t유효기간\t일련번호",
         "code\tqty\tbatch\texp\tserials",
     ],
 )
@@ -241,7 +244,7 @@ def test_the_template_has_the_readers_headings_and_reads_back() -> None:
     with force_locale("fr"):
         response = template_download("csv")
     text = response.get_data().decode("utf-8-sig")
-    assert text.startswith("Code article,Quantité,Colis,Code du lot,Date de péremption,")
+    assert text.startswith("Code article,Quantité,Colis,Code de lot,Date de péremption,")
     assert response.headers["Content-Disposition"] == 'attachment; filename="packing-list.csv"'
     with force_locale("ko_KP"):
         data = template_download("xlsx").get_data()

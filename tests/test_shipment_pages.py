@@ -598,6 +598,31 @@ def test_plan_a_consignment_see_it_in_the_pipeline_receive_part_and_close(app: F
     assert plan.number not in staff.get("/shipments/consignments").get_data(as_text=True)
 
 
+def test_a_planned_consignment_reads_expected_and_an_outbound_draft_reads_draft(app: Flask) -> None:
+    item, _lot, warehouse, _north, _south, draft, _sent = world()
+    plan = plan_consignment(
+        actor=SYSTEM,
+        destination_id=warehouse.id,
+        lines=[DraftLine(item_id=item.id, quantity=4)],
+        header=Header(supplier="UNICEF"),
+    )
+    db.session.commit()
+    staff = client_as(app, Role.LOGISTICS)
+
+    def status_cell(body: str, number: str) -> str:
+        row = body[body.index(number) :]
+        return re.findall(r"<td>([^<]*)</td>", row)[1]  # the cell after the direction
+
+    listed = staff.get("/shipments").text
+    assert status_cell(listed, plan.number) == "Expected"
+    assert status_cell(listed, draft.number) == "Draft"
+    assert "<dd>Expected</dd>" in staff.get(f"/shipments/{plan.id}").text
+    assert "<td>Expected</td>" in staff.get("/shipments/consignments").text
+    staff.post("/language", data={"locale": "fr", "next": "/"})
+    assert "<dd>Attendu</dd>" in staff.get(f"/shipments/{plan.id}").text
+    assert "<dd>Brouillon</dd>" in staff.get(f"/shipments/{draft.id}").text
+
+
 def test_a_plan_is_edited_then_cancelled_with_nothing_posted(app: Flask) -> None:
     item, _lot, warehouse, *_rest = world()
     other = make_warehouse(code="SHP-WH2")

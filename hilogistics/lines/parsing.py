@@ -167,11 +167,20 @@ class Column:
 
 
 # The columns of a receipt's pasted rows, in the order they are read when there is no header.
+# Aliases also read headings in the interface's former words, which the glossary
+# (hilogistics/translations/GLOSSARY.md) replaced: older French templates say "Code du lot",
+# and staff used to read 유효기간 for the expiry date.
 RECEIPT_COLUMNS = (
     Column("code", _l("Item code"), ("code", "item", "item_code", "article", "코드")),
     Column("quantity", _l("Quantity"), ("qty", "units", "qté")),
-    Column("lot", _l("Lot code"), ("lot", "lot_code", "batch", "batch number", "로트")),
-    Column("expiry", _l("Expiry date"), ("expiry", "expires", "exp", "expires_on", "expiration")),
+    Column(
+        "lot", _l("Lot code"), ("lot", "lot_code", "batch", "batch number", "로트", "code du lot")
+    ),
+    Column(
+        "expiry",
+        _l("Expiry date"),
+        ("expiry", "expires", "exp", "expires_on", "expiration", "유효기간"),
+    ),
     Column("serials", _l("Serial numbers"), ("serials", "serial", "serial number")),
 )
 # Columns a packing-list file may add; they are not part of a pasted row's fixed order.

@@ -109,7 +109,7 @@ NAMES = {
     ),
     LocationKind.CAMP: (
         "Rehabilitation camp {n}, {province}",
-        "{province_ko} 이동회복치료반 {n}호",
+        "{province_ko} 이동재활야영소 {n}호",
         "Camp de réadaptation {n}, {province_fr}",
     ),
     LocationKind.SCHOOL: (

@@ -66,7 +66,7 @@ def _confirm(
         form.form_errors.append(
             _(
                 "This shipment is %(status)s: it can no longer be changed this way.",
-                status=STATUS_LABELS[shipment.status],
+                status=STATUS_LABELS.of(shipment),
             )
         )
     elif form.validate_on_submit():

@@ -23,9 +23,13 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from tests import factories
 from tests.pg import Cluster
-from tests.speedups import reuse_url_builders
+from tests.speedups import (
+    reuse_compiled_templates,
+    reuse_url_builders,
+)
 
 reuse_url_builders()
+reuse_compiled_templates()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

@@ -26,10 +26,12 @@ from tests.pg import Cluster
 from tests.speedups import (
     reuse_compiled_templates,
     reuse_url_builders,
+    share_compiled_statements,
 )
 
 reuse_url_builders()
 reuse_compiled_templates()
+share_compiled_statements()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

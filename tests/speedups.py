@@ -8,17 +8,27 @@ the rule's parsed parts, so it is kept and reused here.
 Each app also has its own Jinja environment, which compiled every template it rendered again
 (a fifth of a page test's time): the compiled code is kept per process here too, through
 Jinja's own bytecode cache, keyed by the template's source and the environment's settings.
-Nothing else about an app is shared.
+
+And each app has its own SQLAlchemy engine, whose statement cache starts empty: every test
+compiled every statement again (among them the ledger audit after each test). SQLAlchemy keys
+that cache by the dialect object; here engines whose dialects are configured alike (same class,
+same server version and settings) look their statements up in one cache per process. Each
+engine keeps its own dialect, pool, connections and events. Nothing else about an app is shared.
 """
 
 import hashlib
 from collections.abc import Callable
-from types import CodeType
+from functools import partial
+from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
 from typing import Any
 
+import flask_sqlalchemy
 from flask import Flask
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Mapper
+from sqlalchemy.util import LRUCache
 from werkzeug.routing.rules import Rule
 
 _builders: dict[tuple[Any, ...], Callable[..., tuple[str, str]]] = {}
@@ -123,3 +133,67 @@ def reuse_compiled_templates() -> None:
     if isinstance(Flask.jinja_options.get("bytecode_cache"), _SharedTemplateCode):
         return
     Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _SharedTemplateCode()}
+
+
+# Statements compiled by any engine of the process, under the fingerprint of their dialect.
+_statements: LRUCache = LRUCache(5000)
+
+
+def _dialect_fingerprint(dialect: Dialect) -> tuple[Any, ...]:
+    """The dialect's class and its settings (server version, paramstyle, serializers, ...).
+
+    Two dialects with equal fingerprints compile a statement alike. The other objects on a
+    dialect (its DBAPI module, identifier preparer, type compiler) follow from the class and
+    these settings; a function set on it (a JSON serializer) counts by identity.
+    """
+    settings = []
+    for name, value in sorted(vars(dialect).items()):
+        if isinstance(value, str | int | float | bool | type(None) | tuple):
+            settings.append((name, value))
+        elif isinstance(value, FunctionType | MethodType | BuiltinFunctionType | partial):
+            settings.append((name, id(value)))
+    return (type(dialect), tuple(settings))
+
+
+class _SharedStatementCache:
+    """An engine's compiled cache that stores into the process-wide one by fingerprint.
+
+    The fingerprint is taken at every look-up, not once: a dialect's settings change when it
+    first connects (server version and what follows from it).
+    """
+
+    def _key(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (_dialect_fingerprint(key[0]), *key[1:])
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:  # noqa: D102
+        return _statements.get(self._key(key), default)
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        _statements[self._key(key)] = value
+
+    def __len__(self) -> int:
+        return len(_statements)
+
+    def clear(self) -> None:  # noqa: D102
+        _statements.clear()
+
+
+def share_compiled_statements() -> None:
+    """Make every Flask-SQLAlchemy engine use the process-wide statement cache (idempotent)."""
+    original = flask_sqlalchemy.SQLAlchemy._make_engine
+    if getattr(original, "_shared", False):
+        return
+
+    def _make_engine(
+        self: Any, bind_key: str | None, options: dict[str, Any], app: Flask
+    ) -> Engine:
+        engine = original(self, bind_key, options, app)
+        if engine._compiled_cache is not None:  # query_cache_size=0 keeps caching off
+            engine._compiled_cache = _SharedStatementCache()  # type: ignore[assignment]
+        return engine
+
+    _make_engine._shared = True  # type: ignore[attr-defined]
+    flask_sqlalchemy.SQLAlchemy._make_engine = _make_engine  # type: ignore[method-assign]
+    # The ORM's flushes (INSERT, UPDATE, DELETE) use a cache of the mapper's, keyed alike.
+    mapper_cache = _SharedStatementCache()
+    Mapper._compiled_cache = property(lambda _mapper: mapper_cache)  # type: ignore[assignment]

@@ -25,6 +25,7 @@ from tests import factories
 from tests.pg import Cluster
 from tests.speedups import (
     reuse_compiled_templates,
+    reuse_static_version,
     reuse_url_builders,
     share_compiled_statements,
 )
@@ -32,6 +33,7 @@ from tests.speedups import (
 reuse_url_builders()
 reuse_compiled_templates()
 share_compiled_statements()
+reuse_static_version()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

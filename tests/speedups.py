@@ -197,3 +197,36 @@ def share_compiled_statements() -> None:
     # The ORM's flushes (INSERT, UPDATE, DELETE) use a cache of the mapper's, keyed alike.
     mapper_cache = _SharedStatementCache()
     Mapper._compiled_cache = property(lambda _mapper: mapper_cache)  # type: ignore[assignment]
+
+
+# The static folder's version, by the name, size and modification time of each of its files.
+_static_versions: dict[tuple[Any, ...], str] = {}
+
+
+def reuse_static_version() -> None:
+    """Hash the static folder (9 MB of fonts) again only when one of its files changed.
+
+    ``create_app`` names its static URL after a digest of every static file's content, read
+    afresh for each app: a fortieth of a second per test. ``static_version`` itself (which
+    tests/test_web_assets.py checks on folders of its own) is left as it is.
+    """
+    import hilogistics
+    from hilogistics import web_assets
+
+    if getattr(hilogistics.static_url_path, "_reused", False):
+        return
+
+    def static_url_path() -> str:
+        folder = web_assets.STATIC_FOLDER
+        key = tuple(
+            (path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns)
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and (stat := path.stat())
+        )
+        if key not in _static_versions:
+            _static_versions.clear()
+            _static_versions[key] = web_assets.static_url_path()
+        return _static_versions[key]
+
+    static_url_path._reused = True  # type: ignore[attr-defined]
+    hilogistics.static_url_path = static_url_path  # type: ignore[attr-defined]

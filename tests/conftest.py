@@ -25,6 +25,7 @@ from tests import factories
 from tests.pg import Cluster
 from tests.speedups import (
     reuse_compiled_templates,
+    reuse_font_subsets,
     reuse_static_version,
     reuse_url_builders,
     share_compiled_statements,
@@ -34,6 +35,7 @@ reuse_url_builders()
 reuse_compiled_templates()
 share_compiled_statements()
 reuse_static_version()
+reuse_font_subsets()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

@@ -19,6 +19,8 @@ engine keeps its own dialect, pool, connections and events. Nothing else about a
 import hashlib
 from collections.abc import Callable
 from functools import partial
+from io import BytesIO
+from pathlib import Path
 from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
 from typing import Any
 
@@ -230,3 +232,68 @@ def reuse_static_version() -> None:
 
     static_url_path._reused = True  # type: ignore[attr-defined]
     hilogistics.static_url_path = static_url_path  # type: ignore[attr-defined]
+
+
+# Font subsets fpdf2 made, by font file, glyph names and subsetting options: the subset font.
+_font_subsets: dict[tuple[Any, ...], bytes] = {}
+
+
+def reuse_font_subsets() -> None:
+    """Make fpdf2 subset a font for a set of glyphs once per process (idempotent).
+
+    Every PDF has fontTools cut the two embedded fonts down to the glyphs it uses: about half
+    a second per document, most of the time of the tests that print (test_fuzz fetches 300
+    documents per database). The cut is a pure function of the font file, the glyph names
+    and the options, so its result is kept and loaded again for a document that uses the same
+    glyphs; a new set of glyphs is still cut by fontTools. Only fpdf2's own use is affected
+    (its ``fpdf.output.ftsubset``), not fontTools for anything else.
+    """
+    import types
+
+    import fpdf.output
+    from fontTools import subset as ftsubset
+    from fontTools.ttLib import TTFont
+
+    if getattr(fpdf.output.ftsubset, "_reused", False):
+        return
+
+    class Subsetter(ftsubset.Subsetter):
+        """fontTools' subsetter, answering from the kept subsets where it can."""
+
+        def populate(self, *args: Any, **kwargs: Any) -> None:
+            self._asked = repr((args, sorted((k, sorted(v)) for k, v in kwargs.items())))
+            super().populate(*args, **kwargs)
+
+        def subset(self, font: TTFont) -> None:
+            name = getattr(font.reader, "file", None) and font.reader.file.name
+            if not isinstance(name, str):
+                super().subset(font)
+                return
+            stat = Path(name).stat()
+            key = (
+                name,
+                stat.st_size,
+                stat.st_mtime_ns,
+                font.recalcBBoxes,
+                font.recalcTimestamp,
+                self._asked,
+                repr(sorted(vars(self.options).items())),
+            )
+            kept = _font_subsets.get(key)
+            if kept is None:
+                super().subset(font)
+                output = BytesIO()
+                font.save(output)
+                _font_subsets[key] = output.getvalue()
+                return
+            recalc = {"recalcBBoxes": font.recalcBBoxes, "recalcTimestamp": font.recalcTimestamp}
+            font.close()  # the original file, which the kept subset replaces
+            cut = TTFont(BytesIO(kept), lazy=font.lazy, **recalc)
+            font.__dict__.clear()
+            font.__dict__.update(cut.__dict__)
+
+    shim = types.ModuleType(ftsubset.__name__)
+    shim.__dict__.update(ftsubset.__dict__)
+    shim.Subsetter = Subsetter  # type: ignore[attr-defined]
+    shim._reused = True  # type: ignore[attr-defined]
+    fpdf.output.ftsubset = shim  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from hilogistics.db import db
 from tests import factories
 from tests.pg import Cluster
 from tests.speedups import (
+    cheaper_unknown_user_check,
     reuse_compiled_templates,
     reuse_font_subsets,
     reuse_static_version,
@@ -36,6 +37,7 @@ reuse_compiled_templates()
 share_compiled_statements()
 reuse_static_version()
 reuse_font_subsets()
+cheaper_unknown_user_check()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

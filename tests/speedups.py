@@ -297,3 +297,31 @@ def reuse_font_subsets() -> None:
     shim.Subsetter = Subsetter  # type: ignore[attr-defined]
     shim._reused = True  # type: ignore[attr-defined]
     fpdf.output.ftsubset = shim  # type: ignore[attr-defined]
+
+
+def cheaper_unknown_user_check() -> None:
+    """Check an unknown username's password against a test-strength hash (idempotent).
+
+    The app checks the password of an unknown username against a dummy scrypt hash, so that
+    it costs what a wrong password costs. Test users carry a cheaper scrypt hash
+    (tests/factories.py), and so does the dummy here: the two still cost the same, at ~3 ms
+    instead of ~100 per sign-in (the throttle tests sign in wrongly dozens of times). The
+    production dummy stays reachable as ``_dummy_hash.production`` for tests/test_speedups.py.
+    """
+    from functools import cache
+
+    from werkzeug.security import generate_password_hash
+
+    from hilogistics.auth import services
+    from tests.factories import TEST_HASH_METHOD
+
+    if hasattr(services._dummy_hash, "production"):
+        return
+    production = services._dummy_hash
+
+    @cache
+    def _dummy_hash() -> str:
+        return generate_password_hash("not a real password", method=TEST_HASH_METHOD)
+
+    _dummy_hash.production = production  # type: ignore[attr-defined]
+    services._dummy_hash = _dummy_hash

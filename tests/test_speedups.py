@@ -10,6 +10,7 @@ from flask import Flask
 from fontTools import subset as ftsubset
 
 from hilogistics import create_app
+from hilogistics.auth.models import Role
 from hilogistics.db import db
 from hilogistics.documents.layout import Column, Document, render
 from tests.conftest import base_config
@@ -59,3 +60,18 @@ def test_kept_font_subsets_give_the_same_pdf_as_fonttools(
     cuts.clear()
     render(documents[0])
     assert cuts == []  # answered from the kept subsets, without fontTools
+
+
+def test_the_app_itself_still_hashes_passwords_at_full_strength(bare_app: Flask) -> None:
+    from hilogistics.auth import services
+    from hilogistics.auth.models import User
+    from tests.factories import TEST_HASH_METHOD
+
+    user = User(username="full", display_name="Full", role=Role.VIEWER)
+    user.set_password("a long enough secret")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password("a long enough secret")
+    # The dummy an unknown username is checked against: production's, and the tests' cheaper
+    # one, which has the same cost as the test users' hashes.
+    assert services._dummy_hash.production().startswith("scrypt:32768:8:1$")
+    assert services._dummy_hash().startswith(f"{TEST_HASH_METHOD}$")

@@ -23,9 +23,21 @@ from hilogistics.auth.models import Role, User
 from hilogistics.db import db
 from tests import factories
 from tests.pg import Cluster
-from tests.speedups import reuse_url_builders
+from tests.speedups import (
+    cheaper_unknown_user_check,
+    reuse_compiled_templates,
+    reuse_font_subsets,
+    reuse_static_version,
+    reuse_url_builders,
+    share_compiled_statements,
+)
 
 reuse_url_builders()
+reuse_compiled_templates()
+share_compiled_statements()
+reuse_static_version()
+reuse_font_subsets()
+cheaper_unknown_user_check()
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-" * 4

@@ -141,7 +141,7 @@ def test_a_technician_sees_only_their_place_on_the_page_exports_and_pdf(app: Fla
     assert pdf.mimetype == "application/pdf"
     text = "\n".join(pdf_pages(pdf.data))
     assert item.code in text and item.name_ko in text and other_item.code not in text
-    assert "월별 분배총화: 물자" in text and "Monthly distribution summary: items" in text
+    assert "월별 분배총화: 물품" in text and "Monthly distribution summary: items" in text
     assert "봉사받은 사람" in text and "녀자어린이" in text
 
 

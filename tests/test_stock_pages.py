@@ -650,6 +650,26 @@ def test_a_page_read_with_its_count_is_the_page_read_after_counting(app: Flask) 
     assert read(1) == (6, [("P-1", 2), ("P-2", 3), ("P-3", 4)])
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_page_walks_the_catalogue_only_for_a_place_holding_much_of_it(dialect: str) -> None:
+    """The side a page is read from, on either engine: a place holding a few items reads its
+    own rows (walking 5 000 items in code order to find 10 would read the whole catalogue); a
+    place holding most of the catalogue reads its first page from the items; any other sort
+    than by code reads the place's rows."""
+    from hilogistics.stock.queries import on_hand
+
+    by_code = on_hand._OnHandShape.of(on_hand.OnHandFilters(), "en", with_expiry=False)
+    by_name = on_hand._OnHandShape.of(on_hand.OnHandFilters(sort="name"), "en", with_expiry=False)
+
+    def reads_items(shape: object, total: int, end: int) -> bool:
+        return on_hand._reads_items(shape, total, 5000, end=end, dialect=dialect)
+
+    assert not reads_items(by_code, 10, 50)
+    assert not reads_items(by_code, 300, 500)  # a late page of a middling place
+    assert reads_items(by_code, 4000, 50)
+    assert not reads_items(by_name, 4000, 50)
+
+
 def test_below_minimum_includes_items_never_stocked_here_with_a_suggested_order(
     client: FlaskClient, staff: User
 ) -> None:

@@ -583,30 +583,10 @@ def _page_row_converter(filters: OnHandFilters, today: date, *, counted: bool) -
     """
     days = filters.expiring_days
 
-    def convert_counted(row: Any) -> OnHandRow:
-        (item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum) = row[
-            :10
-        ]
-        return OnHandRow(
-            item_id,
-            code,
-            name,
-            category_id,
-            unit,
-            int(on_hand or 0),
-            int(reserved or 0),
-            expiry,
-            minimum,
-            maximum,
-            today,
-            days,
-        )
-
-    if counted:
-        return convert_counted
-
     def convert(row: Any) -> OnHandRow:
-        item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = row
+        item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = (
+            row[:10] if counted else row
+        )
         return OnHandRow(
             item_id,
             code,

@@ -212,6 +212,25 @@ def _item_conditions(shape: _OnHandShape) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _earliest_expiry(item_id: Any) -> Any:
+    """The earliest expiry of ``item_id``'s lots in stock at the place (a scalar subquery).
+
+    Correlated to whatever gives ``item_id``: the place's item rows, the items, or a page.
+    """
+    return (
+        select(func.min(Lot.expires_on))
+        .select_from(Balance)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(
+            Balance.location_id == param(_PARAM_LOCATION),
+            Balance.item_id == item_id,
+            Balance.quantity > 0,
+        )
+        .correlate_except(Balance, Lot)
+        .scalar_subquery()
+    )
+
+
 def _location_totals(*, with_expiry: bool) -> Any:
     """Subquery (item_id, on_hand, reserved[, earliest_expiry]) of one place, from item rows.
 
@@ -234,18 +253,7 @@ def _location_totals(*, with_expiry: bool) -> Any:
         ),
     )
     if with_expiry:
-        earliest = (
-            select(func.min(Lot.expires_on))
-            .select_from(Balance)
-            .join(Lot, Lot.id == Balance.lot_id)
-            .where(
-                Balance.location_id == location,
-                Balance.item_id == ItemBalance.item_id,
-                Balance.quantity > 0,
-            )
-            .correlate(ItemBalance)
-            .scalar_subquery()
-        )
+        earliest = _earliest_expiry(ItemBalance.item_id)
         stocked = stocked.add_columns(earliest.label("earliest_expiry"))
         never_stocked = never_stocked.add_columns(null().cast(Date))
     return union_all(stocked, never_stocked).subquery("totals")
@@ -346,17 +354,7 @@ def _on_hand_page_keyed(shape: _OnHandShape) -> Select[Any]:
         .offset(param(PARAM_OFFSET))
         .subquery("page")
     )
-    expiry = (
-        select(func.min(Lot.expires_on))
-        .select_from(Balance)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(
-            Balance.location_id == param(_PARAM_LOCATION),
-            Balance.item_id == page.c.item_id,
-            Balance.quantity > 0,
-        )
-        .scalar_subquery()
-    )
+    expiry = _earliest_expiry(page.c.item_id)
     return _in_row_order(
         select(
             page.c.item_id,
@@ -394,17 +392,7 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
     rows = limited.subquery("page")
     sort_column = {"name": rows.c.name, "quantity": rows.c.on_hand}.get(shape.sort, rows.c.code)
     ordered = sort_column.desc() if shape.descending else sort_column.asc()
-    expiry = (
-        select(func.min(Lot.expires_on))
-        .select_from(Balance)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(
-            Balance.location_id == param(_PARAM_LOCATION),
-            Balance.item_id == rows.c.item_id,
-            Balance.quantity > 0,
-        )
-        .scalar_subquery()
-    )
+    expiry = _earliest_expiry(rows.c.item_id)
     columns = [c for c in rows.c if c.key not in ("minimum", "maximum")]
     page = select(*columns, expiry.label("earliest_expiry"), rows.c.minimum, rows.c.maximum)
     return _in_row_order(page.order_by(ordered, rows.c.code, rows.c.item_id))
@@ -475,18 +463,7 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
     """
     location = param(_PARAM_LOCATION)
     level = aliased(ReorderLevel, name="level")
-    expiry = (
-        select(func.min(Lot.expires_on))
-        .select_from(Balance)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(
-            Balance.location_id == location,
-            Balance.item_id == Item.id,
-            Balance.quantity > 0,
-        )
-        .correlate(Item)
-        .scalar_subquery()
-    )
+    expiry = _earliest_expiry(Item.id)
     return _in_row_order(
         select(
             Item.id.label("item_id"),

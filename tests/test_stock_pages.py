@@ -562,7 +562,9 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
                 for r in pages[0] + pages[1]
             ]
             assert rows == everything, builder.__name__
-        counted, _catalogue = db.session.execute(on_hand._on_hand_count_select(shape), values).one()
+        counted, _catalogue, _snapshot = db.session.execute(
+            on_hand._on_hand_count_select(shape), values
+        ).one()
         assert counted == len(everything)
         # The page with its count in one statement, from either side: the same rows, and the
         # count and catalogue size after them on every row.
@@ -576,7 +578,7 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
                 for offset in (0, 4)
             ]
             assert [tuple(r[:10]) for r in pages[0] + pages[1]] == everything, by_items
-            assert {tuple(r[10:]) for r in pages[0] + pages[1]} == {(len(everything), catalogue)}
+            assert {tuple(r[10:12]) for r in pages[0] + pages[1]} == {(len(everything), catalogue)}
 
     # Sorted by name or quantity, the place's rows read from its balances (the items looked up
     # by key) are the full query's, in its order, page by page.
@@ -610,7 +612,9 @@ def test_the_on_hand_page_reads_the_same_rows_from_the_items_or_from_the_balance
         everything = db.session.execute(on_hand.on_hand_query(warehouse.id, filters)).all()
         shape = on_hand._OnHandShape.of(filters, "en", with_expiry=False)
         values = on_hand._OnHandShape.values(warehouse.id, filters)
-        counted, _catalogue = db.session.execute(on_hand._on_hand_count_select(shape), values).one()
+        counted, _catalogue, _snapshot = db.session.execute(
+            on_hand._on_hand_count_select(shape), values
+        ).one()
         assert counted == len(everything), filters
     flagged = on_hand.on_hand_query(warehouse.id, on_hand.OnHandFilters(only_flagged=True))
     codes = [row.code for row in db.session.execute(flagged)]
@@ -638,16 +642,59 @@ def test_a_page_read_with_its_count_is_the_page_read_after_counting(app: Flask) 
     sizes = app.extensions["hilogistics.on_hand_sizes"]
     (key,) = [key for key in sizes if key[0] == warehouse.id]
     for stale in ((7, 1), (1, 10**6), (10**6, 1), (0, 0)):  # each side chosen, then the other
-        sizes[key] = stale
+        sizes[key] = on_hand._Seen(*stale)
         assert read(1) == first
-        assert sizes[key][0] == 7
-        sizes[key] = stale
+        assert sizes[key].total == 7
+        sizes[key] = on_hand._Seen(*stale)
         assert read(3) == (7, [("P-6", 7)])
-        sizes[key] = stale
+        sizes[key] = on_hand._Seen(*stale)
         assert read(4) == (7, [])  # past the end: no row to carry the count
     adjust(warehouse, items[0], lots[0], 1)  # P-0 emptied: the remembered size is stale
     db.session.commit()
     assert read(1) == (6, [("P-1", 2), ("P-2", 3), ("P-3", 4)])
+
+
+def test_a_count_is_taken_again_only_when_the_data_may_have_changed(
+    app: Flask, backend: str, count_queries: Callable[[], list[str]]
+) -> None:
+    """PostgreSQL keeps a place's count while the snapshot stays the same (nothing committed
+    since): the page is then one statement without the count. A commit moves the snapshot, and
+    the count is taken again; a transaction's own writes, which the snapshot does not show, are
+    counted. SQLite counts in the page's statement every time."""
+    from hilogistics.stock.queries import on_hand
+
+    warehouse = make_warehouse()
+    items = [make_item(code=f"Q-{n}") for n in range(5)]
+    lots = [stock_at(warehouse, item, n + 1) for n, item in enumerate(items)]
+    db.session.commit()
+    filters = on_hand.OnHandFilters()
+
+    def read() -> tuple[int, list[str]]:
+        result = on_hand.on_hand_page(warehouse.id, filters, locale="en", page=1, per_page=3)
+        return result.total, [row.code for row in result.items]
+
+    assert read() == (5, ["Q-0", "Q-1", "Q-2"])
+    sizes = app.extensions["hilogistics.on_hand_sizes"]
+    (key,) = [key for key in sizes if key[0] == warehouse.id]
+    assert (sizes[key].snapshot is not None) == (backend == "postgresql")
+    statements = count_queries()
+    statements.clear()
+    assert read() == (5, ["Q-0", "Q-1", "Q-2"])
+    (page,) = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert ("count(" in page.lower()) == (backend == "sqlite")
+    # Proof that the kept count is what PostgreSQL shows: a wrong one, at the same snapshot.
+    sizes[key] = sizes[key]._replace(total=99)
+    assert read()[0] == (99 if backend == "postgresql" else 5)
+    # A commit moves the snapshot: counted again.
+    sizes[key] = sizes[key]._replace(total=99)
+    adjust(warehouse, items[0], lots[0], 1)
+    db.session.commit()
+    assert read() == (4, ["Q-1", "Q-2", "Q-3"])
+    # The transaction's own write, not committed: counted again too.
+    adjust(warehouse, items[1], lots[1], 2)
+    assert read() == (3, ["Q-2", "Q-3", "Q-4"])
+    db.session.rollback()
+    assert read() == (4, ["Q-1", "Q-2", "Q-3"])
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

@@ -4,7 +4,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
@@ -24,11 +24,13 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
 
 from hilogistics.catalogue.models import Category, Item, Unit
 from hilogistics.dates import business_today
-from hilogistics.db import contains_pattern, db, localised_name, matches_text
+from hilogistics.db import contains_pattern, db, localised_name, matches_text, written
 from hilogistics.stock.models import Balance, ItemBalance, Lot, ReorderLevel
 from hilogistics.stock.queries._common import (
     MAX_PER_PAGE,
@@ -403,6 +405,27 @@ def _on_hand_page_select(shape: _OnHandShape) -> Select[Any]:
 _CATALOGUE_SIZE = select(func.max(Item.id)).scalar_subquery()
 
 
+class _DataSnapshot(FunctionElement):
+    """The snapshot a statement reads (PostgreSQL: ``pg_current_snapshot()`` as text; else NULL).
+
+    Two statements that report the same snapshot saw the same committed transactions, so the
+    same data: ``on_hand_page`` keeps a place's count until the snapshot changes.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_DataSnapshot, "postgresql")
+def _data_snapshot_postgresql(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "pg_current_snapshot()::text"
+
+
+@compiles(_DataSnapshot)
+def _data_snapshot_other(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "NULL"
+
+
 @lru_cache(maxsize=256)
 def _on_hand_count_of(shape: _OnHandShape) -> Select[tuple[int]]:
     """The number of rows of ``_on_hand_select(shape)``, counted cheaply.
@@ -444,9 +467,9 @@ def _on_hand_count_of(shape: _OnHandShape) -> Select[tuple[int]]:
 
 
 @lru_cache(maxsize=256)
-def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int]]:
-    """``_on_hand_count_of(shape)`` and the catalogue size (the highest item id)."""
-    return _on_hand_count_of(shape).add_columns(_CATALOGUE_SIZE)
+def _on_hand_count_select(shape: _OnHandShape) -> Select[tuple[int, int, str | None]]:
+    """``_on_hand_count_of(shape)``, the catalogue size (the highest item id), the snapshot."""
+    return _on_hand_count_of(shape).add_columns(_CATALOGUE_SIZE, _DataSnapshot())
 
 
 @lru_cache(maxsize=256)
@@ -495,17 +518,28 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
 
 @lru_cache(maxsize=256)
 def _on_hand_page_counted(shape: _OnHandShape, by_items: bool) -> Select[Any]:
-    """The page statement ``on_hand_page`` chose, with the count and catalogue size at the end.
+    """The page statement ``on_hand_page`` chose, then its count, catalogue size and snapshot.
 
     One statement and one round trip instead of two.
-    Both are uncorrelated scalar subqueries, which SQLite and PostgreSQL (an InitPlan) each
-    evaluate once per statement, not once per row.
+    Count and size are uncorrelated scalar subqueries, which SQLite and PostgreSQL (an
+    InitPlan) each evaluate once per statement, not once per row.
     """
     page = _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
     return page.add_columns(
         _on_hand_count_of(shape).scalar_subquery().label("total"),
         _CATALOGUE_SIZE.label("catalogue"),
+        _DataSnapshot().label("snapshot"),
     )
+
+
+@lru_cache(maxsize=256)
+def _on_hand_page_at(shape: _OnHandShape, by_items: bool) -> Select[Any]:
+    """The page statement ``on_hand_page`` chose, then its catalogue size and snapshot: no count.
+
+    For a place whose count was taken at the snapshot this statement reports (PostgreSQL).
+    """
+    page = _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
+    return page.add_columns(_CATALOGUE_SIZE.label("catalogue"), _DataSnapshot().label("snapshot"))
 
 
 def on_hand_query(
@@ -556,7 +590,7 @@ def _in_row_order(stmt: Select[Any]) -> Select[Any]:
 def _page_row_converter(filters: OnHandFilters, today: date, *, counted: bool) -> Callable:
     """``on_hand_row_converter`` for the page statements' rows (``_in_row_order``), by position.
 
-    ``counted``: the rows end with the count and catalogue size (``_on_hand_page_counted``).
+    ``counted``: the rows end with more columns (count, catalogue size, snapshot).
     """
     days = filters.expiring_days
 
@@ -606,15 +640,23 @@ def on_hand_row_converter(filters: OnHandFilters, today: date | None = None) -> 
     return convert
 
 
-# The last (count, catalogue size) seen per place and filters, per app in this process: the
-# next request for them reads its page and count in one statement, choosing the side to read
-# from these. Both sides give the same rows, so a stale size can only cost time, never change
-# the page. Bounded: emptied when it holds more than this many.
+# The last count, catalogue size and snapshot seen per place and filters, per app in this
+# process. The next request for them reads its page and count in one statement, choosing the
+# side to read from these: both sides give the same rows, so a stale size can only cost time,
+# never change the page. On PostgreSQL, while the snapshot is the same (nothing was committed
+# since), the count itself still holds, and the page is read without it. Bounded: emptied when
+# it holds more than this many.
 _SEEN_SIZES = "hilogistics.on_hand_sizes"
 _SEEN_SIZES_LIMIT = 4096
 
 
-def _seen_sizes() -> dict[Hashable, tuple[int, int]]:
+class _Seen(NamedTuple):
+    total: int
+    catalogue: int
+    snapshot: str | None = None
+
+
+def _seen_sizes() -> dict[Hashable, _Seen]:
     return current_app.extensions.setdefault(_SEEN_SIZES, {})
 
 
@@ -671,7 +713,10 @@ def on_hand_page(
 
     The first request for a place and filters in this process counts first (two statements)
     to choose; later ones choose from the size seen last and read the page and its count in
-    one statement (``_on_hand_page_counted``).
+    one statement (``_on_hand_page_counted``). On PostgreSQL a count taken at the snapshot the
+    page is read at is not taken again (``_on_hand_page_at``): a busy page read between writes
+    costs its rows only. Where the snapshot moved, the count is taken again (and when a commit
+    lands between the page and that count, the page is read again with its count).
     """
     shape = _OnHandShape.of(filters, locale, with_expiry=False)
     values = _OnHandShape.values(location_id, filters, today)
@@ -681,30 +726,45 @@ def on_hand_page(
     end = page * per_page
     # Plain selects of columns: run on the session's connection, without the ORM's work.
     connection = db.session.connection()
+    dialect = connection.dialect.name
     sizes = _seen_sizes()
     size_key = _size_key(location_id, shape, values)
     seen = sizes.get(size_key)
+    limits = {**values, PARAM_LIMIT: per_page, PARAM_OFFSET: end - per_page}
+
+    def page_of(rows: Sequence[Any], total: int) -> RowPage:
+        return RowPage(
+            None,
+            page=page,
+            per_page=per_page,
+            convert=_page_row_converter(filters, today, counted=True),
+            total=total,
+            rows=rows,
+        )
+
     if seen is not None:
-        by_items = _reads_items(shape, *seen, end=end, dialect=connection.dialect.name)
-        rows = connection.execute(
-            _on_hand_page_counted(shape, by_items),
-            {**values, PARAM_LIMIT: per_page, PARAM_OFFSET: end - per_page},
-        ).all()
+        by_items = _reads_items(shape, seen.total, seen.catalogue, end=end, dialect=dialect)
+        # Own uncommitted writes are not in the snapshot's text: such a transaction counts.
+        if seen.snapshot is not None and not written(connection):
+            rows = connection.execute(_on_hand_page_at(shape, by_items), limits).all()
+            if rows and rows[0][-1] == seen.snapshot:
+                return page_of(rows, seen.total)
+            if rows:
+                total, catalogue, snapshot = connection.execute(
+                    _on_hand_count_select(shape), values
+                ).one()
+                _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0), snapshot)
+                if snapshot == rows[0][-1]:
+                    return page_of(rows, int(total or 0))
+        rows = connection.execute(_on_hand_page_counted(shape, by_items), limits).all()
         if rows:  # else past the end, or nothing here: count on its own below
-            total, catalogue = rows[0][-2], rows[0][-1]
-            _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0))
-            return RowPage(
-                None,
-                page=page,
-                per_page=per_page,
-                convert=_page_row_converter(filters, today, counted=True),
-                total=int(total or 0),
-                rows=rows,
-            )
-    total, catalogue = connection.execute(_on_hand_count_select(shape), values).one()
+            total, catalogue, snapshot = rows[0][-3:]
+            _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0), snapshot)
+            return page_of(rows, int(total or 0))
+    total, catalogue, snapshot = connection.execute(_on_hand_count_select(shape), values).one()
     total, catalogue = int(total or 0), int(catalogue or 0)
-    _remember_size(sizes, size_key, total, catalogue)
-    by_items = _reads_items(shape, total, catalogue, end=end, dialect=connection.dialect.name)
+    _remember_size(sizes, size_key, total, catalogue, snapshot)
+    by_items = _reads_items(shape, total, catalogue, end=end, dialect=dialect)
     return RowPage(
         None,
         page=page,
@@ -718,8 +778,12 @@ def on_hand_page(
 
 
 def _remember_size(
-    sizes: dict[Hashable, tuple[int, int]], key: Hashable, total: int, catalogue: int
+    sizes: dict[Hashable, _Seen],
+    key: Hashable,
+    total: int,
+    catalogue: int,
+    snapshot: str | None,
 ) -> None:
     if len(sizes) >= _SEEN_SIZES_LIMIT:
         sizes.clear()
-    sizes[key] = (total, catalogue)
+    sizes[key] = _Seen(total, catalogue, snapshot)

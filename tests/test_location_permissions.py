@@ -2,12 +2,14 @@
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from hilogistics.actors import SYSTEM
 from hilogistics.auth.models import Role
 from hilogistics.errors import NotFoundError, PermissionDeniedError
 from hilogistics.locations.permissions import can_act_at, require_act_at
 from hilogistics.locations.queries import visible_location, visible_place_heading
+from tests.conftest import sign_in
 from tests.factories import make_location, make_province, make_user, make_warehouse, virtual
 
 
@@ -100,3 +102,19 @@ def test_a_place_heading_is_found_exactly_where_the_place_is(app: Flask, role: R
             province.name_ko if province else None,
             province.name_fr if province else None,
         )
+
+
+def test_a_kept_place_heading_still_answers_each_reader_by_their_role(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The stock page keeps a place's heading between requests (readcache); who may see the
+    place is still decided per request: a technician of another centre gets a 404 for a place
+    a logistician just opened, and its own technician the page."""
+    centre = make_location()
+    logistician = make_user(Role.LOGISTICS)
+    own, other = make_user(Role.TECHNICIAN, location=centre), make_user(Role.TECHNICIAN)
+    url = f"/stock/locations/{centre.id}"
+    for reader, status in ((logistician, 200), (other, 404), (own, 200), (other, 404)):
+        sign_in(client, reader)
+        assert client.get(url).status_code == status, reader.username
+    assert ("place heading", centre.id) in app.extensions["hilogistics.readcache"].entries

@@ -5,6 +5,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from hilogistics import readcache
 from hilogistics.auth.models import Role, User
 from hilogistics.db import db, matches_text
 from hilogistics.errors import NotFoundError
@@ -76,12 +77,20 @@ _PLACE_HEADING = (
 def visible_place_heading(user: User, location_id: int) -> PlaceHeading:
     """The place's heading, or NotFoundError when it does not exist or ``user`` may not see it.
 
-    The same answer as ``visible_location`` for the same place and user.
+    The same answer as ``visible_location`` for the same place and user. Names and kind are
+    reference data, kept between requests like a filter's choices (``readcache``: a change
+    made in another worker shows at most its TTL late); who may see the place is decided on
+    every request.
     """
-    row = db.session.connection().execute(_PLACE_HEADING, {"location_id": location_id}).first()
-    if row is None or (user.role is Role.TECHNICIAN and row[0] != user.location_id):
+    heading = readcache.kept(("place heading", location_id), lambda: _place_heading(location_id))
+    if heading is None or (user.role is Role.TECHNICIAN and heading.id != user.location_id):
         raise NotFoundError("no such location")
-    return PlaceHeading(*row)
+    return heading
+
+
+def _place_heading(location_id: int) -> PlaceHeading | None:
+    row = db.session.connection().execute(_PLACE_HEADING, {"location_id": location_id}).first()
+    return None if row is None else PlaceHeading(*row)
 
 
 def visible_location(user: User, location_id: int) -> Location:

@@ -65,6 +65,9 @@ PER_PAGE = 50
 # Pages kept per process for a request with the very same inputs (hilogistics/pagememo.py);
 # about 45 KB each. 0: none.
 PAGE_MEMO_ENTRIES = 64
+# Requests a process serves before it freezes what they built (hilogistics._freeze_after_warm_up,
+# outside tests and debug). 0: never.
+GC_FREEZE_AFTER_REQUESTS = 200
 # A counted line whose difference is above either threshold needs a recount by someone else:
 # more units than this, or more than this percentage of the system balance.
 COUNT_RECOUNT_QUANTITY = 10

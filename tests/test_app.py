@@ -1,7 +1,9 @@
 """The factory, configuration, database engine settings, security headers and error pages."""
 
+import gc
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,26 @@ def test_csrf_is_required_on_forms(app_factory) -> None:
     response = app.test_client().post("/login", data={"username": "a", "password": "b"})
     assert response.status_code == 400
     assert "form expired" in response.get_data(as_text=True)
+
+
+def test_a_process_freezes_what_its_first_requests_built_once(
+    app_factory: Callable[..., Flask],
+) -> None:
+    """Outside tests, the app freezes the garbage collector's view once at start and once after
+    its first GC_FREEZE_AFTER_REQUESTS requests (the caches they filled), never again."""
+    try:
+        served = app_factory(TESTING=False, GC_FREEZE_AFTER_REQUESTS=3).test_client()
+        at_start = gc.get_freeze_count()
+        assert at_start > 0
+        for _ in range(2):
+            assert served.get("/login").status_code == 200
+        # Frozen objects freed by reference counting leave the count; nothing joins it.
+        assert gc.get_freeze_count() <= at_start
+        served.get("/login")
+        after_warm_up = gc.get_freeze_count()
+        assert after_warm_up > at_start
+        for _ in range(3):
+            served.get("/login")
+        assert gc.get_freeze_count() <= after_warm_up
+    finally:
+        gc.unfreeze()

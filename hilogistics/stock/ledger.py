@@ -108,6 +108,11 @@ def _actor_id(actor: User | SystemActor | None) -> int | None:
     if actor is None:
         # A forgotten actor must never mean "the system": callers name SYSTEM explicitly.
         raise PermissionDeniedError(_("No one is signed in to record this."))
+    if isinstance(actor, User):
+        # A user expired by begin_write() keeps its identity: its id needs no SELECT.
+        identity = inspect(actor).identity
+        if identity is not None:
+            return identity[0]
     return actor.id
 
 

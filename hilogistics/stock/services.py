@@ -553,8 +553,10 @@ def adjust_stock(
     Out: location → loss/count; in: loss/count → location. Raises DomainError or
     InsufficientStockError.
     """
-    begin_write()
+    # The role before the write lock: the user as this request loaded it (and checked its
+    # access), not read again after begin_write() expired it on SQLite.
     require_stock_role(actor)
+    begin_write()
     asked = ledger.fingerprint_of(
         TransactionKind.ADJUSTMENT,
         {

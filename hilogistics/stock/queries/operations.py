@@ -15,12 +15,15 @@ def active_items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     # Also called to redisplay a refused form: a code with a control character matches no item,
     # and PostgreSQL would refuse the query outright.
     wanted = {code.upper() for code in codes if code and not has_control_characters(code)}
-    if not wanted:
+    # Codes are upper-case ASCII (ITEM_CODE_PATTERN): another code matches none. Compared in
+    # lower case, which the codes' unique index covers (upper() read every item).
+    lowered = {code.lower() for code in wanted if code.isascii()}
+    if not lowered:
         return {}
     found = db.session.scalars(
-        select(Item).where(func.upper(Item.code).in_(wanted), Item.is_active)
+        select(Item).where(func.lower(Item.code).in_(lowered), Item.is_active)
     )
-    return {item.code.upper(): item for item in found}
+    return {item.code.upper(): item for item in found if item.code.upper() in wanted}
 
 
 def active_grants() -> list[Grant]:
@@ -28,30 +31,35 @@ def active_grants() -> list[Grant]:
     return list(db.session.scalars(select(Grant).where(Grant.is_active).order_by(Grant.code)))
 
 
-def active_adjustment_reasons() -> list[AdjustmentReason]:
-    """Reasons an adjustment may give, in their list order."""
-    return list(
-        db.session.scalars(
-            select(AdjustmentReason)
-            .where(AdjustmentReason.is_active)
-            .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
-        )
+def active_adjustment_reasons(*, reason_id: int | None = None) -> list[AdjustmentReason]:
+    """Reasons an adjustment may give, in their list order; only ``reason_id``'s when given."""
+    query = (
+        select(AdjustmentReason)
+        .where(AdjustmentReason.is_active)
+        .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
     )
+    if reason_id is not None:
+        query = query.where(AdjustmentReason.id == reason_id)
+    return list(db.session.scalars(query))
 
 
-def lots_with_balance(item_id: int, location_id: int) -> list[tuple[Lot, int]]:
+def lots_with_balance(
+    item_id: int, location_id: int, *, lot_id: int | None = None
+) -> list[tuple[Lot, int]]:
     """The item's lots with the quantity of each at the place: lots on hand there first.
 
-    Then by earliest expiry (none last) and id.
+    Then by earliest expiry (none last) and id. Only ``lot_id`` (if it is the item's) when given.
     """
     on_hand = func.coalesce(Balance.quantity, 0)
-    rows = db.session.execute(
+    query = (
         select(Lot, on_hand)
         .outerjoin(Balance, and_(Balance.lot_id == Lot.id, Balance.location_id == location_id))
         .where(Lot.item_id == item_id)
         .order_by((on_hand > 0).desc(), Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
-    ).all()
-    return [(lot, int(quantity)) for lot, quantity in rows]
+    )
+    if lot_id is not None:
+        query = query.where(Lot.id == lot_id)
+    return [(lot, int(quantity)) for lot, quantity in db.session.execute(query).all()]
 
 
 def reversal_shortfalls(transaction: StockTransaction) -> dict[int, int]:

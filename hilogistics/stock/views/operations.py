@@ -441,6 +441,27 @@ def _target_formdata() -> MultiDict | None:
     return args if args else None
 
 
+def _adjustable_places(chosen: int | None, *, every: bool = False) -> Sequence[Location]:
+    """The places the user may adjust, for the place field: on a POST, only the ``chosen`` one.
+
+    A POST needs the list only to check the choice, and the same query narrowed to the chosen
+    place decides it alike (a technician: their own place only); every place, ORM rows with
+    their provinces, is read when the page is shown (a GET, or ``every``: a refused POST).
+    """
+    query = visible_locations_query(acting_user())
+    if request.method == "POST" and not every:
+        if not _is_id(chosen):
+            return []  # no place has this id: the field says so, as with the whole list
+        query = query.where(Location.id == chosen)
+    return db.session.scalars(query).all()
+
+
+def _place_choices(places: Sequence[Location], locale: str) -> list[SelectChoice]:
+    return [_placeholder(_("— choose a place —"))] + [
+        SelectChoice(str(place.id), place.display_name(locale)) for place in places
+    ]
+
+
 def _resolve_target(
     target: AdjustTargetForm, places: Sequence[Location]
 ) -> tuple[Location | None, Item | None]:
@@ -456,6 +477,26 @@ def _resolve_target(
     if item is None:
         target.item.errors.append(_("No active item has this code."))
     return location, item
+
+
+def _chosen_lot_and_reason(
+    form: AdjustForm, item_id: int, location_id: int
+) -> tuple[list[tuple[Lot, int]], list[AdjustmentReason]]:
+    """The posted lot (if the item's) and reason (if active): what the choices need to check.
+
+    An option's value names one lot or reason, so the choices narrowed to the chosen ones
+    accept exactly what the whole lists would.
+    """
+    lot_id = form.lot_id.data
+    lots = lots_with_balance(item_id, location_id, lot_id=lot_id) if _is_id(lot_id) else []
+    reason_id, _direction = parse_reason_choice(form.reason.data) or (None, None)
+    reasons = active_adjustment_reasons(reason_id=reason_id) if _is_id(reason_id) else []
+    return lots, reasons
+
+
+def _is_id(value: int | None) -> bool:
+    """Whether ``value`` can be a row's id (a database integer); else no row has it."""
+    return value is not None and 0 < value <= MAX_ID
 
 
 def _lot_choices(lots: Sequence[tuple[Lot, int]]) -> list[SelectChoice]:
@@ -503,10 +544,8 @@ def adjust() -> Response | str:
     """Correct one lot at one place, with a reason: first choose place and item, then the lot."""
     locale = current_locale()
     target = AdjustTargetForm(formdata=_target_formdata())
-    places = db.session.scalars(visible_locations_query(acting_user())).all()
-    target.location_id.choices = [_placeholder(_("— choose a place —"))] + [
-        SelectChoice(str(place.id), place.display_name(locale)) for place in places
-    ]
+    places = _adjustable_places(target.location_id.data)
+    target.location_id.choices = _place_choices(places, locale)
     location, item = _resolve_target(target, places)
     form = None
     # The rows read for the choices stay referenced until the service runs: the session holds
@@ -517,8 +556,12 @@ def adjust() -> Response | str:
     reasons: list[AdjustmentReason] = []
     if location is not None and item is not None:
         form = AdjustForm()
-        lots = lots_with_balance(item.id, location.id)
-        reasons = active_adjustment_reasons()
+        if request.method == "POST":
+            # As with the place: only the chosen lot and reason, which decide the choices alike.
+            lots, reasons = _chosen_lot_and_reason(form, item.id, location.id)
+        else:
+            lots = lots_with_balance(item.id, location.id)
+            reasons = active_adjustment_reasons()
         form.lot_id.choices = _lot_choices(lots)
         form.reason.choices = _reason_choices(reasons, locale)
         if request.method == "GET":
@@ -547,6 +590,12 @@ def adjust() -> Response | str:
                 return response
     elif request.method == "POST":
         target.form_errors.append(_("Choose the place and the item first."))
+    if request.method == "POST":
+        # The page comes back (the post was refused): now it offers every choice.
+        target.location_id.choices = _place_choices(_adjustable_places(None, every=True), locale)
+        if form is not None and location is not None and item is not None:
+            form.lot_id.choices = _lot_choices(lots_with_balance(item.id, location.id))
+            form.reason.choices = _reason_choices(active_adjustment_reasons(), locale)
     return render_template(
         "stock/adjust.html",
         target=target,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from hilogistics.actors import SystemActor
@@ -76,7 +76,9 @@ def _locations_with(location_id: int, virtual_code: str | None) -> dict[int | st
     if virtual_code is not None:
         wanted.append(Location.code == virtual_code)
     found: dict[int | str, Location] = {}
-    for location in db.session.scalars(select(Location).where(or_(*wanted))):
+    # Without the province (a join): the checks and the ledger read the columns only.
+    query = select(Location).where(or_(*wanted)).options(lazyload(Location.province))
+    for location in db.session.scalars(query):
         if location.id == location_id:
             found[location.id] = location
         if location.code == virtual_code and location.is_virtual:
@@ -599,7 +601,13 @@ def _loaded_lot(lot_id: int) -> Lot | None:
     lot = _loaded(Lot, lot_id)
     if lot is not None and _loaded(Item, lot.item_id) is not None:
         return lot
-    return db.session.scalar(select(Lot).where(Lot.id == lot_id).options(joinedload(Lot.item)))
+    # Their columns only: the checks and the ledger read no relationship of either (the item's
+    # category and unit, the lot's grant), which would cost four joins.
+    return db.session.scalar(
+        select(Lot)
+        .where(Lot.id == lot_id)
+        .options(joinedload(Lot.item).lazyload("*"), lazyload(Lot.grant))
+    )
 
 
 def _loaded(model: type[Lot] | type[Item], key: int) -> Lot | Item | None:

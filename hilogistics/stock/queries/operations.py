@@ -1,8 +1,9 @@
 """Reads of the stock operation forms: items by code, lots at a place, grants, reasons."""
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
@@ -50,16 +51,25 @@ def lots_with_balance(
 
     Then by earliest expiry (none last) and id. Only ``lot_id`` (if it is the item's) when given.
     """
+    params = {"item_id": item_id, "location_id": location_id, "lot_id": lot_id}
+    rows = db.session.execute(_lots_with_balance_query(lot_id is not None), params).all()
+    return [(lot, int(quantity)) for lot, quantity in rows]
+
+
+@lru_cache(maxsize=2)
+def _lots_with_balance_query(one_lot: bool) -> Select[tuple[Lot, int]]:
+    """``lots_with_balance``'s statement, with bound parameters: built once (every adjustment)."""
     on_hand = func.coalesce(Balance.quantity, 0)
+    location_id = bindparam("location_id", type_=Integer)
     query = (
         select(Lot, on_hand)
         .outerjoin(Balance, and_(Balance.lot_id == Lot.id, Balance.location_id == location_id))
-        .where(Lot.item_id == item_id)
+        .where(Lot.item_id == bindparam("item_id", type_=Integer))
         .order_by((on_hand > 0).desc(), Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
     )
-    if lot_id is not None:
-        query = query.where(Lot.id == lot_id)
-    return [(lot, int(quantity)) for lot, quantity in db.session.execute(query).all()]
+    if one_lot:
+        query = query.where(Lot.id == bindparam("lot_id", type_=Integer))
+    return query
 
 
 def reversal_shortfalls(transaction: StockTransaction) -> dict[int, int]:

@@ -431,14 +431,18 @@ def _id_arg(name: str) -> int | None:
     return bounded_int(request.args.get(name), high=MAX_ID)
 
 
-def _target_formdata() -> MultiDict | None:
-    """The query string for the first step; links may name the item by id instead of code."""
+def _target_formdata() -> tuple[MultiDict | None, Item | None]:
+    """The query string for the first step; links may name the item by id instead of code.
+
+    Also the item so named (read to learn its code), or None.
+    """
     args = MultiDict(request.args)
+    item = None
     if not args.get("item") and (item_id := _id_arg("item_id")) is not None:
         item = db.session.get(Item, item_id)
         if item is not None:
             args["item"] = item.code
-    return args if args else None
+    return (args if args else None), item
 
 
 def _adjustable_places(chosen: int | None, *, every: bool = False) -> Sequence[Location]:
@@ -463,17 +467,22 @@ def _place_choices(places: Sequence[Location], locale: str) -> list[SelectChoice
 
 
 def _resolve_target(
-    target: AdjustTargetForm, places: Sequence[Location]
+    target: AdjustTargetForm, places: Sequence[Location], named: Item | None
 ) -> tuple[Location | None, Item | None]:
     """The place and item the first step names, with messages on its fields when it cannot.
 
-    ``places``: the places the user may adjust, as the place field offers them.
+    ``places``: the places the user may adjust, as the place field offers them. ``named``: the
+    item the link named by id (``_target_formdata``).
     """
     asked = "location_id" in request.args and ("item" in request.args or "item_id" in request.args)
     if not asked or not target.validate():
         return None, None
     location = next((place for place in places if place.id == target.location_id.data), None)
-    item = active_items_by_code([target.item.data]).get(target.item.data.upper())
+    code = target.item.data.upper()
+    if named is not None and named.is_active and named.code.upper() == code:
+        item: Item | None = named  # what reading the active item by its code would find
+    else:
+        item = active_items_by_code([target.item.data]).get(code)
     if item is None:
         target.item.errors.append(_("No active item has this code."))
     return location, item
@@ -543,10 +552,11 @@ def _reason_choices(reasons: Sequence[AdjustmentReason], locale: str) -> list[Se
 def adjust() -> Response | str:
     """Correct one lot at one place, with a reason: first choose place and item, then the lot."""
     locale = current_locale()
-    target = AdjustTargetForm(formdata=_target_formdata())
+    formdata, named = _target_formdata()
+    target = AdjustTargetForm(formdata=formdata)
     places = _adjustable_places(target.location_id.data)
     target.location_id.choices = _place_choices(places, locale)
-    location, item = _resolve_target(target, places)
+    location, item = _resolve_target(target, places, named)
     form = None
     # The rows read for the choices stay referenced until the service runs: the session holds
     # loaded rows only while something does, and the service then finds the reason and the lot

@@ -461,6 +461,7 @@ def _adjustable_places(chosen: int | None, *, every: bool = False) -> Sequence[L
 
 
 def _place_choices(places: Sequence[Location], locale: str) -> list[SelectChoice]:
+    """The place field's options: a placeholder, then ``places`` in the reader's language."""
     return [_placeholder(_("— choose a place —"))] + [
         SelectChoice(str(place.id), place.display_name(locale)) for place in places
     ]

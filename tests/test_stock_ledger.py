@@ -318,6 +318,9 @@ def test_a_reason_must_fit_the_direction_and_a_note_is_required(app: Flask) -> N
             direction=AdjustmentDirection.OUT, reason_id=reason("stolen").id, note=" ", **common
         )
     assert no_note.value.field == "note"
+    with pytest.raises(DomainError, match="Choose a reason from the list") as unknown:
+        adjust_stock(direction=AdjustmentDirection.OUT, reason_id=99_999, note="x", **common)
+    assert unknown.value.field == "reason_id"
     db.session.rollback()
 
 

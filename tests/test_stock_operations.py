@@ -785,6 +785,48 @@ def test_taking_more_than_on_hand_shows_the_shortage_and_writes_nothing(
     assert on_hand(warehouse, item) == 3 and count_transactions() == 1
 
 
+def test_a_posted_place_lot_or_reason_not_offered_is_refused_on_its_field_with_every_choice(
+    client: FlaskClient, staff
+) -> None:
+    """A POST checks only the chosen place, lot and reason (issue 13): the same answers as the
+    whole lists give, and a page that comes back offers every choice again."""
+    warehouse, item, other = make_warehouse(name="Sinuiju store"), make_item(), make_item()
+    closed = make_location(name="Closed centre", is_active=False)
+    receive(item, 10, warehouse)
+    receive(other, 10, warehouse)
+    db.session.commit()
+    data = {
+        "lot_id": str(only_lot(item)),
+        "reason": reason("lost"),
+        "quantity": "1",
+        "occurred_on": business_today().isoformat(),
+        "note": "not on the shelf",
+        "operation_key": operation_key(),
+    }
+    for place in (closed.id, virtual("LOSS").id, 99_999, 2**40):
+        body = client.post(f"/stock/adjust?location_id={place}&item_id={item.id}", data=data)
+        body = body.get_data(as_text=True)
+        assert 'aria-invalid="true"' in field_tag(body, "location_id"), place
+        assert "Not a valid choice" in body and "Choose the place and the item first." in body
+        assert f'<option value="{warehouse.id}">Sinuiju store</option>' in body
+        assert "Closed centre" not in body
+    url = f"/stock/adjust?location_id={warehouse.id}&item_id={item.id}"
+    for field, value in (
+        ("lot_id", str(only_lot(other))),
+        ("lot_id", str(2**40)),
+        ("reason", f"{adjustment_reason('lost').id}-in"),  # "lost" takes stock out only
+        ("reason", "99999-out"),
+        ("reason", f"{2**40}-out"),
+    ):
+        body = client.post(url, data={**data, field: value}).get_data(as_text=True)
+        assert 'aria-invalid="true"' in field_tag(body, field), (field, value)
+        assert f'<option selected value="{warehouse.id}">Sinuiju store</option>' in body
+        assert "no lot code · 10 on hand here" in body and "Damaged" in body and "Found" in body
+    assert count_transactions() == 2
+    assert client.post(url, data=data).status_code == 302
+    assert on_hand(warehouse, item) == 9
+
+
 def test_the_same_adjustment_sent_twice_posts_once(client: FlaskClient, staff) -> None:
     warehouse, item = make_warehouse(), make_item()
     receive(item, 5, warehouse)

@@ -108,6 +108,11 @@ def _actor_id(actor: User | SystemActor | None) -> int | None:
     if actor is None:
         # A forgotten actor must never mean "the system": callers name SYSTEM explicitly.
         raise PermissionDeniedError(_("No one is signed in to record this."))
+    if isinstance(actor, User):
+        # A user expired by begin_write() keeps its identity: its id needs no SELECT.
+        identity = inspect(actor).identity
+        if identity is not None:
+            return identity[0]
     return actor.id
 
 
@@ -593,8 +598,9 @@ def _write(
     changes = summaries.deltas(lines, lots)
     if db.session.get_bind().dialect.name == "postgresql":
         return _apply(lines, lots, locations, movements=movements, changes=changes)
-    db.session.execute(
-        insert(Movement),
+    # Core, not the ORM's bulk insert: no objects come of it, and the ORM's path cost more CPU.
+    db.session.connection().execute(
+        insert(Movement.__table__),
         [
             {
                 "transaction_id": transaction_id,
@@ -1110,13 +1116,15 @@ def _apply_item(location_id: int, item_id: int, delta: int, released: int, guard
 
     Returns the row's on hand after the change (the stock-out spans need it: no read then).
     """
-    statement = _item_update(location_id, item_id, delta, released).returning(ItemBalance.on_hand)
+    _lot_statement, statement = _row_updates()
+    params = {"l": location_id, "i": item_id, "d": delta, "r": released}
+    connection = db.session.connection()
     # The row usually exists: one statement; a first arrival creates it and tries again.
-    on_hand = db.session.execute(statement).scalar_one_or_none()
+    on_hand = connection.execute(statement, params).scalar_one_or_none()
     if on_hand is not None:
         return on_hand
     _ensure_item_row(location_id, item_id, guarded=guarded)
-    on_hand = db.session.execute(statement).scalar_one_or_none()
+    on_hand = connection.execute(statement, params).scalar_one_or_none()
     if on_hand is None:
         _raise_unavailable(location_id, item_id, -delta - released)
     return on_hand
@@ -1158,8 +1166,10 @@ def _lot_update(location_id: Any, item_id: Any, lot_id: Any, delta: Any) -> Any:
 
 
 def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
-    statement = _lot_update(location_id, item_id, lot_id, delta)
-    if db.session.execute(statement).rowcount == 1:
+    statement, _item_statement = _row_updates()
+    params = {"l": location_id, "i": item_id, "lot": lot_id, "d": delta}
+    connection = db.session.connection()
+    if connection.execute(statement, params).rowcount == 1:
         return
     db.session.execute(
         insert_ignoring_conflict(
@@ -1173,8 +1183,28 @@ def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded:
             },
         )
     )
-    if db.session.execute(statement).rowcount != 1:
+    if connection.execute(statement, params).rowcount != 1:
         _raise_insufficient(location_id, item_id, lot_id, -delta)
+
+
+@lru_cache(maxsize=1)
+def _row_updates() -> tuple[Any, Any]:
+    """The guarded UPDATEs of one lot row and of one item row (returning its on hand), built once.
+
+    The row-by-row path runs them for every post on SQLite: building and cache-keying a fresh
+    statement tree per row cost more CPU than executing it.
+    """
+    location, item, lot, delta, released = (
+        bindparam("l", type_=Integer),
+        bindparam("i", type_=Integer),
+        bindparam("lot", type_=Integer),
+        bindparam("d", type_=Integer),
+        bindparam("r", type_=Integer),
+    )
+    return (
+        _lot_update(location, item, lot, delta),
+        _item_update(location, item, delta, released).returning(ItemBalance.on_hand),
+    )
 
 
 def _raise_unavailable(location_id: int, item_id: int, wanted: int) -> None:

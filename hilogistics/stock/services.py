@@ -7,12 +7,13 @@ business rules, flush, and never commit.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import Integer, Select, String, bindparam, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from hilogistics.actors import SystemActor
@@ -72,16 +73,25 @@ def _check_business_date(occurred_on: date) -> None:
 
 def _locations_with(location_id: int, virtual_code: str | None) -> dict[int | str, Location]:
     """A place by id and a virtual location by code, in one query: keyed by id and by code."""
-    wanted = [Location.id == location_id]
-    if virtual_code is not None:
-        wanted.append(Location.code == virtual_code)
     found: dict[int | str, Location] = {}
-    for location in db.session.scalars(select(Location).where(or_(*wanted))):
+    query = _locations_with_query(virtual_code is not None)
+    params = {"location_id": location_id, "code": virtual_code}
+    for location in db.session.scalars(query, params):
         if location.id == location_id:
             found[location.id] = location
         if location.code == virtual_code and location.is_virtual:
             found[location.code] = location
     return found
+
+
+@lru_cache(maxsize=2)
+def _locations_with_query(with_code: bool) -> Select[tuple[Location]]:
+    """``_locations_with``'s statement, with bound parameters: built once (every adjustment)."""
+    wanted = [Location.id == bindparam("location_id", type_=Integer)]
+    if with_code:
+        wanted.append(Location.code == bindparam("code", type_=String))
+    # Without the province (a join): the checks and the ledger read the columns only.
+    return select(Location).where(or_(*wanted)).options(lazyload(Location.province))
 
 
 def find_or_create_lot(
@@ -553,8 +563,10 @@ def adjust_stock(
     Out: location → loss/count; in: loss/count → location. Raises DomainError or
     InsufficientStockError.
     """
-    begin_write()
+    # The role before the write lock: the user as this request loaded it (and checked its
+    # access), not read again after begin_write() expired it on SQLite.
     require_stock_role(actor)
+    begin_write()
     asked = ledger.fingerprint_of(
         TransactionKind.ADJUSTMENT,
         {
@@ -597,7 +609,21 @@ def _loaded_lot(lot_id: int) -> Lot | None:
     lot = _loaded(Lot, lot_id)
     if lot is not None and _loaded(Item, lot.item_id) is not None:
         return lot
-    return db.session.scalar(select(Lot).where(Lot.id == lot_id).options(joinedload(Lot.item)))
+    return db.session.scalar(_lot_with_item_query(), {"lot_id": lot_id})
+
+
+@lru_cache(maxsize=1)
+def _lot_with_item_query() -> Select[tuple[Lot]]:
+    """A lot with its item, built once: their columns only.
+
+    The checks and the ledger read no relationship of either (the item's category and unit,
+    the lot's grant), which would cost four joins.
+    """
+    return (
+        select(Lot)
+        .where(Lot.id == bindparam("lot_id", type_=Integer))
+        .options(joinedload(Lot.item).lazyload("*"), lazyload(Lot.grant))
+    )
 
 
 def _loaded(model: type[Lot] | type[Item], key: int) -> Lot | Item | None:

@@ -1,8 +1,9 @@
 """Reads of the stock operation forms: items by code, lots at a place, grants, reasons."""
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 
 from hilogistics.catalogue.models import Item
 from hilogistics.db import db
@@ -15,12 +16,15 @@ def active_items_by_code(codes: Iterable[str | None]) -> dict[str, Item]:
     # Also called to redisplay a refused form: a code with a control character matches no item,
     # and PostgreSQL would refuse the query outright.
     wanted = {code.upper() for code in codes if code and not has_control_characters(code)}
-    if not wanted:
+    # Codes are upper-case ASCII (ITEM_CODE_PATTERN): another code matches none. Compared in
+    # lower case, which the codes' unique index covers (upper() read every item).
+    lowered = {code.lower() for code in wanted if code.isascii()}
+    if not lowered:
         return {}
     found = db.session.scalars(
-        select(Item).where(func.upper(Item.code).in_(wanted), Item.is_active)
+        select(Item).where(func.lower(Item.code).in_(lowered), Item.is_active)
     )
-    return {item.code.upper(): item for item in found}
+    return {item.code.upper(): item for item in found if item.code.upper() in wanted}
 
 
 def active_grants() -> list[Grant]:
@@ -28,30 +32,44 @@ def active_grants() -> list[Grant]:
     return list(db.session.scalars(select(Grant).where(Grant.is_active).order_by(Grant.code)))
 
 
-def active_adjustment_reasons() -> list[AdjustmentReason]:
-    """Reasons an adjustment may give, in their list order."""
-    return list(
-        db.session.scalars(
-            select(AdjustmentReason)
-            .where(AdjustmentReason.is_active)
-            .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
-        )
+def active_adjustment_reasons(*, reason_id: int | None = None) -> list[AdjustmentReason]:
+    """Reasons an adjustment may give, in their list order; only ``reason_id``'s when given."""
+    query = (
+        select(AdjustmentReason)
+        .where(AdjustmentReason.is_active)
+        .order_by(AdjustmentReason.sort_order, AdjustmentReason.id)
     )
+    if reason_id is not None:
+        query = query.where(AdjustmentReason.id == reason_id)
+    return list(db.session.scalars(query))
 
 
-def lots_with_balance(item_id: int, location_id: int) -> list[tuple[Lot, int]]:
+def lots_with_balance(
+    item_id: int, location_id: int, *, lot_id: int | None = None
+) -> list[tuple[Lot, int]]:
     """The item's lots with the quantity of each at the place: lots on hand there first.
 
-    Then by earliest expiry (none last) and id.
+    Then by earliest expiry (none last) and id. Only ``lot_id`` (if it is the item's) when given.
     """
+    params = {"item_id": item_id, "location_id": location_id, "lot_id": lot_id}
+    rows = db.session.execute(_lots_with_balance_query(lot_id is not None), params).all()
+    return [(lot, int(quantity)) for lot, quantity in rows]
+
+
+@lru_cache(maxsize=2)
+def _lots_with_balance_query(one_lot: bool) -> Select[tuple[Lot, int]]:
+    """``lots_with_balance``'s statement, with bound parameters: built once (every adjustment)."""
     on_hand = func.coalesce(Balance.quantity, 0)
-    rows = db.session.execute(
+    location_id = bindparam("location_id", type_=Integer)
+    query = (
         select(Lot, on_hand)
         .outerjoin(Balance, and_(Balance.lot_id == Lot.id, Balance.location_id == location_id))
-        .where(Lot.item_id == item_id)
+        .where(Lot.item_id == bindparam("item_id", type_=Integer))
         .order_by((on_hand > 0).desc(), Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
-    ).all()
-    return [(lot, int(quantity)) for lot, quantity in rows]
+    )
+    if one_lot:
+        query = query.where(Lot.id == bindparam("lot_id", type_=Integer))
+    return query
 
 
 def reversal_shortfalls(transaction: StockTransaction) -> dict[int, int]:

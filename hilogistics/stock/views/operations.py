@@ -431,31 +431,82 @@ def _id_arg(name: str) -> int | None:
     return bounded_int(request.args.get(name), high=MAX_ID)
 
 
-def _target_formdata() -> MultiDict | None:
-    """The query string for the first step; links may name the item by id instead of code."""
+def _target_formdata() -> tuple[MultiDict | None, Item | None]:
+    """The query string for the first step; links may name the item by id instead of code.
+
+    Also the item so named (read to learn its code), or None.
+    """
     args = MultiDict(request.args)
+    item = None
     if not args.get("item") and (item_id := _id_arg("item_id")) is not None:
         item = db.session.get(Item, item_id)
         if item is not None:
             args["item"] = item.code
-    return args if args else None
+    return (args if args else None), item
+
+
+def _adjustable_places(chosen: int | None, *, every: bool = False) -> Sequence[Location]:
+    """The places the user may adjust, for the place field: on a POST, only the ``chosen`` one.
+
+    A POST needs the list only to check the choice, and the same query narrowed to the chosen
+    place decides it alike (a technician: their own place only); every place, ORM rows with
+    their provinces, is read when the page is shown (a GET, or ``every``: a refused POST).
+    """
+    query = visible_locations_query(acting_user())
+    if request.method == "POST" and not every:
+        if not _is_id(chosen):
+            return []  # no place has this id: the field says so, as with the whole list
+        query = query.where(Location.id == chosen)
+    return db.session.scalars(query).all()
+
+
+def _place_choices(places: Sequence[Location], locale: str) -> list[SelectChoice]:
+    """The place field's options: a placeholder, then ``places`` in the reader's language."""
+    return [_placeholder(_("— choose a place —"))] + [
+        SelectChoice(str(place.id), place.display_name(locale)) for place in places
+    ]
 
 
 def _resolve_target(
-    target: AdjustTargetForm, places: Sequence[Location]
+    target: AdjustTargetForm, places: Sequence[Location], named: Item | None
 ) -> tuple[Location | None, Item | None]:
     """The place and item the first step names, with messages on its fields when it cannot.
 
-    ``places``: the places the user may adjust, as the place field offers them.
+    ``places``: the places the user may adjust, as the place field offers them. ``named``: the
+    item the link named by id (``_target_formdata``).
     """
     asked = "location_id" in request.args and ("item" in request.args or "item_id" in request.args)
     if not asked or not target.validate():
         return None, None
     location = next((place for place in places if place.id == target.location_id.data), None)
-    item = active_items_by_code([target.item.data]).get(target.item.data.upper())
+    code = target.item.data.upper()
+    if named is not None and named.is_active and named.code.upper() == code:
+        item: Item | None = named  # what reading the active item by its code would find
+    else:
+        item = active_items_by_code([target.item.data]).get(code)
     if item is None:
         target.item.errors.append(_("No active item has this code."))
     return location, item
+
+
+def _chosen_lot_and_reason(
+    form: AdjustForm, item_id: int, location_id: int
+) -> tuple[list[tuple[Lot, int]], list[AdjustmentReason]]:
+    """The posted lot (if the item's) and reason (if active): what the choices need to check.
+
+    An option's value names one lot or reason, so the choices narrowed to the chosen ones
+    accept exactly what the whole lists would.
+    """
+    lot_id = form.lot_id.data
+    lots = lots_with_balance(item_id, location_id, lot_id=lot_id) if _is_id(lot_id) else []
+    reason_id, _direction = parse_reason_choice(form.reason.data) or (None, None)
+    reasons = active_adjustment_reasons(reason_id=reason_id) if _is_id(reason_id) else []
+    return lots, reasons
+
+
+def _is_id(value: int | None) -> bool:
+    """Whether ``value`` can be a row's id (a database integer); else no row has it."""
+    return value is not None and 0 < value <= MAX_ID
 
 
 def _lot_choices(lots: Sequence[tuple[Lot, int]]) -> list[SelectChoice]:
@@ -502,12 +553,11 @@ def _reason_choices(reasons: Sequence[AdjustmentReason], locale: str) -> list[Se
 def adjust() -> Response | str:
     """Correct one lot at one place, with a reason: first choose place and item, then the lot."""
     locale = current_locale()
-    target = AdjustTargetForm(formdata=_target_formdata())
-    places = db.session.scalars(visible_locations_query(acting_user())).all()
-    target.location_id.choices = [_placeholder(_("— choose a place —"))] + [
-        SelectChoice(str(place.id), place.display_name(locale)) for place in places
-    ]
-    location, item = _resolve_target(target, places)
+    formdata, named = _target_formdata()
+    target = AdjustTargetForm(formdata=formdata)
+    places = _adjustable_places(target.location_id.data)
+    target.location_id.choices = _place_choices(places, locale)
+    location, item = _resolve_target(target, places, named)
     form = None
     # The rows read for the choices stay referenced until the service runs: the session holds
     # loaded rows only while something does, and the service then finds the reason and the lot
@@ -517,8 +567,12 @@ def adjust() -> Response | str:
     reasons: list[AdjustmentReason] = []
     if location is not None and item is not None:
         form = AdjustForm()
-        lots = lots_with_balance(item.id, location.id)
-        reasons = active_adjustment_reasons()
+        if request.method == "POST":
+            # As with the place: only the chosen lot and reason, which decide the choices alike.
+            lots, reasons = _chosen_lot_and_reason(form, item.id, location.id)
+        else:
+            lots = lots_with_balance(item.id, location.id)
+            reasons = active_adjustment_reasons()
         form.lot_id.choices = _lot_choices(lots)
         form.reason.choices = _reason_choices(reasons, locale)
         if request.method == "GET":
@@ -547,6 +601,12 @@ def adjust() -> Response | str:
                 return response
     elif request.method == "POST":
         target.form_errors.append(_("Choose the place and the item first."))
+    if request.method == "POST":
+        # The page comes back (the post was refused): now it offers every choice.
+        target.location_id.choices = _place_choices(_adjustable_places(None, every=True), locale)
+        if form is not None and location is not None and item is not None:
+            form.lot_id.choices = _lot_choices(lots_with_balance(item.id, location.id))
+            form.reason.choices = _reason_choices(active_adjustment_reasons(), locale)
     return render_template(
         "stock/adjust.html",
         target=target,

@@ -732,14 +732,15 @@ def on_hand_page(
     seen = sizes.get(size_key)
     limits = {**values, PARAM_LIMIT: per_page, PARAM_OFFSET: end - per_page}
 
-    def page_of(rows: Sequence[Any], total: int) -> RowPage:
+    def page_of(total: int, **reading: Any) -> RowPage:
+        """The page of ``total`` rows: ``rows`` read with their count, or a ``limited`` read."""
         return RowPage(
             None,
             page=page,
             per_page=per_page,
-            convert=_page_row_converter(filters, today, counted=True),
+            convert=_page_row_converter(filters, today, counted="rows" in reading),
             total=total,
-            rows=rows,
+            **reading,
         )
 
     if seen is not None:
@@ -748,29 +749,20 @@ def on_hand_page(
         if seen.snapshot is not None and not written(connection):
             rows = connection.execute(_on_hand_page_at(shape, by_items), limits).all()
             if rows and rows[0][-1] == seen.snapshot:
-                return page_of(rows, seen.total)
+                return page_of(seen.total, rows=rows)
             if rows:
-                total, catalogue, snapshot = connection.execute(
-                    _on_hand_count_select(shape), values
-                ).one()
-                _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0), snapshot)
-                if snapshot == rows[0][-1]:
-                    return page_of(rows, int(total or 0))
+                counted = connection.execute(_on_hand_count_select(shape), values).one()
+                now = _remember_size(sizes, size_key, *counted)
+                if now.snapshot == rows[0][-1]:
+                    return page_of(now.total, rows=rows)
         rows = connection.execute(_on_hand_page_counted(shape, by_items), limits).all()
         if rows:  # else past the end, or nothing here: count on its own below
-            total, catalogue, snapshot = rows[0][-3:]
-            _remember_size(sizes, size_key, int(total or 0), int(catalogue or 0), snapshot)
-            return page_of(rows, int(total or 0))
-    total, catalogue, snapshot = connection.execute(_on_hand_count_select(shape), values).one()
-    total, catalogue = int(total or 0), int(catalogue or 0)
-    _remember_size(sizes, size_key, total, catalogue, snapshot)
-    by_items = _reads_items(shape, total, catalogue, end=end, dialect=dialect)
-    return RowPage(
-        None,
-        page=page,
-        per_page=per_page,
-        convert=_page_row_converter(filters, today, counted=False),
-        total=total,
+            return page_of(_remember_size(sizes, size_key, *rows[0][-3:]).total, rows=rows)
+    counted = connection.execute(_on_hand_count_select(shape), values).one()
+    now = _remember_size(sizes, size_key, *counted)
+    by_items = _reads_items(shape, now.total, now.catalogue, end=end, dialect=dialect)
+    return page_of(
+        now.total,
         limited=_on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape),
         params=values,
         execute=connection.execute,
@@ -780,10 +772,12 @@ def on_hand_page(
 def _remember_size(
     sizes: dict[Hashable, _Seen],
     key: Hashable,
-    total: int,
-    catalogue: int,
+    total: int | None,
+    catalogue: int | None,
     snapshot: str | None,
-) -> None:
+) -> _Seen:
+    """Keep what a count statement returned (NULLs as 0) for ``key``, and return it."""
     if len(sizes) >= _SEEN_SIZES_LIMIT:
         sizes.clear()
-    sizes[key] = _Seen(total, catalogue, snapshot)
+    seen = sizes[key] = _Seen(int(total or 0), int(catalogue or 0), snapshot)
+    return seen

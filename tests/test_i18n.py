@@ -176,26 +176,23 @@ def test_translations_use_the_glossary_words_not_the_rejected_variants(locale: s
     assert found == {}, "see hilogistics/translations/GLOSSARY.md"
 
 
-def test_french_uses_the_typographic_apostrophe() -> None:
-    straight = {
+@pytest.mark.parametrize(
+    ("locale", "pattern", "advice"),
+    [
+        ("fr", r"(?<=\w)'(?=\w)", "write ’ (as in « l’article »), not '"),
+        ("ko_KP", r'[“”"]', "quote with 《 》"),
+    ],
+    ids=["french typographic apostrophe", "korean double angle brackets"],
+)
+def test_translations_use_the_house_punctuation(locale: str, pattern: str, advice: str) -> None:
+    wrong = {
         message.id: text
-        for message in load_po("fr")
+        for message in load_po(locale)
         if message.id
         for text in as_texts(message.string)
-        if re.search(r"(?<=\w)'(?=\w)", text)
+        if re.search(pattern, text)
     }
-    assert straight == {}, "write ’ (as in « l’article »), not '"
-
-
-def test_korean_quotes_with_double_angle_brackets() -> None:
-    quoted = {
-        message.id: text
-        for message in load_po("ko_KP")
-        if message.id
-        for text in as_texts(message.string)
-        if re.search(r'[“”"]', text)
-    }
-    assert quoted == {}, "quote with 《 》"
+    assert wrong == {}, advice
 
 
 def login_page(client: FlaskClient, accept_language: str | None = None) -> str:

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -1116,7 +1116,7 @@ def _apply_item(location_id: int, item_id: int, delta: int, released: int, guard
 
     Returns the row's on hand after the change (the stock-out spans need it: no read then).
     """
-    _lot_statement, statement = _row_updates()
+    statement = _row_updates().item
     params = {"l": location_id, "i": item_id, "d": delta, "r": released}
     connection = db.session.connection()
     # The row usually exists: one statement; a first arrival creates it and tries again.
@@ -1166,7 +1166,7 @@ def _lot_update(location_id: Any, item_id: Any, lot_id: Any, delta: Any) -> Any:
 
 
 def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded: bool) -> None:
-    statement, _item_statement = _row_updates()
+    statement = _row_updates().lot
     params = {"l": location_id, "i": item_id, "lot": lot_id, "d": delta}
     connection = db.session.connection()
     if connection.execute(statement, params).rowcount == 1:
@@ -1187,8 +1187,13 @@ def _apply_lot(location_id: int, item_id: int, lot_id: int, delta: int, guarded:
         _raise_insufficient(location_id, item_id, lot_id, -delta)
 
 
+class _RowUpdates(NamedTuple):
+    lot: Any
+    item: Any
+
+
 @lru_cache(maxsize=1)
-def _row_updates() -> tuple[Any, Any]:
+def _row_updates() -> _RowUpdates:
     """The guarded UPDATEs of one lot row and of one item row (returning its on hand), built once.
 
     The row-by-row path runs them for every post on SQLite: building and cache-keying a fresh
@@ -1201,7 +1206,7 @@ def _row_updates() -> tuple[Any, Any]:
         bindparam("d", type_=Integer),
         bindparam("r", type_=Integer),
     )
-    return (
+    return _RowUpdates(
         _lot_update(location, item, lot, delta),
         _item_update(location, item, delta, released).returning(ItemBalance.on_hand),
     )

@@ -516,6 +516,11 @@ def _on_hand_page_by_code(shape: _OnHandShape) -> Select[Any]:
     )
 
 
+def _on_hand_page(shape: _OnHandShape, by_items: bool) -> Select[Any]:
+    """The page statement read from the items in code order, or from the place's balances."""
+    return _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
+
+
 @lru_cache(maxsize=256)
 def _on_hand_page_counted(shape: _OnHandShape, by_items: bool) -> Select[Any]:
     """The page statement ``on_hand_page`` chose, then its count, catalogue size and snapshot.
@@ -524,8 +529,7 @@ def _on_hand_page_counted(shape: _OnHandShape, by_items: bool) -> Select[Any]:
     Count and size are uncorrelated scalar subqueries, which SQLite and PostgreSQL (an
     InitPlan) each evaluate once per statement, not once per row.
     """
-    page = _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
-    return page.add_columns(
+    return _on_hand_page(shape, by_items).add_columns(
         _on_hand_count_of(shape).scalar_subquery().label("total"),
         _CATALOGUE_SIZE.label("catalogue"),
         _DataSnapshot().label("snapshot"),
@@ -538,8 +542,9 @@ def _on_hand_page_at(shape: _OnHandShape, by_items: bool) -> Select[Any]:
 
     For a place whose count was taken at the snapshot this statement reports (PostgreSQL).
     """
-    page = _on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape)
-    return page.add_columns(_CATALOGUE_SIZE.label("catalogue"), _DataSnapshot().label("snapshot"))
+    return _on_hand_page(shape, by_items).add_columns(
+        _CATALOGUE_SIZE.label("catalogue"), _DataSnapshot().label("snapshot")
+    )
 
 
 def on_hand_query(
@@ -587,17 +592,16 @@ def _in_row_order(stmt: Select[Any]) -> Select[Any]:
     return stmt
 
 
-def _page_row_converter(filters: OnHandFilters, today: date, *, counted: bool) -> Callable:
+def _page_row_converter(filters: OnHandFilters, today: date) -> Callable:
     """``on_hand_row_converter`` for the page statements' rows (``_in_row_order``), by position.
 
-    ``counted``: the rows end with more columns (count, catalogue size, snapshot).
+    Their first ten columns: a page read with its count, size or snapshot has more after them.
     """
     days = filters.expiring_days
 
     def convert(row: Any) -> OnHandRow:
-        item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = (
-            row[:10] if counted else row
-        )
+        ten = row[:10]
+        item_id, code, name, category_id, unit, on_hand, reserved, expiry, minimum, maximum = ten
         return OnHandRow(
             item_id,
             code,
@@ -738,7 +742,7 @@ def on_hand_page(
             None,
             page=page,
             per_page=per_page,
-            convert=_page_row_converter(filters, today, counted="rows" in reading),
+            convert=_page_row_converter(filters, today),
             total=total,
             **reading,
         )
@@ -763,7 +767,7 @@ def on_hand_page(
     by_items = _reads_items(shape, now.total, now.catalogue, end=end, dialect=dialect)
     return page_of(
         now.total,
-        limited=_on_hand_page_by_code(shape) if by_items else _on_hand_page_select(shape),
+        limited=_on_hand_page(shape, by_items),
         params=values,
         execute=connection.execute,
     )
